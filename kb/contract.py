@@ -1,0 +1,62 @@
+"""The evidence-table export contract.
+
+`oligokb export --format csv` writes one row per statistic with these columns, first and in this
+order; the analysis layer, other tools and acceptance tests read it. Columns after
+EVIDENCE_COLUMNS are extras (stable names, may grow at the end).
+
+Conventions: labels are vocabulary prefLabels in lower case ("hazard ratio", "overall survival");
+`ci_level` is a fraction (0.95); rates are in percent as published; times in months; `value`,
+`ci_low`, `ci_high` keep the published lexical form ("0.70" stays "0.70").
+"""
+
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "study_id",
+    "study_label",
+    "design",
+    "histology",
+    "oligo_state",
+    "oligo_state_as_published",
+    "intervention",
+    "comparator",
+    "publication_id",
+    "publication_role",  # "primary" | "secondary"
+    "supersedes",  # publication ids this report supersedes, ";"-separated
+    "outcome",
+    "outcome_time_origin",
+    "statistic",
+    "group",  # the group the figure describes (for a comparison: the non-reference group)
+    "comparison",  # "<group> vs <reference>" for comparative statistics (hazard ratios), else empty
+    "n",
+    "timepoint_months",
+    "value",
+    "unit",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "p_value",
+    "adjusted",  # "true" | "false" | empty when not applicable
+    "source_locator",
+    "source_quote",
+)
+
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "statistic_id",  # stable id of the figure (IRI local name)
+    "reference_group",  # the reference arm of a comparison (denominator of an HR)
+    "unit_of_analysis",  # "patient" | "lesion" | "unknown"
+    "estimator",  # e.g. "kaplan-meier", "cumulative incidence function", "cox model", "crude proportion"
+    "design_class",  # "randomised" | "observational" | "pooled analysis"
+    "publication_year",
+    "doi",
+    "pmid",
+    "source_scope",  # "full text" | "abstract" | ...
+    "derivation",  # e.g. "reported"
+    "p_value_as_published",  # e.g. "<0.001"
+    "covariate",  # for regression coefficients: the covariate, e.g. "per additional lesion"
+    "overlaps_with",  # study ids whose patients this study contains (pooled analyses), ";"-separated
+    "histology_id",
+    "oligo_state_id",
+    "outcome_id",
+    "statistic_type_id",
+)
+
+ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS
