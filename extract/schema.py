@@ -1,0 +1,407 @@
+"""Typed schema of the extraction sheets (pydantic). Two kinds of sheet:
+
+- `data/extractions/studies/<study>.yaml`: one study (design, histology, oligo-state mapping, arms);
+- `data/extractions/publications/<publication>.yaml`: one publication and every figure it reports, per
+  study it reports on (a review reports on many studies).
+
+Every number carries a `source` (locator + verbatim quote containing the number). Numbers arrive as
+strings (extract.yaml_io keeps the published lexical form) and become Decimals that remember it.
+The same rules are enforced again on the graph by kb/shapes.ttl (SHACL).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from kb.errors import UnknownTermError
+from kb.vocabulary import resolve, top_concept
+from kb import namespaces as ns
+
+SLUG = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$"
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+PMID_RE = re.compile(r"^\d{1,9}$")
+NCT_RE = re.compile(r"^NCT\d{8}$")
+NOT_REACHED = {"NR", "not reached"}
+
+
+def _published_decimal(value: object) -> object:
+    """'0.70' -> Decimal('0.70'); the French decimal comma '0,57' is accepted as 0.57."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        text = value.strip().replace(",", ".") if re.fullmatch(r"-?\d+,\d+", value.strip()) else value.strip()
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number; write it as printed, e.g. 0.57 or 12.5") from None
+    return value
+
+
+PublishedNumber = Annotated[Decimal, BeforeValidator(_published_decimal)]
+
+
+def _term_validator(scheme: str):
+    def check(value: object) -> object:
+        if isinstance(value, str):
+            try:
+                resolve(scheme, value)
+            except UnknownTermError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    return BeforeValidator(check)
+
+
+Outcome = Annotated[str, _term_validator("outcome")]
+StatisticType = Annotated[str, _term_validator("statistic")]
+Histology = Annotated[str, _term_validator("histology")]
+OligoState = Annotated[str, _term_validator("oligo_state")]
+Design = Annotated[str, _term_validator("design")]
+TimeOrigin = Annotated[str, _term_validator("time_origin")]
+Treatment = Annotated[str, _term_validator("treatment")]
+UnitOfAnalysis = Annotated[str, _term_validator("unit_of_analysis")]
+Estimator = Annotated[str, _term_validator("estimator")]
+Unit = Annotated[str, _term_validator("unit")]
+Slug = Annotated[str, Field(pattern=SLUG, max_length=80)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def normalise_ws(text: str) -> str:
+    return " ".join(text.split())
+
+
+def quote_contains(quote: str, lexical: str) -> bool:
+    """Does the quote contain the number as printed (also with a French decimal comma)?
+
+    Matched as a whole number: "8" is not found inside "18" or "0.8".
+    """
+    quote = normalise_ws(quote)
+    forms = {lexical, lexical.replace(".", ",")}
+    for form in forms:
+        if re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", quote):
+            return True
+    return False
+
+
+class Source(Strict):
+    """Where a figure was read: the locator and a verbatim quote that contains the number."""
+
+    locator: str = Field(min_length=2, max_length=300, description="e.g. 'Table 2', 'Results, para 3', 'Abstract'")
+    quote: str = Field(min_length=3, max_length=4000, description="verbatim text containing the number")
+    publication: Slug | None = Field(None, description="only in study sheets: the publication the quote is from")
+
+
+class StudySheetRef(Strict):
+    term: Treatment
+    as_published: str = Field(min_length=1, max_length=300)
+
+
+class AssignmentInput(Strict):
+    name: Literal[
+        "history_of_polymetastatic_disease",
+        "previous_omd_episode",
+        "months_from_primary_dx_to_omd_dx",
+        "active_systemic_therapy_at_omd_dx",
+        "progression_on_current_imaging",
+        "number_of_metastases",
+        "synchronous_cutoff_months",
+    ]
+    answer: str = Field(min_length=1, max_length=300)
+    source: Source
+
+    @model_validator(mode="after")
+    def _source_names_publication(self) -> "AssignmentInput":
+        if self.source.publication is None:
+            raise ValueError("source.publication is required in a study sheet (which publication is the quote from?)")
+        return self
+
+
+class OligoStateMapping(Strict):
+    as_published: str = Field(min_length=1, max_length=300, description="the author's own label, verbatim")
+    mapped: OligoState
+    candidates: list[OligoState] = Field(default_factory=list)
+    rationale: str = Field(min_length=10, max_length=3000)
+    mapped_by: str = Field(min_length=2, max_length=200)
+    confidence: Literal["low", "moderate", "high"]
+    inputs: list[AssignmentInput] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _candidates_when_ambiguous(self) -> "OligoStateMapping":
+        if self.mapped in ("mixed", "unresolved") and len(self.candidates) < 2:
+            raise ValueError(f"mapped: {self.mapped} needs at least two candidates (the states it may be or mixes)")
+        return self
+
+
+class Arm(Strict):
+    id: Slug
+    label: str = Field(min_length=1, max_length=300, description="the arm's name as published")
+    role: Literal["experimental", "control", "single"]
+    treatment: Treatment
+
+
+class Composition(Strict):
+    text: str = Field(min_length=3, max_length=1000)
+    source: Source
+
+
+class StudySheet(Strict):
+    """data/extractions/studies/<id>.yaml"""
+
+    kind: Literal["study"]
+    id: Slug
+    label: str = Field(min_length=1, max_length=200)
+    design: Design
+    histology: Histology
+    histology_composition: Composition | None = None
+    oligo_state: OligoStateMapping
+    intervention: StudySheetRef
+    comparator: StudySheetRef | None = None
+    registry: list[str] = Field(default_factory=list)
+    institution: str | None = Field(None, max_length=300)
+    accrual: str | None = Field(None, max_length=100)
+    overlaps_with: list[Slug] = Field(default_factory=list)
+    arms: list[Arm] = Field(min_length=1)
+    note: str | None = Field(None, max_length=3000)
+
+    @field_validator("registry")
+    @classmethod
+    def _registry_ids(cls, value: list[str]) -> list[str]:
+        for rid in value:
+            if not NCT_RE.match(rid):
+                raise ValueError(f"{rid!r} is not a ClinicalTrials.gov id (NCT followed by 8 digits)")
+        return value
+
+    @model_validator(mode="after")
+    def _arms(self) -> "StudySheet":
+        ids = [a.id for a in self.arms]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"arm ids must be unique, got {ids}")
+        randomised = top_concept(resolve("design", self.design)) == ns.DESIGN.randomised
+        roles = {a.role for a in self.arms}
+        if randomised and not {"experimental", "control"} <= roles:
+            raise ValueError("a randomised study needs an experimental and a control arm")
+        if randomised and self.comparator is None:
+            raise ValueError("a randomised study needs a comparator")
+        return self
+
+
+class Citation(Strict):
+    first_author: str = Field(min_length=2, max_length=200)
+    title: str = Field(min_length=3, max_length=500)
+    venue: str = Field(min_length=2, max_length=300)
+    year: int = Field(ge=1950, le=2100)
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+
+    @field_validator("doi")
+    @classmethod
+    def _doi(cls, value: str | None) -> str | None:
+        if value is not None and not DOI_RE.match(value):
+            raise ValueError(f"{value!r} is not a DOI; write it bare, like 10.3857/roj.2017.00024 (no https://doi.org/)")
+        return value
+
+    @field_validator("pmid")
+    @classmethod
+    def _pmid(cls, value: str | None) -> str | None:
+        if value is not None and not PMID_RE.match(value):
+            raise ValueError(f"{value!r} is not a PMID (digits only)")
+        return value
+
+    @model_validator(mode="after")
+    def _identifier(self) -> "Citation":
+        if not self.doi and not self.pmid:
+            raise ValueError("a publication needs a doi or a pmid")
+        return self
+
+
+class Group(Strict):
+    """A group as this publication reports it: an arm, the whole cohort, or a subgroup."""
+
+    id: Slug
+    label: str = Field(min_length=1, max_length=300)
+    arm: Slug | None = Field(None, description="the study arm this group is (or is a subgroup of)")
+    n: int | None = Field(None, ge=1, le=10_000_000)
+    unit_of_analysis: UnitOfAnalysis = "patient"
+    histology: Histology | None = None
+    oligo_state: OligoState | None = None
+    oligo_state_as_published: str | None = None
+    definition: str | None = Field(None, max_length=1000)
+    source: Source | None = None
+
+    @model_validator(mode="after")
+    def _n_has_source(self) -> "Group":
+        if self.n is not None:
+            if self.source is None:
+                raise ValueError("n needs a source (locator and a quote containing the number)")
+            if not quote_contains(self.source.quote, str(self.n)):
+                raise ValueError(f"the quote does not contain n = {self.n}; quote the sentence or table cells that give it")
+        if self.oligo_state is not None and not self.oligo_state_as_published:
+            raise ValueError("oligo_state needs oligo_state_as_published (the author's label for this group)")
+        return self
+
+
+COMPARATIVE = {"hazard_ratio", "subdistribution_hazard_ratio", "odds_ratio"}
+TESTS = {"test_p_value"}
+RATES = {"landmark_rate", "cumulative_incidence", "proportion"}
+
+
+class CI(Strict):
+    low: PublishedNumber
+    high: PublishedNumber | None = Field(None, description="omit or write NR when not reached")
+    level: PublishedNumber
+    high_as_published: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_reached(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("high"), str) and data["high"].strip() in NOT_REACHED:
+            data = dict(data)
+            data["high_as_published"] = data.pop("high").strip()
+        return data
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, value: Decimal) -> Decimal:
+        if value >= 1:
+            raise ValueError(f"ci level {value} must be a fraction: write {value / 100} for a {value}% CI")
+        if value <= 0:
+            raise ValueError(f"ci level {value} must be between 0 and 1 (e.g. 0.95)")
+        return value
+
+
+class Statistic(Strict):
+    id: Slug
+    outcome: Outcome
+    statistic: StatisticType
+    group: Slug
+    reference_group: Slug | None = None
+    value: PublishedNumber
+    unit: Unit | None = None
+    ci: CI | None = None
+    p_value: str | None = Field(None, max_length=20, description="as printed: 0.007, <0.001, 0,03")
+    timepoint_months: PublishedNumber | None = None
+    time_origin: TimeOrigin = "not_stated"
+    unit_of_analysis: UnitOfAnalysis | None = Field(None, description="defaults to the group's")
+    estimator: Estimator = "not_stated"
+    adjusted: bool | None = None
+    covariate: str | None = Field(None, max_length=300)
+    adjusted_for: str | None = Field(None, max_length=1000)
+    derivation: str = Field("reported", max_length=300)
+    source: Source
+    note: str | None = Field(None, max_length=2000)
+
+    @field_validator("p_value", mode="before")
+    @classmethod
+    def _p_text(cls, value: object) -> object:
+        return None if value is None else str(value).strip()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Statistic":
+        s = self.statistic
+        if s in COMPARATIVE:
+            if self.reference_group is None:
+                raise ValueError(f"a {s} needs reference_group (the arm or category in the denominator)")
+            if self.value <= 0:
+                raise ValueError(f"a {s} must be > 0, got {self.value}")
+            if self.ci is not None and self.ci.low <= 0:
+                raise ValueError(f"the CI of a {s} must be > 0, got lower bound {self.ci.low}")
+            if self.adjusted is None:
+                raise ValueError(f"a {s} needs adjusted: true or false (multivariable or univariable)")
+        elif s in TESTS:
+            if self.reference_group is None:
+                raise ValueError(f"a {s} needs reference_group (the other group of the test)")
+            if not (0 <= self.value <= 1):
+                raise ValueError(f"a {s} is a p-value within 0-1, got {self.value}")
+        elif self.reference_group is not None:
+            raise ValueError(f"reference_group is only for comparative statistics, not {s}")
+        if self.reference_group is not None and self.reference_group == self.group:
+            raise ValueError("reference_group must differ from group")
+        if s in RATES | {"landmark_rate"}:
+            if self.unit not in ("percent", None):
+                raise ValueError(f"a {s} is in percent as published; unit must be percent")
+            if not (0 <= self.value <= 100):
+                raise ValueError(f"a rate in percent must be within 0-100, got {self.value}")
+        if s in ("landmark_rate", "cumulative_incidence") and self.timepoint_months is None:
+            raise ValueError(f"a {s} needs timepoint_months (e.g. 24 for a 2-year rate)")
+        if s == "median" and self.unit not in ("months", "weeks", "years", "days"):
+            raise ValueError("a median needs its unit as published: months, weeks, years or days")
+        if self.ci is not None:
+            if self.ci.low > self.value:
+                raise ValueError(f"the CI lower bound {self.ci.low} is above the value {self.value}")
+            if self.ci.high is not None and self.ci.high < self.value:
+                raise ValueError(f"the CI upper bound {self.ci.high} is below the value {self.value}")
+            if s in RATES and self.ci.high is not None and self.ci.high > 100:
+                raise ValueError(f"the CI upper bound {self.ci.high} of a rate is above 100 %")
+        if self.p_value is not None:
+            exact = p_value_number(self.p_value)
+            if exact is None and not re.fullmatch(r"[<>≤≥]=?\s*0?[.,]\d+|NS|ns", self.p_value):
+                raise ValueError(f"p_value {self.p_value!r} is neither a number nor an inequality like <0.001")
+            if exact is not None and not (0 <= exact <= 1):
+                raise ValueError(f"p_value {self.p_value} must be within 0-1")
+        # The quote must contain every number taken from it.
+        numbers = [("value", self.value)]
+        if self.ci is not None:
+            numbers.append(("ci.low", self.ci.low))
+            if self.ci.high is not None:
+                numbers.append(("ci.high", self.ci.high))
+        for field, number in numbers:
+            if not quote_contains(self.source.quote, format(number, "f")):
+                raise ValueError(f"source.quote does not contain {field} = {format(number, 'f')} as printed")
+        return self
+
+
+def p_value_number(text: str) -> Decimal | None:
+    """The p-value as a number when printed exactly ('0.007', '0,03'), else None ('<0.001', 'NS')."""
+    try:
+        return _published_decimal(text)  # type: ignore[return-value]
+    except ValueError:
+        return None
+
+
+class Report(Strict):
+    """The figures one publication reports about one study."""
+
+    study: Slug
+    groups: list[Group] = Field(min_length=1)
+    statistics: list[Statistic] = Field(default_factory=list)
+    left_out: list[str] = Field(default_factory=list, description="figures deliberately not extracted, with the reason")
+
+    @model_validator(mode="after")
+    def _references(self) -> "Report":
+        group_ids = [g.id for g in self.groups]
+        dupes = {g for g in group_ids if group_ids.count(g) > 1}
+        if dupes:
+            raise ValueError(f"duplicate group ids {sorted(dupes)}")
+        stat_ids = [s.id for s in self.statistics]
+        dupes = {s for s in stat_ids if stat_ids.count(s) > 1}
+        if dupes:
+            raise ValueError(f"duplicate statistic ids {sorted(dupes)}")
+        for i, stat in enumerate(self.statistics):
+            for field in ("group", "reference_group"):
+                gid = getattr(stat, field)
+                if gid is not None and gid not in group_ids:
+                    raise ValueError(f"statistics[{i}] ({stat.id}).{field}: {gid!r} is not a group of this report; groups: {group_ids}")
+        return self
+
+
+class PublicationSheet(Strict):
+    """data/extractions/publications/<id>.yaml"""
+
+    kind: Literal["publication"]
+    id: Slug
+    citation: Citation
+    role: Literal["primary", "secondary"]
+    source_scope: Literal["full text", "abstract", "full text, partly missing", "conference abstract", "news report"]
+    source_text: str | None = Field(None, description="path of a plain-text copy the quotes can be checked against")
+    supersedes: list[Slug] = Field(default_factory=list)
+    reports: list[Report] = Field(min_length=1)
+    note: str | None = Field(None, max_length=3000)

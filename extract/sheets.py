@@ -1,0 +1,153 @@
+"""Read every extraction sheet under a directory, check each against the schema and all of them against
+each other (unique ids, references that exist), and report every problem at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from extract.schema import PublicationSheet, StudySheet
+from extract.yaml_io import line_of, load_sheet
+from kb.errors import InputError, Problem
+
+DEFAULT_ROOT = Path("data/extractions")
+
+
+@dataclass
+class Extractions:
+    """All sheets, by id, and the file each came from."""
+
+    studies: dict[str, StudySheet] = field(default_factory=dict)
+    publications: dict[str, PublicationSheet] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # "study:<id>" / "publication:<id>" -> file
+
+
+def _loc_text(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _fix_for(error: dict) -> str:
+    kind = error.get("type", "")
+    if kind == "missing":
+        return "add this field"
+    if kind == "extra_forbidden":
+        return "remove or rename this field (see docs/extraction-sheets.md for the allowed fields)"
+    if kind == "literal_error":
+        return "use one of the allowed values"
+    return ""
+
+
+def parse_sheet(path: Path, display: str | None = None) -> StudySheet | PublicationSheet:
+    """One sheet -> a typed object, or InputError listing every problem with file, field path and line."""
+    name = display or str(path)
+    data = load_sheet(path, name)
+    if not isinstance(data, dict) or data.get("kind") not in ("study", "publication"):
+        raise InputError(Problem(name, "kind", "a sheet is a YAML mapping that starts with kind: study or kind: publication",
+                                 "add `kind: study` or `kind: publication` as the first line"))
+    model = StudySheet if data["kind"] == "study" else PublicationSheet
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(Problem(name, _loc_text(loc), msg, _fix_for(err), line_of(data, loc)))
+        raise InputError(problems) from None
+
+
+def load_extractions(root: Path = DEFAULT_ROOT) -> Extractions:
+    """Every sheet under root/studies and root/publications, cross-checked. Raises InputError."""
+    if not root.is_dir():
+        raise InputError(Problem(str(root), "", "the extraction directory does not exist",
+                                 "run from the repository root or pass --sheets DIR"))
+    out = Extractions()
+    problems: list[Problem] = []
+    paths = sorted(root.glob("studies/*.yaml")) + sorted(root.glob("publications/*.yaml"))
+    stray = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yml", ".YAML", ".json"))
+    for p in stray:
+        problems.append(Problem(str(p), "", "sheets must end in .yaml and live in studies/ or publications/", "rename or move it"))
+    for path in paths:
+        try:
+            sheet = parse_sheet(path)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        expected_kind = "study" if path.parent.name == "studies" else "publication"
+        if sheet.kind != expected_kind:
+            problems.append(Problem(str(path), "kind", f"a {sheet.kind} sheet in {path.parent.name}/", f"move it to {sheet.kind}s/ or fix kind"))
+            continue
+        key = f"{sheet.kind}:{sheet.id}"
+        if key in out.files:
+            problems.append(Problem(str(path), "id", f"duplicate {sheet.kind} id {sheet.id!r}, also in {out.files[key]}", "give each sheet its own id"))
+            continue
+        if path.stem != sheet.id:
+            problems.append(Problem(str(path), "id", f"the id {sheet.id!r} differs from the file name {path.stem!r}", f"rename the file to {sheet.id}.yaml"))
+            continue
+        out.files[key] = str(path)
+        (out.studies if sheet.kind == "study" else out.publications)[sheet.id] = sheet  # type: ignore[assignment]
+    problems.extend(cross_check(out))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def cross_check(ex: Extractions) -> list[Problem]:
+    """References between sheets: studies, arms, supersedes, overlaps, assignment sources."""
+    problems: list[Problem] = []
+    for sid, study in ex.studies.items():
+        file = ex.files[f"study:{sid}"]
+        for other in study.overlaps_with:
+            if other not in ex.studies:
+                problems.append(Problem(file, "overlaps_with", f"unknown study {other!r}", "add its study sheet or fix the id"))
+        sources = [("oligo_state.inputs", i.source) for i in study.oligo_state.inputs]
+        if study.histology_composition is not None:
+            sources.append(("histology_composition.source", study.histology_composition.source))
+        for where, src in sources:
+            if src.publication is None:
+                problems.append(Problem(file, where, "source.publication is required in a study sheet", "name the publication the quote is from"))
+            elif src.publication not in ex.publications:
+                problems.append(Problem(file, where, f"unknown publication {src.publication!r}", "add its publication sheet or fix the id"))
+    for pid, pub in ex.publications.items():
+        file = ex.files[f"publication:{pid}"]
+        for i, old in enumerate(pub.supersedes):
+            if old not in ex.publications:
+                problems.append(Problem(file, f"supersedes[{i}]", f"unknown publication {old!r}", "fix the id"))
+            elif old == pid:
+                problems.append(Problem(file, f"supersedes[{i}]", "a publication cannot supersede itself"))
+            elif not {r.study for r in ex.publications[old].reports} & {r.study for r in pub.reports}:
+                problems.append(Problem(file, f"supersedes[{i}]", f"{old!r} reports on none of this publication's studies"))
+        for r, report in enumerate(pub.reports):
+            study = ex.studies.get(report.study)
+            if study is None:
+                problems.append(Problem(file, f"reports[{r}].study", f"unknown study {report.study!r}", "add data/extractions/studies/<id>.yaml or fix the id"))
+                continue
+            arm_ids = [a.id for a in study.arms]
+            for g, group in enumerate(report.groups):
+                if group.arm is not None and group.arm not in arm_ids:
+                    problems.append(Problem(file, f"reports[{r}].groups[{g}].arm", f"{group.arm!r} is not an arm of {study.id}; arms: {arm_ids}"))
+        studies_reported = [r.study for r in pub.reports]
+        if len(studies_reported) != len(set(studies_reported)):
+            problems.append(Problem(file, "reports", "a study appears in two reports blocks", "merge them"))
+    problems.extend(_supersedes_cycles(ex))
+    return problems
+
+
+def _supersedes_cycles(ex: Extractions) -> list[Problem]:
+    problems = []
+    for start in ex.publications:
+        seen, stack = set(), list(ex.publications[start].supersedes)
+        while stack:
+            node = stack.pop()
+            if node == start:
+                problems.append(Problem(ex.files[f"publication:{start}"], "supersedes", "supersedes forms a cycle"))
+                break
+            if node in seen or node not in ex.publications:
+                continue
+            seen.add(node)
+            stack.extend(ex.publications[node].supersedes)
+    return problems

@@ -1,0 +1,114 @@
+"""Safe loading of hand-edited YAML sheets.
+
+- Numbers stay strings: "0.70" keeps its published lexical form (YAML would make it the float 0.7), and
+  the schema parses it into a Decimal that remembers the trailing zero.
+- Anchors and aliases are refused (a "billion laughs" sheet cannot expand), duplicate keys are refused
+  (YAML would keep the last silently), files over MAX_SHEET_BYTES are refused before parsing, and bytes
+  that are not UTF-8 are reported with their offset.
+- Every mapping key remembers its line, so schema errors can name the line of the field.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.errors import InputError, Problem
+
+MAX_SHEET_BYTES = 1_000_000  # far above any real extraction sheet (the largest is ~40 kB)
+
+
+class _SheetLoader(yaml.SafeLoader):
+    """SafeLoader without implicit int/float resolution, anchors, aliases or duplicate keys."""
+
+
+# Keep only the implicit resolvers for bool and null: ints and floats stay strings.
+_SheetLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class LineDict(dict):
+    """A dict that remembers the line (1-based) of each key."""
+
+    lines: dict[str, int]
+
+
+def _compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    event = self.peek_event()
+    if isinstance(event, yaml.AliasEvent):
+        raise yaml.constructor.ConstructorError(
+            None, None, "YAML aliases (*name) are not allowed in sheets; write the value out", event.start_mark
+        )
+    if getattr(event, "anchor", None):
+        raise yaml.constructor.ConstructorError(
+            None, None, "YAML anchors (&name) are not allowed in sheets; write the value out", event.start_mark
+        )
+    return yaml.SafeLoader.compose_node(self, parent, index)
+
+
+def _construct_mapping(loader, node, deep=False):  # type: ignore[no-untyped-def]
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (YAML would silently keep the last one)", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_SheetLoader.compose_node = _compose_node  # type: ignore[method-assign]
+_SheetLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_sheet(path: Path, display: str | None = None) -> Any:
+    """Parse one sheet, or raise InputError naming the file, the line and what to fix."""
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(Problem(name, "", f"cannot read the file: {exc.strerror}")) from None
+    if size > MAX_SHEET_BYTES:
+        raise InputError(Problem(name, "", f"the file is {size:,} bytes; sheets are limited to {MAX_SHEET_BYTES:,}",
+                                 "split it into one sheet per publication, or remove pasted full text"))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(Problem(name, "", f"byte {exc.start} ({raw[exc.start:exc.start + 1]!r}) is not UTF-8",
+                                 "save the sheet as UTF-8 (quotes pasted from PDFs are often Latin-1 or Windows-1252)",
+                                 line)) from None
+    try:
+        return yaml.load(text, Loader=_SheetLoader)  # noqa: S506 - _SheetLoader is a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        text_problem = f"not valid YAML: {problem}" + (f" ({context})" if context else "")
+        raise InputError(Problem(name, "", text_problem, "fix the YAML syntax at that line", line)) from None
+
+
+def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest key of `loc` that can be found in the loaded data."""
+    line = None
+    node = data
+    for part in loc:
+        if isinstance(node, LineDict) and isinstance(part, str) and part in node:
+            line = node.lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            break
+    return line

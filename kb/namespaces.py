@@ -1,0 +1,441 @@
+"""RDF namespaces of oligokb, as rdflib DefinedNamespaces with `_fail = True`: a typo is an error.
+
+The vocabulary classes mirror the SKOS concept schemes in kb/vocab/*.ttl (a test asserts they list the
+same terms). The ontology namespace OKB mirrors kb/ontology.ttl the same way.
+"""
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DefinedNamespace
+
+BASE = "https://w3id.org/oligokb/"
+VOCAB = BASE + "vocab/"
+ID = Namespace(BASE + "id/")  # instance data: studies, publications, groups, statistics
+BIBO = Namespace("http://purl.org/ontology/bibo/")
+
+
+class DESIGN(DefinedNamespace):
+    """Study designs (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "design/")
+    _fail = True
+
+    observational: URIRef
+    pooled_analysis: URIRef
+    prospective_cohort: URIRef
+    randomised: URIRef
+    rct_phase_2: URIRef
+    rct_phase_2_3: URIRef
+    rct_phase_3: URIRef
+    retrospective_cohort: URIRef
+    single_arm_trial: URIRef
+
+class ESTIMATOR(DefinedNamespace):
+    """Estimators (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "estimator/")
+    _fail = True
+
+    cox_model: URIRef
+    crude: URIRef
+    cumulative_incidence_function: URIRef
+    fine_gray: URIRef
+    kaplan_meier: URIRef
+    not_stated: URIRef
+    one_minus_kaplan_meier: URIRef
+
+class HISTOLOGY(DefinedNamespace):
+    """Histologies (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "histology/")
+    _fail = True
+
+    breast: URIRef
+    colorectal: URIRef
+    gastric: URIRef
+    lung: URIRef
+    lung_adenocarcinoma: URIRef
+    melanoma: URIRef
+    mixed: URIRef
+    nsclc: URIRef
+    nsclc_alk: URIRef
+    nsclc_driver_negative: URIRef
+    nsclc_egfr: URIRef
+    other: URIRef
+    prostate: URIRef
+    prostate_castration_resistant: URIRef
+    prostate_castration_sensitive: URIRef
+    renal_cell: URIRef
+    sarcoma: URIRef
+    sclc: URIRef
+    solid_tumour: URIRef
+
+class OLIGO_STATE(DefinedNamespace):
+    """Oligo-states (ESTRO-EORTC 2020) (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "oligo-state/")
+    _fail = True
+
+    de_novo: URIRef
+    genuine: URIRef
+    induced: URIRef
+    induced_oligopersistence: URIRef
+    induced_oligoprogression: URIRef
+    induced_oligorecurrence: URIRef
+    metachronous: URIRef
+    metachronous_oligoprogression: URIRef
+    metachronous_oligorecurrence: URIRef
+    mixed: URIRef
+    not_oligometastatic: URIRef
+    oligometastatic_disease: URIRef
+    repeat: URIRef
+    repeat_oligopersistence: URIRef
+    repeat_oligoprogression: URIRef
+    repeat_oligorecurrence: URIRef
+    synchronous: URIRef
+    unmappable: URIRef
+    unresolved: URIRef
+
+class OUTCOME(DefinedNamespace):
+    """Outcomes (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "outcome/")
+    _fail = True
+
+    adt_free_survival: URIRef
+    change_of_systemic_therapy: URIRef
+    crpc_free_survival: URIRef
+    extra_hepatic_recurrence: URIRef
+    follow_up: URIRef
+    in_field_control: URIRef
+    local_control: URIRef
+    local_failure: URIRef
+    local_failure_free_survival: URIRef
+    new_metastasis_free_survival: URIRef
+    overall_survival: URIRef
+    progression: URIRef
+    progression_free_survival: URIRef
+    response: URIRef
+    systemic_treatment_free_survival: URIRef
+    time_to_event: URIRef
+    time_to_next_line_therapy: URIRef
+    toxicity: URIRef
+    toxicity_grade_1_2: URIRef
+    toxicity_grade_2_plus: URIRef
+    toxicity_grade_3_plus: URIRef
+    treatment_related_death: URIRef
+
+class PUBLICATION_ROLE(DefinedNamespace):
+    """Publication roles (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "publication-role/")
+    _fail = True
+
+    primary: URIRef
+    secondary: URIRef
+
+class STATISTIC(DefinedNamespace):
+    """Statistic types (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "statistic/")
+    _fail = True
+
+    comparative: URIRef
+    count: URIRef
+    cumulative_incidence: URIRef
+    descriptive: URIRef
+    hazard_ratio: URIRef
+    landmark_rate: URIRef
+    median: URIRef
+    odds_ratio: URIRef
+    proportion: URIRef
+    subdistribution_hazard_ratio: URIRef
+    test_p_value: URIRef
+
+class TIME_ORIGIN(DefinedNamespace):
+    """Time origins (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "time-origin/")
+    _fail = True
+
+    diagnosis_of_metastatic_disease: URIRef
+    diagnosis_of_oligometastatic_disease: URIRef
+    diagnosis_of_primary: URIRef
+    end_of_radiotherapy: URIRef
+    enrolment: URIRef
+    not_stated: URIRef
+    randomisation: URIRef
+    start_of_current_systemic_therapy: URIRef
+    start_of_radiotherapy: URIRef
+    start_of_treatment: URIRef
+
+class TREATMENT(DefinedNamespace):
+    """Treatments (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "treatment/")
+    _fail = True
+
+    chemotherapy: URIRef
+    hormone_therapy: URIRef
+    immunotherapy: URIRef
+    local_ablative_radiotherapy: URIRef
+    local_consolidative_therapy: URIRef
+    maintenance_therapy: URIRef
+    metastasectomy: URIRef
+    metastasis_directed_radiotherapy: URIRef
+    metastasis_directed_therapy: URIRef
+    observation: URIRef
+    sabr: URIRef
+    srs: URIRef
+    standard_of_care: URIRef
+    systemic_therapy: URIRef
+    targeted_therapy: URIRef
+    thermal_ablation: URIRef
+
+class UNIT_OF_ANALYSIS(DefinedNamespace):
+    """Units of analysis (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "unit-of-analysis/")
+    _fail = True
+
+    lesion: URIRef
+    patient: URIRef
+    unknown: URIRef
+
+class UNIT(DefinedNamespace):
+    """Units (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "unit/")
+    _fail = True
+
+    days: URIRef
+    months: URIRef
+    patients: URIRef
+    percent: URIRef
+    ratio: URIRef
+    weeks: URIRef
+    years: URIRef
+
+
+class OKB(DefinedNamespace):
+    """The oligokb ontology (kb/ontology.ttl)."""
+
+    _NS = Namespace(BASE + "ns#")
+    _fail = True
+
+    Arm: URIRef
+    Arm: URIRef
+    Arm: URIRef
+    AssignmentInput: URIRef
+    AssignmentInput: URIRef
+    AssignmentInput: URIRef
+    Group: URIRef
+    Group: URIRef
+    Group: URIRef
+    OligoStateAssignment: URIRef
+    OligoStateAssignment: URIRef
+    OligoStateAssignment: URIRef
+    Publication: URIRef
+    Publication: URIRef
+    Publication: URIRef
+    Publication: URIRef
+    Statistic: URIRef
+    Statistic: URIRef
+    Statistic: URIRef
+    Statistic: URIRef
+    Study: URIRef
+    Study: URIRef
+    Study: URIRef
+    accrualPeriod: URIRef
+    accrualPeriod: URIRef
+    adjusted: URIRef
+    adjusted: URIRef
+    adjusted: URIRef
+    adjustedFor: URIRef
+    adjustedFor: URIRef
+    answer: URIRef
+    answer: URIRef
+    armRole: URIRef
+    armRole: URIRef
+    armRole: URIRef
+    armRole: URIRef
+    candidateState: URIRef
+    candidateState: URIRef
+    candidateState: URIRef
+    candidateState: URIRef
+    ciHigh: URIRef
+    ciHigh: URIRef
+    ciHigh: URIRef
+    ciHighAsPublished: URIRef
+    ciHighAsPublished: URIRef
+    ciHighAsPublished: URIRef
+    ciHighAsPublished: URIRef
+    ciLevel: URIRef
+    ciLevel: URIRef
+    ciLevel: URIRef
+    ciLevel: URIRef
+    ciLow: URIRef
+    ciLow: URIRef
+    ciLow: URIRef
+    ciLowAsPublished: URIRef
+    ciLowAsPublished: URIRef
+    ciLowAsPublished: URIRef
+    comparator: URIRef
+    comparator: URIRef
+    comparator: URIRef
+    comparator: URIRef
+    comparatorAsPublished: URIRef
+    comparatorAsPublished: URIRef
+    confidence: URIRef
+    confidence: URIRef
+    confidence: URIRef
+    covariate: URIRef
+    covariate: URIRef
+    covariate: URIRef
+    derivationMethod: URIRef
+    derivationMethod: URIRef
+    derivationMethod: URIRef
+    derivationMethod: URIRef
+    design: URIRef
+    design: URIRef
+    design: URIRef
+    design: URIRef
+    estimator: URIRef
+    estimator: URIRef
+    estimator: URIRef
+    firstAuthor: URIRef
+    firstAuthor: URIRef
+    group: URIRef
+    group: URIRef
+    group: URIRef
+    group: URIRef
+    hasArm: URIRef
+    hasArm: URIRef
+    hasArm: URIRef
+    hasArm: URIRef
+    hasGroup: URIRef
+    hasGroup: URIRef
+    hasGroup: URIRef
+    hasInput: URIRef
+    hasInput: URIRef
+    hasInput: URIRef
+    hasInput: URIRef
+    histology: URIRef
+    histology: URIRef
+    histology: URIRef
+    histologyComposition: URIRef
+    histologyComposition: URIRef
+    histologyComposition: URIRef
+    inStudy: URIRef
+    inStudy: URIRef
+    inStudy: URIRef
+    inputName: URIRef
+    inputName: URIRef
+    inputName: URIRef
+    institution: URIRef
+    institution: URIRef
+    intervention: URIRef
+    intervention: URIRef
+    intervention: URIRef
+    intervention: URIRef
+    interventionAsPublished: URIRef
+    interventionAsPublished: URIRef
+    locator: URIRef
+    locator: URIRef
+    locator: URIRef
+    locator: URIRef
+    mappedBy: URIRef
+    mappedBy: URIRef
+    n: URIRef
+    n: URIRef
+    n: URIRef
+    note: URIRef
+    note: URIRef
+    ofArm: URIRef
+    ofArm: URIRef
+    ofArm: URIRef
+    ofArm: URIRef
+    oligoState: URIRef
+    oligoState: URIRef
+    oligoState: URIRef
+    oligoState: URIRef
+    oligoStateAsPublished: URIRef
+    oligoStateAsPublished: URIRef
+    oligoStateAsPublished: URIRef
+    oligoStateAssignment: URIRef
+    oligoStateAssignment: URIRef
+    oligoStateAssignment: URIRef
+    outcome: URIRef
+    outcome: URIRef
+    outcome: URIRef
+    outcome: URIRef
+    overlapsWith: URIRef
+    overlapsWith: URIRef
+    overlapsWith: URIRef
+    overlapsWith: URIRef
+    overlapsWith: URIRef
+    pValue: URIRef
+    pValue: URIRef
+    pValue: URIRef
+    pValue: URIRef
+    pValueAsPublished: URIRef
+    pValueAsPublished: URIRef
+    pValueAsPublished: URIRef
+    pValueAsPublished: URIRef
+    quote: URIRef
+    quote: URIRef
+    quote: URIRef
+    quote: URIRef
+    rationale: URIRef
+    rationale: URIRef
+    referenceGroup: URIRef
+    referenceGroup: URIRef
+    referenceGroup: URIRef
+    referenceGroup: URIRef
+    referenceGroup: URIRef
+    registryId: URIRef
+    registryId: URIRef
+    registryId: URIRef
+    reportsStudy: URIRef
+    reportsStudy: URIRef
+    reportsStudy: URIRef
+    reportsStudy: URIRef
+    role: URIRef
+    role: URIRef
+    role: URIRef
+    role: URIRef
+    role: URIRef
+    sourceScope: URIRef
+    sourceScope: URIRef
+    sourceScope: URIRef
+    sourceText: URIRef
+    sourceText: URIRef
+    sourceText: URIRef
+    statisticType: URIRef
+    statisticType: URIRef
+    statisticType: URIRef
+    statisticType: URIRef
+    timeOrigin: URIRef
+    timeOrigin: URIRef
+    timeOrigin: URIRef
+    timepointMonths: URIRef
+    timepointMonths: URIRef
+    timepointMonths: URIRef
+    treatment: URIRef
+    treatment: URIRef
+    treatment: URIRef
+    treatmentAsPublished: URIRef
+    treatmentAsPublished: URIRef
+    unit: URIRef
+    unit: URIRef
+    unit: URIRef
+    unitOfAnalysis: URIRef
+    unitOfAnalysis: URIRef
+    unitOfAnalysis: URIRef
+    value: URIRef
+    value: URIRef
+    value: URIRef
+    valueAsPublished: URIRef
+    valueAsPublished: URIRef
+    valueAsPublished: URIRef
+    valueAsPublished: URIRef
+    venue: URIRef
+    venue: URIRef

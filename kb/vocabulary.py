@@ -1,0 +1,110 @@
+"""The SKOS vocabularies of kb/vocab/*.ttl: loading, term lookup with closest-term hints, labels."""
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SKOS
+
+from kb import namespaces as ns
+from kb.errors import UnknownTermError
+
+VOCAB_DIR = Path(__file__).parent / "vocab"
+ONTOLOGY_FILE = Path(__file__).parent / "ontology.ttl"
+
+# Sheet field name -> the DefinedNamespace of its scheme.
+SCHEMES: dict[str, type] = {
+    "design": ns.DESIGN,
+    "estimator": ns.ESTIMATOR,
+    "histology": ns.HISTOLOGY,
+    "oligo_state": ns.OLIGO_STATE,
+    "outcome": ns.OUTCOME,
+    "publication_role": ns.PUBLICATION_ROLE,
+    "statistic": ns.STATISTIC,
+    "time_origin": ns.TIME_ORIGIN,
+    "treatment": ns.TREATMENT,
+    "unit_of_analysis": ns.UNIT_OF_ANALYSIS,
+    "unit": ns.UNIT,
+}
+
+
+@lru_cache(maxsize=1)
+def vocabulary_graph() -> Graph:
+    """All concept schemes and the ontology, parsed once (read-only by convention)."""
+    graph = Graph()
+    for path in sorted(VOCAB_DIR.glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    graph.parse(ONTOLOGY_FILE, format="turtle")
+    return graph
+
+
+@lru_cache(maxsize=None)
+def terms(scheme: str) -> tuple[str, ...]:
+    """The term ids (skos:notation) of a scheme, sorted."""
+    base = str(SCHEMES[scheme]._NS)
+    g = vocabulary_graph()
+    return tuple(sorted(str(c)[len(base):] for c in g.subjects(SKOS.inScheme, URIRef(base))))
+
+
+@lru_cache(maxsize=None)
+def _labels(scheme: str) -> dict[str, str]:
+    """Lower-cased prefLabel and altLabel -> term id, to suggest the id for a label typed by hand."""
+    base = str(SCHEMES[scheme]._NS)
+    g = vocabulary_graph()
+    out: dict[str, str] = {}
+    for concept in g.subjects(SKOS.inScheme, URIRef(base)):
+        term = str(concept)[len(base):]
+        for prop in (SKOS.prefLabel, SKOS.altLabel):
+            for label in g.objects(concept, prop):
+                out[str(label).lower()] = term
+    return out
+
+
+def closest(scheme: str, term: str, n: int = 3) -> list[str]:
+    """Closest term ids to `term`, by id and by label."""
+    candidates = list(difflib.get_close_matches(term, terms(scheme), n=n, cutoff=0.5))
+    by_label = _labels(scheme).get(term.lower().strip())
+    if by_label and by_label not in candidates:
+        candidates.insert(0, by_label)
+    for label, tid in _labels(scheme).items():
+        if len(candidates) >= n:
+            break
+        if term.lower() in label and tid not in candidates:
+            candidates.append(tid)
+    return candidates[:n]
+
+
+def resolve(scheme: str, term: str) -> URIRef:
+    """The IRI of `term` in `scheme`, or UnknownTermError naming the closest terms."""
+    if term in terms(scheme):
+        return getattr(SCHEMES[scheme], term)
+    hints = closest(scheme, term)
+    hint = f"; did you mean {', '.join(repr(h) for h in hints)}?" if hints else ""
+    raise UnknownTermError(
+        f"{term!r} is not a term of the {scheme} vocabulary (kb/vocab){hint} "
+        f"Allowed: {', '.join(terms(scheme))}"
+    )
+
+
+def pref_label(iri: URIRef | str) -> str:
+    """The English prefLabel of a concept, lower case (the export contract's convention)."""
+    label = vocabulary_graph().value(URIRef(str(iri)), SKOS.prefLabel)
+    return str(label).lower() if label is not None else ""
+
+
+def top_concept(iri: URIRef) -> URIRef:
+    """Follow skos:broader up to the top concept (e.g. rct_phase_2 -> randomised)."""
+    g = vocabulary_graph()
+    current = iri
+    for _ in range(20):
+        parent = g.value(current, SKOS.broader)
+        if parent is None:
+            return current
+        current = parent
+    return current
+
+
+def concept_schemes() -> list[URIRef]:
+    return sorted(vocabulary_graph().subjects(RDF.type, SKOS.ConceptScheme))
