@@ -69,3 +69,183 @@ def register(app: typer.Typer) -> None:
             f"wrote {out}: {len(ex.studies)} studies, {len(ex.publications)} publications, {len(graph)} triples "
             f"in {elapsed:.2f} s (sha256 {sha256(data)[:12]})"
         )
+
+    @app.command()
+    def validate(
+        sheets: Path = SHEETS_OPT,
+        ttl: Optional[Path] = typer.Option(None, "--ttl", help="Validate this Turtle file instead of the graph built from the sheets."),
+    ) -> None:
+        """Check the sheets (schema) and the graph (SHACL shapes). Exit 0 conformant, 1 not, 2 unreadable."""
+        from rdflib import Graph
+
+        from extract.sheets import load_extractions
+        from kb.build import build_graph
+        from kb.validate import validate_graph
+
+        files: dict[str, str] = {}
+        if ttl is not None:
+            try:
+                graph = Graph().parse(ttl, format="turtle")
+            except FileNotFoundError:
+                err.print(f"{ttl}: the file does not exist")
+                raise typer.Exit(2)
+            except Exception as exc:  # rdflib raises several parser error types
+                err.print(f"{ttl}: not readable Turtle: {exc}")
+                raise typer.Exit(2)
+        else:
+            try:
+                ex = load_extractions(sheets)
+            except OligokbError as exc:
+                fail(exc)
+            graph = build_graph(ex)
+            files = _files_by_iri(ex)
+        violations = validate_graph(graph)
+        if not violations:
+            err.print(f"conformant: {len(graph)} triples satisfy kb/shapes.ttl")
+            return
+        err.print(f"{len(violations)} SHACL violation(s):")
+        for v in violations:
+            sheet = next((f for prefix, f in files.items() if v.focus.startswith(prefix)), "")
+            err.print(f"- {sheet or v.focus}: {v.focus.split('/id/', 1)[-1]}: {v.message}" + (f" (value {v.value})" if v.value else ""), markup=False)
+        err.print("fix: edit the sheet named on each line, then run `oligokb validate` again")
+        raise typer.Exit(1)
+
+    @app.command()
+    def summary(kb_file: Path = KB_OPT) -> None:
+        """Print studies, publications and figures by histology and oligo-state."""
+        from kb.export import evidence_table
+        from kb.query import load_kb, run_named
+
+        try:
+            graph = load_kb(kb_file)
+        except OligokbError as exc:
+            fail(exc)
+        table = evidence_table(graph)
+        studies = run_named(graph, "studies")
+        pubs = run_named(graph, "publications")
+        out = Console(highlight=False)
+        out.print(f"oligokb knowledge base {kb_file}: {len(studies)} studies, {pubs['publication_id'].nunique()} publications, {len(table)} figures")
+        if table.empty:
+            return
+        from rich.table import Table
+
+        grid = Table(title="Figures by histology and oligo-state")
+        for col in ("histology", "oligo-state", "studies", "publications", "figures", "primary", "secondary"):
+            grid.add_column(col, justify="right" if col not in ("histology", "oligo-state") else "left")
+        for (hist, state), part in table.groupby(["histology", "oligo_state"], sort=True):
+            grid.add_row(hist, state, str(part["study_id"].nunique()), str(part["publication_id"].nunique()), str(len(part)),
+                         str((part["publication_role"] == "primary").sum()), str((part["publication_role"] == "secondary").sum()))
+        out.print(grid)
+
+    @app.command()
+    def query(
+        file: Optional[Path] = typer.Argument(None, help="A .rq file with a SELECT, ASK, CONSTRUCT or DESCRIBE query."),
+        name: Optional[str] = typer.Option(None, "--name", help="A named query: studies, evidence, publications, provenance."),
+        param: list[str] = typer.Option([], "--param", help="key=value for a named query, e.g. histology=nsclc (repeatable)."),
+        fmt: str = typer.Option("table", "--format", help="table, csv or json (CONSTRUCT/DESCRIBE: turtle)."),
+        kb_file: Path = KB_OPT,
+    ) -> None:
+        """Run a read-only SPARQL query on the knowledge base. SERVICE, FROM and updates are refused."""
+        from kb.query import NAMED_QUERIES, load_kb, result_frame, run_named, run_query
+
+        if fmt not in ("table", "csv", "json"):
+            err.print(f"--format {fmt!r} is not one of table, csv, json")
+            raise typer.Exit(2)
+        if (file is None) == (name is None):
+            err.print("give either a query FILE or --name NAME (named queries: " + ", ".join(NAMED_QUERIES) + ")")
+            raise typer.Exit(2)
+        params = {}
+        for item in param:
+            if "=" not in item:
+                err.print(f"--param {item!r}: write key=value, e.g. histology=nsclc")
+                raise typer.Exit(2)
+            key, value = item.split("=", 1)
+            params[key.strip()] = value.strip()
+        try:
+            graph = load_kb(kb_file)
+            if name is not None:
+                frame = run_named(graph, name, params)
+            else:
+                if params:
+                    err.print("--param applies to named queries only")
+                    raise typer.Exit(2)
+                try:
+                    text = file.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    err.print(f"{file}: cannot read the query: {exc}")
+                    raise typer.Exit(2)
+                result = run_query(graph, text)
+                if result.type == "ASK":
+                    typer.echo("true" if result.askAnswer else "false")
+                    return
+                if result.type in ("CONSTRUCT", "DESCRIBE"):
+                    typer.echo(result.serialize(format="turtle").decode("utf-8"))
+                    return
+                frame = result_frame(result)
+        except OligokbError as exc:
+            fail(exc)
+        _print_frame(frame, fmt)
+
+    @app.command()
+    def export(
+        fmt: str = typer.Option("csv", "--format", help="csv (the evidence table), ttl or jsonld (the graph)."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),
+        param: list[str] = typer.Option([], "--param", help="Filter the evidence table: histology=, oligo_state=, outcome=, statistic=, design=, study=."),
+        kb_file: Path = KB_OPT,
+    ) -> None:
+        """Export the evidence table (one row per figure, docs/export-contract.md) or the graph."""
+        from kb.build import bind_prefixes, write_atomic
+        from kb.export import evidence_table
+        from kb.query import load_kb
+
+        if fmt not in ("csv", "ttl", "jsonld"):
+            err.print(f"--format {fmt!r} is not one of csv, ttl, jsonld")
+            raise typer.Exit(2)
+        params = dict(p.split("=", 1) for p in param if "=" in p)
+        if len(params) != len(param):
+            err.print("--param takes key=value, e.g. histology=nsclc")
+            raise typer.Exit(2)
+        try:
+            if fmt == "csv":
+                data = evidence_table(load_kb(kb_file), params).to_csv(index=False, lineterminator="\n").encode("utf-8")
+            else:
+                if params:
+                    err.print("--param filters the csv evidence table only")
+                    raise typer.Exit(2)
+                from rdflib import Graph
+
+                if not kb_file.exists():
+                    load_kb(kb_file)  # raises the friendly error
+                graph = bind_prefixes(Graph()).parse(kb_file, format="turtle")
+                data = graph.serialize(format="json-ld" if fmt == "jsonld" else "turtle", encoding="utf-8")
+        except OligokbError as exc:
+            fail(exc)
+        if out is None:
+            sys.stdout.buffer.write(data)
+        else:
+            write_atomic(out, data)
+            err.print(f"wrote {out}")
+
+
+def _files_by_iri(ex) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from kb.build import publication_iri, study_iri
+
+    files = {}
+    for key, path in ex.files.items():
+        kind, ident = key.split(":", 1)
+        files[str(study_iri(ident) if kind == "study" else publication_iri(ident)) + ("/" if kind == "publication" else "")] = path
+        if kind == "study":
+            files[str(study_iri(ident))] = path
+    return files
+
+
+def _print_frame(frame, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+    elif fmt == "json":
+        sys.stdout.write(frame.to_json(orient="records", force_ascii=False, indent=1) + "\n")
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200, "display.max_colwidth", 60):
+            typer.echo(frame.to_string(index=False) if not frame.empty else "(no rows)")

@@ -1,0 +1,81 @@
+"""The evidence-table export (kb/contract.py): one row per statistic, labels in lower case."""
+from __future__ import annotations
+
+import pandas as pd
+from rdflib import Graph
+
+from kb.contract import ALL_COLUMNS
+from kb.namespaces import ID
+from kb.query import run_named
+from kb.vocabulary import pref_label, top_concept
+from rdflib import URIRef
+
+LABELLED = ["design", "histology", "oligo_state", "intervention", "comparator", "publication_role", "outcome",
+            "time_origin", "statistic", "unit", "unit_of_analysis", "estimator"]
+
+
+def _number_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = format(value, "f") if not isinstance(value, str) else value
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.DataFrame:
+    """The export contract as a DataFrame of strings ("" for not applicable), in contract column order."""
+    raw = run_named(graph, "evidence", params)
+    pubs = run_named(graph, "publications")
+    studies = run_named(graph, "studies")
+    supersedes = dict(zip(pubs["publication_id"], pubs["supersedes"].fillna("")))
+    overlaps = dict(zip(studies["study_id"], studies["overlaps_with"].fillna("")))
+    out = pd.DataFrame(index=raw.index)
+    labels = {}
+    for col in LABELLED:
+        labels[col] = raw[col].map(lambda iri: pref_label(iri) if iri else "")
+    out["study_id"] = raw["study_id"]
+    out["study_label"] = raw["study_label"]
+    out["design"] = labels["design"]
+    out["histology"] = labels["histology"]
+    out["oligo_state"] = labels["oligo_state"]
+    out["oligo_state_as_published"] = raw["oligo_state_as_published"]
+    out["intervention"] = labels["intervention"]
+    out["comparator"] = labels["comparator"]
+    out["publication_id"] = raw["publication_id"]
+    out["publication_role"] = labels["publication_role"]
+    out["supersedes"] = raw["publication_id"].map(supersedes).fillna("")
+    out["outcome"] = labels["outcome"]
+    out["outcome_time_origin"] = labels["time_origin"]
+    out["statistic"] = labels["statistic"]
+    out["group"] = raw["group_label"]
+    out["comparison"] = [f"{g} vs {r}" if isinstance(r, str) else "" for g, r in zip(raw["group_label"], raw["reference_label"])]
+    out["n"] = raw["n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
+    out["timepoint_months"] = raw["timepoint_months"].map(_number_text)
+    out["value"] = raw["value"]
+    out["unit"] = labels["unit"]
+    out["ci_low"] = raw["ci_low"].fillna("")
+    out["ci_high"] = raw["ci_high"].fillna("")
+    out["ci_level"] = raw["ci_level"].map(_number_text)
+    out["p_value"] = raw["p_value"].map(_number_text)
+    out["adjusted"] = raw["adjusted"].map(lambda v: "" if v is None or pd.isna(v) else ("true" if v else "false"))
+    out["source_locator"] = raw["source_locator"]
+    out["source_quote"] = raw["source_quote"]
+    # extras
+    out["statistic_id"] = raw["stat"].map(lambda iri: iri[len(str(ID)) + len("pub/"):])
+    out["reference_group"] = raw["reference_label"].fillna("")
+    out["unit_of_analysis"] = labels["unit_of_analysis"]
+    out["estimator"] = labels["estimator"]
+    out["design_class"] = raw["design"].map(lambda iri: pref_label(top_concept(URIRef(iri))))
+    out["publication_year"] = raw["publication_year"].map(lambda v: str(v)[:4] if v is not None else "")
+    out["doi"] = raw["doi"].fillna("")
+    out["pmid"] = raw["pmid"].fillna("")
+    out["source_scope"] = raw["source_scope"]
+    out["derivation"] = raw["derivation"]
+    out["p_value_as_published"] = raw["p_value_as_published"].fillna("")
+    out["covariate"] = raw["covariate"].fillna("")
+    out["overlaps_with"] = raw["study_id"].map(overlaps).fillna("")
+    for col, src in [("histology_id", "histology"), ("oligo_state_id", "oligo_state"), ("outcome_id", "outcome"), ("statistic_type_id", "statistic")]:
+        out[col] = raw[src].map(lambda iri: iri.rsplit("/", 1)[-1] if iri else "")
+    out = out.fillna("")
+    return out[list(ALL_COLUMNS)].reset_index(drop=True)

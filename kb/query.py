@@ -1,0 +1,119 @@
+"""Query layer: load the knowledge base, run named queries with parameters bound through initBindings
+(never formatted into SPARQL text), run ad-hoc read-only queries through the guard."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from rdflib import Graph, Literal, URIRef
+from rdflib.query import Result
+
+from kb.build import publication_iri, study_iri
+from kb.errors import InputError, Problem, UnknownTermError
+from kb.namespaces import ID
+from kb.sparql_guard import check_query
+from kb.vocabulary import resolve, vocabulary_graph
+
+QUERY_DIR = Path(__file__).parent / "queries"
+DEFAULT_KB = Path("data/studies.ttl")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A named-query parameter: the SPARQL variable it binds and how a user's text becomes a term."""
+
+    variable: str
+    kind: str  # a vocabulary scheme name, or "study", "publication", "statistic"
+    help: str
+
+
+NAMED_QUERIES: dict[str, dict[str, Param]] = {
+    "studies": {},
+    "evidence": {
+        "histology": Param("histology_filter", "histology", "histology term id, matches narrower terms (nsclc matches nsclc_egfr)"),
+        "oligo_state": Param("oligo_state_filter", "oligo_state", "oligo-state term id, matches narrower states (induced matches induced_oligoprogression)"),
+        "outcome": Param("outcome_filter", "outcome", "outcome term id (overall_survival, ...)"),
+        "statistic": Param("statistic_filter", "statistic", "statistic term id (hazard_ratio, landmark_rate, ...)"),
+        "design": Param("design_filter", "design", "design term id (randomised matches every RCT phase)"),
+        "study": Param("study_filter", "study", "study id"),
+    },
+    "publications": {"study": Param("study_filter", "study", "study id")},
+    "provenance": {"statistic": Param("stat", "statistic", "statistic id as in the export's statistic_id column")},
+}
+
+
+def query_text(name: str) -> str:
+    if name not in NAMED_QUERIES:
+        raise InputError(Problem("--name", "name", f"{name!r} is not a named query", f"use one of: {', '.join(NAMED_QUERIES)}"))
+    return (QUERY_DIR / f"{name}.rq").read_text(encoding="utf-8")
+
+
+def to_term(param: Param, value: str) -> URIRef:
+    """A user's parameter text -> the IRI to bind; unknown vocabulary terms list the closest ones."""
+    if param.kind == "study":
+        return study_iri(value)
+    if param.kind == "publication":
+        return publication_iri(value)
+    if param.kind == "statistic":
+        return URIRef(value) if value.startswith("http") else ID[f"pub/{value}"]
+    try:
+        return resolve(param.kind, value)
+    except UnknownTermError as exc:
+        raise InputError(Problem("--param", param.kind, str(exc))) from None
+
+
+def bindings(name: str, params: dict[str, str]) -> dict[str, URIRef]:
+    spec = NAMED_QUERIES[name] if name in NAMED_QUERIES else {}
+    out = {}
+    for key, value in params.items():
+        if key not in spec:
+            allowed = ", ".join(spec) or "none"
+            raise InputError(Problem("--param", key, f"query {name!r} has no parameter {key!r}", f"parameters: {allowed}"))
+        out[spec[key].variable] = to_term(spec[key], value)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime_ns: int) -> Graph:
+    graph = Graph()
+    graph.parse(path, format="turtle")
+    graph += vocabulary_graph()  # filters walk skos:broader; labels come from the schemes
+    return graph
+
+
+def load_kb(path: Path = DEFAULT_KB) -> Graph:
+    """The knowledge base plus its vocabularies, parsed once per file version. Treat as read-only."""
+    if not path.exists():
+        raise InputError(Problem(str(path), "", "the knowledge base file does not exist", "run `oligokb build` first, or pass --kb FILE"))
+    return _load(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+def result_frame(result: Result) -> pd.DataFrame:
+    """SELECT results -> DataFrame of Python values (IRIs as strings, None for unbound)."""
+    columns = [str(v) for v in result.vars or []]
+    rows = []
+    for row in result:
+        rows.append([_py(term) for term in row])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _py(term: object) -> object:
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        value = term.toPython()
+        return str(term) if isinstance(value, Literal) else value
+    return str(term)
+
+
+def run_named(graph: Graph, name: str, params: dict[str, str] | None = None) -> pd.DataFrame:
+    text = query_text(name)
+    return result_frame(graph.query(text, initBindings=bindings(name, params or {})))
+
+
+def run_query(graph: Graph, text: str) -> Result:
+    """An ad-hoc read-only query, vetted by the guard before rdflib sees it."""
+    checked = check_query(text)
+    return graph.query(checked.text)

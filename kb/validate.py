@@ -1,0 +1,68 @@
+"""SHACL validation of the knowledge-base graph (pySHACL), with a readable report that names the sheet
+file, the field and how to fix it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SH
+
+from kb.vocabulary import vocabulary_graph
+
+SHAPES_FILE = Path(__file__).parent / "shapes.ttl"
+
+# Graph property -> sheet field, for messages that point at what a curator edits.
+FIELD_OF = {
+    "ciLow": "ci.low", "ciHigh": "ci.high", "ciLevel": "ci.level", "valueAsPublished": "value", "value": "value",
+    "pValue": "p_value", "timepointMonths": "timepoint_months", "statisticType": "statistic", "outcome": "outcome",
+    "referenceGroup": "reference_group", "group": "group", "timeOrigin": "time_origin", "unit": "unit",
+    "qualifiedDerivation": "source", "wasDerivedFrom": "source", "n": "n", "doi": "citation.doi", "pmid": "citation.pmid",
+    "oligoState": "oligo_state.mapped", "oligoStateAsPublished": "oligo_state.as_published", "histology": "histology",
+    "design": "design", "intervention": "intervention.term", "issued": "citation.year",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    focus: str
+    path: str
+    message: str
+    value: str
+    file: str = ""
+
+    def __str__(self) -> str:
+        where = self.file or self.focus
+        field = FIELD_OF.get(self.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1], self.path) if self.path else ""
+        return f"{where}: {self.focus.rsplit('/', 3)[-1] if self.file else ''} {field}: {self.message}" + (f" (value {self.value})" if self.value else "")
+
+
+_shapes: Graph | None = None
+
+
+def shapes_graph() -> Graph:
+    global _shapes
+    if _shapes is None:
+        _shapes = Graph().parse(SHAPES_FILE, format="turtle")
+    return _shapes
+
+
+def validate_graph(data: Graph, with_vocabulary: bool = True) -> list[Violation]:
+    """Violations of kb/shapes.ttl in `data` (united with the vocabularies); [] when conformant."""
+    union = Graph()
+    union += data
+    if with_vocabulary:
+        union += vocabulary_graph()
+    conforms, report, _ = shacl_validate(union, shacl_graph=shapes_graph(), advanced=True, allow_warnings=False)
+    if conforms:
+        return []
+    out = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        out.append(Violation(
+            focus=str(report.value(result, SH.focusNode)),
+            path=str(report.value(result, SH.resultPath) or ""),
+            message=str(report.value(result, SH.resultMessage) or ""),
+            value=str(report.value(result, SH.value) or ""),
+        ))
+    return sorted(out, key=lambda v: (v.focus, v.path, v.message))
