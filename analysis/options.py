@@ -1,0 +1,71 @@
+"""Options of the analysis engine and their declarative checks.
+
+Every public entry point validates its options here on entry; a failure raises
+`OptionError` whose message names the argument, the value and what is allowed, e.g.
+``method='XYZ' is not one of FE, DL, REML, PM, ML, HE, SJ, EB``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from analysis.errors import OptionError
+
+METHODS = ("FE", "DL", "REML", "PM", "ML", "HE", "SJ", "EB")
+TESTS = ("z", "knha", "adhoc")
+MEASURES = ("GEN", "PLO", "PFT")
+EGGER_MODELS = ("rma", "lm")
+
+#: Convergence of the iterative tau2 estimators (Fisher scoring for ML/REML/EB: stop when the
+#: change in tau2 is below THRESHOLD; root finding for PM and the Q-profile CI: absolute x
+#: tolerance ROOT_XTOL). metafor's stock values (threshold 1e-5, uniroot tol ~1.2e-4) are only
+#: accurate to ~1e-5; these reproduce metafor run with control=list(threshold=1e-12, tol=1e-12).
+THRESHOLD = 1e-12
+ROOT_XTOL = 1e-14
+MAXITER = 1000
+
+
+@dataclass(frozen=True)
+class Choice:
+    allowed: tuple[str, ...]
+
+    def check(self, name: str, value: object) -> None:
+        if value not in self.allowed:
+            raise OptionError(name, value, "one of " + ", ".join(self.allowed))
+
+
+@dataclass(frozen=True)
+class OpenInterval:
+    low: float
+    high: float
+    hint: str = ""
+
+    def check(self, name: str, value: object) -> None:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or not (self.low < value < self.high):
+            raise OptionError(name, value, f"a number in ({self.low:g}, {self.high:g}){self.hint}")
+
+
+@dataclass(frozen=True)
+class PositiveInt:
+    def check(self, name: str, value: object) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise OptionError(name, value, "a positive integer")
+
+
+CONSTRAINTS = {
+    "method": Choice(METHODS),
+    "test": Choice(TESTS),
+    "measure": Choice(MEASURES),
+    "model": Choice(EGGER_MODELS),
+    "level": OpenInterval(0.0, 1.0, " (a fraction: 0.95 for a 95 % interval)"),
+    "ci_level": OpenInterval(0.0, 1.0, " (a fraction: 0.80 for an 80 % CI)"),
+    "threshold": OpenInterval(0.0, 1.0),
+    "maxiter": PositiveInt(),
+}
+
+
+def check_options(**options: object) -> None:
+    """Check each keyword against its constraint in `CONSTRAINTS` (unknown names are a bug)."""
+    for name, value in options.items():
+        CONSTRAINTS[name].check(name, value)

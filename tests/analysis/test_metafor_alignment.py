@@ -1,0 +1,77 @@
+"""Every case of tests/reference/metafor_fixtures.json, compared at the tolerances of
+`metafor_reference.TOLERANCES`. Expected values come from metafor only."""
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import pytest
+
+from analysis.meta import meta_analysis, meta_analysis_proportions
+from metafor_reference import (FIXTURES, METHODS, REQUIRED_DATASETS, TESTS, assert_close,
+                               fit_cases, fit_id, kind_for)
+
+SCALARS = ("estimate", "se", "ci_low", "ci_high", "stat", "p_value", "pi_low", "pi_high",
+           "tau2", "i2", "h2", "q", "q_p")
+
+
+def run_fit(dataset: dict, method: str, test: str, **kw):
+    """Fit a fixture dataset the way its R call did (yi+sei, yi+vi or xi+ni)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dataset["input"] == "xi_ni":
+            return meta_analysis_proportions(dataset["xi"], dataset["ni"],
+                                             measure=dataset["measure"], method=method,
+                                             test=test, **kw)
+        if dataset["input"] == "yi_sei":
+            return meta_analysis(dataset["yi"], sei=dataset["sei"], method=method, test=test, **kw)
+        return meta_analysis(dataset["yi"], dataset["vi"], method=method, test=test, **kw)
+
+
+def test_grid_is_complete():
+    """Every dataset x method x test is present: the grid cannot shrink quietly."""
+    present = {(c["dataset"], c["method"], c["test"]) for c in FIXTURES["fits"]}
+    expected = set(itertools.product(REQUIRED_DATASETS, METHODS, TESTS))
+    assert expected <= present, sorted(expected - present)[:10]
+    assert len(FIXTURES["fits"]) == len(present) >= 14 * 8 * 3
+    assert tuple(FIXTURES["meta"]["methods"]) == METHODS
+    assert "threshold=1e-12" in FIXTURES["meta"]["control"]
+
+
+def test_fixture_records_provenance():
+    meta = FIXTURES["meta"]
+    assert meta["r_version"].startswith("R version")
+    assert meta["metafor_version"]
+    assert all(c["call"].startswith(("rma(", "escalc(")) for c in FIXTURES["fits"])
+
+
+@pytest.mark.parametrize("case", fit_cases(), ids=fit_id)
+def test_fit_matches_metafor(case):
+    dataset = FIXTURES["datasets"][case["dataset"]]
+    res = run_fit(dataset, case["method"], case["test"]).to_dict()
+    kind = kind_for(case["method"])
+    assert res["k"] == case["k"]
+    assert res["test_used"] == case["test_used"]
+    assert res["df"] == case["df"]
+    assert res["q_df"] == case["q_df"]
+    for key in SCALARS:
+        assert_close(res[key], case[key], kind, key)
+    assert_close(res["tau2_ci_low"], case["tau2_ci_low"], "root", "tau2_ci_low")
+    assert_close(res["tau2_ci_high"], case["tau2_ci_high"], "root", "tau2_ci_high")
+    assert_close(res["weights_pct"], case["weights_pct"], kind, "weights_pct")
+    if "backtransformed" in case:
+        bt = res["backtransformed"]
+        for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+            assert_close(bt[key], case["backtransformed"][key], kind, f"backtransformed.{key}")
+    else:
+        assert res["backtransformed"] is None
+
+
+@pytest.mark.parametrize("name", [n for n, d in FIXTURES["datasets"].items() if d["input"] == "xi_ni"])
+def test_escalc_proportions_match(name):
+    """yi/vi of the proportion datasets as escalc computed them (closed form)."""
+    from analysis.meta import escalc_proportions
+    d = FIXTURES["datasets"][name]
+    yi, vi = escalc_proportions(d["xi"], d["ni"], d["measure"])
+    assert_close(list(yi), d["yi"], "closed_form", "yi")
+    assert_close(list(vi), d["vi"], "closed_form", "vi")
