@@ -87,7 +87,6 @@ def load_extractions(root: Path = DEFAULT_ROOT) -> Extractions:
             continue
         if path.stem != sheet.id:
             problems.append(Problem(str(path), "id", f"the id {sheet.id!r} differs from the file name {path.stem!r}", f"rename the file to {sheet.id}.yaml"))
-            continue
         out.files[key] = str(path)
         (out.studies if sheet.kind == "study" else out.publications)[sheet.id] = sheet  # type: ignore[assignment]
     problems.extend(cross_check(out))
