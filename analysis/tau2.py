@@ -32,6 +32,10 @@ ROOT_RTOL = 4 * np.finfo(float).eps
 #: where metafor stops with an error (PM) or reports the bound itself (confint).
 TAU2_MAX_START = 100.0
 MAX_DOUBLINGS = 60
+#: Fisher scoring approaches a maximum at the boundary tau2 = 0 geometrically and stops at
+#: ~threshold (metafor reports e.g. 4e-13). Below this value, and if the step at 0 points below
+#: 0 (the maximum is on the boundary), we report exactly 0.
+BOUNDARY_SNAP = 1e-10
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ def _fisher_scoring(yi, vi, X, step, threshold, maxiter) -> Tau2Fit:
             adj /= 2.0
         old, tau2 = tau2, tau2 + adj
         if abs(old - tau2) <= threshold:
+            if tau2 < BOUNDARY_SNAP and step(0.0) <= 0.0:
+                tau2 = 0.0
             return Tau2Fit(max(0.0, tau2), iteration)
     raise ConvergenceError(
         f"Fisher scoring for tau2 did not converge in maxiter={maxiter} iterations "

@@ -1,6 +1,267 @@
-"""`oligokb pool`: meta-analysis from a CSV of effect sizes (and, later, from the knowledge base)."""
+"""`oligokb pool`: meta-analysis from a CSV of effect sizes (and, later, from the knowledge base).
+
+The command is thin: it reads and checks the CSV (every problem names the file, row and column),
+calls `analysis`, and prints JSON or a short table. Exit codes: 0 ok, 2 bad input (nothing is
+written to stdout then), 3 internal (e.g. an estimator did not converge).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+import warnings
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+POOL_HELP = """Pool studies into a meta-analysis (metafor-compatible numbers).
+
+\b
+Input CSV (header row required; data rows are numbered from 1 in messages):
+  --measure GEN : columns study,yi,sei  or  study,yi,vi   (e.g. yi = log HR)
+  --measure PLO : columns study,xi,ni   logit proportions; 0.5 is added to both
+                  cells only when xi = 0 or xi = ni (metafor escalc default)
+  --measure PFT : columns study,xi,ni   Freeman-Tukey double arcsine; results are
+                  back-transformed with the harmonic-mean n (transf.ipft.hm)
+  --by COLUMN   : also fit each group of COLUMN separately and test the difference
+
+\b
+Output (--json): k, estimate, se, ci_low, ci_high, p_value, pi_low, pi_high, tau2,
+tau2_ci_low, tau2_ci_high, i2 (percent), h2, q, q_df, q_p, weights_pct (input order),
+plus backtransformed {estimate, ci_low, ci_high, pi_low, pi_high} for PLO/PFT.
+With --by: {"overall": {...}, "subgroups": [{"group": ..., ...}], "q_between": {q, df, p},
+"moderator_test": {...}}. Not-applicable values are null.
+
+\b
+Example:
+  oligokb pool --csv hrs.csv --measure GEN --method REML --test knha --json
+"""
+
+
+class Measure(str, Enum):
+    GEN = "GEN"
+    PLO = "PLO"
+    PFT = "PFT"
+
+
+class Method(str, Enum):
+    FE = "FE"
+    DL = "DL"
+    REML = "REML"
+    PM = "PM"
+    ML = "ML"
+    HE = "HE"
+    SJ = "SJ"
+    EB = "EB"
+
+
+class Test(str, Enum):
+    z = "z"
+    knha = "knha"
+    adhoc = "adhoc"
+
+
+#: Output keys of one pooled result, in order (the CLI contract).
+RESULT_KEYS = ("k", "estimate", "se", "ci_low", "ci_high", "p_value", "pi_low", "pi_high",
+               "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "q_df", "q_p",
+               "weights_pct")
+#: Extra, documented keys that help a reader of the JSON.
+EXTRA_KEYS = ("method", "test", "test_used", "stat", "df", "studies")
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+class CsvInputError(Exception):
+    """A CSV problem; message already names file, row and column."""
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def read_table(path: Path, measure: str, by: str | None) -> dict:
+    """Read and check the CSV. Returns studies, values and groups; raises CsvInputError."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CsvInputError(f"{name}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CsvInputError(f"{name}: cannot read ({exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    if measure == "GEN":
+        if "yi" not in header or not ({"sei", "vi"} & set(header)):
+            raise CsvInputError(f"{name}: missing column(s): --measure GEN needs study,yi,sei or "
+                                f"study,yi,vi; found {','.join(header) or 'no header'}")
+        if {"sei", "vi"} <= set(header):
+            raise CsvInputError(f"{name}: columns 'sei' and 'vi' are both present; keep one")
+        needed = ["yi", "sei" if "sei" in header else "vi"]
+    else:
+        needed = ["xi", "ni"]
+        missing = [c for c in needed if c not in header]
+        if missing:
+            raise CsvInputError(f"{name}: missing column(s) {', '.join(repr(c) for c in missing)}"
+                                f": --measure {measure} needs study,xi,ni; found "
+                                f"{','.join(header) or 'no header'}")
+    if by is not None and by not in header:
+        raise CsvInputError(f"{name}: --by column '{by}' not found; columns are "
+                            f"{','.join(header)}")
+    studies, values, groups = [], {c: [] for c in needed}, []
+    for row_no, row in enumerate(reader, start=1):
+        if all((v or "").strip() == "" for v in row.values()):
+            continue
+        studies.append((row.get("study") or f"row {row_no}").strip())
+        for col in needed:
+            cell = (row.get(col) or "").strip()
+            try:
+                x = float(cell)
+            except ValueError:
+                x = math.nan
+            if not math.isfinite(x):
+                raise CsvInputError(f"{name}, row {row_no}, column '{col}': {cell!r} is not a "
+                                    "finite number")
+            values[col].append(x)
+        _check_row(name, row_no, measure, needed, {c: values[c][-1] for c in needed})
+        if by is not None:
+            g = (row.get(by) or "").strip()
+            if not g:
+                raise CsvInputError(f"{name}, row {row_no}, column '{by}': empty group label")
+            groups.append(g)
+    if not studies:
+        raise CsvInputError(f"{name}: no data rows (k = 0); need at least one study")
+    return {"studies": studies, "values": values, "groups": groups if by else None}
+
+
+def _check_row(name, row_no, measure, needed, vals) -> None:
+    where = f"{name}, row {row_no}"
+    if measure == "GEN":
+        col = needed[1]
+        if vals[col] <= 0:
+            what = "standard error" if col == "sei" else "sampling variance"
+            raise CsvInputError(f"{where}, column '{col}': {what} must be > 0, got {vals[col]:g}")
+        return
+    x, n = vals["xi"], vals["ni"]
+    if x < 0:
+        raise CsvInputError(f"{where}, column 'xi': events must be >= 0, got {x:g}")
+    if n <= 0:
+        raise CsvInputError(f"{where}, column 'ni': sample size must be > 0, got {n:g}")
+    if x > n:
+        raise CsvInputError(f"{where}, column 'xi': {x:g} events exceed ni = {n:g}")
+
+
+def _result_dict(res, level_pct: float) -> dict:
+    d = res.to_dict()
+    out = {k: d[k] for k in RESULT_KEYS}
+    out.update({k: d[k] for k in EXTRA_KEYS})
+    out["level"] = level_pct
+    if res.backtransformed is not None:
+        out["backtransformed"] = res.backtransformed.to_dict()
+    return out
+
+
+def run_pool(csv_path: Path, measure: str, method: str, test: str, level_pct: float,
+             by: str | None) -> dict:
+    """Read, fit and return the JSON-ready dict (raises CsvInputError / analysis errors)."""
+    from analysis.errors import InputError
+    from analysis.meta import escalc_proportions, meta_analysis
+    from analysis.subgroups import subgroup_analysis
+
+    table = read_table(csv_path, measure, by)
+    vals, studies = table["values"], table["studies"]
+    level = level_pct / 100.0
+    try:
+        ni = None
+        if measure == "GEN":
+            y = vals["yi"]
+            v = [s**2 for s in vals["sei"]] if "sei" in vals else vals["vi"]
+        else:
+            y, v = escalc_proportions(vals["xi"], vals["ni"], measure)
+            ni = vals["ni"]
+        if by is None:
+            res = meta_analysis(y, v, method=method, test=test, level=level, studies=studies,
+                                measure=measure, ni=ni)
+            return _result_dict(res, level_pct)
+        sub = subgroup_analysis(y, v, table["groups"], method=method, test=test, level=level,
+                                studies=studies, measure=measure, ni=ni)
+    except InputError as exc:
+        row = None if exc.row is None else exc.row + 1
+        raise CsvInputError(str(InputError(exc.problem, row=row, column=exc.column,
+                                           source=str(csv_path)))) from None
+    return {
+        "overall": _result_dict(sub.overall, level_pct),
+        "subgroups": [{"group": g, **_result_dict(r, level_pct)}
+                      for g, r in zip(sub.groups, sub.subgroups)],
+        "q_between": sub.q_between.to_dict(),
+        "moderator_test": sub.moderator_test.to_dict(),
+        "by": by,
+    }
+
+
+def _fmt(x, digits=4) -> str:
+    return "NA" if x is None else f"{x:.{digits}f}"
+
+
+def _print_table(out: dict) -> None:
+    rows = [("overall", out)] if "overall" not in out else (
+        [("overall", out["overall"])] + [(s["group"], s) for s in out["subgroups"]])
+    print(f"{'group':<16}{'k':>4}{'estimate':>11}{'ci_low':>10}{'ci_high':>10}{'p':>9}"
+          f"{'tau2':>9}{'I2 %':>7}")
+    for name, r in rows:
+        print(f"{name[:15]:<16}{r['k']:>4}{_fmt(r['estimate']):>11}{_fmt(r['ci_low']):>10}"
+              f"{_fmt(r['ci_high']):>10}{_fmt(r['p_value']):>9}{_fmt(r['tau2']):>9}"
+              f"{_fmt(r['i2'], 1):>7}")
+    if "q_between" in out:
+        qb = out["q_between"]
+        print(f"Q-between = {_fmt(qb['q'])} (df = {qb['df']}, p = {_fmt(qb['p'])})")
 
 
 def register(app: typer.Typer) -> None:
     """Add the analysis commands to the `oligokb` app."""
+
+    @app.command(help=POOL_HELP)
+    def pool(
+        csv_file: Optional[Path] = typer.Option(
+            None, "--csv", metavar="FILE", help="CSV of studies (see above). Required for now; "
+            "pooling a knowledge-base selection will be a second input mode."),
+        measure: Measure = typer.Option(Measure.GEN, "--measure", help="Effect-size scale."),
+        method: Method = typer.Option(Method.REML, "--method", help="tau2 estimator (FE = "
+                                      "common effect)."),
+        test: Test = typer.Option(Test.z, "--test", help="z (Wald), knha (Knapp-Hartung, t with "
+                                  "k-1 df), adhoc (Knapp-Hartung never narrower than z)."),
+        level: float = typer.Option(95.0, "--level", help="CI/PI level in percent."),
+        by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN",
+                                         help="Subgroup column of the CSV."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON (the stable contract)."),
+    ) -> None:
+        from analysis.errors import AnalysisError, InputError, OptionError
+
+        if csv_file is None:
+            _err("oligokb pool: no input: give --csv FILE (pooling a knowledge-base selection "
+                 "with --outcome/--statistic is not available yet)")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        if not 1.0 < level < 100.0:
+            _err(f"oligokb pool: --level={level:g} is not a percentage in (1, 100); "
+                 "e.g. --level 95")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                out = run_pool(csv_file, measure.value, method.value, test.value, level, by)
+            except (CsvInputError, InputError, OptionError) as exc:
+                _err(f"oligokb pool: {exc}")
+                raise typer.Exit(EXIT_BAD_INPUT) from None
+            except AnalysisError as exc:
+                _err(f"oligokb pool: internal error: {exc}")
+                raise typer.Exit(EXIT_INTERNAL) from None
+        for w in caught:
+            _err(f"warning: {w.message}")
+        if as_json:
+            print(json.dumps(out, indent=2, allow_nan=False))
+        else:
+            _print_table(out)
