@@ -25,7 +25,7 @@ class Param:
     """A named-query parameter: the SPARQL variable it binds and how a user's text becomes a term."""
 
     variable: str
-    kind: str  # a vocabulary scheme name, or "study", "publication", "statistic"
+    kind: str  # a vocabulary scheme name, or "study", "publication", "statistic_id"
     help: str
 
 
@@ -40,7 +40,7 @@ NAMED_QUERIES: dict[str, dict[str, Param]] = {
         "study": Param("study_filter", "study", "study id"),
     },
     "publications": {"study": Param("study_filter", "study", "study id")},
-    "provenance": {"statistic": Param("stat", "statistic", "statistic id as in the export's statistic_id column")},
+    "provenance": {"statistic": Param("stat", "statistic_id", "statistic id as in the export's statistic_id column")},
 }
 
 
@@ -56,7 +56,7 @@ def to_term(param: Param, value: str) -> URIRef:
         return study_iri(value)
     if param.kind == "publication":
         return publication_iri(value)
-    if param.kind == "statistic":
+    if param.kind == "statistic_id":
         return URIRef(value) if value.startswith("http") else ID[f"pub/{value}"]
     try:
         return resolve(param.kind, value)

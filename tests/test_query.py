@@ -1,0 +1,175 @@
+"""Query layer: named queries with bound parameters, hierarchical filters, and the read-only guard."""
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from kb.errors import InputError, QueryRefused
+from kb.query import load_kb, run_named, run_query
+from kb.sparql_guard import check_query
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def graph(fixture_kb):
+    return load_kb(fixture_kb)
+
+
+def test_studies_query(graph):
+    studies = run_named(graph, "studies")
+    assert list(studies["study_id"]) == ["test-cohort", "test-trial"]
+    trial = studies.set_index("study_id").loc["test-trial"]
+    assert trial["publications"] == 2
+    assert trial["figures"] == 4
+
+
+def test_evidence_filters_match_narrower_terms(graph):
+    assert len(run_named(graph, "evidence")) == 5
+    # nsclc matches the study's nsclc_egfr; lung matches it too; colorectal does not
+    assert set(run_named(graph, "evidence", {"histology": "nsclc"})["study_id"]) == {"test-trial"}
+    assert set(run_named(graph, "evidence", {"histology": "lung"})["study_id"]) == {"test-trial"}
+    assert set(run_named(graph, "evidence", {"histology": "colorectal"})["study_id"]) == {"test-cohort"}
+    assert len(run_named(graph, "evidence", {"design": "randomised"})) == 4
+    assert len(run_named(graph, "evidence", {"oligo_state": "induced"})) == 1
+    hr = run_named(graph, "evidence", {"statistic": "hazard_ratio", "outcome": "progression_free_survival"})
+    assert sorted(hr["publication_id"]) == ["test-review-2021", "test-trial-2020"]
+    assert len(run_named(graph, "evidence", {"statistic": "comparative"})) == 2
+    assert run_named(graph, "evidence", {"study": "test-cohort", "statistic": "hazard_ratio"}).empty
+
+
+def test_publications_and_provenance(graph):
+    pubs = run_named(graph, "publications", {"study": "test-trial"})
+    assert sorted(pubs["publication_id"]) == ["test-review-2021", "test-trial-2020"]
+    prov = run_named(graph, "provenance", {"statistic": "test-trial-2020/test-trial/stat/pfs-hr"})
+    assert len(prov) == 1
+    row = prov.iloc[0]
+    assert row["locator"] == "Abstract"
+    assert "0.70" in row["quote"] and row["doi"] == "10.9999/fixture.2020.001" and row["value"] == "0.70"
+
+
+def test_parameters_are_checked(graph):
+    with pytest.raises(InputError, match="did you mean 'nsclc'"):
+        run_named(graph, "evidence", {"histology": "nscl"})
+    with pytest.raises(InputError, match="has no parameter 'colour'"):
+        run_named(graph, "evidence", {"colour": "red"})
+    with pytest.raises(InputError, match="not a named query"):
+        run_named(graph, "nope")
+
+
+def test_parameter_text_is_never_spliced_into_sparql(graph):
+    # A value that would break out of a string or IRI if formatted into the query text is just a study id.
+    evil = 'x> } } ; DROP ALL ; SELECT * WHERE { ?s ?p ?o . <y'
+    assert run_named(graph, "evidence", {"study": evil}).empty
+
+
+SERVICE_POSITIONS = {
+    "top": "SELECT * WHERE { SERVICE <{url}> { ?s ?p ?o } }",
+    "silent": "SELECT * WHERE { SERVICE SILENT <{url}> { ?s ?p ?o } }",
+    "optional": "SELECT * WHERE { ?s ?p ?o OPTIONAL { SERVICE <{url}> { ?s ?q ?r } } }",
+    "union": "SELECT * WHERE { { ?s ?p ?o } UNION { SERVICE <{url}> { ?s ?p ?o } } }",
+    "minus": "SELECT * WHERE { ?s ?p ?o MINUS { SERVICE <{url}> { ?s ?p ?o } } }",
+    "subquery": "SELECT * WHERE { { SELECT ?s WHERE { SERVICE <{url}> { ?s ?p ?o } } } }",
+    "filter-exists": "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE <{url}> { ?s ?p ?o } } }",
+    "filter-not-exists": "SELECT * WHERE { ?s ?p ?o FILTER NOT EXISTS { SERVICE <{url}> { ?s ?p ?o } } }",
+    "graph": "SELECT * WHERE { GRAPH ?g { SERVICE <{url}> { ?s ?p ?o } } }",
+    "ask": "ASK { SERVICE <{url}> { ?s ?p ?o } }",
+    "construct": "CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <{url}> { ?s ?p ?o } }",
+    "variable-endpoint": "SELECT * WHERE { BIND(<{url}> AS ?e) SERVICE ?e { ?s ?p ?o } }",
+}
+DATASET = {
+    "from": "SELECT * FROM <{url}> WHERE { ?s ?p ?o }",
+    "from-named": "SELECT * FROM NAMED <{url}> WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "describe-from": "DESCRIBE ?s FROM <{url}> WHERE { ?s ?p ?o }",
+}
+UPDATES = [
+    "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+    "DELETE DATA { <urn:a> <urn:b> <urn:c> }",
+    "DELETE WHERE { ?s ?p ?o }",
+    "LOAD <{url}>",
+    "CLEAR ALL",
+    "DROP GRAPH <urn:g>",
+    "CREATE GRAPH <urn:g>",
+    "ADD DEFAULT TO <urn:g>",
+    "WITH <urn:g> DELETE { ?s ?p ?o } INSERT { ?s ?p 1 } WHERE { ?s ?p ?o }",
+]
+
+
+@pytest.fixture
+def listener():
+    """A local TCP listener that counts connections: SERVICE/FROM must never reach it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    hits = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                hits.append(1)
+                conn.close()
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql", hits
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.mark.parametrize("template", list(SERVICE_POSITIONS.values()), ids=list(SERVICE_POSITIONS))
+def test_service_refused_anywhere(template, graph, listener):
+    url, hits = listener
+    with pytest.raises(QueryRefused, match="SERVICE is refused"):
+        run_query(graph, template.replace("{url}", url))
+    assert hits == []
+
+
+@pytest.mark.parametrize("template", list(DATASET.values()), ids=list(DATASET))
+def test_from_refused(template, graph, listener):
+    url, hits = listener
+    with pytest.raises(QueryRefused, match="FROM and FROM NAMED are refused"):
+        run_query(graph, template.replace("{url}", url))
+    assert hits == []
+
+
+@pytest.mark.parametrize("update", UPDATES)
+def test_updates_refused_and_graph_unchanged(update, graph, listener):
+    url, hits = listener
+    before = len(graph)
+    with pytest.raises(QueryRefused, match="read-only"):
+        run_query(graph, update.replace("{url}", url))
+    assert len(graph) == before and hits == []
+
+
+def test_malformed_query_reports_the_parser_message():
+    with pytest.raises(QueryRefused, match="does not parse"):
+        check_query("SELECT ?s WHERE { ?s ?p }")
+
+
+def test_cli_query(fixture_kb, tmp_path, listener):
+    url, hits = listener
+    named = run_cli("query", "--name", "evidence", "--param", "statistic=hazard_ratio", "--format", "csv", "--kb", str(fixture_kb))
+    assert named.returncode == 0, named.stderr
+    assert named.stdout.count("\n") == 3  # header + 2 hazard ratios
+    ask = tmp_path / "ask.rq"
+    ask.write_text("PREFIX okb: <https://w3id.org/oligokb/ns#> ASK { ?s a okb:Statistic }")
+    assert run_cli("query", str(ask), "--kb", str(fixture_kb)).stdout.strip() == "true"
+    evil = tmp_path / "evil.rq"
+    evil.write_text(f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}")
+    refused = run_cli("query", str(evil), "--kb", str(fixture_kb))
+    assert refused.returncode == 2 and "SERVICE is refused" in refused.stderr
+    assert hits == []
+
+
+@pytest.mark.parametrize("command", ["build", "validate", "summary", "query", "export", "pool"])
+def test_every_subcommand_has_help(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert "Usage:" in result.stdout and "--help" in result.stdout
