@@ -112,12 +112,22 @@ def tau2_pm(yi, vi, X, *, threshold=THRESHOLD, maxiter=MAXITER) -> Tau2Fit:
 
 
 def _fisher_scoring(yi, vi, X, step, threshold, maxiter) -> Tau2Fit:
-    """metafor's Fisher scoring: start at max(0, HE), add `step(tau2)`, halve steps below 0."""
+    """metafor's Fisher scoring: start at max(0, HE), add `step(tau2)`, halve steps below 0.
+
+    Stops when the change is <= threshold. Two shortcuts give exactly 0 where metafor leaves
+    ~threshold: a step overshooting 0 when the step at 0 is also <= 0, and a converged value
+    below BOUNDARY_SNAP with the step at 0 <= 0.
+    """
     tau2 = max(0.0, _he_untruncated(yi, vi, X))
     for iteration in range(1, maxiter + 2):
         adj = step(tau2)
         if not np.isfinite(adj):
             adj = 0.0
+        if tau2 + adj < 0.0 and step(0.0) <= 0.0:
+            # The step overshoots 0 and the score at 0 points down: the maximum is on the
+            # boundary. metafor halves the step and creeps towards 0 (stopping at ~threshold);
+            # we go there directly.
+            return Tau2Fit(0.0, iteration)
         while tau2 + adj < 0.0:
             adj /= 2.0
         old, tau2 = tau2, tau2 + adj
