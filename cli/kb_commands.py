@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
         table = evidence_table(graph)
         studies = run_named(graph, "studies")
         pubs = run_named(graph, "publications")
-        out = Console(highlight=False)
+        out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
         out.print(f"oligokb knowledge base {kb_file}: {len(studies)} studies, {pubs['publication_id'].nunique()} publications, {len(table)} figures")
         if table.empty:
             return
