@@ -57,6 +57,9 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "oligo_state_id",
     "outcome_id",
     "statistic_type_id",
+    "group_arm_role",  # role of the group's study arm: "experimental" | "control" | "single" | "" (not an arm)
+    "reference_arm_role",  # same for the reference group of a comparison
+    "group_is_subgroup",  # "true" when the group carries its own histology or oligo-state (a subgroup)
 )
 
 ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS

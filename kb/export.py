@@ -77,5 +77,8 @@ def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.Dat
     out["overlaps_with"] = raw["study_id"].map(overlaps).fillna("")
     for col, src in [("histology_id", "histology"), ("oligo_state_id", "oligo_state"), ("outcome_id", "outcome"), ("statistic_type_id", "statistic")]:
         out[col] = raw[src].map(lambda iri: iri.rsplit("/", 1)[-1] if iri else "")
+    out["group_arm_role"] = raw["group_arm_role"].fillna("")
+    out["reference_arm_role"] = raw["reference_arm_role"].fillna("")
+    out["group_is_subgroup"] = raw["group_is_subgroup"].map(lambda v: "true" if v is True else "false")
     out = out.fillna("")
     return out[list(ALL_COLUMNS)].reset_index(drop=True)
