@@ -19,5 +19,18 @@ kb_commands.register(app)
 analysis_commands.register(app)
 
 
+def _pool_csv_flag(argv: list[str]) -> list[str]:
+    """`oligokb pool --outcome ... --csv` (no FILE) asks for CSV output, as the issue's contract
+    writes it; `--csv FILE` stays the CSV input mode. Rewrite the bare flag to --format csv."""
+    if "pool" not in argv or "--csv" not in argv:
+        return argv
+    i = argv.index("--csv")
+    if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
+        return argv[:i] + ["--format", "csv"] + argv[i + 1:]
+    return argv
+
+
 def main() -> None:
-    app()
+    import sys
+
+    app(args=_pool_csv_flag(sys.argv[1:]), prog_name="oligokb")

@@ -227,27 +227,48 @@ def register(app: typer.Typer) -> None:
     @app.command(help=POOL_HELP)
     def pool(
         csv_file: Optional[Path] = typer.Option(
-            None, "--csv", metavar="FILE", help="CSV of studies (see above). Required for now; "
-            "pooling a knowledge-base selection will be a second input mode."),
-        measure: Measure = typer.Option(Measure.GEN, "--measure", help="Effect-size scale."),
+            None, "--csv", metavar="FILE", help="CSV of studies (see above). Without it, pool a "
+            "knowledge-base selection (--outcome, --statistic)."),
+        measure: Measure = typer.Option(Measure.GEN, "--measure", help="Effect-size scale (CSV mode)."),
         method: Method = typer.Option(Method.REML, "--method", help="tau2 estimator (FE = "
                                       "common effect)."),
         test: Test = typer.Option(Test.z, "--test", help="z (Wald), knha (Knapp-Hartung, t with "
                                   "k-1 df), adhoc (Knapp-Hartung never narrower than z)."),
         level: float = typer.Option(95.0, "--level", help="CI/PI level in percent."),
-        by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN",
-                                         help="Subgroup column of the CSV."),
+        by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN[,COLUMN]",
+                                         help="Subgroup column (CSV mode) or evidence-table columns, "
+                                         "comma-separated (knowledge-base mode), e.g. histology,oligo_state."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON (the stable contract)."),
+        outcome: Optional[str] = typer.Option(None, "--outcome", help="Knowledge-base mode: outcome label, "
+                                              "e.g. \"overall survival\"."),
+        statistic: Optional[str] = typer.Option(None, "--statistic", help="Knowledge-base mode: \"hazard ratio\" "
+                                                "or \"landmark rate\" (also \"cumulative incidence\", \"proportion\")."),
+        timepoint: Optional[float] = typer.Option(None, "--timepoint", help="Months, for landmark rates (24 = 2 years)."),
+        include_secondary: bool = typer.Option(False, "--include-secondary", help="Also pool figures from secondary reports."),
+        output_format: str = typer.Option("table", "--format", help="Knowledge-base mode: table, csv or json "
+                                          "(--csv without a FILE and --json are shorthands)."),
+        kb_file: Path = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle)."),
     ) -> None:
         from analysis.errors import AnalysisError, InputError, OptionError
 
-        if csv_file is None:
-            _err("oligokb pool: no input: give --csv FILE (pooling a knowledge-base selection "
-                 "with --outcome/--statistic is not available yet)")
-            raise typer.Exit(EXIT_BAD_INPUT)
         if not 1.0 < level < 100.0:
             _err(f"oligokb pool: --level={level:g} is not a percentage in (1, 100); "
                  "e.g. --level 95")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        if csv_file is None:
+            if outcome is None or statistic is None:
+                _err("oligokb pool: no input: give --csv FILE, or a knowledge-base selection with "
+                     "--outcome and --statistic (e.g. --outcome \"overall survival\" --statistic \"hazard ratio\")")
+                raise typer.Exit(EXIT_BAD_INPUT)
+            fmt = "json" if as_json else output_format
+            if fmt not in ("table", "csv", "json"):
+                _err(f"oligokb pool: --format {fmt!r} is not one of table, csv, json")
+                raise typer.Exit(EXIT_BAD_INPUT)
+            run_kb_pool(kb_file, outcome, statistic, tuple(c.strip() for c in (by or "").split(",") if c.strip()),
+                        timepoint, method.value, test.value, level, include_secondary, fmt)
+            return
+        if outcome is not None or statistic is not None:
+            _err("oligokb pool: --csv FILE and --outcome/--statistic are two input modes; give one")
             raise typer.Exit(EXIT_BAD_INPUT)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -265,3 +286,66 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(out, indent=2, allow_nan=False))
         else:
             _print_table(out)
+
+
+def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint, method: str,
+                test: str, level_pct: float, include_secondary: bool, fmt: str) -> None:
+    """Knowledge-base mode: policy, per-stratum pools, the estimates left out with reasons."""
+    from analysis.errors import AnalysisError, InputError
+    from analysis.kb_pool import pool_knowledge_base
+    from kb.errors import OligokbError
+    from kb.export import evidence_table
+    from kb.query import load_kb
+
+    try:
+        table = evidence_table(load_kb(kb_file))
+    except OligokbError as exc:
+        _err(f"oligokb pool: {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    for label, column in ((outcome, "outcome"), (statistic, "statistic")):
+        known = sorted(set(table[column]))
+        if label not in known:
+            _err(f"oligokb pool: --{column} {label!r} is not in the knowledge base; known: {', '.join(known)}")
+            raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        result = pool_knowledge_base(table, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
+                                     method=method, test=test, level=level_pct / 100.0,
+                                     include_secondary=include_secondary)
+    except InputError as exc:
+        _err(f"oligokb pool: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except AnalysisError as exc:
+        _err(f"oligokb pool: internal error: {exc}")
+        raise typer.Exit(EXIT_INTERNAL) from None
+    for message in result.warnings:
+        _err(f"warning: {message}")
+    excluded = result.excluded
+    excluded_rows = [] if excluded.empty else excluded[["study_id", "publication_id", "group", "value", "statistic_id", "reason"]].to_dict(orient="records")
+    if fmt == "json":
+        print(json.dumps({
+            "outcome": outcome, "statistic": statistic, "timepoint_months": timepoint, "method": method, "test": test,
+            "level": level_pct, "strata": list(result.strata), "scale": "hazard ratio" if statistic == "hazard ratio" else "percent",
+            "pools": [p.to_dict() for p in result.pools], "excluded": excluded_rows,
+        }, indent=2, allow_nan=False, default=str))
+        return
+    frame = result.table()
+    if fmt == "csv":
+        if not frame.empty:
+            frame = frame.assign(studies=frame["studies"].map("; ".join), weights_pct=frame["weights_pct"].map(lambda w: "; ".join(f"{x:.2f}" for x in w)))
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        _err(f"{len(excluded_rows)} estimate(s) left out; see --format table or json for the reasons")
+        return
+    scale = "HR" if statistic == "hazard ratio" else "%"
+    print(f"{statistic} of {outcome}" + (f" at {timepoint:g} months" if timepoint else "") +
+          f" — {method}, test {test}, {level_pct:g}% CI; strata: {', '.join(result.strata)}")
+    if not result.pools:
+        print("no estimate passes the pooling policy (see the list below)")
+    for p in result.pools:
+        est = f"{p.estimate:.2f} ({p.ci_low:.2f}-{p.ci_high:.2f})"
+        pi = f", PI {p.pi_low:.2f}-{p.pi_high:.2f}" if p.pi_low is not None else ""
+        het = f", tau2 {p.tau2:.3f}, I2 {p.i2:.0f}%" if p.tau2 is not None else ""
+        print(f"- {p.stratum}: k = {p.k}, {scale} {est}{pi}{het}" + (f"  [{p.note}]" if p.note else ""))
+        print(f"    studies: {'; '.join(p.studies)}")
+    print(f"left out: {len(excluded_rows)}")
+    for row in excluded_rows:
+        print(f"- {row['study_id']} / {row['publication_id']} / {row['group']} = {row['value']}: {row['reason']}")

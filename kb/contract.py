@@ -60,6 +60,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "group_arm_role",  # role of the group's study arm: "experimental" | "control" | "single" | "" (not an arm)
     "reference_arm_role",  # same for the reference group of a comparison
     "group_is_subgroup",  # "true" when the group carries its own histology or oligo-state (a subgroup)
+    "group_subgroup_by",  # which of them: "histology", "oligo_state" or "histology;oligo_state"
 )
 
 ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS

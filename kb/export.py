@@ -80,5 +80,6 @@ def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.Dat
     out["group_arm_role"] = raw["group_arm_role"].fillna("")
     out["reference_arm_role"] = raw["reference_arm_role"].fillna("")
     out["group_is_subgroup"] = raw["group_is_subgroup"].map(lambda v: "true" if v is True else "false")
+    out["group_subgroup_by"] = raw["group_subgroup_by"].fillna("")
     out = out.fillna("")
     return out[list(ALL_COLUMNS)].reset_index(drop=True)
