@@ -16,6 +16,7 @@ def _root() -> None:
 
 
 kb_commands.register(app)
+kb_commands.register_curation(app)
 analysis_commands.register(app)
 
 

@@ -252,3 +252,27 @@ def _print_frame(frame, fmt: str) -> None:  # type: ignore[no-untyped-def]
 
         with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200, "display.max_colwidth", 60):
             typer.echo(frame.to_string(index=False) if not frame.empty else "(no rows)")
+
+
+def register_curation(app: typer.Typer) -> None:
+    @app.command()
+    def conflicts(
+        fmt: str = typer.Option("md", "--format", help="md (a readable report) or csv."),
+        kb_file: Path = KB_OPT,
+    ) -> None:
+        """List every figure on which two reports of one study disagree (value, CI, n), with both quotes."""
+        from kb.conflicts import conflicts_markdown, find_conflicts
+        from kb.export import evidence_table
+        from kb.query import load_kb
+
+        if fmt not in ("md", "csv"):
+            err.print(f"--format {fmt!r} is not one of md, csv")
+            raise typer.Exit(2)
+        try:
+            found = find_conflicts(evidence_table(load_kb(kb_file)))
+        except OligokbError as exc:
+            fail(exc)
+        if fmt == "csv":
+            sys.stdout.write(found.to_csv(index=False, lineterminator="\n"))
+        else:
+            sys.stdout.write(conflicts_markdown(found))

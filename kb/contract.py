@@ -61,6 +61,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "reference_arm_role",  # same for the reference group of a comparison
     "group_is_subgroup",  # "true" when the group carries its own histology or oligo-state (a subgroup)
     "group_subgroup_by",  # which of them: "histology", "oligo_state" or "histology;oligo_state"
+    "group_arm_id",  # the study arm the group is (or is a subgroup of): matches groups across reports
+    "reference_arm_id",  # same for the reference group
 )
 
 ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS

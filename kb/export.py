@@ -81,5 +81,7 @@ def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.Dat
     out["reference_arm_role"] = raw["reference_arm_role"].fillna("")
     out["group_is_subgroup"] = raw["group_is_subgroup"].map(lambda v: "true" if v is True else "false")
     out["group_subgroup_by"] = raw["group_subgroup_by"].fillna("")
+    out["group_arm_id"] = raw["group_arm_id"].fillna("")
+    out["reference_arm_id"] = raw["reference_arm_id"].fillna("")
     out = out.fillna("")
     return out[list(ALL_COLUMNS)].reset_index(drop=True)

@@ -1,0 +1,74 @@
+"""Where two reports of one study disagree on the same figure (value, CI, n), with both quotes.
+
+Two figures are "the same" when they share study, outcome, statistic, time point, time origin (a
+report that does not state it matches any), unit of analysis and the compared arms (groups are matched by the study arm they are, since reports name
+groups differently; groups that are no arm are matched by label). Numbers are compared as numbers
+("0,70" equals "0.70"); a value present in one report and absent in the other is not a conflict.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+KEY = ["study_id", "outcome", "statistic", "timepoint_months", "unit_of_analysis", "_group", "_reference"]
+NOT_STATED = {"", "not stated"}
+FIELDS = {"value": "value", "ci_low": "CI lower bound", "ci_high": "CI upper bound", "ci_level": "CI level", "n": "n"}
+COLUMNS = ["study_id", "study_label", "outcome", "statistic", "group", "timepoint_months", "field",
+           "publication_a", "role_a", "value_a", "quote_a", "locator_a",
+           "publication_b", "role_b", "value_b", "quote_b", "locator_b", "primary"]
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(str(text).replace(",", "."))
+    except ValueError:
+        return None
+
+
+def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per disagreeing field of a pair of reports; empty frame when all agree."""
+    rows = table.copy()
+    rows["_group"] = rows["group_arm_id"].where(rows["group_arm_id"] != "", "label:" + rows["group"])
+    rows["_reference"] = rows["reference_arm_id"].where(rows["reference_arm_id"] != "", "label:" + rows["reference_group"])
+    out = []
+    for _, part in rows.groupby(KEY, sort=True):
+        if part["publication_id"].nunique() < 2:
+            continue
+        records = part.sort_values(["publication_role", "publication_year", "publication_id"]).to_dict(orient="records")
+        for i, a in enumerate(records):
+            for b in records[i + 1:]:
+                if a["publication_id"] == b["publication_id"]:
+                    continue
+                origins = {a["outcome_time_origin"], b["outcome_time_origin"]} - NOT_STATED
+                if len(origins) > 1:  # different time origins: different figures, not a conflict
+                    continue
+                for field, label in FIELDS.items():
+                    va, vb = _number(a[field]), _number(b[field])
+                    if va is None or vb is None or va == vb:
+                        continue
+                    primary = ";".join(r["publication_id"] for r in (a, b) if r["publication_role"] == "primary")
+                    out.append({
+                        "study_id": a["study_id"], "study_label": a["study_label"], "outcome": a["outcome"],
+                        "statistic": a["statistic"], "group": a["comparison"] or a["group"],
+                        "timepoint_months": a["timepoint_months"], "field": label,
+                        "publication_a": a["publication_id"], "role_a": a["publication_role"], "value_a": a[field],
+                        "quote_a": a["source_quote"], "locator_a": a["source_locator"],
+                        "publication_b": b["publication_id"], "role_b": b["publication_role"], "value_b": b[field],
+                        "quote_b": b["source_quote"], "locator_b": b["source_locator"], "primary": primary,
+                    })
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def conflicts_markdown(conflicts: pd.DataFrame) -> str:
+    if conflicts.empty:
+        return "No conflicts: every figure reported by two publications of a study agrees.\n"
+    lines = [f"# Conflicts between reports ({len(conflicts)})", ""]
+    for (study, label), part in conflicts.groupby(["study_id", "study_label"], sort=True):
+        lines += [f"## {label} (`{study}`)", ""]
+        for r in part.itertuples():
+            when = f" at {r.timepoint_months} months" if r.timepoint_months else ""
+            lines.append(f"- **{r.outcome}, {r.statistic}{when}, {r.group}: {r.field}** differs "
+                         f"(primary: {r.primary or 'none'})")
+            lines.append(f"  - {r.publication_a} ({r.role_a}, {r.locator_a}): **{r.value_a}**: “{r.quote_a}”")
+            lines.append(f"  - {r.publication_b} ({r.role_b}, {r.locator_b}): **{r.value_b}**: “{r.quote_b}”")
+        lines.append("")
+    return "\n".join(lines)
