@@ -94,7 +94,7 @@ def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: t
         drop((rows["adjusted"] == "true") & has_unadjusted, "adjusted estimate: the unadjusted (ITT) estimate of this study is used")
     else:
         drop(~rows["group_arm_role"].isin(["experimental", "single"]), lambda r: f"group '{r['group']}' is not a treated arm (a control arm or a non-arm reference)")
-        drop(rows["oligo_state"] == "not oligometastatic", "not oligometastatic")
+        drop(rows["oligo_state"].isin(["not oligometastatic", "oligo-status not assessed"]), lambda r: f"oligo-state '{r['oligo_state']}': not an oligometastatic population")
 
     # Effect sizes; rows that cannot give one are left out with the reason.
     yi, vi, route = [], [], []

@@ -12,7 +12,7 @@ from rich.progress import track
 
 from kb.errors import OligokbError
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
 SHEETS_OPT = typer.Option(Path("data/extractions"), "--sheets", help="Directory of extraction sheets (studies/, publications/).")
 KB_OPT = typer.Option(Path("data/studies.ttl"), "--kb", help="The knowledge-base Turtle file.")
@@ -276,3 +276,63 @@ def register_curation(app: typer.Typer) -> None:
             sys.stdout.write(found.to_csv(index=False, lineterminator="\n"))
         else:
             sys.stdout.write(conflicts_markdown(found))
+
+    @app.command()
+    def coverage(
+        source: Path = typer.Argument(..., help="Plain text of the publication (e.g. ../shared/seeds/004_....txt)."),
+        publication: str = typer.Option(..., "--publication", help="The publication id whose sheet is checked."),
+        sheets: Path = SHEETS_OPT,
+        show: str = typer.Option("missing", "--show", help="missing (default), all, or none: which mentions to list."),
+    ) -> None:
+        """Find the statistic mentions in a text and say which are in the sheet of that publication.
+
+        Exit 0 when every mention is covered or listed in the sheet's left_out, 1 when some are missing.
+        """
+        from extract.coverage import coverage as find_coverage
+        from extract.sheets import load_extractions
+
+        try:
+            text = source.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            err.print(f"{source}: cannot read the text: {exc}")
+            raise typer.Exit(2)
+        try:
+            ex = load_extractions(sheets)
+        except OligokbError as exc:
+            fail(exc)
+        pub = ex.publications.get(publication)
+        if pub is None:
+            err.print(f"--publication {publication!r} has no sheet in {sheets}/publications; known: {', '.join(sorted(ex.publications))}")
+            raise typer.Exit(2)
+        figures: list[tuple[str, list[str]]] = []
+        left_out: list[str] = []
+        for report in pub.reports:
+            left_out.extend(report.left_out)
+            for group in report.groups:
+                if group.source is not None and group.n is not None:
+                    figures.append((group.source.quote, [str(group.n)]))
+            for stat in report.statistics:
+                numbers = [format(stat.value, "f")]
+                if stat.ci is not None:
+                    numbers += [format(stat.ci.low, "f"), format(stat.ci.level * 100, "f")]
+                    if stat.ci.high is not None:
+                        numbers.append(format(stat.ci.high, "f"))
+                if stat.p_value:
+                    numbers.append(stat.p_value.lstrip("<>=≤≥ "))
+                if stat.timepoint_months is not None:
+                    numbers.append(format(stat.timepoint_months, "f"))
+                figures.append((stat.source.quote, numbers))
+        for study in ex.studies.values():
+            for src in [i.source for i in study.oligo_state.inputs] + ([study.histology_composition.source] if study.histology_composition else []):
+                if src.publication == publication:
+                    figures.append((src.quote, __import__("re").findall(r"\d+(?:[.,]\d+)?", src.quote)))
+        results = find_coverage(text, figures, left_out)
+        counts = {status: sum(1 for _, s in results if s == status) for status in ("covered", "left out", "MISSING")}
+        out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+        for mention, status in results:
+            if show == "all" or (show == "missing" and status == "MISSING"):
+                out.print(f"[{status}] {mention.kind} {', '.join(mention.numbers)}: …{mention.context}…", markup=False)
+        out.print(f"{publication}: {len(results)} statistic mentions: {counts['covered']} covered, "
+                  f"{counts['left out']} left out with a reason, {counts['MISSING']} missing", markup=False)
+        if counts["MISSING"]:
+            raise typer.Exit(1)

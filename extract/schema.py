@@ -81,10 +81,12 @@ def normalise_ws(text: str) -> str:
 def quote_contains(quote: str, lexical: str) -> bool:
     """Does the quote contain the number as printed (also with a French decimal comma)?
 
-    Matched as a whole number: "8" is not found inside "18" or "0.8".
+    Matched as a whole number: "8" is not found inside "18" or "0.8"; "0.155" also matches ".155".
     """
     quote = normalise_ws(quote)
     forms = {lexical, lexical.replace(".", ",")}
+    if lexical.startswith("0."):  # p-values are often printed without the leading zero: ".155"
+        forms |= {lexical[1:], lexical[1:].replace(".", ",")}
     for form in forms:
         if re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", quote):
             return True

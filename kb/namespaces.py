@@ -84,6 +84,7 @@ class OLIGO_STATE(DefinedNamespace):
     metachronous_oligoprogression: URIRef
     metachronous_oligorecurrence: URIRef
     mixed: URIRef
+    not_assessed: URIRef
     not_oligometastatic: URIRef
     oligometastatic_disease: URIRef
     repeat: URIRef
