@@ -18,6 +18,7 @@ def _root() -> None:
 kb_commands.register(app)
 kb_commands.register_curation(app)
 analysis_commands.register(app)
+analysis_commands.register_forest(app)
 
 
 def _pool_csv_flag(argv: list[str]) -> list[str]:

@@ -349,3 +349,60 @@ def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...]
     print(f"left out: {len(excluded_rows)}")
     for row in excluded_rows:
         print(f"- {row['study_id']} / {row['publication_id']} / {row['group']} = {row['value']}: {row['reason']}")
+
+
+def register_forest(app: typer.Typer) -> None:
+    @app.command()
+    def forest(
+        outcome: str = typer.Option(..., "--outcome", help="Outcome label, e.g. \"overall survival\"."),
+        statistic: str = typer.Option(..., "--statistic", help="\"hazard ratio\" or \"landmark rate\" (...)."),
+        out: Path = typer.Option(..., "--out", help="plot.svg, plot.png or plot.pdf (written atomically)."),
+        by: Optional[str] = typer.Option(None, "--by", help="Evidence-table columns, comma-separated (histology,oligo_state)."),
+        timepoint: Optional[float] = typer.Option(None, "--timepoint", help="Months, for landmark rates."),
+        method: Method = typer.Option(Method.REML, "--method", help="tau2 estimator."),
+        test: Test = typer.Option(Test.z, "--test", help="z, knha or adhoc."),
+        level: float = typer.Option(95.0, "--level", help="CI/PI level in percent."),
+        include_secondary: bool = typer.Option(False, "--include-secondary", help="Also pool secondary reports."),
+        title: Optional[str] = typer.Option(None, "--title", help="Plot title."),
+        kb_file: Path = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle)."),
+    ) -> None:
+        """Forest plot of a knowledge-base pool (same selection as `oligokb pool`): SVG, PNG or PDF."""
+        from analysis.errors import AnalysisError, InputError, OptionError
+        from analysis.forest import save_forest
+        from analysis.forest_kb import forest_from_pool
+        from analysis.kb_pool import pool_knowledge_base
+        from kb.errors import OligokbError
+        from kb.export import evidence_table
+        from kb.query import load_kb
+
+        if out.suffix.lower() not in (".svg", ".png", ".pdf"):
+            _err(f"oligokb forest: --out {out}: the file must end in .svg, .png or .pdf")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        try:
+            table = evidence_table(load_kb(kb_file))
+        except OligokbError as exc:
+            _err(f"oligokb forest: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        for label, column in ((outcome, "outcome"), (statistic, "statistic")):
+            known = sorted(set(table[column]))
+            if label not in known:
+                _err(f"oligokb forest: --{column} {label!r} is not in the knowledge base; known: {', '.join(known)}")
+                raise typer.Exit(EXIT_BAD_INPUT)
+        try:
+            result = pool_knowledge_base(table, outcome=outcome, statistic=statistic,
+                                         by=tuple(c.strip() for c in (by or "").split(",") if c.strip()),
+                                         timepoint_months=timepoint, method=method.value, test=test.value,
+                                         level=level / 100.0, include_secondary=include_secondary)
+            if not result.pools:
+                _err("oligokb forest: no estimate passes the pooling policy; `oligokb pool` with the same options lists why")
+                raise typer.Exit(EXIT_BAD_INPUT)
+            ax = forest_from_pool(result, title=title)
+            save_forest(ax, out)
+        except (InputError, OptionError) as exc:
+            _err(f"oligokb forest: {exc}")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except AnalysisError as exc:
+            _err(f"oligokb forest: internal error: {exc}")
+            raise typer.Exit(EXIT_INTERNAL) from None
+        _err(f"wrote {out}: {sum(p.k for p in result.pools)} estimates in {len(result.pools)} strata; "
+             f"{len(result.excluded)} left out (see `oligokb pool` with the same options)")

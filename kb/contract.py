@@ -63,6 +63,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "group_subgroup_by",  # which of them: "histology", "oligo_state" or "histology;oligo_state"
     "group_arm_id",  # the study arm the group is (or is a subgroup of): matches groups across reports
     "reference_arm_id",  # same for the reference group
+    "reference_n",  # n of the reference group as that publication reports it
 )
 
 ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS

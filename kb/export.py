@@ -83,5 +83,6 @@ def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.Dat
     out["group_subgroup_by"] = raw["group_subgroup_by"].fillna("")
     out["group_arm_id"] = raw["group_arm_id"].fillna("")
     out["reference_arm_id"] = raw["reference_arm_id"].fillna("")
+    out["reference_n"] = raw["reference_n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     out = out.fillna("")
     return out[list(ALL_COLUMNS)].reset_index(drop=True)

@@ -1,0 +1,77 @@
+"""Thin adapter: a knowledge-base pool (analysis.kb_pool) -> forest_plot rows and diamonds.
+
+Each study row shows the figure as published (HR and CI at the printed level, or the rate), its
+year, design and n; each stratum with k >= 2 gets a diamond with its prediction interval and tau2,
+I2, Q beneath; a one-study stratum gets none (forest_plot enforces it).
+"""
+from __future__ import annotations
+
+from matplotlib.axes import Axes
+
+from analysis.forest import ForestRow, ForestSummary, forest_plot
+from analysis.kb_pool import KBPool
+
+
+def _num(text) -> float | None:
+    try:
+        return float(str(text).replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _stratum_label(pool, columns) -> str:
+    return " · ".join(str(pool.values[c]) for c in columns)
+
+
+def _label_columns(result: KBPool) -> list[str]:
+    # The design class and the --by columns name a subgroup; unit of analysis and time origin only
+    # when they differ between the strata of this plot (they are always strata, rarely news).
+    fixed = {"unit_of_analysis", "outcome_time_origin"}
+    return [c for c in result.strata
+            if c not in fixed or len({p.values[c] for p in result.pools}) > 1]
+
+
+def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | None = None) -> Axes:
+    ratio = result.statistic == "hazard ratio"
+    rows, summaries = [], []
+    columns = _label_columns(result)
+    for pool in result.pools:
+        group = _stratum_label(pool, columns)
+        for r, weight in zip(pool.rows.itertuples(), pool.weights_pct):
+            level = _num(r.ci_level)
+            n = f"n={r.n}" if r.n else ""
+            if ratio and r.n:
+                n = f"n={r.n} vs {r.reference_n}" if r.reference_n else f"n={r.n} (experimental arm)"
+            detail = " · ".join(x for x in (str(r.publication_year), r.design, n) if x)
+            label = f"{r.study_label} ({r.publication_id})"
+            if ratio:
+                rows.append(ForestRow(label, _num(r.value), _num(r.ci_low), _num(r.ci_high), weight, detail
+                                      + (f" · {level:.0%} CI" if level and abs(level - 0.95) > 1e-9 else ""), group))
+            else:
+                rows.append(ForestRow(label, _num(r.value), _num(r.ci_low) if r.ci_low else None,
+                                      _num(r.ci_high) if r.ci_high else None, weight, detail, group))
+        if pool.k >= 2:
+            stats = (f"τ² = {pool.tau2:.3g}, I² = {pool.i2:.0f}%, Q = {pool.q:.2f} (df = {pool.q_df}, p = {pool.q_p:.2g})"
+                     + (f"; {pool.note}" if pool.note else ""))
+            summaries.append(ForestSummary(f"{result.method} pooled, k = {pool.k}", pool.estimate, pool.ci_low, pool.ci_high,
+                                           pool.pi_low, pool.pi_high, group=group, stats_text=stats))
+    xlim = None
+    if ratio:
+        # Symmetric on the log scale around 1, so the null line and both "favours" labels show.
+        import math
+
+        bounds = [v for r in rows for v in (r.estimate, r.ci_low, r.ci_high) if v]
+        bounds += [v for s in summaries for v in (s.ci_low, s.ci_high, s.pi_low, s.pi_high) if v]
+        half = max(abs(math.log(v)) for v in bounds) * 1.15 if bounds else math.log(4)
+        half = min(max(half, math.log(2)), math.log(100))
+        xlim = (math.exp(-half), math.exp(half))
+    what = f"{result.statistic} of {result.outcome}" + (f" at {result.timepoint_months:g} months" if result.timepoint_months else "")
+    level = f"{result.level:.0%}"
+    return forest_plot(
+        rows, summaries,
+        log_scale=ratio, null_value=1.0 if ratio else None,
+        xlabel="Hazard ratio (log scale)" if ratio else f"{result.outcome} (%)",
+        favours=("favours MDT", "favours control") if ratio else ("", ""),
+        ci_label=f"{level} CI as published" if ratio else f"{level} CI",
+        estimate_header=f"HR ({level} CI as published)" if ratio else f"% ({level} CI)",
+        xlim=xlim, title=title or what, ax=ax)
