@@ -43,10 +43,15 @@ def test_coverage_statuses():
     assert statuses[("0.751",)] == "MISSING"
 
 
-def test_seed_004_has_no_unexplained_misses():
-    seed = ROOT.parent / "shared" / "seeds" / "004_133e197a50657771.txt"
+SEEDS = [("004_133e197a50657771.txt", "cha2017-roj"), ("000_cfd82452241c485a.txt", "lee2021-clcc"),
+         ("003_523c0b3c925b3717.txt", "bourgier2019-canrad")]
+
+
+@pytest.mark.parametrize("seed_file,publication", SEEDS)
+def test_extracted_seeds_have_no_unexplained_misses(seed_file, publication):
+    seed = ROOT.parent / "shared" / "seeds" / seed_file
     if not seed.exists():
         pytest.skip("seeds are not beside this checkout")
-    result = run_cli("coverage", str(seed), "--publication", "cha2017-roj")
+    result = run_cli("coverage", str(seed), "--publication", publication)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 missing" in result.stdout
+    assert " 0 missing" in result.stdout
