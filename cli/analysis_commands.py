@@ -288,10 +288,10 @@ def register(app: typer.Typer) -> None:
             _print_table(out)
 
 
-def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint, method: str,
-                test: str, level_pct: float, include_secondary: bool, fmt: str) -> None:
-    """Knowledge-base mode: policy, per-stratum pools, the estimates left out with reasons."""
-    from analysis.errors import AnalysisError, InputError
+def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint,
+                   method: str, test: str, level_pct: float, include_secondary: bool):
+    """Load the knowledge base, check the labels, apply the policy and pool; exit 2/3 with a message."""
+    from analysis.errors import AnalysisError, InputError, OptionError
     from analysis.kb_pool import pool_knowledge_base
     from kb.errors import OligokbError
     from kb.export import evidence_table
@@ -300,23 +300,30 @@ def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...]
     try:
         table = evidence_table(load_kb(kb_file))
     except OligokbError as exc:
-        _err(f"oligokb pool: {exc}")
+        _err(f"oligokb {command}: {exc}")
         raise typer.Exit(exc.exit_code) from None
     for label, column in ((outcome, "outcome"), (statistic, "statistic")):
         known = sorted(set(table[column]))
         if label not in known:
-            _err(f"oligokb pool: --{column} {label!r} is not in the knowledge base; known: {', '.join(known)}")
+            _err(f"oligokb {command}: --{column} {label!r} is not in the knowledge base; known: {', '.join(known)}")
             raise typer.Exit(EXIT_BAD_INPUT)
     try:
-        result = pool_knowledge_base(table, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
-                                     method=method, test=test, level=level_pct / 100.0,
-                                     include_secondary=include_secondary)
-    except InputError as exc:
-        _err(f"oligokb pool: {exc}")
+        return pool_knowledge_base(table, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
+                                   method=method, test=test, level=level_pct / 100.0,
+                                   include_secondary=include_secondary)
+    except (InputError, OptionError) as exc:
+        _err(f"oligokb {command}: {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except AnalysisError as exc:
-        _err(f"oligokb pool: internal error: {exc}")
+        _err(f"oligokb {command}: internal error: {exc}")
         raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint, method: str,
+                test: str, level_pct: float, include_secondary: bool, fmt: str) -> None:
+    """Knowledge-base mode: policy, per-stratum pools, the estimates left out with reasons."""
+    result = pool_selection("pool", kb_file, outcome, statistic, by, timepoint, method, test, level_pct,
+                            include_secondary)
     for message in result.warnings:
         _err(f"warning: {message}")
     excluded = result.excluded
@@ -367,42 +374,23 @@ def register_forest(app: typer.Typer) -> None:
         kb_file: Path = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle)."),
     ) -> None:
         """Forest plot of a knowledge-base pool (same selection as `oligokb pool`): SVG, PNG or PDF."""
-        from analysis.errors import AnalysisError, InputError, OptionError
+        from analysis.errors import InputError, OptionError
         from analysis.forest import save_forest
         from analysis.forest_kb import forest_from_pool
-        from analysis.kb_pool import pool_knowledge_base
-        from kb.errors import OligokbError
-        from kb.export import evidence_table
-        from kb.query import load_kb
 
         if out.suffix.lower() not in (".svg", ".png", ".pdf"):
             _err(f"oligokb forest: --out {out}: the file must end in .svg, .png or .pdf")
             raise typer.Exit(EXIT_BAD_INPUT)
+        result = pool_selection("forest", kb_file, outcome, statistic,
+                                tuple(c.strip() for c in (by or "").split(",") if c.strip()), timepoint,
+                                method.value, test.value, level, include_secondary)
+        if not result.pools:
+            _err("oligokb forest: no estimate passes the pooling policy; `oligokb pool` with the same options lists why")
+            raise typer.Exit(EXIT_BAD_INPUT)
         try:
-            table = evidence_table(load_kb(kb_file))
-        except OligokbError as exc:
-            _err(f"oligokb forest: {exc}")
-            raise typer.Exit(exc.exit_code) from None
-        for label, column in ((outcome, "outcome"), (statistic, "statistic")):
-            known = sorted(set(table[column]))
-            if label not in known:
-                _err(f"oligokb forest: --{column} {label!r} is not in the knowledge base; known: {', '.join(known)}")
-                raise typer.Exit(EXIT_BAD_INPUT)
-        try:
-            result = pool_knowledge_base(table, outcome=outcome, statistic=statistic,
-                                         by=tuple(c.strip() for c in (by or "").split(",") if c.strip()),
-                                         timepoint_months=timepoint, method=method.value, test=test.value,
-                                         level=level / 100.0, include_secondary=include_secondary)
-            if not result.pools:
-                _err("oligokb forest: no estimate passes the pooling policy; `oligokb pool` with the same options lists why")
-                raise typer.Exit(EXIT_BAD_INPUT)
-            ax = forest_from_pool(result, title=title)
-            save_forest(ax, out)
+            save_forest(forest_from_pool(result, title=title), out)
         except (InputError, OptionError) as exc:
             _err(f"oligokb forest: {exc}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        except AnalysisError as exc:
-            _err(f"oligokb forest: internal error: {exc}")
-            raise typer.Exit(EXIT_INTERNAL) from None
         _err(f"wrote {out}: {sum(p.k for p in result.pools)} estimates in {len(result.pools)} strata; "
              f"{len(result.excluded)} left out (see `oligokb pool` with the same options)")
