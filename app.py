@@ -1,17 +1,33 @@
-"""oligokb evidence explorer (Streamlit). Thin: reads the knowledge base through kb/, holds no logic.
+"""oligokb evidence explorer (Streamlit). Thin: reads the knowledge base through kb/, pools through
+analysis/, shapes results for display with explorer/; holds no logic of its own.
 
-The full explorer (filters, study pages, pooled analyses, SPARQL console) is its own issue; this page
-shows the evidence table with its sources.
+Views (tabs, kept in the URL as ?view=...): evidence table, study page, pooled analysis, SPARQL
+console, about. The sidebar filters are kept in the URL too, so a view can be shared.
 """
-from pathlib import Path
+from __future__ import annotations
 
+import re
+
+import pandas as pd
 import streamlit as st
 
+from analysis.errors import AnalysisError
+from analysis.kb_pool import pool_knowledge_base
+from explorer import data as ex
+from explorer import pooling as px
+from explorer import sparql as sx
+from explorer.study import study_choices, study_page
+from kb.conflicts import find_conflicts
+from kb.contract import ALL_COLUMNS
+from kb.errors import OligokbError, QueryRefused
 from kb.export import evidence_table
-from kb.query import load_kb
+from kb.query import load_kb, run_named
 
-KB_FILE = Path(__file__).parent / "data" / "studies.ttl"
+VIEWS = ["Evidence", "Study", "Pooled analysis", "SPARQL", "About"]
+KB_FILE = ex.kb_file()
 
+
+# --- Cached reads (the graph is shared and read-only; frames are copied per session) ------------
 
 @st.cache_resource
 def graph():
@@ -19,12 +35,397 @@ def graph():
 
 
 @st.cache_data
-def table():
+def table() -> pd.DataFrame:
     return evidence_table(graph())
 
 
-st.set_page_config(page_title="oligokb evidence explorer", layout="wide")
-st.title("oligokb: evidence for metastasis-directed radiotherapy")
-evidence = table()
-st.caption(f"{evidence['study_id'].nunique()} studies, {evidence['publication_id'].nunique()} publications, {len(evidence)} figures")
-st.dataframe(evidence, use_container_width=True, hide_index=True)
+@st.cache_data
+def conflicts() -> pd.DataFrame:
+    return find_conflicts(table())
+
+
+@st.cache_data
+def studies() -> pd.DataFrame:
+    return study_choices(graph())
+
+
+@st.cache_data
+def publications() -> pd.DataFrame:
+    return run_named(graph(), "publications")
+
+
+@st.cache_data
+def study(study_id: str):
+    return study_page(graph(), study_id)
+
+
+@st.cache_data
+def provenance(statistic_id: str) -> pd.DataFrame:
+    return run_named(graph(), "provenance", {"statistic": statistic_id})
+
+
+@st.cache_data
+def selection_turtle(statistic_ids: tuple[str, ...]) -> str:
+    return ex.selection_turtle(graph(), list(statistic_ids))
+
+
+@st.cache_data
+def pooled(rows: pd.DataFrame, outcome: str, statistic: str, by: tuple[str, ...], timepoint: float | None,
+           method: str, test: str, include_secondary: bool):
+    return pool_knowledge_base(rows, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
+                               method=method, test=test, include_secondary=include_secondary)
+
+
+@st.cache_data
+def forest_files(_result, key: tuple) -> dict[str, bytes]:
+    return px.forest_files(_result)
+
+
+# --- Plain text: knowledge-base strings are shown as text, never as HTML ----------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: object) -> str:
+    """Escape Markdown so a knowledge-base string renders as the literal text it is."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def fail(message: str) -> None:
+    st.error(message, icon="⚠️")
+
+
+def open_study(study_id: str) -> None:  # button callback: runs before widgets are drawn
+    st.session_state["study"] = study_id
+    st.session_state["view"] = "Study"
+
+
+# --- Sidebar filters --------------------------------------------------------------------------
+
+FILTER_LABELS = {"histology": "Histology", "oligo_state": "Oligo-state (ESTRO-EORTC)", "outcome": "Outcome",
+                 "statistic": "Statistic", "design": "Design"}
+
+
+def from_url(key: str, allowed: list[str], *, single: bool = False) -> None:
+    """First run of a session: a widget's value from the URL (?key=a&key=b); unknown values are dropped."""
+    if key in st.session_state:
+        return
+    values = [v for v in st.query_params.get_all(key) if v in allowed]
+    st.session_state[key] = (values[0] if values else None) if single else values
+
+
+def to_url(key: str, values: list[str] | str | None) -> None:
+    """Keep a widget's value in the URL, so the view can be shared; drop the parameter when empty."""
+    if values:
+        st.query_params[key] = values
+    elif key in st.query_params:
+        del st.query_params[key]
+
+
+def sidebar(full: pd.DataFrame) -> ex.Filters:
+    with st.sidebar:
+        st.header("Filters")
+        st.caption("A term includes its narrower terms (NSCLC includes EGFR-mutant NSCLC). "
+                   "The selection is kept in the URL: copy it to share this view.")
+        terms = {}
+        for key, label in FILTER_LABELS.items():
+            options = ex.filter_options(full, key)
+            shown = {term.id: term.display(count) for term, count in options}
+            from_url(key, list(shown))
+            terms[key] = tuple(st.multiselect(label, list(shown), format_func=shown.get, key=key, placeholder="any"))
+            to_url(key, list(terms[key]))
+        from_url("role", ["primary", "secondary"])
+        roles = tuple(st.multiselect("Report", ["primary", "secondary"], key="role", placeholder="primary and secondary",
+                                     help="Secondary reports quote another study's figures (e.g. a review)."))
+        to_url("role", list(roles))
+        low, high = ex.year_range(full)
+        years = None
+        if low < high:
+            if "years" not in st.session_state:
+                asked = [int(v) for v in (st.query_params.get("from"), st.query_params.get("to")) if v and v.isdigit()]
+                start = min(max(asked[0], low), high) if len(asked) == 2 else low
+                end = min(max(asked[1], start), high) if len(asked) == 2 else high
+                st.session_state["years"] = (start, end)
+            years = st.slider("Publication year", low, high, key="years")
+            to_url("from", str(years[0]) if years[0] != low else None)
+            to_url("to", str(years[1]) if years[1] != high else None)
+        return ex.Filters(terms=terms, roles=roles, years=tuple(years) if years else None)
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
+    st.subheader("Evidence table")
+    st.caption(f"{len(rows)} of {len(full)} figures · {rows['study_id'].nunique()} studies · "
+               f"{rows['publication_id'].nunique()} publications. One row per figure, as published. "
+               "Select a row for its source quote.")
+    if rows.empty:
+        st.info("No figure matches the filters: remove a filter in the sidebar (or widen the year range).")
+        return
+    view = ex.evidence_view(rows, conflicts())
+    event = st.dataframe(
+        view, hide_index=True, key="evidence_table", on_select="rerun", selection_mode="single-row",
+        column_config={
+            "marks": st.column_config.TextColumn("marks", help="secondary report; ⚠ conflict: another report of the study disagrees", width="medium"),
+            "source": st.column_config.LinkColumn("source", display_text=r"https://(?:doi\.org/|pubmed\.ncbi\.nlm\.nih\.gov/)(.*?)/?$"),
+            "arms": st.column_config.TextColumn("arms (group / comparison)", width="large"),
+            "statistic_id": st.column_config.TextColumn("statistic id"),
+        })
+    selected = event.selection.rows if event is not None else []
+    if selected:
+        show_source(rows.iloc[selected[0]])
+    n_conf = int((view["marks"].str.contains("conflict")).sum())
+    n_sec = int((rows["publication_role"] == "secondary").sum())
+    st.caption(f"{n_sec} figure(s) from secondary reports; {n_conf} figure(s) on which reports of a study disagree "
+               "(see the study page for both quotes).")
+    st.markdown("**Downloads**")
+    cols = st.columns(2)
+    cols[0].download_button("Filtered table (CSV)", rows[list(ALL_COLUMNS)].to_csv(index=False).encode("utf-8"),
+                            file_name="oligokb-evidence.csv", mime="text/csv", on_click="ignore", key="dl_csv")
+    cols[1].download_button("Selection as Turtle", selection_turtle(tuple(rows["statistic_id"])).encode("utf-8"),
+                            file_name="oligokb-selection.ttl", mime="text/turtle", on_click="ignore", key="dl_ttl")
+
+
+def show_source(row: pd.Series) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{plain(row['study_label'])}** · {plain(row['outcome'])}, {plain(row['statistic'])} · "
+                    f"value {plain(row['value'])}")
+        prov = provenance(row["statistic_id"])
+        for p in prov.itertuples():
+            st.markdown(f"*{plain(p.title)}* ({plain(p.venue)}) · {plain(p.role.rsplit('/', 1)[-1])} report · "
+                        f"{plain(p.source_scope)} · {plain(p.locator)}")
+            st.text(f"“{p.quote}”")
+            link = ex.source_link(row)
+            if link:
+                st.link_button("Open the publication", link)
+        st.button("Open the study page", key="open_study_from_row", on_click=open_study, args=(row["study_id"],))
+
+
+def study_view(full: pd.DataFrame) -> None:
+    choices = studies()
+    labels = dict(zip(choices["study_id"], choices["study_label"]))
+    from_url("study", list(labels), single=True)
+    study_id = st.selectbox("Study", list(labels), format_func=labels.get, index=None, key="study",
+                            placeholder="Choose a study")
+    to_url("study", study_id)
+    if study_id is None:
+        st.caption("Every study of the knowledge base; choose one above.")
+        st.dataframe(choices.drop(columns=["study"]), hide_index=True)
+        return
+    page = study(study_id)
+    if page is None:
+        fail(f"There is no study {study_id!r} in the knowledge base: choose one from the list.")
+        return
+    f = page.facts
+    st.subheader(f["label"])
+    facts = {"design": f["design"], "histology": f["histology"], "histology composition": f["composition"],
+             "intervention": f"{f['intervention']} ({f['intervention_as_published']})" if f["intervention_as_published"] else f["intervention"],
+             "comparator": f"{f['comparator']} ({f['comparator_as_published']})" if f["comparator_as_published"] else f["comparator"],
+             "registry": f["registry"], "institution": f["institution"], "accrual": f["accrual"]}
+    st.dataframe(pd.DataFrame({"field": list(facts), "value": list(facts.values())}).query("value != ''"),
+                 hide_index=True)
+    if not page.overlaps.empty:
+        st.warning("Shares patients with: " + ", ".join(plain(x) for x in page.overlaps["other_label"]))
+
+    st.markdown("#### Oligo-state")
+    cols = st.columns(2)
+    cols[0].markdown("**Mapped (ESTRO-EORTC)**")
+    cols[0].text(f["oligo_state"])
+    cols[1].markdown("**As the authors label it**")
+    cols[1].text(f["oligo_state_as_published"])
+    st.caption(f"Mapped by {plain(f['mapped_by'] or 'not stated')}, confidence {plain(f['confidence'] or 'not stated')}")
+    if f["rationale"]:
+        st.markdown("**Rationale**")
+        st.text(f["rationale"])
+    if page.candidates:
+        st.markdown("**Candidate states** (the population may be any of these)")
+        st.text(", ".join(page.candidates))
+    if not page.inputs.empty:
+        st.markdown("**Inputs of the mapping**, each with its source sentence")
+        st.dataframe(page.inputs, hide_index=True)
+
+    st.markdown("#### Publications")
+    pubs = page.publications[["publication_id", "first_author", "year", "role", "source_scope", "supersedes", "title",
+                              "venue", "doi", "pmid"]].fillna("")
+    st.dataframe(pubs, hide_index=True, column_config={"supersedes": st.column_config.TextColumn(
+        "supersedes", help="this report replaces these earlier reports of the study")})
+    for p in pubs.itertuples():
+        if p.supersedes:
+            st.caption(f"{plain(p.publication_id)} supersedes {plain(p.supersedes.replace(';', ', '))}")
+
+    st.markdown("#### Arms")
+    st.dataframe(page.arms, hide_index=True)
+    st.markdown("#### Groups, by report")
+    st.dataframe(page.groups, hide_index=True)
+
+    st.markdown("#### Figures")
+    rows = full[full["study_id"] == study_id]
+    st.dataframe(ex.evidence_view(rows, conflicts()).drop(columns=["study", "histology", "oligo-state", "design"]),
+                 hide_index=True, column_config={"source": st.column_config.LinkColumn("source")})
+    st.markdown("#### Conflicts between reports")
+    mine = conflicts()[conflicts()["study_id"] == study_id]
+    if mine.empty:
+        st.caption("None: every figure reported twice agrees (or no figure is reported twice).")
+    else:
+        st.dataframe(mine.drop(columns=["study_id", "study_label"]), hide_index=True)
+    if page.notes:
+        with st.expander("Curators' notes"):
+            for note in page.notes:
+                st.text(note)
+
+
+def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
+    st.subheader("Pooled analysis")
+    st.caption("The pooling policy (analysis/policy.py) chooses the estimates; every estimate left out is listed "
+               "with its reason. Random-effects meta-analysis as in metafor.")
+    c1, c2, c3 = st.columns(3)
+    statistic = c1.selectbox("Statistic", px.POOLABLE, key="pool_statistic")
+    source = full
+    if c1.toggle("Only the figures the sidebar filters keep", value=False, key="pool_use_filters"):
+        source = rows
+    outcomes = px.outcomes_for(source, statistic)
+    if not outcomes:
+        st.info(f"No {statistic} in the selection: choose another statistic, or relax the sidebar filters.")
+        return
+    outcome = c2.selectbox("Outcome", outcomes, key="pool_outcome")
+    timepoint = None
+    if statistic not in ("hazard ratio",):
+        points = px.timepoints_for(source, outcome, statistic)
+        if not points:
+            st.info(f"No {statistic} of {outcome} states a time point: choose another outcome.")
+            return
+        timepoint = c3.selectbox("Time point (months)", points, format_func=lambda v: f"{v:g}", key="pool_timepoint",
+                                 index=points.index(24.0) if 24.0 in points else 0)
+    c4, c5, c6 = st.columns(3)
+    method = c4.selectbox("Method (τ² estimator)", px.METHOD_CHOICES, index=px.METHOD_CHOICES.index("REML"),
+                          key="pool_method")
+    test = c5.selectbox("Test", px.TEST_CHOICES, key="pool_test",
+                        help="z: normal; knha: Hartung-Knapp-Sidik-Jonkman; adhoc: knha, never narrower than z")
+    by = c6.multiselect("Stratify by", list(px.STRATIFIERS), key="pool_by",
+                        help="Design class (and, for rates, unit of analysis and time origin) are always strata.")
+    include_secondary = st.checkbox("Pool secondary reports too (claims quoted by reviews)", key="pool_secondary")
+    try:
+        result = pooled(source, outcome, statistic, tuple(px.STRATIFIERS[b] for b in by), timepoint, method, test,
+                        include_secondary)
+    except (AnalysisError, OligokbError) as exc:
+        fail(f"The pooled analysis cannot run with these choices: {exc}")
+        return
+    for warning in result.warnings:
+        st.warning(plain(warning))
+    if not result.pools:
+        st.info("No estimate passes the pooling policy for this choice; the left-out estimates and their reasons are below.")
+    else:
+        st.markdown("**Strata** (estimate: hazard ratio, or percent for rates; PI: 95% prediction interval, k ≥ 3)")
+        st.dataframe(px.strata_frame(result), hide_index=True)
+        key = (outcome, statistic, timepoint, method, test, tuple(by), include_secondary, tuple(source["statistic_id"]))
+        files = forest_files(result, key)
+        st.image(files["png"], caption="Forest plot", width="stretch")
+        stem = px.file_stem(result)
+        cols = st.columns(3)
+        for col, fmt in zip(cols, px.FORMATS):
+            col.download_button(f"Forest plot ({fmt.upper()})", files[fmt], file_name=f"{stem}.{fmt}",
+                                mime=px.FORMATS[fmt], on_click="ignore", key=f"dl_forest_{fmt}")
+        st.markdown("**Leave-one-out** (strata with k ≥ 3)")
+        shown = False
+        for pool in result.pools:
+            loo = px.leave_one_out_frame(result, pool)
+            if loo is not None:
+                shown = True
+                st.caption(plain(pool.stratum))
+                st.dataframe(loo, hide_index=True)
+        if not shown:
+            st.caption("No stratum has three or more studies.")
+    excluded = px.excluded_frame(result)
+    st.markdown(f"**Left out** ({len(excluded)} estimates, with the reason)")
+    st.dataframe(excluded, hide_index=True)
+
+
+def sparql_view() -> None:
+    st.subheader("SPARQL console")
+    st.caption(f"Read-only: SELECT, ASK, CONSTRUCT and DESCRIBE on the bundled knowledge base. SERVICE, FROM and "
+               f"updates are refused. Time limit {sx.TIME_LIMIT_S:g} s; at most {sx.ROW_CAP:,} rows are shown.")
+
+    def use_example() -> None:
+        st.session_state["sparql_text"] = sx.EXAMPLES[st.session_state["sparql_example"]]
+
+    st.selectbox("Example queries", list(sx.EXAMPLES), key="sparql_example", on_change=use_example)
+    if "sparql_text" not in st.session_state:
+        st.session_state["sparql_text"] = next(iter(sx.EXAMPLES.values()))
+    text = st.text_area("Query", key="sparql_text", height=220)
+    if st.button("Run query", type="primary", key="sparql_run"):
+        try:
+            st.session_state["sparql_result"] = (text, sx.run_console_query(KB_FILE, text), None)
+        except (QueryRefused, sx.QueryFailed) as exc:
+            st.session_state["sparql_result"] = (text, None, str(exc))
+    result = st.session_state.get("sparql_result")
+    if not result:
+        return
+    _, outcome, error = result
+    if error:
+        fail(f"Refused or stopped: {error}")
+        return
+    if outcome.form == "SELECT":
+        st.caption(f"{outcome.total:,} rows" + (f"; the first {len(outcome.frame):,} are shown" if outcome.truncated else ""))
+        st.dataframe(outcome.frame, hide_index=True)
+        st.download_button("Results (CSV)", outcome.frame.to_csv(index=False).encode("utf-8"), file_name="query.csv",
+                           mime="text/csv", on_click="ignore", key="dl_sparql_csv")
+    elif outcome.form == "ASK":
+        st.text(f"ASK: {'yes' if outcome.answer else 'no'}")
+    else:
+        st.caption(f"{outcome.total:,} triples" + (" (truncated)" if outcome.truncated else ""))
+        st.code(outcome.turtle, language="turtle")
+        st.download_button("Results (Turtle)", outcome.turtle.encode("utf-8"), file_name="query.ttl",
+                           mime="text/turtle", on_click="ignore", key="dl_sparql_ttl")
+
+
+def about_view(full: pd.DataFrame) -> None:
+    st.subheader("About this knowledge base")
+    version = ex.kb_version(KB_FILE)
+    counts = ex.counts(full, studies(), publications(), conflicts())
+    cols = st.columns(len(counts))
+    for col, (name, value) in zip(cols, counts.items()):
+        col.metric(name, value)
+    st.markdown("**Version**")
+    st.dataframe(pd.DataFrame({"": list(version), "value": list(version.values())}), hide_index=True)
+    st.markdown("**How to cite**")
+    st.code(f"oligokb: an evidence knowledge base for metastasis-directed radiotherapy in oligometastatic cancer. "
+            f"Knowledge base {version['file']}, sha256 {version['sha256'][:16]}, {version['modified'][:10]}. "
+            "https://w3id.org/oligokb/", language=None, wrap_lines=True)
+    st.caption("Cite the original publications for any figure you use: each row of the evidence table links its "
+               "DOI (or PMID) and quotes the sentence the number was read from.")
+    st.markdown("**Vocabularies** (SKOS, kb/vocab)")
+    st.dataframe(ex.vocabularies(), hide_index=True)
+    st.caption("Oligo-states follow the ESTRO-EORTC classification (Guckenberger et al., Lancet Oncol 2020). "
+               "The data model: docs/data-model.md; the export columns: docs/export-contract.md.")
+
+
+# --- Page -------------------------------------------------------------------------------------
+
+def main() -> None:
+    st.set_page_config(page_title="oligokb evidence explorer", layout="wide")
+    st.title("oligokb: evidence for metastasis-directed radiotherapy")
+    try:
+        full = table()
+    except OligokbError as exc:
+        fail(f"The knowledge base cannot be read: {exc}")
+        return
+    filters = sidebar(full)
+    rows = ex.apply_filters(full, filters)
+    tabs = st.tabs(VIEWS, key="view", bind="query-params")
+    renderers = {"Evidence": lambda: evidence_view(full, rows), "Study": lambda: study_view(full),
+                 "Pooled analysis": lambda: pooled_view(full, rows), "SPARQL": sparql_view,
+                 "About": lambda: about_view(full)}
+    for name, tab in zip(VIEWS, tabs):
+        if not tab.open:
+            continue
+        with tab:
+            try:
+                renderers[name]()
+            except (OligokbError, AnalysisError) as exc:
+                fail(f"This view cannot be shown for the current selection: {exc}")
+            except Exception as exc:  # noqa: BLE001 - users get a message, not a stack trace
+                fail(f"Something went wrong in this view ({type(exc).__name__}: {exc}). "
+                     "Change the selection or reload the page; if it persists, report it with the URL.")
+
+
+main()

@@ -1,0 +1,289 @@
+"""The explorer's view of the knowledge base: vocabulary trees for the filters, filtering the evidence
+table (a concept matches its narrower concepts, as the `evidence` named query does), the display
+table with its marks, the knowledge-base version and the selection as Turtle."""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
+
+from kb.build import study_iri
+from kb.namespaces import ID, OKB
+from kb.vocabulary import SCHEMES, pref_label, vocabulary_graph
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_KB = ROOT / "data" / "studies.ttl"
+
+
+def kb_file() -> Path:
+    """The knowledge base the explorer shows: $OLIGOKB_KB, else the bundled data/studies.ttl."""
+    return Path(os.environ.get("OLIGOKB_KB") or DEFAULT_KB)
+
+
+# --- Vocabulary trees --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    """A concept of a scheme, where it sits in the skos:broader tree, and the labels it matches."""
+
+    id: str
+    label: str
+    depth: int
+    matches: frozenset[str]  # its own prefLabel and those of every narrower concept
+
+    def display(self, count: int | None = None) -> str:
+        indent = "\u2003" * self.depth + ("└ " if self.depth else "")
+        return f"{indent}{self.label}" + (f" ({count})" if count is not None else "")
+
+
+def vocabulary_tree(scheme: str) -> list[Term]:
+    """Every concept of a scheme (kb/vocab), depth first; top concepts with narrower ones come first."""
+    base = str(SCHEMES[scheme]._NS)
+    g = vocabulary_graph()
+    concepts = set(g.subjects(SKOS.inScheme, URIRef(base)))
+    children: dict[URIRef | None, list[URIRef]] = {}
+    for concept in concepts:
+        parent = g.value(concept, SKOS.broader)
+        children.setdefault(parent if parent in concepts else None, []).append(concept)
+
+    def below(concept: URIRef) -> frozenset[str]:
+        out = {pref_label(concept)}
+        for child in children.get(concept, []):
+            out |= below(child)
+        return frozenset(out)
+
+    def order(items: list[URIRef]) -> list[URIRef]:
+        return sorted(items, key=lambda c: (not children.get(c), pref_label(c)))
+
+    out: list[Term] = []
+
+    def walk(concept: URIRef, depth: int) -> None:
+        out.append(Term(str(concept)[len(base):], pref_label(concept), depth, below(concept)))
+        for child in order(children.get(concept, [])):
+            walk(child, depth + 1)
+
+    for top in order(children.get(None, [])):
+        walk(top, 0)
+    return out
+
+
+# Filter key (also the URL query parameter) -> (vocabulary scheme, evidence-table column).
+VOCAB_FILTERS: dict[str, tuple[str, str]] = {
+    "histology": ("histology", "histology"),
+    "oligo_state": ("oligo_state", "oligo_state"),
+    "outcome": ("outcome", "outcome"),
+    "statistic": ("statistic", "statistic"),
+    "design": ("design", "design"),
+}
+
+
+def filter_options(table: pd.DataFrame, key: str) -> list[tuple[Term, int]]:
+    """The terms worth offering for a filter: those matching at least one row, with that row count."""
+    scheme, column = VOCAB_FILTERS[key]
+    values = table[column]
+    out = []
+    for term in vocabulary_tree(scheme):
+        count = int(values.isin(term.matches).sum())
+        if count:
+            out.append((term, count))
+    return out
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The sidebar selection. Empty tuples mean "any"."""
+
+    terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # VOCAB_FILTERS key -> term ids
+    roles: tuple[str, ...] = ()  # "primary", "secondary"
+    years: tuple[int, int] | None = None
+
+
+def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Rows of the evidence table that the selection keeps; a term keeps its narrower terms too."""
+    mask = pd.Series(True, index=table.index)
+    for key, ids in filters.terms.items():
+        if not ids:
+            continue
+        scheme, column = VOCAB_FILTERS[key]
+        by_id = {t.id: t for t in vocabulary_tree(scheme)}
+        labels = set().union(*(by_id[i].matches for i in ids if i in by_id))
+        mask &= table[column].isin(labels)
+    if filters.roles:
+        mask &= table["publication_role"].isin(filters.roles)
+    if filters.years:
+        years = pd.to_numeric(table["publication_year"], errors="coerce")
+        mask &= years.between(filters.years[0], filters.years[1])
+    return table[mask].reset_index(drop=True)
+
+
+def year_range(table: pd.DataFrame) -> tuple[int, int]:
+    years = pd.to_numeric(table["publication_year"], errors="coerce").dropna()
+    if years.empty:
+        return (2000, datetime.now().year)
+    return int(years.min()), int(years.max())
+
+
+# --- The evidence table as shown ----------------------------------------------------------------
+
+def conflict_marks(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.Series:
+    """Per row of `table`: "" or which other report disagrees on which field (kb.conflicts pairs)."""
+    marks: dict[int, list[str]] = {}
+    if conflicts.empty or table.empty:
+        return pd.Series("", index=table.index)
+    arm = table["comparison"].where(table["comparison"] != "", table["group"])
+    for c in conflicts.itertuples():
+        same = ((table["study_id"] == c.study_id) & (table["outcome"] == c.outcome) & (table["statistic"] == c.statistic)
+                & (table["timepoint_months"] == c.timepoint_months) & (arm == c.group))
+        for pub, other in ((c.publication_a, c.publication_b), (c.publication_b, c.publication_a)):
+            for i in table.index[same & (table["publication_id"] == pub)]:
+                text = f"{c.field} differs from {other}"
+                if text not in marks.setdefault(i, []):
+                    marks[i].append(text)
+    return pd.Series({i: "; ".join(marks.get(i, [])) for i in table.index}, dtype=object)
+
+
+def _ci_text(row: pd.Series) -> str:
+    if not row["ci_low"] and not row["ci_high"]:
+        return ""
+    level = ""
+    try:
+        level = f" ({float(row['ci_level']) * 100:g}% CI)" if row["ci_level"] else ""
+    except ValueError:
+        pass
+    return f"{row['ci_low']}–{row['ci_high']}{level}"
+
+
+def _value_text(row: pd.Series) -> str:
+    unit = row["unit"]
+    if unit == "percent":
+        return f"{row['value']}%"
+    if unit in ("", "ratio"):
+        return row["value"]
+    return f"{row['value']} {unit}"
+
+
+def source_link(row: pd.Series) -> str:
+    if row["doi"]:
+        return f"https://doi.org/{row['doi']}"
+    if row["pmid"]:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{row['pmid']}/"
+    return ""
+
+
+EVIDENCE_VIEW_COLUMNS = ["marks", "study", "publication", "outcome", "statistic", "arms", "n", "time point",
+                         "value", "CI as published", "p", "source", "locator", "histology", "oligo-state",
+                         "design", "year", "statistic_id"]
+
+
+def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
+    """One row per figure, as the explorer shows it: secondary reports and conflicts marked."""
+    if table.empty:
+        return pd.DataFrame(columns=EVIDENCE_VIEW_COLUMNS)
+    conflict = conflict_marks(table, conflicts)
+    marks = []
+    for role, c in zip(table["publication_role"], conflict):
+        parts = (["secondary report"] if role == "secondary" else []) + ([f"⚠ conflict: {c}"] if c else [])
+        marks.append(" · ".join(parts))
+    view = pd.DataFrame({
+        "marks": marks,
+        "study": table["study_label"],
+        "publication": table["publication_id"] + " (" + table["publication_role"] + ")",
+        "outcome": table["outcome"],
+        "statistic": table["statistic"],
+        "arms": table["comparison"].where(table["comparison"] != "", table["group"]),
+        "n": table["n"] + table["reference_n"].map(lambda r: f" vs {r}" if r else ""),
+        "time point": table["timepoint_months"].map(lambda t: f"{t} months" if t else ""),
+        "value": table.apply(_value_text, axis=1),
+        "CI as published": table.apply(_ci_text, axis=1),
+        "p": table["p_value_as_published"].where(table["p_value_as_published"] != "", table["p_value"]),
+        "source": table.apply(source_link, axis=1),
+        "locator": table["source_locator"],
+        "histology": table["histology"],
+        "oligo-state": table["oligo_state"],
+        "design": table["design"],
+        "year": table["publication_year"],
+        "statistic_id": table["statistic_id"],
+    })
+    return view[EVIDENCE_VIEW_COLUMNS]
+
+
+# --- Knowledge-base version and counts ----------------------------------------------------------
+
+def kb_version(path: Path) -> dict[str, str]:
+    data = path.read_bytes()
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+    return {"file": str(path.name), "sha256": hashlib.sha256(data).hexdigest(), "bytes": f"{len(data):,}",
+            "modified": mtime.strftime("%Y-%m-%d %H:%M:%S UTC")}
+
+
+def counts(table: pd.DataFrame, studies: pd.DataFrame, publications: pd.DataFrame, conflicts: pd.DataFrame) -> dict[str, int]:
+    return {"studies": len(studies), "publications": len(publications), "figures": len(table),
+            "primary reports": int((publications["role"].map(pref_label) == "primary").sum()) if len(publications) else 0,
+            "conflicts": len(conflicts)}
+
+
+def vocabularies() -> pd.DataFrame:
+    """The concept schemes of kb/vocab with their term counts and sources."""
+    g = vocabulary_graph()
+    rows = []
+    for name, ns in SCHEMES.items():
+        scheme = URIRef(str(ns._NS))
+        rows.append({"vocabulary": str(g.value(scheme, SKOS.prefLabel) or name), "field": name,
+                     "terms": len(set(g.subjects(SKOS.inScheme, scheme))), "namespace": str(scheme),
+                     "source": str(g.value(scheme, DCTERMS.source) or "")})
+    return pd.DataFrame(rows)
+
+
+# --- The selection as RDF -----------------------------------------------------------------------
+
+def statistic_iri(statistic_id: str) -> URIRef:
+    return ID[f"pub/{statistic_id}"]
+
+
+def selection_graph(graph: Graph, statistic_ids: list[str]) -> Graph:
+    """The selected statistics with their derivations, groups, publications and studies."""
+    out = Graph()
+    for prefix, namespace in graph.namespaces():
+        out.bind(prefix, namespace, override=True)
+    seen: set = set()
+
+    def add(node) -> None:
+        if node in seen or not isinstance(node, URIRef):
+            return
+        seen.add(node)
+        for triple in graph.triples((node, None, None)):
+            out.add(triple)
+
+    for sid in statistic_ids:
+        stat = statistic_iri(sid)
+        if (stat, RDF.type, OKB.Statistic) not in graph:
+            continue
+        add(stat)
+        for derivation in graph.objects(stat, PROV.qualifiedDerivation):
+            add(derivation)
+        for prop in (OKB.group, OKB.referenceGroup):
+            for group in graph.objects(stat, prop):
+                add(group)
+                for arm in graph.objects(group, OKB.ofArm):
+                    add(arm)
+                for derivation in graph.objects(group, PROV.qualifiedDerivation):
+                    add(derivation)
+                for study in graph.objects(group, OKB.inStudy):
+                    add(study)
+        for pub in graph.objects(stat, PROV.wasDerivedFrom):
+            add(pub)
+    return out
+
+
+def selection_turtle(graph: Graph, statistic_ids: list[str]) -> str:
+    return selection_graph(graph, statistic_ids).serialize(format="turtle")
+
+
+def study_ref(study_id: str) -> URIRef:
+    return study_iri(study_id)

@@ -1,0 +1,105 @@
+"""The pooled-analysis page's plumbing: choices offered, and analysis results as tables and files.
+The pooling itself is analysis.kb_pool (policy: analysis.policy), the plot analysis.forest_kb, the
+leave-one-out analysis.sensitivity."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analysis.effects import ilogit  # noqa: E402
+from analysis.forest import save_forest  # noqa: E402
+from analysis.forest_kb import forest_from_pool  # noqa: E402
+from analysis.kb_pool import KBPool, StratumPool  # noqa: E402
+from analysis.options import METHODS, TESTS  # noqa: E402
+from analysis.policy import RATE_STATISTICS, RATIO_STATISTICS  # noqa: E402
+from analysis.sensitivity import leave_one_out  # noqa: E402
+
+POOLABLE = tuple(sorted(RATIO_STATISTICS)) + tuple(sorted(RATE_STATISTICS))
+STRATIFIERS = {"histology": "histology", "oligo-state": "oligo_state", "design": "design"}
+METHOD_CHOICES = METHODS
+TEST_CHOICES = TESTS
+FORMATS = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+
+
+def outcomes_for(table: pd.DataFrame, statistic: str) -> list[str]:
+    """Outcomes with at least one figure of this statistic, most figures first."""
+    rows = table[table["statistic"] == statistic]
+    return list(rows["outcome"].value_counts().index)
+
+
+def timepoints_for(table: pd.DataFrame, outcome: str, statistic: str) -> list[float]:
+    rows = table[(table["statistic"] == statistic) & (table["outcome"] == outcome)]
+    values = pd.to_numeric(rows["timepoint_months"], errors="coerce").dropna()
+    return sorted(set(float(v) for v in values))
+
+
+def display_scale(statistic: str):
+    """Model scale -> display scale (HR, or percent for rates), as analysis.kb_pool shows pools."""
+    if statistic in RATIO_STATISTICS:
+        return lambda y: float(np.exp(y))
+    return lambda y: float(ilogit(y) * 100.0)
+
+
+def strata_frame(result: KBPool) -> pd.DataFrame:
+    """One row per stratum: k, the pooled estimate, CI, prediction interval, heterogeneity."""
+    if not result.pools:
+        return pd.DataFrame()
+    table = result.table()
+    keep = ["stratum", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "p_value", "tau2", "i2", "q",
+            "q_df", "q_p", "note"]
+    return table[keep].rename(columns={"i2": "I² (%)", "tau2": "τ²", "q": "Q", "q_df": "Q df", "q_p": "Q p",
+                                       "pi_low": "PI low", "pi_high": "PI high", "p_value": "p"})
+
+
+def excluded_frame(result: KBPool) -> pd.DataFrame:
+    columns = ["study_label", "publication_id", "group", "comparison", "value", "reason", "statistic_id"]
+    if result.excluded.empty:
+        return pd.DataFrame(columns=columns)
+    frame = result.excluded
+    return frame[[c for c in columns if c in frame.columns]].fillna("")
+
+
+def leave_one_out_frame(result: KBPool, pool: StratumPool) -> pd.DataFrame | None:
+    """Leave-one-out of one stratum (k >= 3) on the display scale; None for smaller strata."""
+    if pool.k < 3:
+        return None
+    loo = leave_one_out(pool.rows["yi"].to_numpy(float), pool.rows["vi"].to_numpy(float), method=result.method,
+                        test=result.test, level=result.level, studies=list(pool.studies))
+    show = display_scale(result.statistic)
+    frame = loo.to_frame()
+    out = pd.DataFrame({"omitted": frame["omitted"]})
+    for col in ("estimate", "ci_low", "ci_high"):
+        out[col] = frame[col].map(show)
+    out["p"] = frame["p_value"]
+    out["τ²"] = frame["tau2"]
+    out["I² (%)"] = frame["i2"]
+    return out
+
+
+def forest_files(result: KBPool) -> dict[str, bytes]:
+    """The forest plot of a pool as SVG, PNG and PDF bytes (analysis.forest.save_forest)."""
+    ax = forest_from_pool(result)
+    try:
+        out = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for fmt in FORMATS:
+                path = save_forest(ax, Path(tmp) / f"forest.{fmt}")
+                out[fmt] = path.read_bytes()
+        return out
+    finally:
+        plt.close(ax.figure)
+
+
+def file_stem(result: KBPool) -> str:
+    parts = [result.outcome, result.statistic]
+    if result.timepoint_months:
+        parts.append(f"{result.timepoint_months:g}m")
+    parts.append(result.method)
+    return "forest-" + "-".join(p.replace(" ", "_") for p in parts)

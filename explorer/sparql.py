@@ -1,0 +1,137 @@
+"""The SPARQL console's runner: the one guard (kb.sparql_guard.check_query, again inside
+kb.query.run_query), then the query in a separate process with a time limit and a row cap.
+
+The worker is a fresh ("spawn") process that loads the knowledge base read-only and runs the query;
+when the time limit passes it is terminated, so a runaway query costs nothing after that.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from kb.errors import QueryRefused
+from kb.sparql_guard import check_query
+
+TIME_LIMIT_S = 20.0
+ROW_CAP = 1000
+TRIPLE_CAP = 5000
+
+EXAMPLES: dict[str, str] = {
+    "Studies with their design and oligo-state": """PREFIX okb: <https://w3id.org/oligokb/ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?study ?design ?oligo_state ?as_published WHERE {
+  ?s a okb:Study ; rdfs:label ?study ; okb:design/skos:prefLabel ?design ;
+     okb:oligoState/skos:prefLabel ?oligo_state ; okb:oligoStateAsPublished ?as_published .
+}
+ORDER BY ?study""",
+    "Hazard ratios with their quotes": """PREFIX okb: <https://w3id.org/oligokb/ns#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX st: <https://w3id.org/oligokb/vocab/statistic/>
+SELECT ?study ?outcome ?hr ?low ?high ?quote WHERE {
+  ?stat okb:statisticType st:hazard_ratio ; okb:valueAsPublished ?hr ; okb:outcome/skos:prefLabel ?outcome ;
+        okb:group/okb:inStudy/rdfs:label ?study ; prov:qualifiedDerivation/okb:quote ?quote .
+  OPTIONAL { ?stat okb:ciLowAsPublished ?low ; okb:ciHighAsPublished ?high }
+}
+ORDER BY ?study ?outcome""",
+    "Figures per outcome": """PREFIX okb: <https://w3id.org/oligokb/ns#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?outcome (COUNT(?stat) AS ?figures) WHERE {
+  ?stat a okb:Statistic ; okb:outcome/skos:prefLabel ?outcome .
+}
+GROUP BY ?outcome
+ORDER BY DESC(?figures)""",
+    "Publications that supersede another": """PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX okb: <https://w3id.org/oligokb/ns#>
+SELECT ?publication ?supersedes WHERE {
+  ?p a okb:Publication ; dcterms:identifier ?publication ; dcterms:replaces/dcterms:identifier ?supersedes .
+}""",
+    "Is there a phase III trial? (ASK)": """PREFIX okb: <https://w3id.org/oligokb/ns#>
+PREFIX de: <https://w3id.org/oligokb/vocab/design/>
+ASK { ?study a okb:Study ; okb:design de:rct_phase_3 }""",
+    "One study's triples (DESCRIBE)": "DESCRIBE <https://w3id.org/oligokb/id/study/sabr-comet>",
+}
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """What the console shows: a table (SELECT), a yes/no (ASK) or Turtle (CONSTRUCT/DESCRIBE)."""
+
+    form: str
+    frame: pd.DataFrame | None = None
+    answer: bool | None = None
+    turtle: str | None = None
+    truncated: bool = False
+    total: int = 0
+
+
+class QueryFailed(Exception):
+    """The query passed the guard but did not finish: time limit, or an error while evaluating."""
+
+
+def _work(kb_path: str, text: str, row_cap: int, triple_cap: int, conn) -> None:  # runs in the worker
+    try:
+        from rdflib import Graph
+
+        from kb.query import load_kb, result_frame, run_query
+
+        graph = load_kb(Path(kb_path))
+        result = run_query(graph, text)
+        if result.type == "SELECT":
+            frame = result_frame(result)
+            conn.send(("ok", QueryOutcome("SELECT", frame=frame.head(row_cap), truncated=len(frame) > row_cap,
+                                          total=len(frame))))
+        elif result.type == "ASK":
+            conn.send(("ok", QueryOutcome("ASK", answer=bool(result.askAnswer))))
+        else:
+            triples = list(result.graph)
+            out = Graph()
+            for prefix, namespace in graph.namespaces():
+                out.bind(prefix, namespace, override=True)
+            for triple in triples[:triple_cap]:
+                out.add(triple)
+            conn.send(("ok", QueryOutcome(result.type, turtle=out.serialize(format="turtle"),
+                                          truncated=len(triples) > triple_cap, total=len(triples))))
+    except QueryRefused as exc:
+        conn.send(("refused", str(exc)))
+    except Exception as exc:  # noqa: BLE001 - reported to the user as a message, never a trace
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def run_console_query(kb_path: Path, text: str, *, time_limit: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
+                      triple_cap: int = TRIPLE_CAP) -> QueryOutcome:
+    """Guard, then run in a worker; QueryRefused (what to change) or QueryFailed (time, evaluation)."""
+    if not text.strip():
+        raise QueryRefused("the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query, or pick an example")
+    check_query(text)  # refuse before starting a worker; run_query checks again in the worker
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["explorer.sparql", "kb.query", "kb.export"])
+    parent, child = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=_work, args=(str(kb_path), text, row_cap, triple_cap, child), daemon=True)
+    worker.start()
+    child.close()
+    try:
+        if not parent.poll(time_limit):
+            raise QueryFailed(f"the query ran longer than the {time_limit:g} s limit and was stopped: "
+                              "narrow it (more specific patterns, a LIMIT, fewer OPTIONALs)")
+        try:
+            status, payload = parent.recv()
+        except EOFError:
+            raise QueryFailed("the query worker stopped without an answer (out of memory?): narrow the query") from None
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join(5)
+        parent.close()
+    if status == "refused":
+        raise QueryRefused(payload)
+    if status == "error":
+        raise QueryFailed(f"the query failed while running ({payload}); check the functions and literals it uses")
+    return payload

@@ -1,0 +1,133 @@
+"""The study page's data: the named queries `studies` and `publications` of kb/query.py, plus the
+study sheet as it is in the graph (arms, each report's groups, the oligo-state assignment with its
+rationale, candidates and inputs). Parameters are bound through initBindings, never formatted in."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from rdflib import Graph
+
+from kb.build import study_iri
+from kb.query import result_frame, run_named
+from kb.vocabulary import pref_label
+
+PREFIXES = """PREFIX okb: <https://w3id.org/oligokb/ns#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+"""
+
+STUDY = PREFIXES + """
+SELECT ?label ?design ?histology ?composition ?intervention ?intervention_as_published ?comparator
+       ?comparator_as_published ?registry ?institution ?accrual ?oligo_state ?oligo_state_as_published
+       ?confidence ?mapped_by ?rationale
+WHERE {
+  ?study rdfs:label ?label ; okb:design ?design ; okb:histology ?histology ; okb:intervention ?intervention ;
+         okb:oligoState ?oligo_state ; okb:oligoStateAsPublished ?oligo_state_as_published .
+  OPTIONAL { ?study okb:histologyComposition ?composition }
+  OPTIONAL { ?study okb:interventionAsPublished ?intervention_as_published }
+  OPTIONAL { ?study okb:comparator ?comparator }
+  OPTIONAL { ?study okb:comparatorAsPublished ?comparator_as_published }
+  OPTIONAL { ?study okb:registryId ?registry }
+  OPTIONAL { ?study okb:institution ?institution }
+  OPTIONAL { ?study okb:accrualPeriod ?accrual }
+  OPTIONAL { ?study okb:oligoStateAssignment ?a .
+             OPTIONAL { ?a okb:confidence ?confidence } OPTIONAL { ?a okb:mappedBy ?mapped_by }
+             OPTIONAL { ?a okb:rationale ?rationale } }
+}"""
+
+NOTES = PREFIXES + "SELECT ?note WHERE { ?study okb:note ?note }"
+
+CANDIDATES = PREFIXES + "SELECT ?state WHERE { ?study okb:oligoStateAssignment ?a . ?a okb:candidateState ?state }"
+
+INPUTS = PREFIXES + """
+SELECT ?input ?answer ?publication_id ?locator ?quote
+WHERE {
+  ?study okb:oligoStateAssignment ?a . ?a okb:hasInput ?i . ?i okb:inputName ?input ; okb:answer ?answer .
+  OPTIONAL { ?i prov:qualifiedDerivation ?d . ?d okb:locator ?locator ; okb:quote ?quote ; prov:entity ?pub .
+             ?pub dcterms:identifier ?publication_id }
+}
+ORDER BY ?input"""
+
+ARMS = PREFIXES + """
+SELECT ?arm_id ?label ?role ?treatment
+WHERE { ?study okb:hasArm ?arm . ?arm dcterms:identifier ?arm_id ; rdfs:label ?label ; okb:armRole ?role .
+        OPTIONAL { ?arm okb:treatment ?treatment } }
+ORDER BY ?role ?arm_id"""
+
+GROUPS = PREFIXES + """
+SELECT ?publication_id ?group_id ?label ?n ?unit ?arm_id ?histology ?oligo_state
+WHERE {
+  ?group a okb:Group ; okb:inStudy ?study ; dcterms:identifier ?group_id ; rdfs:label ?label .
+  ?pub okb:hasGroup ?group ; dcterms:identifier ?publication_id .
+  OPTIONAL { ?group okb:n ?n }
+  OPTIONAL { ?group okb:unitOfAnalysis ?unit }
+  OPTIONAL { ?group okb:ofArm ?arm . ?arm dcterms:identifier ?arm_id }
+  OPTIONAL { ?group okb:histology ?histology }
+  OPTIONAL { ?group okb:oligoState ?oligo_state }
+}
+ORDER BY ?publication_id ?group_id"""
+
+OVERLAPS = PREFIXES + """
+SELECT ?other_id ?other_label WHERE {
+  { ?study okb:overlapsWith ?other } UNION { ?other okb:overlapsWith ?study }
+  ?other dcterms:identifier ?other_id ; rdfs:label ?other_label }"""
+
+
+def _select(graph: Graph, text: str, study_id: str) -> pd.DataFrame:
+    return result_frame(graph.query(text, initBindings={"study": study_iri(study_id)}))
+
+
+def _label(value) -> str:
+    return pref_label(value) if isinstance(value, str) and value.startswith("http") else ("" if value is None else str(value))
+
+
+def _labelled(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    frame = frame.copy()
+    for col in columns:
+        frame[col] = frame[col].map(_label)
+    return frame.fillna("")
+
+
+@dataclass(frozen=True)
+class StudyPage:
+    study_id: str
+    facts: dict[str, str]
+    notes: list[str]
+    candidates: list[str]
+    inputs: pd.DataFrame
+    arms: pd.DataFrame
+    groups: pd.DataFrame
+    publications: pd.DataFrame
+    overlaps: pd.DataFrame
+
+
+def study_choices(graph: Graph) -> pd.DataFrame:
+    """The `studies` named query with labels: one row per study."""
+    studies = run_named(graph, "studies")
+    for col in ("publications", "figures"):
+        studies[col] = studies[col].fillna(0).astype(int)
+    return _labelled(studies, ["design", "histology", "oligo_state"])
+
+
+def study_page(graph: Graph, study_id: str) -> StudyPage | None:
+    """Everything the study page shows; None when the study is not in the knowledge base."""
+    facts = _select(graph, STUDY, study_id)
+    if facts.empty:
+        return None
+    row = _labelled(facts, ["design", "histology", "intervention", "comparator", "oligo_state"]).iloc[0].to_dict()
+    pubs = run_named(graph, "publications", {"study": study_id})
+    pubs = _labelled(pubs, ["role"])
+    return StudyPage(
+        study_id=study_id,
+        facts={k: str(v) for k, v in row.items()},
+        notes=[str(n) for n in _select(graph, NOTES, study_id)["note"]],
+        candidates=sorted(_label(s) for s in _select(graph, CANDIDATES, study_id)["state"]),
+        inputs=_select(graph, INPUTS, study_id).fillna(""),
+        arms=_labelled(_select(graph, ARMS, study_id), ["treatment"]),
+        groups=_labelled(_select(graph, GROUPS, study_id), ["unit", "histology", "oligo_state"]).assign(
+            n=lambda f: f["n"].map(lambda v: "" if v == "" or v is None else str(int(v)))),
+        publications=pubs,
+        overlaps=_select(graph, OVERLAPS, study_id).fillna(""),
+    )
