@@ -12,9 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.errors import AnalysisError
-from analysis.kb_pool import pool_knowledge_base
 from explorer import data as ex
-from explorer import pooling as px
 from explorer import sparql as sx
 from explorer.study import study_choices, study_page
 from kb.conflicts import find_conflicts
@@ -72,12 +70,16 @@ def selection_turtle(statistic_ids: tuple[str, ...]) -> str:
 @st.cache_data
 def pooled(rows: pd.DataFrame, outcome: str, statistic: str, by: tuple[str, ...], timepoint: float | None,
            method: str, test: str, include_secondary: bool):
+    from analysis.kb_pool import pool_knowledge_base  # scipy and matplotlib load when first needed
+
     return pool_knowledge_base(rows, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
                                method=method, test=test, include_secondary=include_secondary)
 
 
 @st.cache_data
 def forest_files(_result, key: tuple) -> dict[str, bytes]:
+    from explorer import pooling as px
+
     return px.forest_files(_result)
 
 
@@ -164,11 +166,12 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
         return
     view = ex.evidence_view(rows, conflicts())
     event = st.dataframe(
-        view, hide_index=True, key="evidence_table", on_select="rerun", selection_mode="single-row",
+        view, hide_index=True, key="evidence_table", on_select="rerun", selection_mode="single-row", height=460,
         column_config={
-            "marks": st.column_config.TextColumn("marks", help="secondary report; ⚠ conflict: another report of the study disagrees", width="medium"),
+            "marks": st.column_config.TextColumn("marks", help="secondary: a report quoting the study (e.g. a review); ⚠ conflict: another report of the study disagrees", width="small"),
+            "study": st.column_config.TextColumn("study", width="medium"),
             "source": st.column_config.LinkColumn("source", display_text=r"https://(?:doi\.org/|pubmed\.ncbi\.nlm\.nih\.gov/)(.*?)/?$"),
-            "arms": st.column_config.TextColumn("arms (group / comparison)", width="large"),
+            "arms": st.column_config.TextColumn("arms (group / comparison)", width="medium"),
             "statistic_id": st.column_config.TextColumn("statistic id"),
         })
     selected = event.selection.rows if event is not None else []
@@ -179,7 +182,7 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     st.caption(f"{n_sec} figure(s) from secondary reports; {n_conf} figure(s) on which reports of a study disagree "
                "(see the study page for both quotes).")
     st.markdown("**Downloads**")
-    cols = st.columns(2)
+    cols = st.columns([1, 1, 4])
     cols[0].download_button("Filtered table (CSV)", rows[list(ALL_COLUMNS)].to_csv(index=False).encode("utf-8"),
                             file_name="oligokb-evidence.csv", mime="text/csv", on_click="ignore", key="dl_csv")
     cols[1].download_button("Selection as Turtle", selection_turtle(tuple(rows["statistic_id"])).encode("utf-8"),
@@ -274,7 +277,13 @@ def study_view(full: pd.DataFrame) -> None:
                 st.text(note)
 
 
+NUMBERS = {name: st.column_config.NumberColumn(name, format="%.3g") for name in
+           ("estimate", "ci_low", "ci_high", "PI low", "PI high", "p", "τ²", "I² (%)", "Q", "Q p")}
+
+
 def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
+    from explorer import pooling as px  # scipy and matplotlib load when first needed
+
     st.subheader("Pooled analysis")
     st.caption("The pooling policy (analysis/policy.py) chooses the estimates; every estimate left out is listed "
                "with its reason. Random-effects meta-analysis as in metafor.")
@@ -316,12 +325,12 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
         st.info("No estimate passes the pooling policy for this choice; the left-out estimates and their reasons are below.")
     else:
         st.markdown("**Strata** (estimate: hazard ratio, or percent for rates; PI: 95% prediction interval, k ≥ 3)")
-        st.dataframe(px.strata_frame(result), hide_index=True)
+        st.dataframe(px.strata_frame(result), hide_index=True, column_config=NUMBERS)
         key = (outcome, statistic, timepoint, method, test, tuple(by), include_secondary, tuple(source["statistic_id"]))
         files = forest_files(result, key)
         st.image(files["png"], caption="Forest plot", width="stretch")
         stem = px.file_stem(result)
-        cols = st.columns(3)
+        cols = st.columns([1, 1, 1, 3])
         for col, fmt in zip(cols, px.FORMATS):
             col.download_button(f"Forest plot ({fmt.upper()})", files[fmt], file_name=f"{stem}.{fmt}",
                                 mime=px.FORMATS[fmt], on_click="ignore", key=f"dl_forest_{fmt}")
@@ -332,7 +341,7 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
             if loo is not None:
                 shown = True
                 st.caption(plain(pool.stratum))
-                st.dataframe(loo, hide_index=True)
+                st.dataframe(loo, hide_index=True, column_config=NUMBERS)
         if not shown:
             st.caption("No stratum has three or more studies.")
     excluded = px.excluded_frame(result)
@@ -386,7 +395,7 @@ def about_view(full: pd.DataFrame) -> None:
     for col, (name, value) in zip(cols, counts.items()):
         col.metric(name, value)
     st.markdown("**Version**")
-    st.dataframe(pd.DataFrame({"": list(version), "value": list(version.values())}), hide_index=True)
+    st.dataframe(pd.DataFrame({"field": list(version), "value": list(version.values())}), hide_index=True)
     st.markdown("**How to cite**")
     st.code(f"oligokb: an evidence knowledge base for metastasis-directed radiotherapy in oligometastatic cancer. "
             f"Knowledge base {version['file']}, sha256 {version['sha256'][:16]}, {version['modified'][:10]}. "
@@ -394,7 +403,7 @@ def about_view(full: pd.DataFrame) -> None:
     st.caption("Cite the original publications for any figure you use: each row of the evidence table links its "
                "DOI (or PMID) and quotes the sentence the number was read from.")
     st.markdown("**Vocabularies** (SKOS, kb/vocab)")
-    st.dataframe(ex.vocabularies(), hide_index=True)
+    st.dataframe(ex.vocabularies(), hide_index=True, height="content")
     st.caption("Oligo-states follow the ESTRO-EORTC classification (Guckenberger et al., Lancet Oncol 2020). "
                "The data model: docs/data-model.md; the export columns: docs/export-contract.md.")
 
@@ -403,7 +412,8 @@ def about_view(full: pd.DataFrame) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="oligokb evidence explorer", layout="wide")
-    st.title("oligokb: evidence for metastasis-directed radiotherapy")
+    st.markdown("## oligokb evidence explorer")
+    st.caption("Metastasis-directed radiotherapy (SABR) in oligometastatic cancer: every figure with its source.")
     try:
         full = table()
     except OligokbError as exc:

@@ -176,9 +176,9 @@ def source_link(row: pd.Series) -> str:
     return ""
 
 
-EVIDENCE_VIEW_COLUMNS = ["marks", "study", "publication", "outcome", "statistic", "arms", "n", "time point",
-                         "value", "CI as published", "p", "source", "locator", "histology", "oligo-state",
-                         "design", "year", "statistic_id"]
+EVIDENCE_VIEW_COLUMNS = ["marks", "study", "outcome", "statistic", "arms", "n", "time point", "value",
+                         "CI as published", "p", "source", "locator", "publication", "year", "histology", "oligo-state",
+                         "design", "statistic_id"]
 
 
 def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
@@ -188,7 +188,7 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
     conflict = conflict_marks(table, conflicts)
     marks = []
     for role, c in zip(table["publication_role"], conflict):
-        parts = (["secondary report"] if role == "secondary" else []) + ([f"⚠ conflict: {c}"] if c else [])
+        parts = (["secondary"] if role == "secondary" else []) + ([f"⚠ conflict: {c}"] if c else [])
         marks.append(" · ".join(parts))
     view = pd.DataFrame({
         "marks": marks,

@@ -59,7 +59,7 @@ def strata_frame(result: KBPool) -> pd.DataFrame:
 
 
 def excluded_frame(result: KBPool) -> pd.DataFrame:
-    columns = ["study_label", "publication_id", "group", "comparison", "value", "reason", "statistic_id"]
+    columns = ["study_label", "reason", "publication_id", "value", "comparison", "group", "statistic_id"]
     if result.excluded.empty:
         return pd.DataFrame(columns=columns)
     frame = result.excluded

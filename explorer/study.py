@@ -87,7 +87,7 @@ def _labelled(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     frame = frame.copy()
     for col in columns:
         frame[col] = frame[col].map(_label)
-    return frame.fillna("")
+    return frame.astype(object).fillna("")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,228 @@
+"""End to end: the explorer in headless Chromium (Debian's /usr/bin/chromium) through playwright.
+
+Starts `streamlit run app.py` on a free port, sets filters, opens a study, runs a pooled analysis,
+downloads the forest plot (checks the file's magic bytes), runs SPARQL queries (accepted, refused), and
+asserts that no exception box appears on any view. Screenshots go to test-artifacts/ (gitignored).
+Prints, without asserting, the time to the first rendered table and to a filter change.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+EXCEPTION = '[data-testid="stException"]'
+TIMEOUT_MS = 60_000
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer at {url} within {timeout:g} s")
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # the server and its query workers (own process group)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def _settled(page) -> None:
+    """Wait until the script run is over (no running indicator) and assert no exception box."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=TIMEOUT_MS)
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+
+
+def _shot(page, name: str) -> None:
+    """The whole view: Streamlit scrolls an inner container, so grow the viewport to its height first."""
+    size = page.viewport_size
+    height = page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                           " return m ? m.scrollHeight : document.body.scrollHeight; }")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 5000))})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def _tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    _settled(page)
+
+
+def _caption_count(page) -> str:
+    return page.get_by_text("figures ·", exact=False).first.inner_text()
+
+
+def test_explorer_end_to_end(server, page):
+    start = time.monotonic()
+    page.goto(server)
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible")
+    first_table = time.monotonic() - start
+    _settled(page)
+    print(f"\ntime to first rendered table: {first_table:.2f} s")
+    before = _caption_count(page)
+    _shot(page, "01-evidence")
+
+    # Filters: a histology (tree: NSCLC includes EGFR-mutant NSCLC) and the secondary-report filter.
+    sidebar = page.get_by_test_id("stSidebar")
+    histology = sidebar.get_by_test_id("stMultiSelect").first
+    histology.click()
+    option = page.get_by_role("option").filter(has_text="nsclc").first
+    start = time.monotonic()
+    option.click()
+    page.wait_for_function("(before) => { const el = [...document.querySelectorAll('p')].find(p => p.innerText.includes('figures ·'));"
+                           " return el && el.innerText !== before; }", arg=before)
+    print(f"time to a filter change: {time.monotonic() - start:.2f} s")
+    page.keyboard.press("Escape")
+    _settled(page)
+    assert "histology=" in page.url, page.url
+    after = _caption_count(page)
+    assert after != before
+    _shot(page, "02-evidence-filtered")
+
+    # The URL keeps the selection: a fresh page with it shows the same count.
+    shared = page.url
+    page.goto(shared)
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible")
+    _settled(page)
+    assert _caption_count(page) == after
+
+    # Quote on demand: select the first row of the table (the selection column at its left edge).
+    page.goto(server)
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for(state="visible")
+    _settled(page)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+    page.get_by_role("button", name="Open the study page").wait_for()
+    _settled(page)
+    _shot(page, "02b-evidence-quote")
+    page.get_by_role("button", name="Open the study page").click()
+    _settled(page)
+    page.get_by_text("As the authors label it").wait_for()
+
+    # Study page: choose another study.
+    select = page.get_by_test_id("stSelectbox").filter(has_text="Study").first
+    select.click()
+    page.keyboard.type("SABR-COMET")
+    page.get_by_role("option").filter(has_text="SABR-COMET").first.click()
+    page.get_by_role("heading", name="SABR-COMET").wait_for()
+    _settled(page)
+    page.get_by_text("As the authors label it").wait_for()
+    assert "study=sabr-comet" in page.url, page.url
+    _shot(page, "03-study")
+
+    # Pooled analysis and its downloads.
+    _tab(page, "Pooled analysis")
+    page.locator('[data-testid="stImage"] img').first.wait_for(state="visible")
+    _settled(page)
+    _shot(page, "04-pooled")
+    for fmt, magic in (("SVG", b"<?xml"), ("PNG", b"\x89PNG\r\n\x1a\n"), ("PDF", b"%PDF-")):
+        with page.expect_download() as info:
+            page.get_by_role("button", name=f"Forest plot ({fmt})").click()
+        path = ARTIFACTS / info.value.suggested_filename
+        info.value.save_as(path)
+        head = path.read_bytes()[:16]
+        assert head.startswith(magic), (fmt, head)
+        if fmt == "SVG":
+            assert b"<svg" in path.read_bytes()[:2000]
+    _settled(page)
+
+    # SPARQL: an accepted query, then a refused one.
+    _tab(page, "SPARQL")
+    page.get_by_role("button", name="Run query").click()
+    page.get_by_text("rows", exact=False).first.wait_for()
+    _settled(page)
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible")
+    _shot(page, "05-sparql")
+    area = page.get_by_role("textbox", name="Query")
+    area.fill("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    area.press("Control+Enter")
+    page.get_by_role("button", name="Run query").click()
+    page.get_by_text("SERVICE is refused").wait_for()
+    _settled(page)
+
+    # About.
+    _tab(page, "About")
+    page.get_by_text("How to cite").wait_for()
+    page.get_by_role("code").filter(has_text="sha256").first.wait_for()
+    _settled(page)
+    _shot(page, "06-about")
