@@ -270,7 +270,17 @@ def study_view(full: pd.DataFrame) -> None:
     if mine.empty:
         st.caption("None: every figure reported twice agrees (or no figure is reported twice).")
     else:
-        st.dataframe(mine.drop(columns=["study_id", "study_label"]), hide_index=True)
+        for c in mine.itertuples():
+            with st.container(border=True):
+                when = f" at {c.timepoint_months} months" if c.timepoint_months else ""
+                st.markdown(f"⚠ **{plain(c.outcome)}, {plain(c.statistic)}{plain(when)}: {plain(c.field)} differs** · "
+                            f"{plain(c.group)} · primary: {plain(c.primary or 'none')}")
+                left, right = st.columns(2)
+                for col, pub, role, value, quote, locator in (
+                        (left, c.publication_a, c.role_a, c.value_a, c.quote_a, c.locator_a),
+                        (right, c.publication_b, c.role_b, c.value_b, c.quote_b, c.locator_b)):
+                    col.markdown(f"**{plain(value)}** in {plain(pub)} ({plain(role)}, {plain(locator)})")
+                    col.text(f"“{quote}”")
     if page.notes:
         with st.expander("Curators' notes"):
             for note in page.notes:
