@@ -194,3 +194,10 @@ def test_sparql_time_limit():
     with pytest.raises(QueryFailed, match="limit"):
         run_console_query(ex.kb_file(), "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
                           time_limit=1.5)
+
+
+def test_pooled_analysis_on_the_sidebar_selection():
+    at = _app(view="Pooled analysis", statistic=["median"])
+    at.toggle(key="pool_use_filters").set_value(True).run()
+    _clean(at)
+    assert at.info and "No hazard ratio in the selection" in at.info[0].value
