@@ -67,6 +67,12 @@ def _dec(value: Decimal) -> Literal:
     return Literal(format(value, "f"), datatype=XSD.decimal)
 
 
+def _add_literal(graph: Graph, node: URIRef, prop: URIRef, value: object) -> None:
+    """Add a plain literal only when the sheet gives the value (optional fields)."""
+    if value:
+        graph.add((node, prop, Literal(value)))
+
+
 def _add_source(graph: Graph, node: URIRef, pub_id: str, source: Source, method: str = "reported") -> None:
     derivation = URIRef(f"{node}/derivation")
     graph.add((node, PROV.wasDerivedFrom, publication_iri(pub_id)))
@@ -98,14 +104,11 @@ def add_study(graph: Graph, study: StudySheet) -> None:
         graph.add((s, OKB.comparatorAsPublished, Literal(study.comparator.as_published)))
     for rid in study.registry:
         graph.add((s, OKB.registryId, Literal(rid)))
-    if study.institution:
-        graph.add((s, OKB.institution, Literal(study.institution)))
-    if study.accrual:
-        graph.add((s, OKB.accrualPeriod, Literal(study.accrual)))
+    _add_literal(graph, s, OKB.institution, study.institution)
+    _add_literal(graph, s, OKB.accrualPeriod, study.accrual)
     for other in study.overlaps_with:
         graph.add((s, OKB.overlapsWith, study_iri(other)))
-    if study.note:
-        graph.add((s, OKB.note, Literal(study.note)))
+    _add_literal(graph, s, OKB.note, study.note)
     m = study.oligo_state
     a = URIRef(f"{s}/oligo-state")
     graph.add((s, OKB.oligoState, resolve("oligo_state", m.mapped)))
@@ -145,18 +148,13 @@ def add_publication(graph: Graph, pub: PublicationSheet) -> None:
     graph.add((p, OKB.firstAuthor, Literal(c.first_author)))
     graph.add((p, OKB.venue, Literal(c.venue)))
     graph.add((p, DCTERMS.issued, Literal(str(c.year), datatype=XSD.gYear)))
-    if c.doi:
-        graph.add((p, BIBO.doi, Literal(c.doi)))
-    if c.pmid:
-        graph.add((p, BIBO.pmid, Literal(c.pmid)))
-    if c.pmcid:
-        graph.add((p, DCTERMS.relation, Literal(c.pmcid)))
+    _add_literal(graph, p, BIBO.doi, c.doi)
+    _add_literal(graph, p, BIBO.pmid, c.pmid)
+    _add_literal(graph, p, DCTERMS.relation, c.pmcid)
     graph.add((p, OKB.role, resolve("publication_role", pub.role)))
     graph.add((p, OKB.sourceScope, Literal(pub.source_scope)))
-    if pub.source_text:
-        graph.add((p, OKB.sourceText, Literal(pub.source_text)))
-    if pub.note:
-        graph.add((p, OKB.note, Literal(pub.note)))
+    _add_literal(graph, p, OKB.sourceText, pub.source_text)
+    _add_literal(graph, p, OKB.note, pub.note)
     for old in pub.supersedes:
         graph.add((p, DCTERMS.replaces, publication_iri(old)))
     for report in pub.reports:
@@ -176,8 +174,7 @@ def add_publication(graph: Graph, pub: PublicationSheet) -> None:
             if group.oligo_state:
                 graph.add((g, OKB.oligoState, resolve("oligo_state", group.oligo_state)))
                 graph.add((g, OKB.oligoStateAsPublished, Literal(group.oligo_state_as_published)))
-            if group.definition:
-                graph.add((g, DCTERMS.description, Literal(group.definition)))
+            _add_literal(graph, g, DCTERMS.description, group.definition)
             if group.n is not None and group.source is not None:
                 graph.add((g, OKB.n, Literal(group.n, datatype=XSD.integer)))
                 _add_source(graph, g, pub.id, group.source)
@@ -222,12 +219,9 @@ def add_statistic(graph: Graph, pub: PublicationSheet, study_id: str, stat) -> N
     graph.add((s, OKB.estimator, resolve("estimator", stat.estimator)))
     if stat.adjusted is not None:
         graph.add((s, OKB.adjusted, Literal(stat.adjusted)))
-    if stat.covariate:
-        graph.add((s, OKB.covariate, Literal(stat.covariate)))
-    if stat.adjusted_for:
-        graph.add((s, OKB.adjustedFor, Literal(stat.adjusted_for)))
-    if stat.note:
-        graph.add((s, OKB.note, Literal(stat.note)))
+    _add_literal(graph, s, OKB.covariate, stat.covariate)
+    _add_literal(graph, s, OKB.adjustedFor, stat.adjusted_for)
+    _add_literal(graph, s, OKB.note, stat.note)
     _add_source(graph, s, pub.id, stat.source, stat.derivation)
 
 
