@@ -20,6 +20,7 @@ from kb.contract import ALL_COLUMNS
 from kb.errors import OligokbError, QueryRefused
 from kb.export import evidence_table
 from kb.query import load_kb, run_named
+from kb.store import load_store
 
 VIEWS = ["Evidence", "Study", "Pooled analysis", "SPARQL", "About"]
 KB_FILE = ex.kb_file()
@@ -32,9 +33,15 @@ def graph():
     return load_kb(KB_FILE)
 
 
+@st.cache_resource
+def store():
+    # Tables come from the Oxigraph copy (about 10x faster than rdflib here); same rows (tested).
+    return load_store(KB_FILE)
+
+
 @st.cache_data
 def table() -> pd.DataFrame:
-    return evidence_table(graph())
+    return evidence_table(store())
 
 
 @st.cache_data

@@ -295,10 +295,10 @@ def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by
     from analysis.kb_pool import pool_knowledge_base
     from kb.errors import OligokbError
     from kb.export import evidence_table
-    from kb.query import load_kb
+    from kb.store import load_store
 
     try:
-        table = evidence_table(load_kb(kb_file))
+        table = evidence_table(load_store(kb_file))
     except OligokbError as exc:
         _err(f"oligokb {command}: {exc}")
         raise typer.Exit(exc.exit_code) from None

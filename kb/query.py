@@ -50,6 +50,18 @@ def query_text(name: str) -> str:
     return (QUERY_DIR / f"{name}.rq").read_text(encoding="utf-8")
 
 
+def compose(text: str, bound: set[str]) -> str:
+    """Keep a line marked "# if: VAR" only when VAR is bound. The query is assembled from its own
+    fixed lines; the values themselves are bound by the engine, never written into the text."""
+    out = []
+    for line in text.splitlines():
+        code, marker, var = line.partition("# if: ")
+        if marker and var.strip() not in bound:
+            continue
+        out.append(code.rstrip() if marker else line)
+    return "\n".join(out) + "\n"
+
+
 def to_term(param: Param, value: str) -> URIRef:
     """A user's parameter text -> the IRI to bind; unknown vocabulary terms list the closest ones."""
     if param.kind == "study":
@@ -108,9 +120,13 @@ def _py(term: object) -> object:
     return str(term)
 
 
-def run_named(graph: Graph, name: str, params: dict[str, str] | None = None) -> pd.DataFrame:
-    text = query_text(name)
-    return result_frame(graph.query(text, initBindings=bindings(name, params or {})))
+def run_named(graph, name: str, params: dict[str, str] | None = None) -> pd.DataFrame:
+    """A named query on an rdflib Graph (initBindings) or a kb.store.OxigraphKB (substitution)."""
+    bound = bindings(name, params or {})
+    text = compose(query_text(name), set(bound))
+    if hasattr(graph, "select"):  # kb.store.OxigraphKB
+        return graph.select(text, bound)
+    return result_frame(graph.query(text, initBindings=bound))
 
 
 def run_query(graph: Graph, text: str) -> Result:

@@ -1,0 +1,74 @@
+"""The fast read path: the knowledge base in an in-memory Oxigraph store (pyoxigraph).
+
+rdflib stays the graph API (build, SHACL, provenance walks, the guarded console); the named queries
+that produce tables run here, about 70 times faster on the bundled KB (evidence query: 17 ms against
+1.2 s). Parameters are bound by SPARQL substitution (SEP-0007), never written into query text.
+Oxigraph rewrites decimals ("0.70" -> 0.7): the published lexical forms are separate string literals.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import pyoxigraph as ox
+from rdflib import URIRef
+
+from kb.errors import InputError, Problem
+from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+class OxigraphKB:
+    """A read-only in-memory Oxigraph store of one knowledge-base file plus the vocabularies."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.store = ox.Store()
+        for source in [path, *sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE]:
+            try:
+                self.store.bulk_load(path=str(source), format=ox.RdfFormat.TURTLE)
+            except (OSError, SyntaxError, ValueError) as exc:
+                raise InputError(Problem(str(source), "", f"cannot load into Oxigraph: {exc}")) from None
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def select(self, text: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
+        substitutions = {ox.Variable(name): ox.NamedNode(str(value)) for name, value in bindings.items()}
+        solutions = self.store.query(text, substitutions=substitutions or None)
+        columns = [v.value for v in solutions.variables]
+        rows = [[_py(solution[v]) for v in solutions.variables] for solution in solutions]
+        return pd.DataFrame(rows, columns=columns)
+
+
+def _py(term: object) -> object:
+    """Oxigraph terms -> the Python values kb.query.result_frame gives for rdflib terms."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        if datatype == XSD + "integer":
+            return int(term.value)
+        if datatype == XSD + "decimal":
+            return Decimal(term.value)
+        if datatype == XSD + "boolean":
+            return term.value in ("true", "1")
+        if datatype in (XSD + "double", XSD + "float"):
+            return float(term.value)
+        return term.value
+    return term.value  # NamedNode, BlankNode
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime_ns: int) -> OxigraphKB:
+    return OxigraphKB(Path(path))
+
+
+def load_store(path: Path) -> OxigraphKB:
+    """The knowledge base in Oxigraph, loaded once per file version."""
+    if not path.exists():
+        raise InputError(Problem(str(path), "", "the knowledge base file does not exist", "run `oligokb build` first, or pass --kb FILE"))
+    return _load(str(path.resolve()), path.stat().st_mtime_ns)

@@ -1,0 +1,31 @@
+"""The Oxigraph read path gives exactly the rows of the rdflib path (same named queries, same export)."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kb.export import evidence_table
+from kb.query import load_kb, run_named
+from kb.store import load_store
+from tests.conftest import ROOT
+
+PARAMS = [{}, {"histology": "nsclc"}, {"design": "randomised", "statistic": "hazard_ratio"}, {"oligo_state": "induced"},
+          {"study": "test-trial"}, {"study": "sabr-comet"}, {"histology": "lung", "outcome": "time_to_event"}]
+
+
+@pytest.mark.parametrize("params", PARAMS, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()) or "all")
+@pytest.mark.parametrize("which", ["fixture", "bundled"])
+def test_evidence_table_same_on_both_backends(which, params, fixture_kb):
+    path = fixture_kb if which == "fixture" else ROOT / "data" / "studies.ttl"
+    expected = evidence_table(load_kb(Path(path)), params)
+    got = evidence_table(load_store(Path(path)), params)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("name,params", [("studies", {}), ("publications", {}), ("publications", {"study": "test-trial"}),
+                                         ("provenance", {"statistic": "test-trial-2020/test-trial/stat/pfs-hr"})])
+def test_named_queries_same_on_both_backends(name, params, fixture_kb):
+    a = run_named(load_kb(fixture_kb), name, params).fillna("").astype(str)
+    b = run_named(load_store(fixture_kb), name, params).fillna("").astype(str)
+    pd.testing.assert_frame_equal(b, a)
+    assert len(a) > 0
