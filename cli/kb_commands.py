@@ -187,6 +187,37 @@ def register(app: typer.Typer) -> None:
         _print_frame(frame, fmt)
 
     @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0 for every interface)."),
+        port: int = typer.Option(7878, "--port", help="TCP port."),
+        kb_file: Path = KB_OPT,
+        timeout: float = typer.Option(10.0, "--timeout", help="Wall-clock limit per query, seconds; the worker is killed at the limit."),
+        max_rows: int = typer.Option(10_000, "--max-rows", help="At most this many result rows (or triples) per answer."),
+        workers: int = typer.Option(2, "--workers", help="Worker processes evaluating queries in parallel (each holds the KB)."),
+        max_concurrent: int = typer.Option(32, "--max-concurrent", help="Queries admitted at once (running or waiting); more get HTTP 503."),
+        max_request_bytes: int = typer.Option(100_000, "--max-request-bytes", help="Largest request body or query string."),
+    ) -> None:
+        """Serve a read-only SPARQL 1.1 Protocol endpoint (/sparql) and the named queries (/queries/NAME).
+
+        SERVICE, FROM and updates are refused (HTTP 400); each query runs in a worker killed at --timeout.
+        """
+        from kb.query import load_kb
+        from kb.server import Limits
+        from kb.server import serve as run_server
+
+        if min(timeout, max_rows, workers, max_concurrent, max_request_bytes) <= 0:
+            err.print("--timeout, --max-rows, --workers, --max-concurrent and --max-request-bytes must be positive")
+            raise typer.Exit(2)
+        try:
+            if not kb_file.exists():
+                load_kb(kb_file)  # raises the friendly error
+            run_server(kb_file, host, port, Limits(timeout=timeout, max_rows=max_rows, max_request_bytes=max_request_bytes,
+                                                   max_concurrent=max_concurrent, workers=workers),
+                       echo=lambda line: err.print(line, markup=False))
+        except OligokbError as exc:
+            fail(exc)
+
+    @app.command()
     def export(
         fmt: str = typer.Option("csv", "--format", help="csv (the evidence table), ttl or jsonld (the graph)."),
         out: Optional[Path] = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),

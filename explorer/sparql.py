@@ -1,18 +1,19 @@
 """The SPARQL console's runner: the one guard (kb.sparql_guard.check_query, again inside
 kb.query.run_query), then the query in a separate process with a time limit and a row cap.
 
-The worker is a fresh ("spawn") process that loads the knowledge base read-only and runs the query;
-when the time limit passes it is terminated, so a runaway query costs nothing after that.
+The worker is kb.limits' (the mechanism the SPARQL endpoint uses too): a fresh process that loads the
+knowledge base read-only and runs the query; when the time limit passes it is killed, so a runaway query
+costs nothing after that. QueryFailed is kb.limits.QueryFailed.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from kb.errors import QueryRefused
+from kb.limits import QueryFailed, run_once
 from kb.sparql_guard import check_query
 
 TIME_LIMIT_S = 20.0
@@ -70,39 +71,25 @@ class QueryOutcome:
     total: int = 0
 
 
-class QueryFailed(Exception):
-    """The query passed the guard but did not finish: time limit, or an error while evaluating."""
+def _work(graph, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs in a kb.limits worker
+    from rdflib import Graph
 
+    from kb.query import result_frame, run_query
 
-def _work(kb_path: str, text: str, row_cap: int, triple_cap: int, conn) -> None:  # runs in the worker
-    try:
-        from rdflib import Graph
-
-        from kb.query import load_kb, result_frame, run_query
-
-        graph = load_kb(Path(kb_path))
-        result = run_query(graph, text)
-        if result.type == "SELECT":
-            frame = result_frame(result)
-            conn.send(("ok", QueryOutcome("SELECT", frame=frame.head(row_cap), truncated=len(frame) > row_cap,
-                                          total=len(frame))))
-        elif result.type == "ASK":
-            conn.send(("ok", QueryOutcome("ASK", answer=bool(result.askAnswer))))
-        else:
-            triples = list(result.graph)
-            out = Graph()
-            for prefix, namespace in graph.namespaces():
-                out.bind(prefix, namespace, override=True)
-            for triple in triples[:triple_cap]:
-                out.add(triple)
-            conn.send(("ok", QueryOutcome(result.type, turtle=out.serialize(format="turtle"),
-                                          truncated=len(triples) > triple_cap, total=len(triples))))
-    except QueryRefused as exc:
-        conn.send(("refused", str(exc)))
-    except Exception as exc:  # noqa: BLE001 - reported to the user as a message, never a trace
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
+    result = run_query(graph, text)
+    if result.type == "SELECT":
+        frame = result_frame(result)
+        return QueryOutcome("SELECT", frame=frame.head(row_cap), truncated=len(frame) > row_cap, total=len(frame))
+    if result.type == "ASK":
+        return QueryOutcome("ASK", answer=bool(result.askAnswer))
+    triples = list(result.graph)
+    out = Graph()
+    for prefix, namespace in graph.namespaces():
+        out.bind(prefix, namespace, override=True)
+    for triple in triples[:triple_cap]:
+        out.add(triple)
+    return QueryOutcome(result.type, turtle=out.serialize(format="turtle"), truncated=len(triples) > triple_cap,
+                        total=len(triples))
 
 
 def run_console_query(kb_path: Path, text: str, *, time_limit: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
@@ -111,27 +98,4 @@ def run_console_query(kb_path: Path, text: str, *, time_limit: float = TIME_LIMI
     if not text.strip():
         raise QueryRefused("the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query, or pick an example")
     check_query(text)  # refuse before starting a worker; run_query checks again in the worker
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["explorer.sparql", "kb.query", "kb.export"])
-    parent, child = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_work, args=(str(kb_path), text, row_cap, triple_cap, child), daemon=True)
-    worker.start()
-    child.close()
-    try:
-        if not parent.poll(time_limit):
-            raise QueryFailed(f"the query ran longer than the {time_limit:g} s limit and was stopped: "
-                              "narrow it (more specific patterns, a LIMIT, fewer OPTIONALs)")
-        try:
-            status, payload = parent.recv()
-        except EOFError:
-            raise QueryFailed("the query worker stopped without an answer (out of memory?): narrow the query") from None
-    finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join(5)
-        parent.close()
-    if status == "refused":
-        raise QueryRefused(payload)
-    if status == "error":
-        raise QueryFailed(f"the query failed while running ({payload}); check the functions and literals it uses")
-    return payload
+    return run_once(kb_path, "explorer.sparql:_work", (text, row_cap, triple_cap), time_limit)

@@ -1,0 +1,211 @@
+"""Bounded evaluation: the one mechanism every SPARQL surface (endpoint, explorer console) uses to run a
+query under a wall-clock limit.
+
+rdflib has no timeout of its own, so a query runs in a worker process that holds the knowledge base; when
+the limit passes, the worker is killed (SIGKILL after SIGTERM) and a fresh one takes its place. Workers
+come from a "forkserver" (a clean process started once), so forking is safe from a threaded server.
+
+A job is a function named by "module:function" that the worker calls as ``function(graph, *args)``;
+it returns a picklable value. Errors come back as a kind and a message, never as a traceback:
+``QueryRefused`` (the guard), ``InputError`` (bad parameters), or ``QueryFailed`` (evaluation, time).
+"""
+from __future__ import annotations
+
+import importlib
+import multiprocessing as mp
+import queue
+import threading
+import time
+from pathlib import Path
+
+from kb.errors import InputError, OligokbError, QueryRefused
+
+LOAD_LIMIT_S = 120.0  # loading the knowledge base into a new worker (not counted against a query)
+_CTX = mp.get_context("forkserver")
+_CTX.set_forkserver_preload(["kb.query", "kb.sparql_guard", "kb.limits"])
+
+
+class QueryFailed(OligokbError):
+    """The query passed the guard but did not finish: time limit, or an error while evaluating."""
+
+    exit_code = 2
+
+
+class QueryTimeout(QueryFailed):
+    """The query ran past its wall-clock limit; its worker was killed."""
+
+
+class Busy(OligokbError):
+    """Every worker stayed busy for longer than the caller was willing to wait."""
+
+    exit_code = 3
+
+
+def _main(kb_path: str, conn) -> None:  # the worker process  # type: ignore[no-untyped-def]
+    try:
+        from kb.query import load_kb
+
+        graph = load_kb(Path(kb_path))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
+        conn.send(("error", f"cannot load {kb_path}: {exc}"))
+        return
+    conn.send(("ready", len(graph)))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        target, args = job
+        try:
+            module, _, name = target.partition(":")
+            value = getattr(importlib.import_module(module), name)(graph, *args)
+            reply = ("ok", value)
+        except QueryRefused as exc:
+            reply = ("refused", str(exc))
+        except InputError as exc:
+            reply = ("input", exc.problems)
+        except Exception as exc:  # noqa: BLE001 - a message for the user, never a trace
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable value
+            conn.send(("error", f"the result could not be sent back: {type(exc).__name__}: {exc}"))
+
+
+class Worker:
+    """One evaluation process holding the knowledge base; answers one job at a time."""
+
+    def __init__(self, kb_path: Path, load_limit: float = LOAD_LIMIT_S):
+        self.kb_path = Path(kb_path)
+        self.conn, child = _CTX.Pipe(duplex=True)
+        self.process = _CTX.Process(target=_main, args=(str(self.kb_path), child), daemon=True)
+        self.process.start()
+        child.close()
+        if not self.conn.poll(load_limit):
+            self.kill()
+            raise QueryFailed(f"the query worker did not load {self.kb_path} within {load_limit:g} s")
+        try:
+            status, payload = self.conn.recv()
+        except EOFError:
+            self.kill()
+            raise QueryFailed(f"the query worker stopped while loading {self.kb_path}") from None
+        if status != "ready":
+            self.kill()
+            raise QueryFailed(str(payload))
+        self.triples = payload
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def call(self, target: str, args: tuple, time_limit: float):  # type: ignore[no-untyped-def]
+        """Run one job; at the time limit kill this worker and raise QueryTimeout."""
+        try:
+            self.conn.send((target, args))
+        except OSError:
+            self.kill()
+            raise QueryFailed("the query worker had stopped; try again") from None
+        if not self.conn.poll(time_limit):
+            self.kill()
+            raise QueryTimeout(f"the query ran longer than the {time_limit:g} s limit and was stopped: "
+                               "narrow it (more specific patterns, a LIMIT, fewer OPTIONALs)")
+        try:
+            status, payload = self.conn.recv()
+        except (EOFError, OSError):
+            self.kill()
+            raise QueryFailed("the query worker stopped without an answer (out of memory?): narrow the query") from None
+        if status == "ok":
+            return payload
+        if status == "refused":
+            raise QueryRefused(payload)
+        if status == "input":
+            raise InputError(payload)
+        raise QueryFailed(f"the query failed while running ({payload}); check the functions and literals it uses")
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(1)
+            if self.process.is_alive():
+                self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+    def close(self) -> None:
+        """Ask the worker to stop; kill it if it does not."""
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.process.join(2)
+        self.kill()
+
+
+def run_once(kb_path: Path, target: str, args: tuple, time_limit: float):  # type: ignore[no-untyped-def]
+    """One job in a fresh worker (the explorer console): load, run under the limit, stop."""
+    worker = Worker(kb_path)
+    try:
+        return worker.call(target, args, time_limit)
+    finally:
+        worker.close()
+
+
+class WorkerPool:
+    """A fixed number of workers; each call borrows one, a killed worker is replaced in the background,
+    so the pool keeps answering after a query runs past its limit."""
+
+    def __init__(self, kb_path: Path, size: int, time_limit: float, queue_wait: float):
+        self.kb_path, self.size, self.time_limit, self.queue_wait = Path(kb_path), size, time_limit, queue_wait
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._all: set[Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        first = Worker(self.kb_path)  # fails loudly (missing or unreadable KB) before serving anything
+        self._adopt(first)
+        for _ in range(size - 1):
+            self._replace()
+
+    def _adopt(self, worker: Worker) -> None:
+        with self._lock:
+            if self._closed:
+                worker.close()
+                return
+            self._all.add(worker)
+        self._idle.put(worker)
+
+    def _replace(self) -> None:
+        def start() -> None:
+            for attempt in range(5):
+                if self._closed:
+                    return
+                try:
+                    self._adopt(Worker(self.kb_path))
+                    return
+                except QueryFailed:
+                    time.sleep(1 + attempt)
+
+        threading.Thread(target=start, name="oligokb-worker-start", daemon=True).start()
+
+    def call(self, target: str, args: tuple):  # type: ignore[no-untyped-def]
+        try:
+            worker = self._idle.get(timeout=self.queue_wait)
+        except queue.Empty:
+            raise Busy(f"every query worker stayed busy for {self.queue_wait:g} s; try again shortly") from None
+        try:
+            return worker.call(target, args, self.time_limit)
+        finally:
+            if worker.alive:
+                self._idle.put(worker)
+            else:
+                with self._lock:
+                    self._all.discard(worker)
+                self._replace()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+        for worker in workers:
+            worker.kill()
