@@ -144,6 +144,7 @@ def register(app: typer.Typer) -> None:
         param: list[str] = typer.Option([], "--param", help="key=value for a named query, e.g. histology=nsclc (repeatable)."),
         fmt: str = typer.Option("table", "--format", help="table, csv or json (CONSTRUCT/DESCRIBE: turtle)."),
         kb_file: Path = KB_OPT,
+        endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Query this SPARQL 1.1 endpoint (Oxigraph, Virtuoso, Fuseki, oligokb serve) instead of --kb."),
     ) -> None:
         """Run a read-only SPARQL query on the knowledge base. SERVICE, FROM and updates are refused."""
         from kb.query import NAMED_QUERIES, load_kb, result_frame, run_named, run_query
@@ -162,7 +163,12 @@ def register(app: typer.Typer) -> None:
             key, value = item.split("=", 1)
             params[key.strip()] = value.strip()
         try:
-            graph = load_kb(kb_file)
+            if endpoint is not None:
+                from kb.remote import SparqlEndpoint
+
+                graph = SparqlEndpoint(endpoint)  # run_named binds parameters with a checked VALUES block
+            else:
+                graph = load_kb(kb_file)
             if name is not None:
                 frame = run_named(graph, name, params)
             else:
@@ -174,6 +180,15 @@ def register(app: typer.Typer) -> None:
                 except (OSError, UnicodeDecodeError) as exc:
                     err.print(f"{file}: cannot read the query: {exc}")
                     raise typer.Exit(2)
+                if endpoint is not None:
+                    form, answer = graph.query(text)  # the guard first; nothing is sent when it refuses
+                    if form == "ASK":
+                        typer.echo("true" if answer else "false")
+                    elif form in ("CONSTRUCT", "DESCRIBE"):
+                        typer.echo(answer.serialize(format="turtle"))
+                    else:
+                        _print_frame(answer, fmt)
+                    return
                 result = run_query(graph, text)
                 if result.type == "ASK":
                     typer.echo("true" if result.askAnswer else "false")
