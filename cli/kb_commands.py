@@ -114,10 +114,11 @@ def register(app: typer.Typer) -> None:
     def summary(kb_file: Path = KB_OPT) -> None:
         """Print studies, publications and figures by histology and oligo-state."""
         from kb.export import evidence_table
-        from kb.query import load_kb, run_named
+        from kb.query import run_named
+        from kb.store import load_store
 
         try:
-            graph = load_kb(kb_file)
+            graph = load_store(kb_file)  # tables come from the Oxigraph copy (same rows, tests/test_store.py)
         except OligokbError as exc:
             fail(exc)
         table = evidence_table(graph)
@@ -148,6 +149,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a read-only SPARQL query on the knowledge base. SERVICE, FROM and updates are refused."""
         from kb.query import NAMED_QUERIES, load_kb, result_frame, run_named, run_query
+        from kb.store import load_store
 
         if fmt not in ("table", "csv", "json"):
             err.print(f"--format {fmt!r} is not one of table, csv, json")
@@ -168,7 +170,7 @@ def register(app: typer.Typer) -> None:
 
                 graph = SparqlEndpoint(endpoint)  # run_named binds parameters with a checked VALUES block
             else:
-                graph = load_kb(kb_file)
+                graph = load_kb(kb_file) if name is None else load_store(kb_file)
             if name is not None:
                 frame = run_named(graph, name, params)
             else:
@@ -243,6 +245,7 @@ def register(app: typer.Typer) -> None:
         from kb.build import bind_prefixes, write_atomic
         from kb.export import evidence_table
         from kb.query import load_kb
+        from kb.store import load_store
 
         if fmt not in ("csv", "ttl", "jsonld"):
             err.print(f"--format {fmt!r} is not one of csv, ttl, jsonld")
@@ -253,7 +256,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         try:
             if fmt == "csv":
-                data = evidence_table(load_kb(kb_file), params).to_csv(index=False, lineterminator="\n").encode("utf-8")
+                data = evidence_table(load_store(kb_file), params).to_csv(index=False, lineterminator="\n").encode("utf-8")
             else:
                 if params:
                     err.print("--param filters the csv evidence table only")
@@ -309,13 +312,13 @@ def register_curation(app: typer.Typer) -> None:
         """List every figure on which two reports of one study disagree (value, CI, n), with both quotes."""
         from kb.conflicts import conflicts_markdown, find_conflicts
         from kb.export import evidence_table
-        from kb.query import load_kb
+        from kb.store import load_store
 
         if fmt not in ("md", "csv"):
             err.print(f"--format {fmt!r} is not one of md, csv")
             raise typer.Exit(2)
         try:
-            found = find_conflicts(evidence_table(load_kb(kb_file)))
+            found = find_conflicts(evidence_table(load_store(kb_file)))
         except OligokbError as exc:
             fail(exc)
         if fmt == "csv":
