@@ -248,6 +248,8 @@ def register(app: typer.Typer) -> None:
         output_format: str = typer.Option("table", "--format", help="Knowledge-base mode: table, csv or json "
                                           "(--csv without a FILE and --json are shorthands)."),
         kb_file: Path = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle)."),
+        endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Knowledge-base mode: read the evidence from "
+                                               "this SPARQL 1.1 endpoint instead of --kb."),
     ) -> None:
         from analysis.errors import AnalysisError, InputError, OptionError
 
@@ -265,7 +267,7 @@ def register(app: typer.Typer) -> None:
                 _err(f"oligokb pool: --format {fmt!r} is not one of table, csv, json")
                 raise typer.Exit(EXIT_BAD_INPUT)
             run_kb_pool(kb_file, outcome, statistic, tuple(c.strip() for c in (by or "").split(",") if c.strip()),
-                        timepoint, method.value, test.value, level, include_secondary, fmt)
+                        timepoint, method.value, test.value, level, include_secondary, fmt, endpoint)
             return
         if outcome is not None or statistic is not None:
             _err("oligokb pool: --csv FILE and --outcome/--statistic are two input modes; give one")
@@ -289,7 +291,7 @@ def register(app: typer.Typer) -> None:
 
 
 def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint,
-                   method: str, test: str, level_pct: float, include_secondary: bool):
+                   method: str, test: str, level_pct: float, include_secondary: bool, endpoint: str | None = None):
     """Load the knowledge base, check the labels, apply the policy and pool; exit 2/3 with a message."""
     from analysis.errors import AnalysisError, InputError, OptionError
     from analysis.kb_pool import pool_knowledge_base
@@ -298,7 +300,12 @@ def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by
     from kb.store import load_store
 
     try:
-        table = evidence_table(load_store(kb_file))
+        if endpoint is not None:
+            from kb.remote import SparqlEndpoint
+
+            table = evidence_table(SparqlEndpoint(endpoint))
+        else:
+            table = evidence_table(load_store(kb_file))
     except OligokbError as exc:
         _err(f"oligokb {command}: {exc}")
         raise typer.Exit(exc.exit_code) from None
@@ -320,10 +327,10 @@ def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by
 
 
 def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint, method: str,
-                test: str, level_pct: float, include_secondary: bool, fmt: str) -> None:
+                test: str, level_pct: float, include_secondary: bool, fmt: str, endpoint: str | None = None) -> None:
     """Knowledge-base mode: policy, per-stratum pools, the estimates left out with reasons."""
     result = pool_selection("pool", kb_file, outcome, statistic, by, timepoint, method, test, level_pct,
-                            include_secondary)
+                            include_secondary, endpoint)
     for message in result.warnings:
         _err(f"warning: {message}")
     excluded = result.excluded
@@ -372,6 +379,7 @@ def register_forest(app: typer.Typer) -> None:
         include_secondary: bool = typer.Option(False, "--include-secondary", help="Also pool secondary reports."),
         title: Optional[str] = typer.Option(None, "--title", help="Plot title."),
         kb_file: Path = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle)."),
+        endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Read the evidence from this SPARQL 1.1 endpoint instead of --kb."),
     ) -> None:
         """Forest plot of a knowledge-base pool (same selection as `oligokb pool`): SVG, PNG or PDF."""
         from analysis.errors import InputError, OptionError
@@ -383,7 +391,7 @@ def register_forest(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_BAD_INPUT)
         result = pool_selection("forest", kb_file, outcome, statistic,
                                 tuple(c.strip() for c in (by or "").split(",") if c.strip()), timepoint,
-                                method.value, test.value, level, include_secondary)
+                                method.value, test.value, level, include_secondary, endpoint)
         if not result.pools:
             _err("oligokb forest: no estimate passes the pooling policy; `oligokb pool` with the same options lists why")
             raise typer.Exit(EXIT_BAD_INPUT)

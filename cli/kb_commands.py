@@ -240,6 +240,7 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),
         param: list[str] = typer.Option([], "--param", help="Filter the evidence table: histology=, oligo_state=, outcome=, statistic=, design=, study=."),
         kb_file: Path = KB_OPT,
+        endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Read the evidence table from this SPARQL 1.1 endpoint (a store holding the KB and the vocabularies) instead of --kb."),
     ) -> None:
         """Export the evidence table (one row per figure, docs/export-contract.md) or the graph."""
         from kb.build import bind_prefixes, write_atomic
@@ -256,7 +257,13 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         try:
             if fmt == "csv":
-                data = evidence_table(load_store(kb_file), params).to_csv(index=False, lineterminator="\n").encode("utf-8")
+                if endpoint is not None:
+                    from kb.remote import SparqlEndpoint
+
+                    source = SparqlEndpoint(endpoint)
+                else:
+                    source = load_store(kb_file)
+                data = evidence_table(source, params).to_csv(index=False, lineterminator="\n").encode("utf-8")
             else:
                 if params:
                     err.print("--param filters the csv evidence table only")

@@ -188,3 +188,18 @@ def test_oligokb_serve_as_the_remote_endpoint(ntriples, tmp_path):
             assert _rows(run_named(endpoint, name, params)) == _rows(run_named(graph, name, params)), (name, params)
     finally:
         stop(proc)
+
+
+def test_export_and_pool_read_a_remote_store(ntriples, oxigraph):
+    """The same evidence table and the same pooled result from the remote store as from the file."""
+    ttl, _ = ntriples
+    url, _ = oxigraph
+    local = run_cli("export", "--format", "csv", "--kb", str(ttl))
+    remote = run_cli("export", "--format", "csv", "--endpoint", url)
+    assert local.returncode == 0 and remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout
+    args = ["pool", "--outcome", "progression-free survival", "--statistic", "hazard ratio", "--include-secondary", "--json"]
+    pooled_local = json.loads(run_cli(*args, "--kb", str(ttl)).stdout)
+    pooled_remote = json.loads(run_cli(*args, "--endpoint", url).stdout)
+    assert pooled_remote == pooled_local
+    assert pooled_local["pools"][0]["k"] == 1
