@@ -173,3 +173,16 @@ def test_every_subcommand_has_help(command):
     result = run_cli(command, "--help")
     assert result.returncode == 0
     assert "Usage:" in result.stdout and "--help" in result.stdout
+
+
+def test_no_parse_surface_fetches_a_remote_jsonld_context(tmp_path, listener):
+    """A JSON-LD document whose @context is a URL, given to the surfaces that read user files: nothing
+    is fetched (the listener sees no connection) and the input is refused as not Turtle."""
+    url, hits = listener
+    doc = tmp_path / "evil.jsonld"
+    doc.write_text('{"@context": "%s", "@id": "urn:x", "name": "x"}' % url)
+    result = run_cli("validate", "--ttl", str(doc))
+    assert result.returncode == 2 and "not readable Turtle" in result.stderr
+    query = run_cli("query", "--name", "studies", "--kb", str(doc))
+    assert query.returncode == 2
+    assert hits == []
