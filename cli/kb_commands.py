@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
 
         from extract.sheets import load_extractions
         from kb.build import build_graph
-        from kb.validate import validate_graph
+        from kb.validate import report_lines, sheet_files, validate_graph
 
         files: dict[str, str] = {}
         if ttl is not None:
@@ -98,15 +98,14 @@ def register(app: typer.Typer) -> None:
             except OligokbError as exc:
                 fail(exc)
             graph = build_graph(ex)
-            files = _files_by_iri(ex)
+            files = sheet_files(ex)
         violations = validate_graph(graph)
         if not violations:
             err.print(f"conformant: {len(graph)} triples satisfy kb/shapes.ttl")
             return
         err.print(f"{len(violations)} SHACL violation(s):")
-        for v in violations:
-            sheet = next((f for prefix, f in files.items() if v.focus.startswith(prefix)), "")
-            err.print(f"- {sheet or v.focus}: {v.focus.split('/id/', 1)[-1]}: {v.message}" + (f" (value {v.value})" if v.value else ""), markup=False)
+        for line in report_lines(violations, files):
+            err.print(line, markup=False)
         err.print("fix: edit the sheet named on each line, then run `oligokb validate` again")
         raise typer.Exit(1)
 
@@ -281,18 +280,6 @@ def register(app: typer.Typer) -> None:
         else:
             write_atomic(out, data)
             err.print(f"wrote {out}")
-
-
-def _files_by_iri(ex) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    from kb.build import publication_iri, study_iri
-
-    files = {}
-    for key, path in ex.files.items():
-        kind, ident = key.split(":", 1)
-        files[str(study_iri(ident) if kind == "study" else publication_iri(ident)) + ("/" if kind == "publication" else "")] = path
-        if kind == "study":
-            files[str(study_iri(ident))] = path
-    return files
 
 
 def _print_frame(frame, fmt: str) -> None:  # type: ignore[no-untyped-def]

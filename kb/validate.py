@@ -30,12 +30,38 @@ class Violation:
     path: str
     message: str
     value: str
-    file: str = ""
 
-    def __str__(self) -> str:
-        where = self.file or self.focus
-        field = FIELD_OF.get(self.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1], self.path) if self.path else ""
-        return f"{where}: {self.focus.rsplit('/', 3)[-1] if self.file else ''} {field}: {self.message}" + (f" (value {self.value})" if self.value else "")
+    @property
+    def field(self) -> str:
+        """The sheet field a curator edits, when the shape names the property."""
+        local = self.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        return FIELD_OF.get(local, local)
+
+
+def sheet_files(ex) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """IRI prefix of each sheet's nodes -> the sheet file (studies and publications; see kb.build)."""
+    from kb.build import publication_iri, study_iri
+
+    out = {}
+    for key, path in ex.files.items():
+        kind, ident = key.split(":", 1)
+        out[str(study_iri(ident) if kind == "study" else publication_iri(ident))] = path
+    return out
+
+
+def report_lines(violations: list[Violation], files: dict[str, str] | None = None) -> list[str]:
+    """One line per violation: sheet file (or node), node id, field, problem, value."""
+    files = files or {}
+    lines = []
+    for v in violations:
+        # The longest prefix that is a whole path segment names the sheet.
+        matches = [p for p in files if v.focus == p or v.focus.startswith(p + "/")]
+        sheet = files[max(matches, key=len)] if matches else ""
+        node = v.focus.split("/id/", 1)[-1]
+        field = f" {v.field}:" if v.path else ""
+        value = f" (value {v.value})" if v.value and v.value != v.focus else ""
+        lines.append(f"- {sheet or v.focus}: {node}:{field} {v.message}{value}")
+    return lines
 
 
 _shapes: Graph | None = None

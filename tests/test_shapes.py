@@ -95,6 +95,7 @@ def test_validate_command_exit_codes(tmp_path):
     nonconformant = run_cli("validate", "--ttl", str(bad))
     assert nonconformant.returncode == 1
     assert "within 0-100" in nonconformant.stderr
+    assert ": x: value: a value in percent must lie within 0-100 (value 140" in nonconformant.stderr  # node, field
     unreadable = tmp_path / "broken.ttl"
     unreadable.write_text("this is not turtle <")
     assert run_cli("validate", "--ttl", str(unreadable)).returncode == 2
