@@ -6,6 +6,8 @@ I2, Q beneath; a one-study stratum gets none (forest_plot enforces it).
 """
 from __future__ import annotations
 
+import math
+
 from matplotlib.axes import Axes
 
 from analysis.forest import ForestRow, ForestSummary, forest_plot
@@ -58,8 +60,6 @@ def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | Non
     xlim = None
     if ratio:
         # Symmetric on the log scale around 1, so the null line and both "favours" labels show.
-        import math
-
         bounds = [v for r in rows for v in (r.estimate, r.ci_low, r.ci_high) if v]
         bounds += [v for s in summaries for v in (s.ci_low, s.ci_high, s.pi_low, s.pi_high) if v]
         half = max(abs(math.log(v)) for v in bounds) * 1.15 if bounds else math.log(4)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.effects import ilogit
+from analysis.effects import ilogit, z_for_level
 from analysis.meta import meta_analysis
 from analysis.policy import RATIO_STATISTICS, Selection, select_estimates, strata_frames
 
@@ -83,9 +83,7 @@ def pool_knowledge_base(table: pd.DataFrame, *, outcome: str, statistic: str, by
         if len(rows) == 1:
             r = rows.iloc[0]
             se = math.sqrt(r["vi"])
-            from scipy import stats as _st
-
-            z = float(_st.norm.isf((1 - level) / 2))
+            z = z_for_level(level)
             pools.append(StratumPool(name, values, 1, show(r["yi"]), show(r["yi"] - z * se), show(r["yi"] + z * se),
                                      None, None, None, None, None, None, None, None, labels, (100.0,), rows,
                                      note="k = 1: the study's own estimate, not pooled"))

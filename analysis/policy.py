@@ -31,7 +31,6 @@ import math
 import warnings
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from analysis.effects import events_from_rate, log_hr_from_ci, log_hr_from_p, plo
@@ -196,11 +195,3 @@ def strata_frames(selection: Selection) -> list[tuple[str, pd.DataFrame]]:
     if selection.used.empty:
         return []
     return [(name, part.reset_index(drop=True)) for name, part in selection.used.groupby("stratum", sort=True)]
-
-
-def events_note() -> str:
-    return ("rates are pooled on the logit scale with events = rate x n: for Kaplan-Meier rates this "
-            "overstates the precision (censoring reduces the effective n)")
-
-
-__all__ = ["Selection", "select_estimates", "strata_frames", "events_note", "np"]

@@ -1,6 +1,7 @@
 """Knowledge-base commands: build, validate, summary, query, export."""
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ def fail(exc: OligokbError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
-def _progress(total_hint: int):
+def _progress():
     # Progress bars only when the build is big enough to take seconds and a person is watching.
     def wrap(items):
         items = list(items)
@@ -51,7 +52,7 @@ def register(app: typer.Typer) -> None:
             ex = load_extractions(sheets)
         except OligokbError as exc:
             fail(exc)
-        graph = build_graph(ex, progress=_progress(len(ex.publications)))
+        graph = build_graph(ex, progress=_progress())
         data = serialize(graph)
         if check:
             current = out.read_bytes() if out.exists() else b""
@@ -156,13 +157,7 @@ def register(app: typer.Typer) -> None:
         if (file is None) == (name is None):
             err.print("give either a query FILE or --name NAME (named queries: " + ", ".join(NAMED_QUERIES) + ")")
             raise typer.Exit(2)
-        params = {}
-        for item in param:
-            if "=" not in item:
-                err.print(f"--param {item!r}: write key=value, e.g. histology=nsclc")
-                raise typer.Exit(2)
-            key, value = item.split("=", 1)
-            params[key.strip()] = value.strip()
+        params = parse_params(param)
         try:
             if endpoint is not None:
                 from kb.remote import SparqlEndpoint
@@ -250,10 +245,7 @@ def register(app: typer.Typer) -> None:
         if fmt not in ("csv", "ttl", "jsonld"):
             err.print(f"--format {fmt!r} is not one of csv, ttl, jsonld")
             raise typer.Exit(2)
-        params = dict(p.split("=", 1) for p in param if "=" in p)
-        if len(params) != len(param):
-            err.print("--param takes key=value, e.g. histology=nsclc")
-            raise typer.Exit(2)
+        params = parse_params(param)
         try:
             if fmt == "csv":
                 if endpoint is not None:
@@ -280,6 +272,18 @@ def register(app: typer.Typer) -> None:
         else:
             write_atomic(out, data)
             err.print(f"wrote {out}")
+
+
+def parse_params(items: list[str]) -> dict[str, str]:
+    """--param key=value (repeatable) -> a dict; exit 2 naming the item that is not key=value."""
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            err.print(f"--param {item!r}: write key=value, e.g. histology=nsclc")
+            raise typer.Exit(2)
+        params[key.strip()] = value.strip()
+    return params
 
 
 def _print_frame(frame, fmt: str) -> None:  # type: ignore[no-untyped-def]
@@ -368,7 +372,7 @@ def register_curation(app: typer.Typer) -> None:
         for study in ex.studies.values():
             for src in [i.source for i in study.oligo_state.inputs] + ([study.histology_composition.source] if study.histology_composition else []):
                 if src.publication == publication:
-                    figures.append((src.quote, __import__("re").findall(r"\d+(?:[.,]\d+)?", src.quote)))
+                    figures.append((src.quote, re.findall(r"\d+(?:[.,]\d+)?", src.quote)))
         results = find_coverage(text, figures, left_out)
         counts = {status: sum(1 for _, s in results if s == status) for status in ("covered", "left out", "MISSING")}
         out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)

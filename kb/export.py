@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import pandas as pd
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from kb.contract import ALL_COLUMNS
 from kb.namespaces import ID
 from kb.query import run_named
 from kb.vocabulary import pref_label, top_concept
-from rdflib import URIRef
 
 LABELLED = ["design", "histology", "oligo_state", "intervention", "comparator", "publication_role", "outcome",
             "time_origin", "statistic", "unit", "unit_of_analysis", "estimator"]

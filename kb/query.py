@@ -95,11 +95,16 @@ def _load(path: str, mtime_ns: int) -> Graph:
     return graph
 
 
-def load_kb(path: Path = DEFAULT_KB) -> Graph:
-    """The knowledge base plus its vocabularies, parsed once per file version. Treat as read-only."""
+def kb_file_version(path: Path) -> tuple[str, int]:
+    """(resolved path, mtime) as the cache key of a loaded knowledge base; a clear error if it is missing."""
     if not path.exists():
         raise InputError(Problem(str(path), "", "the knowledge base file does not exist", "run `oligokb build` first, or pass --kb FILE"))
-    return _load(str(path.resolve()), path.stat().st_mtime_ns)
+    return str(path.resolve()), path.stat().st_mtime_ns
+
+
+def load_kb(path: Path = DEFAULT_KB) -> Graph:
+    """The knowledge base plus its vocabularies, parsed once per file version. Treat as read-only."""
+    return _load(*kb_file_version(path))
 
 
 def result_frame(result: Result) -> pd.DataFrame:

@@ -69,6 +69,6 @@ def _load(path: str, mtime_ns: int) -> OxigraphKB:
 
 def load_store(path: Path) -> OxigraphKB:
     """The knowledge base in Oxigraph, loaded once per file version."""
-    if not path.exists():
-        raise InputError(Problem(str(path), "", "the knowledge base file does not exist", "run `oligokb build` first, or pass --kb FILE"))
-    return _load(str(path.resolve()), path.stat().st_mtime_ns)
+    from kb.query import kb_file_version
+
+    return _load(*kb_file_version(path))
