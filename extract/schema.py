@@ -327,7 +327,7 @@ class Statistic(Strict):
             raise ValueError(f"reference_group is only for comparative statistics, not {s}")
         if self.reference_group is not None and self.reference_group == self.group:
             raise ValueError("reference_group must differ from group")
-        if s in RATES | {"landmark_rate"}:
+        if s in RATES:
             if self.unit not in ("percent", None):
                 raise ValueError(f"a {s} is in percent as published; unit must be percent")
             if not (0 <= self.value <= 100):

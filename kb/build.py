@@ -180,7 +180,7 @@ def add_publication(graph: Graph, pub: PublicationSheet) -> None:
                 _add_source(graph, g, pub.id, group.source)
         for stat in report.statistics:
             add_statistic(graph, pub, report.study, stat)
-        for i, reason in enumerate(report.left_out):
+        for reason in report.left_out:
             graph.add((p, OKB.note, Literal(f"left out ({report.study}): {reason}")))
 
 
