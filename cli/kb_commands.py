@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import track
 
-from kb.errors import OligokbError
+from kb.errors import InputError, OligokbError, Problem
 
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
@@ -24,12 +24,12 @@ def fail(exc: OligokbError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
-def _progress():
-    # Progress bars only when the build is big enough to take seconds and a person is watching.
+def _progress(description: str = "building"):
+    # Progress bars only when the work is big enough to take seconds and a person is watching.
     def wrap(items):
         items = list(items)
         if len(items) > 500 and sys.stderr.isatty():
-            return track(items, description="building", console=err, transient=True)
+            return track(items, description=description, console=err, transient=True)
         return items
 
     return wrap
@@ -45,31 +45,51 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build data/studies.ttl from the extraction sheets (deterministic, atomic)."""
         from extract.sheets import load_extractions
-        from kb.build import build_graph, serialize, sha256, write_atomic
+        from kb.build import build_triples, serialize, serialize_ntriples, sha256, write_atomic
 
         started = time.perf_counter()
         try:
             ex = load_extractions(sheets)
         except OligokbError as exc:
             fail(exc)
-        graph = build_graph(ex, progress=_progress())
-        data = serialize(graph)
+        if ex.synthetic and out.resolve() == Path("data/studies.ttl").resolve():
+            fail(InputError(Problem(str(sheets), "--out", "synthetic sheets (oligokb synth) never go into data/studies.ttl",
+                                    "pass --out, e.g. --out /tmp/synth.ttl")))
+        triples = build_triples(ex, progress=_progress())
+        data = serialize(triples)
         if check:
             current = out.read_bytes() if out.exists() else b""
             if current != data:
                 err.print(f"{out} is stale: it differs from what {sheets} builds. Run `oligokb build` and commit the result.")
                 raise typer.Exit(1)
-            err.print(f"{out} is up to date ({len(graph)} triples, sha256 {sha256(data)[:12]}).")
+            err.print(f"{out} is up to date ({len(triples)} triples, sha256 {sha256(data)[:12]}).")
             return
         write_atomic(out, data)
         if ntriples is not None:
-            lines = sorted(set(graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()))
-            write_atomic(ntriples, ("\n".join(line for line in lines if line) + "\n").encode("utf-8"))
+            write_atomic(ntriples, serialize_ntriples(triples))
         elapsed = time.perf_counter() - started
         err.print(
-            f"wrote {out}: {len(ex.studies)} studies, {len(ex.publications)} publications, {len(graph)} triples "
+            f"wrote {out}: {len(ex.studies)} studies, {len(ex.publications)} publications, {len(triples)} triples "
             f"in {elapsed:.2f} s (sha256 {sha256(data)[:12]})"
         )
+
+    @app.command()
+    def synth(
+        studies: int = typer.Option(..., "--studies", min=1, help="How many synthetic studies to write."),
+        out: Path = typer.Option(..., "--out", help="An empty (or earlier synthetic) directory, outside data/extractions/."),
+        seed: int = typer.Option(1, "--seed", help="Random seed: the same seed and --studies give the same sheets."),
+    ) -> None:
+        """Write a synthetic knowledge base's extraction sheets (for benchmarks; every number is invented)."""
+        from extract.synth import generate
+
+        started = time.perf_counter()
+        try:
+            counts = generate(studies, out, seed, progress=_progress("writing sheets"))
+        except OligokbError as exc:
+            fail(exc)
+        err.print(f"wrote {out}: {counts['studies']} studies, {counts['publications']} publications, "
+                  f"{counts['figures']} figures in {time.perf_counter() - started:.1f} s (seed {seed}). "
+                  f"Build it with `oligokb build --sheets {out} --out {out}/studies.ttl`.")
 
     @app.command()
     def validate(

@@ -88,9 +88,20 @@ def quote_contains(quote: str, lexical: str) -> bool:
     if lexical.startswith("0."):  # p-values are often printed without the leading zero: ".155"
         forms |= {lexical[1:], lexical[1:].replace(".", ",")}
     for form in forms:
-        if re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", quote):
-            return True
+        # str.find rather than a regex per number: the patterns would not stay in re's cache at scale.
+        start = quote.find(form)
+        while start != -1:
+            end = start + len(form)
+            before_ok = start == 0 or quote[start - 1] not in _NUMBER_CHARS
+            after = quote[end:end + 2]
+            after_ok = not after or not (after[0].isdigit() or (after[0] in ".," and after[1:2].isdigit()))
+            if before_ok and after_ok:
+                return True
+            start = quote.find(form, start + 1)
     return False
+
+
+_NUMBER_CHARS = frozenset("0123456789.,")
 
 
 class Source(Strict):

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from extract.schema import PublicationSheet, StudySheet
+from extract.synth import MARKER
 from extract.yaml_io import line_of, load_sheet
 from kb.errors import InputError, Problem
 
@@ -21,6 +22,7 @@ class Extractions:
     studies: dict[str, StudySheet] = field(default_factory=dict)
     publications: dict[str, PublicationSheet] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # "study:<id>" / "publication:<id>" -> file
+    synthetic: bool = False  # made by `oligokb synth` (a SYNTHETIC marker in the directory)
 
 
 def _loc_text(loc: tuple) -> str:
@@ -65,7 +67,7 @@ def load_extractions(root: Path = DEFAULT_ROOT) -> Extractions:
     if not root.is_dir():
         raise InputError(Problem(str(root), "", "the extraction directory does not exist",
                                  "run from the repository root or pass --sheets DIR"))
-    out = Extractions()
+    out = Extractions(synthetic=(root / MARKER).exists())
     problems: list[Problem] = []
     paths = sorted(root.glob("studies/*.yaml")) + sorted(root.glob("publications/*.yaml"))
     stray = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yml", ".YAML", ".json"))

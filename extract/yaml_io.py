@@ -70,6 +70,16 @@ _SheetLoader.compose_node = _compose_node  # type: ignore[method-assign]
 _SheetLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class _FastSheetLoader(getattr(yaml, "CSafeLoader", _SheetLoader)):  # type: ignore[misc]
+    """The same rules on libyaml's C parser (about 5x faster), for sheets with no '&' or '*' at all:
+    without those characters a document can hold no anchor and no alias. Anything else, and every
+    error, goes through _SheetLoader so the messages stay the same."""
+
+
+_FastSheetLoader.yaml_implicit_resolvers = _SheetLoader.yaml_implicit_resolvers
+_FastSheetLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 def load_sheet(path: Path, display: str | None = None) -> Any:
     """Parse one sheet, or raise InputError naming the file, the line and what to fix."""
     name = display or str(path)
@@ -88,6 +98,11 @@ def load_sheet(path: Path, display: str | None = None) -> Any:
         raise InputError(Problem(name, "", f"byte {exc.start} ({raw[exc.start:exc.start + 1]!r}) is not UTF-8",
                                  "save the sheet as UTF-8 (quotes pasted from PDFs are often Latin-1 or Windows-1252)",
                                  line)) from None
+    if "&" not in text and "*" not in text:
+        try:
+            return yaml.load(text, Loader=_FastSheetLoader)  # noqa: S506 - a CSafeLoader subclass
+        except yaml.YAMLError:
+            pass  # reported below, with _SheetLoader's message and line
     try:
         return yaml.load(text, Loader=_SheetLoader)  # noqa: S506 - _SheetLoader is a SafeLoader subclass
     except yaml.YAMLError as exc:

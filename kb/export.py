@@ -5,7 +5,6 @@ import pandas as pd
 from rdflib import Graph, URIRef
 
 from kb.contract import ALL_COLUMNS
-from kb.namespaces import ID
 from kb.query import run_named
 from kb.vocabulary import pref_label, top_concept
 
@@ -61,7 +60,8 @@ def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.Dat
     out["source_locator"] = raw["source_locator"]
     out["source_quote"] = raw["source_quote"]
     # extras
-    out["statistic_id"] = raw["stat"].map(lambda iri: iri[len(str(ID)) + len("pub/"):])
+    # <base>id/pub/<publication>/<study>/stat/<id> -> "<publication>/<study>/stat/<id>" (real or synthetic base)
+    out["statistic_id"] = raw["stat"].map(lambda iri: iri.split("/id/pub/", 1)[1])
     out["reference_group"] = raw["reference_label"].fillna("")
     out["unit_of_analysis"] = labels["unit_of_analysis"]
     out["estimator"] = labels["estimator"]

@@ -9,6 +9,7 @@ from rdflib.namespace import DefinedNamespace
 BASE = "https://w3id.org/oligokb/"
 VOCAB = BASE + "vocab/"
 ID = Namespace(BASE + "id/")  # instance data: studies, publications, groups, statistics
+SYNTH_ID = Namespace(BASE + "synthetic/id/")  # instance data of `oligokb synth` sheets: never mixed with ID
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
 
 from kb.vocabulary import vocabulary_graph
 
@@ -74,13 +76,30 @@ def shapes_graph() -> Graph:
     return _shapes
 
 
+class _PreparedQueryGraph(Graph):
+    """pySHACL hands rdflib the text of each SPARQL constraint once per focus node, and rdflib parses it
+    every time: 97 % of validation time on the bundled KB. Here each text is parsed once."""
+
+    def query(self, query_object, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        if isinstance(query_object, str):
+            if query_object not in _prepared:
+                _prepared[query_object] = prepareQuery(query_object)
+            query_object = _prepared[query_object]
+        return super().query(query_object, *args, **kwargs)
+
+
+_prepared: dict[str, Query] = {}
+
+
 def validate_graph(data: Graph, with_vocabulary: bool = True) -> list[Violation]:
     """Violations of kb/shapes.ttl in `data` (united with the vocabularies); [] when conformant."""
-    union = Graph()
+    union = _PreparedQueryGraph()
     union += data
     if with_vocabulary:
         union += vocabulary_graph()
-    conforms, report, _ = shacl_validate(union, shacl_graph=shapes_graph(), advanced=True, allow_warnings=False)
+    # inplace: the union is our own copy, and no inference is asked for, so nothing is added to it
+    conforms, report, _ = shacl_validate(union, shacl_graph=shapes_graph(), advanced=True, allow_warnings=False,
+                                         inplace=True)
     if conforms:
         return []
     out = []
