@@ -227,23 +227,26 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(2, "--workers", help="Worker processes evaluating queries in parallel (each holds the KB)."),
         max_concurrent: int = typer.Option(32, "--max-concurrent", help="Queries admitted at once (running or waiting); more get HTTP 503."),
         max_request_bytes: int = typer.Option(100_000, "--max-request-bytes", help="Largest request body or query string."),
+        max_memory_mb: int = typer.Option(2048, "--max-memory-mb", help="Address-space cap of each worker (RLIMIT_AS), MB; a query that needs more gets HTTP 503 and its worker is replaced. 0: no cap."),
     ) -> None:
         """Serve a read-only SPARQL 1.1 Protocol endpoint (/sparql) and the named queries (/queries/NAME).
 
-        SERVICE, FROM and updates are refused (HTTP 400); each query runs in a worker killed at --timeout.
+        SERVICE, FROM and updates are refused (HTTP 400); each query runs in a worker killed at --timeout
+        and capped at --max-memory-mb.
         """
         from kb.query import load_kb
         from kb.server import Limits
         from kb.server import serve as run_server
 
-        if min(timeout, max_rows, workers, max_concurrent, max_request_bytes) <= 0:
-            err.print("--timeout, --max-rows, --workers, --max-concurrent and --max-request-bytes must be positive")
+        if min(timeout, max_rows, workers, max_concurrent, max_request_bytes) <= 0 or max_memory_mb < 0:
+            err.print("--timeout, --max-rows, --workers, --max-concurrent and --max-request-bytes must be positive, "
+                      "--max-memory-mb 0 or more")
             raise typer.Exit(2)
         try:
             if not kb_file.exists():
                 load_kb(kb_file)  # raises the friendly error
             run_server(kb_file, host, port, Limits(timeout=timeout, max_rows=max_rows, max_request_bytes=max_request_bytes,
-                                                   max_concurrent=max_concurrent, workers=workers),
+                                                   max_concurrent=max_concurrent, workers=workers, max_memory_mb=max_memory_mb),
                        echo=lambda line: err.print(line, markup=False))
         except OligokbError as exc:
             fail(exc)

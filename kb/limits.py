@@ -5,15 +5,20 @@ rdflib has no timeout of its own, so a query runs in a worker process that holds
 the limit passes, the worker is killed (SIGKILL after SIGTERM) and a fresh one takes its place. Workers
 come from a "forkserver" (a clean process started once), so forking is safe from a threaded server.
 
+Each worker's address space is capped (RLIMIT_AS, default 2048 MB): a query that needs more gets a
+MemoryError inside the worker, which reports it and exits, and a fresh worker takes its place.
+
 A job is a function named by "module:function" that the worker calls as ``function(graph, *args)``;
 it returns a picklable value. Errors come back as a kind and a message, never as a traceback:
-``QueryRefused`` (the guard), ``InputError`` (bad parameters), or ``QueryFailed`` (evaluation, time).
+``QueryRefused`` (the guard), ``InputError`` (bad parameters), or ``QueryFailed`` (evaluation, time,
+memory).
 """
 from __future__ import annotations
 
 import importlib
 import multiprocessing as mp
 import queue
+import resource
 import threading
 import time
 from pathlib import Path
@@ -21,6 +26,7 @@ from pathlib import Path
 from kb.errors import InputError, OligokbError, QueryRefused
 
 LOAD_LIMIT_S = 120.0  # loading the knowledge base into a new worker (not counted against a query)
+MEMORY_MB = 2048  # address-space cap of a worker (the bundled KB loaded: about 430 MB); 0 = no cap
 _CTX = mp.get_context("forkserver")
 _CTX.set_forkserver_preload(["kb.query", "kb.sparql_guard", "kb.limits"])
 
@@ -35,17 +41,41 @@ class QueryTimeout(QueryFailed):
     """The query ran past its wall-clock limit; its worker was killed."""
 
 
+class QueryOutOfMemory(QueryFailed):
+    """The query needed more memory than the worker's cap; the worker was replaced."""
+
+
+def memory_message(memory_mb: int) -> str:
+    return (f"the query hit the {memory_mb:,} MB memory limit and was stopped: narrow it (fewer rows, a LIMIT, "
+            "no large string functions); an operator can raise the limit with --max-memory-mb")
+
+
+def cap_memory(memory_mb: int) -> None:
+    """Cap this process's address space (RLIMIT_AS) at memory_mb megabytes; 0 leaves it alone."""
+    if memory_mb <= 0:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = memory_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
 class Busy(OligokbError):
     """Every worker stayed busy for longer than the caller was willing to wait."""
 
     exit_code = 3
 
 
-def _main(kb_path: str, conn) -> None:  # the worker process  # type: ignore[no-untyped-def]
+def _main(kb_path: str, conn, memory_mb: int = 0) -> None:  # the worker process  # type: ignore[no-untyped-def]
     try:
+        cap_memory(memory_mb)
         from kb.query import load_kb
 
         graph = load_kb(Path(kb_path))
+    except MemoryError:
+        conn.send(("error", f"loading {kb_path} needs more than the {memory_mb:,} MB memory limit: raise --max-memory-mb"))
+        return
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
         conn.send(("error", f"cannot load {kb_path}: {exc}"))
         return
@@ -66,21 +96,28 @@ def _main(kb_path: str, conn) -> None:  # the worker process  # type: ignore[no-
             reply = ("refused", str(exc))
         except InputError as exc:
             reply = ("input", exc.problems)
+        except MemoryError:
+            reply = ("memory", None)
         except Exception as exc:  # noqa: BLE001 - a message for the user, never a trace
             reply = ("error", f"{type(exc).__name__}: {exc}")
         try:
             conn.send(reply)
+        except MemoryError:  # e.g. pickling a large result
+            reply = ("memory", None)
+            conn.send(reply)
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable value
             conn.send(("error", f"the result could not be sent back: {type(exc).__name__}: {exc}"))
+        if reply[0] == "memory":
+            return  # a fresh worker takes this one's place: no half-freed heap serves the next query
 
 
 class Worker:
     """One evaluation process holding the knowledge base; answers one job at a time."""
 
-    def __init__(self, kb_path: Path, load_limit: float = LOAD_LIMIT_S):
-        self.kb_path = Path(kb_path)
+    def __init__(self, kb_path: Path, load_limit: float = LOAD_LIMIT_S, memory_mb: int = MEMORY_MB):
+        self.kb_path, self.memory_mb = Path(kb_path), memory_mb
         self.conn, child = _CTX.Pipe(duplex=True)
-        self.process = _CTX.Process(target=_main, args=(str(self.kb_path), child), daemon=True)
+        self.process = _CTX.Process(target=_main, args=(str(self.kb_path), child, memory_mb), daemon=True)
         self.process.start()
         child.close()
         if not self.conn.poll(load_limit):
@@ -115,9 +152,14 @@ class Worker:
             status, payload = self.conn.recv()
         except (EOFError, OSError):
             self.kill()
+            if self.memory_mb > 0:
+                raise QueryOutOfMemory(memory_message(self.memory_mb).replace("hit", "probably hit", 1)) from None
             raise QueryFailed("the query worker stopped without an answer (out of memory?): narrow the query") from None
         if status == "ok":
             return payload
+        if status == "memory":
+            self.kill()
+            raise QueryOutOfMemory(memory_message(self.memory_mb))
         if status == "refused":
             raise QueryRefused(payload)
         if status == "input":
@@ -143,9 +185,10 @@ class Worker:
         self.kill()
 
 
-def run_once(kb_path: Path, target: str, args: tuple, time_limit: float):  # type: ignore[no-untyped-def]
-    """One job in a fresh worker (the explorer console): load, run under the limit, stop."""
-    worker = Worker(kb_path)
+def run_once(kb_path: Path, target: str, args: tuple, time_limit: float,  # type: ignore[no-untyped-def]
+             memory_mb: int = MEMORY_MB):
+    """One job in a fresh worker (the explorer console): load, run under the limits, stop."""
+    worker = Worker(kb_path, memory_mb=memory_mb)
     try:
         return worker.call(target, args, time_limit)
     finally:
@@ -156,13 +199,14 @@ class WorkerPool:
     """A fixed number of workers; each call borrows one, a killed worker is replaced in the background,
     so the pool keeps answering after a query runs past its limit."""
 
-    def __init__(self, kb_path: Path, size: int, time_limit: float, queue_wait: float):
+    def __init__(self, kb_path: Path, size: int, time_limit: float, queue_wait: float, memory_mb: int = MEMORY_MB):
         self.kb_path, self.size, self.time_limit, self.queue_wait = Path(kb_path), size, time_limit, queue_wait
+        self.memory_mb = memory_mb
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
-        first = Worker(self.kb_path)  # fails loudly (missing or unreadable KB) before serving anything
+        first = Worker(self.kb_path, memory_mb=memory_mb)  # fails loudly (missing or unreadable KB) before serving anything
         self._adopt(first)
         for _ in range(size - 1):
             self._replace()
@@ -181,7 +225,7 @@ class WorkerPool:
                 if self._closed:
                     return
                 try:
-                    self._adopt(Worker(self.kb_path))
+                    self._adopt(Worker(self.kb_path, memory_mb=self.memory_mb))
                     return
                 except QueryFailed:
                     time.sleep(1 + attempt)

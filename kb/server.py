@@ -7,14 +7,14 @@ queries as simple URLs.
 
 Closed: every query passes kb.sparql_guard.check_query (updates, SERVICE anywhere, FROM, FROM NAMED
 refused) inside the worker, before evaluation; default-graph-uri / named-graph-uri are refused too.
-Bounded: evaluation happens in kb.limits worker processes, killed at the per-query time limit and
-replaced; SELECT rows and CONSTRUCT/DESCRIBE triples are capped (the X-Oligokb-Truncated header says
+Bounded: evaluation happens in kb.limits worker processes, killed at the per-query time limit (or
+after a query exhausts the worker's memory cap) and replaced; SELECT rows and CONSTRUCT/DESCRIBE triples are capped (the X-Oligokb-Truncated header says
 so); request bodies and query strings are limited in size; at most `max_concurrent` queries are admitted
 at once (running or waiting for a worker), the rest get 503 with Retry-After.
 
 Status codes: 400 refused or malformed (the guard's or the parser's message), 404 unknown named query,
 406 no acceptable result format, 413 too large, 415 unsupported body type, 500 evaluation error,
-503 busy (Retry-After) or stopped at the time limit.
+503 busy (Retry-After), stopped at the time limit, or stopped at the memory limit.
 """
 
 import json
@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from kb.errors import InputError, QueryRefused
-from kb.limits import Busy, QueryFailed, QueryTimeout, WorkerPool
+from kb.limits import MEMORY_MB, Busy, QueryFailed, QueryOutOfMemory, QueryTimeout, WorkerPool
 from kb.sparql_guard import FORBIDDEN, check_query
 
 SELECT_FORMATS = {  # media type -> rdflib result serializer ("tsv" is ours: rdflib has none)
@@ -54,6 +54,7 @@ class Limits:
     max_request_bytes: int = 100_000
     max_concurrent: int = 32
     workers: int = 2
+    max_memory_mb: int = MEMORY_MB  # per worker (RLIMIT_AS); 0 = no cap
 
 
 def negotiate(accept: str | None, offers: dict[str, str]) -> str | None:
@@ -162,7 +163,7 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  
 
     from kb.query import NAMED_QUERIES
 
-    pool = pool or WorkerPool(kb_path, limits.workers, limits.timeout, queue_wait=max(30.0, 3 * limits.timeout))
+    pool = pool or start_pool(kb_path, limits)
     limiter = anyio.CapacityLimiter(limits.max_concurrent)
     state = {"inflight": 0}
 
@@ -193,7 +194,7 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  
             return error(400, str(exc))
         if isinstance(exc, Busy):
             return error(503, str(exc), **{"Retry-After": "1"})
-        if isinstance(exc, QueryTimeout):
+        if isinstance(exc, (QueryTimeout, QueryOutOfMemory)):
             return error(503, str(exc))
         if isinstance(exc, QueryFailed):
             return error(500, str(exc))
@@ -300,19 +301,29 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  
             "  GET      /queries         the named queries and their parameters\n"
             "  GET      /queries/NAME    a named query, e.g. /queries/evidence?histology=nsclc\n"
             f"Limits: {limits.timeout:g} s per query, {limits.max_rows:,} rows, {limits.max_request_bytes:,}-byte "
-            f"requests, {limits.max_concurrent} queries at once.\n")
+            f"requests, {limits.max_concurrent} queries at once, {memory_text(limits)} per query worker.\n")
 
     return app
+
+
+def start_pool(kb_path: Path, limits: Limits) -> WorkerPool:
+    return WorkerPool(kb_path, limits.workers, limits.timeout, queue_wait=max(30.0, 3 * limits.timeout),
+                      memory_mb=limits.max_memory_mb)
+
+
+def memory_text(limits: Limits) -> str:
+    return f"{limits.max_memory_mb:,} MB" if limits.max_memory_mb > 0 else "no memory cap"
 
 
 def serve(kb_path: Path, host: str, port: int, limits: Limits, echo=print) -> None:  # type: ignore[no-untyped-def]
     """Load the workers (errors before binding the port), then run uvicorn until interrupted."""
     import uvicorn
 
-    pool = WorkerPool(kb_path, limits.workers, limits.timeout, queue_wait=max(30.0, 3 * limits.timeout))
+    pool = start_pool(kb_path, limits)
     app = create_app(kb_path, limits, pool)
     echo(f"oligokb SPARQL endpoint: http://{host}:{port}/sparql ({kb_path}, {limits.workers} worker(s), "
-         f"{limits.timeout:g} s per query, {limits.max_rows:,} rows, {limits.max_concurrent} queries at once)")
+         f"{limits.timeout:g} s per query, {limits.max_rows:,} rows, {limits.max_concurrent} queries at once, "
+         f"{memory_text(limits)} per worker)")
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
                     h11_max_incomplete_event_size=limits.max_request_bytes + 16_384)

@@ -1,9 +1,15 @@
-"""Shared fixtures: paths, a CLI runner that runs `oligokb` as a user would, the fixture sheets."""
+"""Shared fixtures: paths, a CLI runner that runs `oligokb` as a user would, the fixture sheets, and a
+real SPARQL store (Oxigraph) served over HTTP."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,3 +39,83 @@ def fixture_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_cli("build", "--sheets", str(VALID_SHEETS), "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+# A SPARQL 1.1 Protocol endpoint over an in-memory Oxigraph store (pyoxigraph ships no server): loads the
+# files given (N-Triples by extension, else Turtle), logs every query it receives, one per line.
+OXIGRAPH_ENDPOINT = r'''
+import sys
+from urllib.parse import parse_qs
+
+import pyoxigraph as ox
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+store = ox.Store()
+for path in sys.argv[3:]:
+    fmt = ox.RdfFormat.N_TRIPLES if path.endswith(".nt") else ox.RdfFormat.TURTLE
+    store.bulk_load(path=path, format=fmt)
+log = open(sys.argv[2], "a", buffering=1)
+
+
+async def sparql(request):
+    if request.method == "POST":
+        fields = parse_qs((await request.body()).decode("utf-8"))
+    else:
+        fields = parse_qs(request.url.query)
+    query = fields["query"][0]
+    log.write(query.replace("\n", " ") + "\n")
+    try:
+        result = store.query(query)
+    except SyntaxError as exc:
+        return PlainTextResponse(str(exc), status_code=400)
+    if isinstance(result, ox.QueryTriples):
+        return Response(result.serialize(format=ox.RdfFormat.N_TRIPLES), media_type="application/n-triples")
+    return Response(result.serialize(format=ox.QueryResultsFormat.JSON), media_type="application/sparql-results+json")
+
+
+app = Starlette(routes=[Route("/sparql", sparql, methods=["GET", "POST"]),
+                        Route("/", lambda request: PlainTextResponse("ok"))])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+'''
+
+
+@contextmanager
+def oxigraph_server(files: list[Path], workdir: Path) -> Iterator[tuple[str, Path]]:
+    """Oxigraph holding `files`, served over HTTP in a subprocess: yields (endpoint URL, the query log)."""
+    script, received = workdir / "endpoint.py", workdir / "received.log"
+    script.write_text(OXIGRAPH_ENDPOINT)
+    received.write_text("")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(script), str(port), str(received), *map(str, files)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=(workdir / "stderr.log").open("wb"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/", timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise AssertionError((workdir / "stderr.log").read_text()) from None
+                time.sleep(0.1)
+        yield base + "/sparql", received
+    finally:
+        stop(proc)

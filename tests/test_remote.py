@@ -2,16 +2,12 @@
 
 The store is Oxigraph (pyoxigraph's Store, Rust query engine) loaded from `oligokb build --ntriples`
 plus the vocabularies, served over the SPARQL 1.1 Protocol by a small starlette app in a subprocess
-(pyoxigraph ships no server). The same check runs against `oligokb serve` as the remote endpoint.
+(tests/conftest.py: oxigraph_server). The same check runs against `oligokb serve` as the remote endpoint.
 """
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from decimal import Decimal
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,47 +16,9 @@ from kb.errors import InputError, QueryRefused
 from kb.query import load_kb, run_named
 from kb.remote import SparqlEndpoint, with_values
 from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
-from tests.conftest import ROOT, VALID_SHEETS, run_cli
+from tests.conftest import VALID_SHEETS, oxigraph_server, run_cli, stop
 from tests.test_query import DATASET, SERVICE_POSITIONS, UPDATES, listener  # noqa: F401 - listener is a fixture
-from tests.test_server import NAMED_CASES, free_port, start_server, stop
-
-OXIGRAPH_ENDPOINT = r'''
-import sys
-from urllib.parse import parse_qs
-
-import pyoxigraph as ox
-import uvicorn
-from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
-
-store = ox.Store()
-for path in sys.argv[3:]:
-    fmt = ox.RdfFormat.N_TRIPLES if path.endswith(".nt") else ox.RdfFormat.TURTLE
-    store.bulk_load(path=path, format=fmt)
-log = open(sys.argv[2], "a", buffering=1)
-
-
-async def sparql(request):
-    if request.method == "POST":
-        fields = parse_qs((await request.body()).decode("utf-8"))
-    else:
-        fields = parse_qs(request.url.query)
-    query = fields["query"][0]
-    log.write(query.replace("\n", " ") + "\n")
-    try:
-        result = store.query(query)
-    except SyntaxError as exc:
-        return PlainTextResponse(str(exc), status_code=400)
-    if isinstance(result, ox.QueryTriples):
-        return Response(result.serialize(format=ox.RdfFormat.N_TRIPLES), media_type="application/n-triples")
-    return Response(result.serialize(format=ox.QueryResultsFormat.JSON), media_type="application/sparql-results+json")
-
-
-app = Starlette(routes=[Route("/sparql", sparql, methods=["GET", "POST"]),
-                        Route("/", lambda request: PlainTextResponse("ok"))])
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
-'''
+from tests.test_server import NAMED_CASES, start_server
 
 
 @pytest.fixture(scope="module")
@@ -76,25 +34,8 @@ def ntriples(tmp_path_factory) -> tuple[Path, Path]:
 def oxigraph(ntriples, tmp_path_factory):
     """An Oxigraph store over HTTP: yields (endpoint URL, file logging every query it received)."""
     _, nt = ntriples
-    workdir = tmp_path_factory.mktemp("oxigraph")
-    script, received = workdir / "endpoint.py", workdir / "received.log"
-    script.write_text(OXIGRAPH_ENDPOINT)
-    received.write_text("")
-    port = free_port()
-    files = [str(nt), *map(str, sorted(VOCAB_DIR.glob("*.ttl"))), str(ONTOLOGY_FILE)]
-    proc = subprocess.Popen([sys.executable, str(script), str(port), str(received), *files], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=(workdir / "stderr.log").open("wb"))
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise AssertionError((workdir / "stderr.log").read_text())
-            time.sleep(0.1)
-    yield base + "/sparql", received
-    stop(proc)
+    with oxigraph_server([nt, *sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE], tmp_path_factory.mktemp("oxigraph")) as served:
+        yield served
 
 
 def _rows(frame) -> list[str]:  # type: ignore[no-untyped-def]

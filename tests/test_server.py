@@ -9,7 +9,6 @@ import csv
 import hashlib
 import io
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -26,18 +25,12 @@ from rdflib.query import Result
 
 from kb.query import load_kb, run_named
 from kb.server import frame_body, negotiate
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, run_cli, stop
 from tests.test_query import DATASET, SERVICE_POSITIONS, UPDATES, listener  # noqa: F401 - listener is a fixture
 
 OKB = "https://w3id.org/oligokb/ns#"
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 DEEP_PATH = "SELECT (COUNT(*) AS ?n) WHERE { ?a (!<urn:x:none>|^!<urn:x:none>)* ?b . ?c (!<urn:x:none>)* ?d }"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(kb: Path, log: Path, *args: str) -> tuple[subprocess.Popen, str]:
@@ -57,15 +50,6 @@ def start_server(kb: Path, log: Path, *args: str) -> tuple[subprocess.Popen, str
             time.sleep(0.2)
     proc.kill()
     raise AssertionError(f"the server did not answer within 90 s: {log.read_text()}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +194,34 @@ def test_busy_server_answers_503_then_recovers(small_server):
     assert slow["answer"][0] == 503 and b"limit" in slow["answer"][2]
     status, _, body = get(small_server, "ASK { ?s ?p ?o }")
     assert status == 200 and json.loads(body)["boolean"] is True
+
+
+# A string that doubles 27 times: 1 GiB after about a second of copying, far past a 600 MB address space.
+MEMORY_HOG = ("SELECT (STRLEN(?s27) AS ?n) WHERE { BIND(\"xxxxxxxx\" AS ?s0) "
+              + " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(27)) + " }")
+
+
+def test_memory_hungry_query_stopped_at_the_memory_limit(fixture_kb, tmp_path):
+    """One worker capped at 600 MB: the query gets 503 saying the memory limit was hit, its worker is
+    replaced (the only one), and the server answers the next query."""
+    proc, base = start_server(fixture_kb, tmp_path / "server.log", "--workers", "1", "--timeout", "30",
+                              "--max-memory-mb", "600")
+    try:
+        started = time.monotonic()
+        status, _, body = post_form(base, {"query": MEMORY_HOG})
+        assert status == 503 and b"600 MB memory limit" in body, (status, body)
+        assert time.monotonic() - started < 20  # stopped by memory, not by the 30 s time limit
+        status, _, body = get(base, "ASK { ?s ?p ?o }")
+        assert status == 200 and json.loads(body)["boolean"] is True
+        status, _, body = get(base, "SELECT (STRLEN(?s1) AS ?n) WHERE { BIND(\"ab\" AS ?s0) BIND(CONCAT(?s0, ?s0) AS ?s1) }")
+        assert status == 200 and json.loads(body)["results"]["bindings"][0]["n"]["value"] == "4"
+    finally:
+        stop(proc)
+
+
+def test_memory_option_checked():
+    result = run_cli("serve", "--max-memory-mb", "-1")
+    assert result.returncode == 2 and "--max-memory-mb 0 or more" in result.stderr
 
 
 # --- errors -------------------------------------------------------------------------------------------
