@@ -3,10 +3,15 @@ analysis/, shapes results for display with explorer/; holds no logic of its own.
 
 Views (tabs, kept in the URL as ?view=...): evidence table, study page, pooled analysis, SPARQL
 console, about. The sidebar filters are kept in the URL too, so a view can be shared.
+
+Source: the bundled knowledge base file ($OLIGOKB_KB), or a SPARQL 1.1 endpoint holding it
+(`streamlit run app.py -- --endpoint URL`, or $OLIGOKB_ENDPOINT): then every table, the study page, the
+pooled analysis's input, the selection download and the SPARQL console read the endpoint.
 """
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -20,58 +25,61 @@ from kb.contract import ALL_COLUMNS
 from kb.errors import OligokbError, QueryRefused
 from kb.export import evidence_table
 from kb.query import load_kb, run_named
-from kb.store import load_store
+from kb.remote import RemoteError
 
 VIEWS = ["Evidence", "Study", "Pooled analysis", "SPARQL", "About"]
-KB_FILE = ex.kb_file()
+SOURCE = ex.source()  # the endpoint (--endpoint, $OLIGOKB_ENDPOINT) or the file ($OLIGOKB_KB)
 
 
-# --- Cached reads (the graph is shared and read-only; frames are copied per session) ------------
-
-@st.cache_resource
-def graph():
-    return load_kb(KB_FILE)
-
+# --- Cached reads, per source (the graph is shared and read-only; frames are copied per session) ------
 
 @st.cache_resource
-def store():
-    # Tables come from the Oxigraph copy (about 10x faster than rdflib here); same rows (tested).
-    return load_store(KB_FILE)
+def graph(kb_file: str):
+    return load_kb(Path(kb_file))
+
+
+@st.cache_resource
+def reader(src: ex.Source):
+    # The named queries run on the endpoint, or on the file's Oxigraph copy (about 10x faster than rdflib
+    # here); same rows either way (tests/test_remote.py, tests/test_app.py).
+    return ex.reader(src)
 
 
 @st.cache_data
-def table() -> pd.DataFrame:
-    return evidence_table(store())
+def table(src: ex.Source) -> pd.DataFrame:
+    return evidence_table(reader(src))
 
 
 @st.cache_data
-def conflicts() -> pd.DataFrame:
-    return find_conflicts(table())
+def conflicts(src: ex.Source) -> pd.DataFrame:
+    return find_conflicts(table(src))
 
 
 @st.cache_data
-def studies() -> pd.DataFrame:
-    return study_choices(graph())
+def studies(src: ex.Source) -> pd.DataFrame:
+    return study_choices(reader(src))
 
 
 @st.cache_data
-def publications() -> pd.DataFrame:
-    return run_named(graph(), "publications")
+def publications(src: ex.Source) -> pd.DataFrame:
+    return run_named(reader(src), "publications")
 
 
 @st.cache_data
-def study(study_id: str):
-    return study_page(graph(), study_id)
+def study(src: ex.Source, study_id: str):
+    return study_page(reader(src), study_id)
 
 
 @st.cache_data
-def provenance(statistic_id: str) -> pd.DataFrame:
-    return run_named(graph(), "provenance", {"statistic": statistic_id})
+def provenance(src: ex.Source, statistic_id: str) -> pd.DataFrame:
+    return run_named(reader(src), "provenance", {"statistic": statistic_id})
 
 
 @st.cache_data
-def selection_turtle(statistic_ids: tuple[str, ...]) -> str:
-    return ex.selection_turtle(graph(), list(statistic_ids))
+def selection_turtle(src: ex.Source, statistic_ids: tuple[str, ...]) -> str:
+    if src.endpoint:
+        return ex.remote_selection_turtle(reader(src), list(statistic_ids))
+    return ex.selection_turtle(graph(src.kb_file), list(statistic_ids))
 
 
 @st.cache_data
@@ -102,6 +110,12 @@ def plain(text: object) -> str:
 
 def fail(message: str) -> None:
     st.error(message, icon="⚠️")
+
+
+def cannot_read(exc: Exception) -> str:
+    if SOURCE.endpoint:
+        return f"The SPARQL endpoint {SOURCE.endpoint} cannot be read: {exc}. {ex.endpoint_advice(SOURCE)}"
+    return f"The knowledge base cannot be read: {exc}"
 
 
 def open_study(study_id: str) -> None:  # button callback: runs before widgets are drawn
@@ -171,7 +185,7 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     if rows.empty:
         st.info("No figure matches the filters: remove a filter in the sidebar (or widen the year range).")
         return
-    view = ex.evidence_view(rows, conflicts())
+    view = ex.evidence_view(rows, conflicts(SOURCE))
     event = st.dataframe(
         view, hide_index=True, key="evidence_table", on_select="rerun", selection_mode="single-row", height=460,
         column_config={
@@ -192,7 +206,7 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     cols = st.columns([1, 1, 4])
     cols[0].download_button("Filtered table (CSV)", rows[list(ALL_COLUMNS)].to_csv(index=False).encode("utf-8"),
                             file_name="oligokb-evidence.csv", mime="text/csv", on_click="ignore", key="dl_csv")
-    cols[1].download_button("Selection as Turtle", selection_turtle(tuple(rows["statistic_id"])).encode("utf-8"),
+    cols[1].download_button("Selection as Turtle", selection_turtle(SOURCE, tuple(rows["statistic_id"])).encode("utf-8"),
                             file_name="oligokb-selection.ttl", mime="text/turtle", on_click="ignore", key="dl_ttl")
 
 
@@ -200,7 +214,7 @@ def show_source(row: pd.Series) -> None:
     with st.container(border=True):
         st.markdown(f"**{plain(row['study_label'])}** · {plain(row['outcome'])}, {plain(row['statistic'])} · "
                     f"value {plain(row['value'])}")
-        prov = provenance(row["statistic_id"])
+        prov = provenance(SOURCE, row["statistic_id"])
         for p in prov.itertuples():
             st.markdown(f"*{plain(p.title)}* ({plain(p.venue)}) · {plain(p.role.rsplit('/', 1)[-1])} report · "
                         f"{plain(p.source_scope)} · {plain(p.locator)}")
@@ -212,7 +226,7 @@ def show_source(row: pd.Series) -> None:
 
 
 def study_view(full: pd.DataFrame) -> None:
-    choices = studies()
+    choices = studies(SOURCE)
     labels = dict(zip(choices["study_id"], choices["study_label"]))
     from_url("study", list(labels), single=True)
     study_id = st.selectbox("Study", list(labels), format_func=labels.get, index=None, key="study",
@@ -222,7 +236,7 @@ def study_view(full: pd.DataFrame) -> None:
         st.caption("Every study of the knowledge base; choose one above.")
         st.dataframe(choices.drop(columns=["study"]), hide_index=True)
         return
-    page = study(study_id)
+    page = study(SOURCE, study_id)
     if page is None:
         fail(f"There is no study {study_id!r} in the knowledge base: choose one from the list.")
         return
@@ -270,10 +284,10 @@ def study_view(full: pd.DataFrame) -> None:
 
     st.markdown("#### Figures")
     rows = full[full["study_id"] == study_id]
-    st.dataframe(ex.evidence_view(rows, conflicts()).drop(columns=["study", "histology", "oligo-state", "design"]),
+    st.dataframe(ex.evidence_view(rows, conflicts(SOURCE)).drop(columns=["study", "histology", "oligo-state", "design"]),
                  hide_index=True, column_config={"source": st.column_config.LinkColumn("source")})
     st.markdown("#### Conflicts between reports")
-    mine = conflicts()[conflicts()["study_id"] == study_id]
+    mine = conflicts(SOURCE)[conflicts(SOURCE)["study_id"] == study_id]
     if mine.empty:
         st.caption("None: every figure reported twice agrees (or no figure is reported twice).")
     else:
@@ -368,7 +382,7 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
 
 def sparql_view() -> None:
     st.subheader("SPARQL console")
-    st.caption(f"Read-only: SELECT, ASK, CONSTRUCT and DESCRIBE on the bundled knowledge base. SERVICE, FROM and "
+    st.caption(f"Read-only: SELECT, ASK, CONSTRUCT and DESCRIBE on {plain(SOURCE.describe())}. SERVICE, FROM and "
                f"updates are refused. Time limit {sx.TIME_LIMIT_S:g} s; at most {sx.ROW_CAP:,} rows are shown.")
 
     def use_example() -> None:
@@ -380,15 +394,18 @@ def sparql_view() -> None:
     text = st.text_area("Query", key="sparql_text", height=220)
     if st.button("Run query", type="primary", key="sparql_run"):
         try:
-            st.session_state["sparql_result"] = (text, sx.run_console_query(KB_FILE, text), None)
+            outcome = sx.run_console_query(Path(SOURCE.kb_file), text, endpoint=SOURCE.endpoint)
+            st.session_state["sparql_result"] = (text, outcome, None)
         except (QueryRefused, sx.QueryFailed) as exc:
-            st.session_state["sparql_result"] = (text, None, str(exc))
+            st.session_state["sparql_result"] = (text, None, f"Refused or stopped: {exc}")
+        except (RemoteError, OligokbError) as exc:
+            st.session_state["sparql_result"] = (text, None, cannot_read(exc))
     result = st.session_state.get("sparql_result")
     if not result:
         return
     _, outcome, error = result
     if error:
-        fail(f"Refused or stopped: {error}")
+        fail(error)
         return
     if outcome.form == "SELECT":
         st.caption(f"{outcome.total:,} rows" + (f"; the first {len(outcome.frame):,} are shown" if outcome.truncated else ""))
@@ -406,17 +423,21 @@ def sparql_view() -> None:
 
 def about_view(full: pd.DataFrame) -> None:
     st.subheader("About this knowledge base")
-    version = ex.kb_version(KB_FILE)
-    counts = ex.counts(full, studies(), publications(), conflicts())
+    version = ex.source_version(SOURCE)
+    counts = ex.counts(full, studies(SOURCE), publications(SOURCE), conflicts(SOURCE))
     cols = st.columns(len(counts))
     for col, (name, value) in zip(cols, counts.items()):
         col.metric(name, value)
+    st.markdown(f"**Source**: {plain(SOURCE.describe())}")
     st.markdown("**Version**")
     st.dataframe(pd.DataFrame({"field": list(version), "value": list(version.values())}), hide_index=True)
     st.markdown("**How to cite**")
-    st.code(f"oligokb: an evidence knowledge base for metastasis-directed radiotherapy in oligometastatic cancer. "
-            f"Knowledge base {version['file']}, sha256 {version['sha256'][:16]}, {version['modified'][:10]}. "
-            "https://w3id.org/oligokb/", language=None, wrap_lines=True)
+    if SOURCE.endpoint:
+        edition = f"Knowledge base read from the SPARQL endpoint {version['endpoint']} on {version['read'][:10]}. "
+    else:
+        edition = f"Knowledge base {version['file']}, sha256 {version['sha256'][:16]}, {version['modified'][:10]}. "
+    st.code("oligokb: an evidence knowledge base for metastasis-directed radiotherapy in oligometastatic cancer. "
+            f"{edition}https://w3id.org/oligokb/", language=None, wrap_lines=True)
     st.caption("Cite the original publications for any figure you use: each row of the evidence table links its "
                "DOI (or PMID) and quotes the sentence the number was read from.")
     st.markdown("**Vocabularies** (SKOS, kb/vocab)")
@@ -431,11 +452,15 @@ def main() -> None:
     st.set_page_config(page_title="oligokb evidence explorer", layout="wide")
     st.markdown("## oligokb evidence explorer")
     st.caption("Metastasis-directed radiotherapy (SABR) in oligometastatic cancer: every figure with its source.")
+    if SOURCE.endpoint:
+        st.caption(f"Source: the SPARQL endpoint {plain(SOURCE.endpoint)}")
     try:
-        full = table()
+        full = table(SOURCE)
     except OligokbError as exc:
-        fail(f"The knowledge base cannot be read: {exc}")
+        fail(cannot_read(exc))
         return
+    if full.empty and SOURCE.endpoint:
+        st.warning(f"The endpoint answered but holds no figure of the knowledge base. {ex.endpoint_advice(SOURCE)}")
     filters = sidebar(full)
     rows = ex.apply_filters(full, filters)
     tabs = st.tabs(VIEWS, key="view", bind="query-params")
@@ -448,6 +473,8 @@ def main() -> None:
         with tab:
             try:
                 renderers[name]()
+            except RemoteError as exc:
+                fail(cannot_read(exc))
             except (OligokbError, AnalysisError) as exc:
                 fail(f"This view cannot be shown for the current selection: {exc}")
             except Exception as exc:  # noqa: BLE001 - users get a message, not a stack trace

@@ -1,19 +1,22 @@
-"""The explorer's view of the knowledge base: vocabulary trees for the filters, filtering the evidence
-table (a concept matches its narrower concepts, as the `evidence` named query does), the display
-table with its marks, the knowledge-base version and the selection as Turtle."""
+"""The explorer's view of the knowledge base: where it is read from (the file, or a SPARQL endpoint),
+vocabulary trees for the filters, filtering the evidence table (a concept matches its narrower
+concepts, as the `evidence` named query does), the display table with its marks, the knowledge-base
+version and the selection as Turtle."""
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
-from kb.build import study_iri
 from kb.namespaces import ID, OKB
 from kb.vocabulary import SCHEMES, pref_label, vocabulary_graph
 
@@ -24,6 +27,45 @@ DEFAULT_KB = ROOT / "data" / "studies.ttl"
 def kb_file() -> Path:
     """The knowledge base the explorer shows: $OLIGOKB_KB, else the bundled data/studies.ttl."""
     return Path(os.environ.get("OLIGOKB_KB") or DEFAULT_KB)
+
+
+class Source(NamedTuple):
+    """Where the explorer reads the knowledge base: a SPARQL 1.1 endpoint, or else the Turtle file.
+    (A tuple of strings, so Streamlit's caches are keyed by it.)"""
+
+    endpoint: str | None
+    kb_file: str
+
+    def describe(self) -> str:
+        return f"the SPARQL endpoint {self.endpoint}" if self.endpoint else f"the file {self.kb_file}"
+
+
+def source(argv: list[str] | None = None) -> Source:
+    """`streamlit run app.py -- --endpoint URL`, else $OLIGOKB_ENDPOINT, else the file (kb_file)."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--endpoint")
+    known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    endpoint = (known.endpoint or os.environ.get("OLIGOKB_ENDPOINT") or "").strip() or None
+    return Source(endpoint, str(kb_file()))
+
+
+def reader(src: Source):  # type: ignore[no-untyped-def]
+    """What the named queries run on (kb.query.run_named): the endpoint, or the file in Oxigraph."""
+    if src.endpoint:
+        from kb.remote import SparqlEndpoint
+
+        return SparqlEndpoint(src.endpoint)
+    from kb.store import load_store
+
+    return load_store(Path(src.kb_file))
+
+
+def endpoint_advice(src: Source) -> str:
+    """What to change when the endpoint cannot be read."""
+    return ("Check that the store is running and holds the knowledge base with its vocabularies "
+            "(docs/sparql-endpoint.md), and that OLIGOKB_ENDPOINT (or `streamlit run app.py -- --endpoint URL`) is "
+            "its SPARQL query URL, e.g. http://127.0.0.1:7879/query for Oxigraph or http://127.0.0.1:7878/sparql for "
+            "`oligokb serve`. Unset it to read the bundled knowledge base file.")
 
 
 # --- Vocabulary trees --------------------------------------------------------------------------
@@ -215,6 +257,14 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
 
 # --- Knowledge-base version and counts ----------------------------------------------------------
 
+def source_version(src: Source) -> dict[str, str]:
+    """What the About page says about the source: the file's hash, or the endpoint's URL."""
+    if src.endpoint:
+        read = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return {"source": "SPARQL endpoint", "endpoint": src.endpoint, "read": read}
+    return {"source": "file", **kb_version(Path(src.kb_file))}
+
+
 def kb_version(path: Path) -> dict[str, str]:
     data = path.read_bytes()
     mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
@@ -285,5 +335,34 @@ def selection_turtle(graph: Graph, statistic_ids: list[str]) -> str:
     return selection_graph(graph, statistic_ids).serialize(format="turtle")
 
 
-def study_ref(study_id: str) -> URIRef:
-    return study_iri(study_id)
+# The nodes selection_graph describes, as one CONSTRUCT (for a remote store): the statistic, its
+# derivations, groups (with their arms, derivations and studies) and publications. {values} is a VALUES
+# block of statistic IRIs, last in the WHERE group (kb/remote.py says why last).
+SELECTION_CONSTRUCT = """PREFIX okb: <https://w3id.org/oligokb/ns#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+CONSTRUCT {{ ?node ?p ?o }} WHERE {{
+  ?stat rdf:type okb:Statistic .
+  {{ ?stat rdf:type okb:Statistic . BIND(?stat AS ?node) }}
+  UNION {{ ?stat prov:qualifiedDerivation|prov:wasDerivedFrom|okb:group|okb:referenceGroup ?node }}
+  UNION {{ ?stat (okb:group|okb:referenceGroup)/(okb:ofArm|prov:qualifiedDerivation|okb:inStudy) ?node }}
+  FILTER(isIRI(?node))
+  ?node ?p ?o .
+  {values}
+}}
+"""
+
+
+def remote_selection_turtle(endpoint, statistic_ids: list[str], chunk: int = 200) -> str:  # type: ignore[no-untyped-def]
+    """selection_turtle from a SPARQL endpoint (kb.remote.SparqlEndpoint): the same triples, asked for
+    `chunk` statistics at a time (each IRI checked and written as a term by kb.remote.sparql_term; the
+    query passes the guard before it is sent)."""
+    from kb.build import bind_prefixes
+    from kb.remote import sparql_term
+
+    out = bind_prefixes(Graph())
+    for start in range(0, len(statistic_ids), chunk):
+        terms = " ".join(sparql_term("statistic", statistic_iri(sid)) for sid in statistic_ids[start:start + chunk])
+        _, graph = endpoint.query(SELECTION_CONSTRUCT.format(values=f"VALUES ?stat {{ {terms} }}"))
+        out += graph
+    return out.serialize(format="turtle")

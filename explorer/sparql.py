@@ -4,6 +4,10 @@ kb.query.run_query), then the query in a separate process with a time limit and 
 The worker is kb.limits' (the mechanism the SPARQL endpoint uses too): a fresh process that loads the
 knowledge base read-only and runs the query; when the time limit passes it is killed, so a runaway query
 costs nothing after that. QueryFailed is kb.limits.QueryFailed.
+
+With a SPARQL endpoint (the explorer's --endpoint / OLIGOKB_ENDPOINT), the guarded query is sent there
+instead (kb.remote.SparqlEndpoint.query: the guard runs before anything is sent); the store's own limits
+apply, and the client gives up when the endpoint is silent for the time limit.
 """
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from rdflib import Graph
 
 from kb.errors import QueryRefused
-from kb.limits import QueryFailed, run_once
+from kb.limits import QueryFailed, run_once  # noqa: F401 - QueryFailed is the console's error (app.py)
 from kb.sparql_guard import check_query
 
 TIME_LIMIT_S = 20.0
@@ -71,31 +76,46 @@ class QueryOutcome:
     total: int = 0
 
 
-def _work(graph, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs in a kb.limits worker
-    from rdflib import Graph
+def _outcome(form: str, answer, prefixes, row_cap: int, triple_cap: int) -> QueryOutcome:  # type: ignore[no-untyped-def]
+    """A SELECT frame, an ASK boolean or a CONSTRUCT/DESCRIBE graph -> what the console shows, capped."""
+    if form == "SELECT":
+        return QueryOutcome("SELECT", frame=answer.head(row_cap), truncated=len(answer) > row_cap, total=len(answer))
+    if form == "ASK":
+        return QueryOutcome("ASK", answer=bool(answer))
+    triples = list(answer)
+    out = Graph()
+    for prefix, namespace in prefixes:
+        out.bind(prefix, namespace, override=True)
+    for triple in triples[:triple_cap]:
+        out.add(triple)
+    return QueryOutcome(form, turtle=out.serialize(format="turtle"), truncated=len(triples) > triple_cap,
+                        total=len(triples))
 
+
+def _work(graph, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs in a kb.limits worker
     from kb.query import result_frame, run_query
 
     result = run_query(graph, text)
     if result.type == "SELECT":
-        frame = result_frame(result)
-        return QueryOutcome("SELECT", frame=frame.head(row_cap), truncated=len(frame) > row_cap, total=len(frame))
-    if result.type == "ASK":
-        return QueryOutcome("ASK", answer=bool(result.askAnswer))
-    triples = list(result.graph)
-    out = Graph()
-    for prefix, namespace in graph.namespaces():
-        out.bind(prefix, namespace, override=True)
-    for triple in triples[:triple_cap]:
-        out.add(triple)
-    return QueryOutcome(result.type, turtle=out.serialize(format="turtle"), truncated=len(triples) > triple_cap,
-                        total=len(triples))
+        answer = result_frame(result)
+    elif result.type == "ASK":
+        answer = result.askAnswer
+    else:
+        answer = result.graph
+    return _outcome(result.type, answer, graph.namespaces(), row_cap, triple_cap)
 
 
 def run_console_query(kb_path: Path, text: str, *, time_limit: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
-                      triple_cap: int = TRIPLE_CAP) -> QueryOutcome:
-    """Guard, then run in a worker; QueryRefused (what to change) or QueryFailed (time, evaluation)."""
+                      triple_cap: int = TRIPLE_CAP, endpoint: str | None = None) -> QueryOutcome:
+    """Guard, then run in a worker (or on the endpoint); QueryRefused (what to change), QueryFailed (time,
+    memory, evaluation) or kb.remote.RemoteError (the endpoint cannot be reached or answered an error)."""
     if not text.strip():
         raise QueryRefused("the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query, or pick an example")
     check_query(text)  # refuse before starting a worker; run_query checks again in the worker
+    if endpoint:
+        from kb.build import bind_prefixes
+        from kb.remote import SparqlEndpoint
+
+        form, answer = SparqlEndpoint(endpoint, timeout=time_limit).query(text)
+        return _outcome(form, answer, bind_prefixes(Graph()).namespaces(), row_cap, triple_cap)
     return run_once(kb_path, "explorer.sparql:_work", (text, row_cap, triple_cap), time_limit)

@@ -1,12 +1,13 @@
 """The study page's data: the named queries `studies` and `publications` of kb/query.py, plus the
 study sheet as it is in the graph (arms, each report's groups, the oligo-state assignment with its
-rationale, candidates and inputs). Parameters are bound through initBindings, never formatted in."""
+rationale, candidates and inputs). Reads an rdflib Graph or anything kb.query.run_named reads (the
+Oxigraph copy, a remote SPARQL endpoint); parameters are bound as run_named binds them (initBindings,
+substitution, or a checked VALUES block), never formatted in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pandas as pd
-from rdflib import Graph
 
 from kb.build import study_iri
 from kb.query import result_frame, run_named
@@ -19,7 +20,7 @@ PREFIX dcterms: <http://purl.org/dc/terms/>
 """
 
 STUDY = PREFIXES + """
-SELECT ?label ?design ?histology ?composition ?intervention ?intervention_as_published ?comparator
+SELECT ?study ?label ?design ?histology ?composition ?intervention ?intervention_as_published ?comparator
        ?comparator_as_published ?registry ?institution ?accrual ?oligo_state ?oligo_state_as_published
        ?confidence ?mapped_by ?rationale
 WHERE {
@@ -37,12 +38,12 @@ WHERE {
              OPTIONAL { ?a okb:rationale ?rationale } }
 }"""
 
-NOTES = PREFIXES + "SELECT ?note WHERE { ?study okb:note ?note }"
+NOTES = PREFIXES + "SELECT ?study ?note WHERE { ?study okb:note ?note }"
 
-CANDIDATES = PREFIXES + "SELECT ?state WHERE { ?study okb:oligoStateAssignment ?a . ?a okb:candidateState ?state }"
+CANDIDATES = PREFIXES + "SELECT ?study ?state WHERE { ?study okb:oligoStateAssignment ?a . ?a okb:candidateState ?state }"
 
 INPUTS = PREFIXES + """
-SELECT ?input ?answer ?publication_id ?locator ?quote
+SELECT ?study ?input ?answer ?publication_id ?locator ?quote
 WHERE {
   ?study okb:oligoStateAssignment ?a . ?a okb:hasInput ?i . ?i okb:inputName ?input ; okb:answer ?answer .
   OPTIONAL { ?i prov:qualifiedDerivation ?d . ?d okb:locator ?locator ; okb:quote ?quote ; prov:entity ?pub .
@@ -51,13 +52,13 @@ WHERE {
 ORDER BY ?input"""
 
 ARMS = PREFIXES + """
-SELECT ?arm_id ?label ?role ?treatment
+SELECT ?study ?arm_id ?label ?role ?treatment
 WHERE { ?study okb:hasArm ?arm . ?arm dcterms:identifier ?arm_id ; rdfs:label ?label ; okb:armRole ?role .
         OPTIONAL { ?arm okb:treatment ?treatment } }
 ORDER BY ?role ?arm_id"""
 
 GROUPS = PREFIXES + """
-SELECT ?publication_id ?group_id ?label ?n ?unit ?arm_id ?histology ?oligo_state
+SELECT ?study ?publication_id ?group_id ?label ?n ?unit ?arm_id ?histology ?oligo_state
 WHERE {
   ?group a okb:Group ; okb:inStudy ?study ; dcterms:identifier ?group_id ; rdfs:label ?label .
   ?pub okb:hasGroup ?group ; dcterms:identifier ?publication_id .
@@ -70,13 +71,20 @@ WHERE {
 ORDER BY ?publication_id ?group_id"""
 
 OVERLAPS = PREFIXES + """
-SELECT ?other_id ?other_label WHERE {
+SELECT ?study ?other_id ?other_label WHERE {
   { ?study okb:overlapsWith ?other } UNION { ?other okb:overlapsWith ?study }
   ?other dcterms:identifier ?other_id ; rdfs:label ?other_label }"""
 
 
-def _select(graph: Graph, text: str, study_id: str) -> pd.DataFrame:
-    return result_frame(graph.query(text, initBindings={"study": study_iri(study_id)}))
+def _select(graph, text: str, study_id: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """One of the queries above for one study; ?study is projected because Oxigraph substitutes only
+    projected variables, and dropped from the frame."""
+    bound = {"study": study_iri(study_id)}
+    if hasattr(graph, "select"):  # kb.store.OxigraphKB, kb.remote.SparqlEndpoint
+        frame = graph.select(text, bound)
+    else:
+        frame = result_frame(graph.query(text, initBindings=bound))
+    return frame.drop(columns=["study"])
 
 
 def _label(value) -> str:
@@ -103,7 +111,7 @@ class StudyPage:
     overlaps: pd.DataFrame
 
 
-def study_choices(graph: Graph) -> pd.DataFrame:
+def study_choices(graph) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """The `studies` named query with labels: one row per study."""
     studies = run_named(graph, "studies")
     for col in ("publications", "figures"):
@@ -111,7 +119,7 @@ def study_choices(graph: Graph) -> pd.DataFrame:
     return _labelled(studies, ["design", "histology", "oligo_state"])
 
 
-def study_page(graph: Graph, study_id: str) -> StudyPage | None:
+def study_page(graph, study_id: str) -> StudyPage | None:  # type: ignore[no-untyped-def]
     """Everything the study page shows; None when the study is not in the knowledge base."""
     facts = _select(graph, STUDY, study_id)
     if facts.empty:

@@ -1,6 +1,7 @@
 """The explorer under Streamlit's AppTest: every view renders without an exception element, and the
 main interactions work (filters from and to the URL, study selection, pooled analysis, SPARQL refused
-and accepted). Runs on the bundled knowledge base; assertions do not depend on its exact content."""
+and accepted). Runs on the bundled knowledge base; assertions do not depend on its exact content.
+The same views read from a real SPARQL store (Oxigraph over HTTP, OLIGOKB_ENDPOINT) give the same tables."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,6 +15,11 @@ from explorer.study import study_page
 from kb.conflicts import find_conflicts
 from kb.export import evidence_table
 from kb.query import load_kb
+from kb.remote import SparqlEndpoint
+from kb.store import load_store
+from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
+from tests.conftest import free_port, oxigraph_server
+from tests.test_query import listener  # noqa: F401 - a fixture
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120
@@ -201,3 +207,131 @@ def test_pooled_analysis_on_the_sidebar_selection():
     at.toggle(key="pool_use_filters").set_value(True).run()
     _clean(at)
     assert at.info and "No hazard ratio in the selection" in at.info[0].value
+
+
+# --- a SPARQL endpoint as the source (OLIGOKB_ENDPOINT / --endpoint) --------------------------------
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory):
+    """The bundled knowledge base and its vocabularies in a real Oxigraph store served over HTTP:
+    (endpoint URL, the log of every query it received)."""
+    files = [ex.kb_file(), *sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE]
+    with oxigraph_server(files, tmp_path_factory.mktemp("oxigraph")) as served:
+        yield served
+
+
+def _frames(at: AppTest) -> list[pd.DataFrame]:
+    return [d.value.reset_index(drop=True) for d in at.dataframe]
+
+
+def _same_frames(remote: AppTest, local: AppTest) -> None:
+    _clean(local)
+    mine, theirs = _frames(remote), _frames(local)
+    assert len(mine) == len(theirs) > 0
+    for a, b in zip(mine, theirs):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_source_from_the_command_line_or_the_environment(monkeypatch):
+    monkeypatch.delenv("OLIGOKB_ENDPOINT", raising=False)
+    assert ex.source([]) == ex.Source(None, str(ex.kb_file()))
+    assert ex.source(["--endpoint", "http://a/sparql"]).endpoint == "http://a/sparql"
+    monkeypatch.setenv("OLIGOKB_ENDPOINT", "http://b/sparql")
+    assert ex.source([]).endpoint == "http://b/sparql"
+    assert ex.source(["--endpoint=http://a/sparql"]).endpoint == "http://a/sparql"  # the command line wins
+
+
+def test_evidence_table_from_the_endpoint_equals_the_file(endpoint, monkeypatch):
+    url, received = endpoint
+    local = _app()
+    monkeypatch.setenv("OLIGOKB_ENDPOINT", url)
+    at = _app()
+    _clean(at)
+    assert "okb:Statistic" in received.read_text()  # the table was read from the endpoint
+    _same_frames(at, local)
+    assert _caption(at, "figures ·") == _caption(local, "figures ·")
+    assert any(url in c.value.replace("\\", "") for c in at.caption)  # the page says where it reads
+    # The filters work the same on the endpoint's table.
+    for app in (at, local):
+        app.multiselect(key="histology").select("solid_tumour").run()
+    _clean(at)
+    _same_frames(at, local)
+    # The CSV download is the evidence table; the selection download holds the same triples as the file's.
+    remote_table = evidence_table(SparqlEndpoint(url))
+    pd.testing.assert_frame_equal(remote_table, evidence_table(load_store(ex.kb_file())))
+    ids = list(remote_table["statistic_id"])
+    remote_ttl = ex.remote_selection_turtle(SparqlEndpoint(url), ids, chunk=40)
+    local_ttl = ex.selection_turtle(load_kb(ex.kb_file()), ids)
+    assert _triples(remote_ttl) == _triples(local_ttl) and len(_triples(local_ttl)) > 10 * len(ids)
+
+
+def _triples(turtle: str) -> set:
+    """Triples with decimals compared by value (stores keep xsd:decimal canonically: 0.80 -> 0.8)."""
+    from rdflib import Graph, Literal
+    from rdflib.namespace import XSD
+
+    def norm(term):  # type: ignore[no-untyped-def]
+        if isinstance(term, Literal) and term.datatype == XSD.decimal:
+            return Literal(format(term.toPython().normalize(), "f"), datatype=XSD.decimal)
+        return term
+
+    return {tuple(norm(t) for t in triple) for triple in Graph().parse(data=turtle, format="turtle")}
+
+
+def test_study_page_and_pooled_analysis_from_the_endpoint(endpoint, monkeypatch):
+    url, received = endpoint
+    local_study, local_pool = _app(view="Study", study="sabr-comet"), _app(view="Pooled analysis")
+    monkeypatch.setenv("OLIGOKB_ENDPOINT", url)
+    start = len(received.read_text().splitlines())
+    at = _app(view="Study", study="sabr-comet")
+    _clean(at)
+    assert "study/sabr-comet>" in "".join(received.read_text().splitlines()[start:])  # bound in a VALUES block
+    assert [s.value for s in at.subheader] == [s.value for s in local_study.subheader]
+    assert [t.value for t in at.text] == [t.value for t in local_study.text]
+    _same_frames(at, local_study)
+    at = _app(view="Pooled analysis")
+    _clean(at)
+    _same_frames(at, local_pool)
+
+
+def test_sparql_console_and_about_on_the_endpoint(endpoint, monkeypatch, listener):
+    url, received = endpoint
+    service_url, hits = listener
+    local = _app(view="SPARQL")
+    local.button(key="sparql_run").click().run()
+    monkeypatch.setenv("OLIGOKB_ENDPOINT", url)
+    at = _app(view="SPARQL")
+    assert any(url in c.value.replace("\\", "") for c in at.caption)
+    at.button(key="sparql_run").click().run()
+    _clean(at)
+    _same_frames(at, local)
+    assert "?oligo_state ?as_published" in received.read_text()  # the example query went to the endpoint
+    # Refused before anything is sent: neither the endpoint nor the SERVICE target sees the query.
+    at.text_area(key="sparql_text").input(f"SELECT * WHERE {{ SERVICE <{service_url}> {{ ?s ?p ?o }} }}").run()
+    at.button(key="sparql_run").click().run()
+    assert at.error and "SERVICE is refused" in at.error[0].value
+    assert hits == [] and service_url not in received.read_text()
+    at.selectbox(key="sparql_example").select("One study's triples (DESCRIBE)").run()
+    at.button(key="sparql_run").click().run()
+    _clean(at)
+    assert any("sabr-comet" in c.value for c in at.code)
+
+    at = _app(view="About")
+    _clean(at)
+    assert any("SPARQL endpoint" in m.value and url in m.value.replace("\\", "") for m in at.markdown)
+    version = at.dataframe[0].value
+    assert dict(zip(version["field"], version["value"]))["endpoint"] == url
+    assert any(f"read from the SPARQL endpoint {url}" in c.value for c in at.code)
+
+
+@pytest.mark.parametrize("url, message", [
+    (None, "cannot reach"),
+    ("file:///etc/passwd", "not an http(s) URL"),
+])
+def test_endpoint_errors_are_messages(url, message, monkeypatch):
+    url = url or f"http://127.0.0.1:{free_port()}/sparql"  # nothing listens there
+    monkeypatch.setenv("OLIGOKB_ENDPOINT", url)
+    at = _app()
+    assert not at.exception
+    assert at.error and message in at.error[0].value and "OLIGOKB_ENDPOINT" in at.error[0].value
+    assert "Traceback" not in at.error[0].value
