@@ -7,16 +7,24 @@ plus the vocabularies, served over the SPARQL 1.1 Protocol by a small starlette 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kb.errors import InputError, QueryRefused
 from kb.query import load_kb, run_named
 from kb.remote import SparqlEndpoint, with_values
 from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
-from tests.conftest import VALID_SHEETS, oxigraph_server, run_cli, stop
+from tests.conftest import ROOT, VALID_SHEETS, free_port, oxigraph_server, run_cli, stop
 from tests.test_query import DATASET, SERVICE_POSITIONS, UPDATES, listener  # noqa: F401 - listener is a fixture
 from tests.test_server import NAMED_CASES, start_server
 
@@ -144,3 +152,47 @@ def test_export_and_pool_read_a_remote_store(ntriples, oxigraph):
     pooled_remote = json.loads(run_cli(*args, "--endpoint", url).stdout)
     assert pooled_remote == pooled_local
     assert pooled_local["pools"][0]["k"] == 1
+
+
+# The Oxigraph commands of docs/sparql-endpoint.md, run as written (the `oxigraph` CLI is a dev dependency);
+# only the port is a free one, and `uv run oligokb` is this checkout's CLI.
+OXIGRAPH_DOC_COMMANDS = [
+    "oxigraph load --location oligokb-db --file data/studies.nt",
+    'for f in kb/vocab/*.ttl kb/ontology.ttl; do oxigraph load --location oligokb-db --file "$f"; done',
+    "oxigraph serve-read-only --location oligokb-db --bind 127.0.0.1:7879",
+    "uv run oligokb query --name studies --endpoint http://127.0.0.1:7879/query",
+]
+
+
+def test_documented_oxigraph_commands(ntriples, tmp_path):
+    docs = (ROOT / "docs" / "sparql-endpoint.md").read_text(encoding="utf-8")
+    assert all(command in docs for command in OXIGRAPH_DOC_COMMANDS)
+    ttl, nt = ntriples
+    (tmp_path / "data").mkdir()
+    shutil.copy(nt, tmp_path / "data" / "studies.nt")
+    (tmp_path / "kb").symlink_to(ROOT / "kb")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for command in OXIGRAPH_DOC_COMMANDS[:2]:
+        done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    port = str(free_port())
+    serve = OXIGRAPH_DOC_COMMANDS[2].replace("7879", port).split()
+    proc = subprocess.Popen(serve, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = OXIGRAPH_DOC_COMMANDS[3].split("--endpoint ")[1].replace("7879", port)
+        for _ in range(100):
+            if run_cli("query", "--name", "studies", "--endpoint", url, "--format", "json").returncode == 0:
+                break
+            time.sleep(0.2)
+        remote = run_cli("query", "--name", "studies", "--endpoint", url, "--format", "json")
+        local = run_cli("query", "--name", "studies", "--kb", str(ttl), "--format", "json")
+        assert remote.returncode == 0, remote.stderr
+        assert _rows(pd.DataFrame(json.loads(remote.stdout))) == _rows(pd.DataFrame(json.loads(local.stdout)))
+        assert len(json.loads(local.stdout)) > 1
+        update = urllib.request.Request(url.replace("/query", "/update"), data=b"INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+                                        headers={"Content-Type": "application/sparql-update"})
+        with pytest.raises(urllib.error.HTTPError) as refused:  # serve-read-only has no update endpoint
+            urllib.request.urlopen(update, timeout=10)
+        assert refused.value.code == 403
+    finally:
+        stop(proc)
