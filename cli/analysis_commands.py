@@ -309,6 +309,11 @@ def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by
     except OligokbError as exc:
         _err(f"oligokb {command}: {exc}")
         raise typer.Exit(exc.exit_code) from None
+    from kb.vocabulary import pref_label, resolve, terms
+
+    # Vocabulary ids (overall_survival) as in `oligokb query --param`, or the export's labels (overall survival).
+    outcome, statistic = (pref_label(resolve(column, text)) if text in terms(column) else text
+                          for text, column in ((outcome, "outcome"), (statistic, "statistic")))
     for label, column in ((outcome, "outcome"), (statistic, "statistic")):
         known = sorted(set(table[column]))
         if label not in known:

@@ -248,21 +248,33 @@ def build_triples(ex: Extractions, progress: Callable[[Iterable], Iterable] | No
     groups, statistics and derivations to its publication sheet), so sorting within sheets is enough
     for a deterministic file, and costs far less than sorting millions of triples at once.
     """
-    base = SYNTH_ID if ex.synthetic else ID
+    base = id_base(ex)
     wrap = progress or (lambda it: it)
     out: list[Triple] = []
-    sheets = [(add_study, ex.studies[i]) for i in sorted(ex.studies)]
-    sheets += [(add_publication, ex.publications[i]) for i in sorted(ex.publications)]
-    for add, sheet in wrap(sheets):
-        triples = _SheetTriples()
-        add(triples, sheet, base)  # type: ignore[operator]
-        out.extend(sorted(set(triples), key=_order_key))
+    sheets = [ex.studies[i] for i in sorted(ex.studies)] + [ex.publications[i] for i in sorted(ex.publications)]
+    for sheet in wrap(sheets):
+        out.extend(sheet_triples(sheet, base))
     return out
+
+
+def sheet_triples(sheet: StudySheet | PublicationSheet, base: Namespace = ID) -> list[Triple]:
+    """One sheet's triples, sorted, without duplicates."""
+    triples = _SheetTriples()
+    if isinstance(sheet, StudySheet):
+        add_study(triples, sheet, base)  # type: ignore[arg-type]
+    else:
+        add_publication(triples, sheet, base)  # type: ignore[arg-type]
+    return sorted(set(triples), key=_order_key)
+
+
+def id_base(ex: Extractions) -> Namespace:
+    """The namespace of the sheets' instance IRIs: SYNTH_ID for `oligokb synth` sheets, else ID."""
+    return SYNTH_ID if ex.synthetic else ID
 
 
 def build_graph(ex: Extractions, progress: Callable[[Iterable], Iterable] | None = None) -> Graph:
     """The knowledge-base graph of all sheets (without the vocabularies), for SHACL and rdflib users."""
-    graph = bind_prefixes(Graph(), SYNTH_ID if ex.synthetic else ID)
+    graph = bind_prefixes(Graph(), id_base(ex))
     graph.addN((s, p, o, graph) for s, p, o in build_triples(ex, progress))
     return graph
 

@@ -64,12 +64,14 @@ def compose(text: str, bound: set[str]) -> str:
 
 def to_term(param: Param, value: str) -> URIRef:
     """A user's parameter text -> the IRI to bind; unknown vocabulary terms list the closest ones."""
+    if param.kind in ("study", "publication", "statistic_id") and value.startswith(("http://", "https://")):
+        return URIRef(value)  # a whole IRI, e.g. of a synthetic knowledge base (kb.namespaces.SYNTH_ID)
     if param.kind == "study":
         return study_iri(value)
     if param.kind == "publication":
         return publication_iri(value)
     if param.kind == "statistic_id":
-        return URIRef(value) if value.startswith("http") else ID[f"pub/{value}"]
+        return ID[f"pub/{value}"]
     try:
         return resolve(param.kind, value)
     except UnknownTermError as exc:

@@ -180,3 +180,7 @@ def test_pool_command_on_a_knowledge_base(fixture_kb):
     assert as_csv.stdout.splitlines()[0].startswith("stratum,k,estimate,ci_low,ci_high")
     unknown = run_cli("pool", "--outcome", "overall survivl", "--statistic", "hazard ratio", "--kb", str(fixture_kb))
     assert unknown.returncode == 2 and "known: " in unknown.stderr
+    by_id = run_cli("pool", "--outcome", "progression_free_survival", "--statistic", "hazard_ratio", "--by",
+                    "histology,oligo_state", "--kb", str(fixture_kb), "--json")  # vocabulary ids, as in `query --param`
+    assert by_id.returncode == 0, by_id.stderr
+    assert json.loads(by_id.stdout)["pools"] == out["pools"]
