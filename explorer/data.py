@@ -179,11 +179,14 @@ def conflict_marks(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.Series:
     if conflicts.empty or table.empty:
         return pd.Series("", index=table.index)
     arm = table["comparison"].where(table["comparison"] != "", table["group"])
+    # Index the rows once by what a conflict names (study, outcome, statistic, time point, arm, report).
+    rows_of: dict[tuple, list] = {}
+    keys = zip(table["study_id"], table["outcome"], table["statistic"], table["timepoint_months"], arm, table["publication_id"])
+    for i, key in zip(table.index, keys):
+        rows_of.setdefault(key, []).append(i)
     for c in conflicts.itertuples():
-        same = ((table["study_id"] == c.study_id) & (table["outcome"] == c.outcome) & (table["statistic"] == c.statistic)
-                & (table["timepoint_months"] == c.timepoint_months) & (arm == c.group))
         for pub, other in ((c.publication_a, c.publication_b), (c.publication_b, c.publication_a)):
-            for i in table.index[same & (table["publication_id"] == pub)]:
+            for i in rows_of.get((c.study_id, c.outcome, c.statistic, c.timepoint_months, c.group, pub), []):
                 text = f"{c.field} differs from {other}"
                 if text not in marks.setdefault(i, []):
                     marks[i].append(text)

@@ -29,13 +29,20 @@ def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
     rows = table.copy()
     rows["_group"] = rows["group_arm_id"].where(rows["group_arm_id"] != "", "label:" + rows["group"])
     rows["_reference"] = rows["reference_arm_id"].where(rows["reference_arm_id"] != "", "label:" + rows["reference_group"])
+    # Only figures that two publications report can disagree: drop the rest before the pairwise loop.
+    rows = rows[rows.groupby(KEY, sort=False)["publication_id"].transform("nunique") > 1]
+    rows = rows.sort_values([*KEY, "publication_role", "publication_year", "publication_id"], kind="stable")
     out = []
-    for _, part in rows.groupby(KEY, sort=True):
-        if part["publication_id"].nunique() < 2:
-            continue
-        records = part.sort_values(["publication_role", "publication_year", "publication_id"]).to_dict(orient="records")
-        for i, a in enumerate(records):
-            for b in records[i + 1:]:
+    records = rows.to_dict(orient="records")
+    start = 0
+    while start < len(records):  # one run of records per KEY (the frame is sorted by KEY)
+        key = [records[start][k] for k in KEY]
+        end = start + 1
+        while end < len(records) and [records[end][k] for k in KEY] == key:
+            end += 1
+        part, start = records[start:end], end
+        for i, a in enumerate(part):
+            for b in part[i + 1:]:
                 if a["publication_id"] == b["publication_id"]:
                     continue
                 origins = {a["outcome_time_origin"], b["outcome_time_origin"]} - NOT_STATED

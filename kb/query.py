@@ -37,7 +37,7 @@ NAMED_QUERIES: dict[str, dict[str, Param]] = {
         "outcome": Param("outcome_filter", "outcome", "outcome term id (overall_survival, ...)"),
         "statistic": Param("statistic_filter", "statistic", "statistic term id (hazard_ratio, landmark_rate, ...)"),
         "design": Param("design_filter", "design", "design term id (randomised matches every RCT phase)"),
-        "study": Param("study_filter", "study", "study id"),
+        "study": Param("study", "study", "study id"),
     },
     "publications": {"study": Param("study_filter", "study", "study id")},
     "provenance": {"statistic": Param("stat", "statistic_id", "statistic id as in the export's statistic_id column")},

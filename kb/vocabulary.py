@@ -88,12 +88,14 @@ def resolve(scheme: str, term: str) -> URIRef:
     )
 
 
+@lru_cache(maxsize=None)  # the vocabularies do not change while a process runs; exports ask per row
 def pref_label(iri: URIRef | str) -> str:
     """The English prefLabel of a concept, lower case (the export contract's convention)."""
     label = vocabulary_graph().value(URIRef(str(iri)), SKOS.prefLabel)
     return str(label).lower() if label is not None else ""
 
 
+@lru_cache(maxsize=None)
 def top_concept(iri: URIRef) -> URIRef:
     """Follow skos:broader up to the top concept (e.g. rct_phase_2 -> randomised)."""
     g = vocabulary_graph()

@@ -1,0 +1,368 @@
+"""Living-review scale: the whole pipeline on synthetic knowledge bases, back-ends side by side.
+
+    uv run python -m benches.scale                          # 1,000, 10,000 and 50,000 studies
+    uv run python -m benches.scale --studies 1000 --work /tmp/oligokb-bench
+
+For each size it writes synthetic sheets (`oligokb synth`, seed 1), then runs every stage in a fresh
+Python process, so each figure is that stage's own wall time and peak resident memory (ru_maxrss):
+
+- build: sheets -> graph -> Turtle (what `oligokb build` does), beside the raw Turtle load of the same
+  file by each store (the build target is 2x the fastest load);
+- validate: SHACL on the whole graph (full), and `oligokb validate`'s incremental path after one sheet
+  changed (only changed sheets are validated; the rest comes from the content-hash cache);
+- load, named queries (p50 / p95 over every case and repetition) and the evidence-table export, for each
+  back-end: rdflib's in-memory store, oxrdflib (rdflib's API on Oxigraph) and pyoxigraph directly. The
+  answers must be the same: every case's rows are digested and the digests compared across back-ends;
+- pool: every histology x oligo-state stratum of every outcome and statistic, compared with one fit
+  per stratum;
+- explorer: the Streamlit app's first run (AppTest) up to the rendered evidence table.
+
+Results go to docs/performance/results.json, docs/performance/table.md and docs/performance/scaling.png.
+A stage that would not fit (rdflib above MAX_RDFLIB_TRIPLES) or runs past --stage-timeout is recorded
+as skipped, with the reason, never silently dropped.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / "docs" / "performance"
+BACKENDS = ("rdflib", "oxrdflib", "pyoxigraph")
+# What each back-end is run on, in triples: rdflib's memory store takes ~1.2 kB a triple (> 6 GB beyond
+# 5M) and its queries and export already take minutes at 1,000 studies; oxrdflib loads through rdflib's
+# parser (15 s at 1,000 studies). Beyond these sizes a stage is recorded as skipped, with the reason.
+LIMITS = {("rdflib", "raw_load"): 5_000_000, ("rdflib", "load"): 5_000_000, ("rdflib", "queries"): 1_000_000,
+          ("rdflib", "export"): 1_000_000, ("oxrdflib", "raw_load"): 5_000_000, ("oxrdflib", "load"): 5_000_000,
+          ("oxrdflib", "queries"): 5_000_000, ("oxrdflib", "export"): 5_000_000}
+FULL_SHACL_MAX_TRIPLES = 1_000_000  # 150 s at 435k triples, linear: the incremental path is what scales
+QUERY_REPS = 5
+
+
+# --- stages (each runs in its own process) ------------------------------------------------------
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _frame_digest(frame) -> str:  # type: ignore[no-untyped-def]
+    """Order-free digest of a result frame; decimals compared by value (Oxigraph writes 0.70 as 0.7)."""
+    def norm(v: object) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
+        if isinstance(v, Decimal):
+            return format(v.normalize(), "f")
+        if isinstance(v, float):
+            return repr(v)
+        return str(v)
+
+    rows = sorted("\x1f".join(norm(v) for v in row) for row in frame.itertuples(index=False))
+    head = "\x1f".join(str(c) for c in frame.columns)
+    return hashlib.sha256("\x1e".join([head, *rows]).encode()).hexdigest()[:16]
+
+
+def _open(backend: str, kb: Path):  # type: ignore[no-untyped-def]
+    if backend == "rdflib":
+        from kb.query import load_kb
+
+        return load_kb(kb)
+    if backend == "oxrdflib":
+        from rdflib import Graph
+
+        from kb.vocabulary import vocabulary_graph
+
+        graph = Graph(store="Oxigraph")
+        graph.parse(kb, format="turtle")
+        graph += vocabulary_graph()
+        return graph
+    from kb.store import OxigraphKB
+
+    return OxigraphKB(kb)
+
+
+def _query_cases(work: Path) -> list[tuple[str, dict[str, str]]]:
+    meta = json.loads((work / "meta.json").read_text())
+    return [
+        ("studies", {}),
+        ("publications", {}),
+        ("publications", {"study": meta["a_study"]}),
+        ("evidence", {"histology": "nsclc"}),
+        ("evidence", {"outcome": "overall_survival", "statistic": "hazard_ratio"}),
+        ("evidence", {"oligo_state": "induced", "design": "randomised"}),
+        ("evidence", {"study": meta["a_study"]}),
+        ("provenance", {"statistic": meta["a_statistic"]}),
+    ]
+
+
+def stage_build(work: Path, backend: str) -> dict:
+    from extract.sheets import load_extractions
+    from kb.build import build_triples, serialize, write_atomic
+
+    t0 = time.perf_counter()
+    ex = load_extractions(work / "sheets")
+    t1 = time.perf_counter()
+    triples = build_triples(ex)
+    t2 = time.perf_counter()
+    data = serialize(triples)
+    write_atomic(work / "studies.ttl", data)
+    t3 = time.perf_counter()
+    a_pub = sorted(ex.publications)[0]
+    report = ex.publications[a_pub].reports[0]
+    from kb.build import statistic_iri, study_iri
+    from kb.namespaces import SYNTH_ID
+
+    meta = {"a_study": str(study_iri(report.study, SYNTH_ID)),
+            "a_statistic": str(statistic_iri(a_pub, report.study, report.statistics[0].id, SYNTH_ID))}
+    (work / "meta.json").write_text(json.dumps(meta))
+    return {"seconds": t3 - t0, "sheets_s": t1 - t0, "triples_s": t2 - t1, "serialize_s": t3 - t2,
+            "triples": len(triples), "studies": len(ex.studies), "publications": len(ex.publications),
+            "figures": sum(len(r.statistics) for p in ex.publications.values() for r in p.reports),
+            "turtle_mb": len(data) / 1e6}
+
+
+def stage_raw_load(work: Path, backend: str) -> dict:
+    """The store's own Turtle load of studies.ttl alone (no vocabularies): the build's yardstick."""
+    t0 = time.perf_counter()
+    if backend == "pyoxigraph":
+        import pyoxigraph as ox
+
+        store = ox.Store()
+        store.bulk_load(path=str(work / "studies.ttl"), format=ox.RdfFormat.TURTLE)
+        n = len(store)
+    else:
+        from rdflib import Graph
+
+        graph = Graph(store="Oxigraph") if backend == "oxrdflib" else Graph()
+        graph.parse(work / "studies.ttl", format="turtle")
+        n = len(graph)
+    return {"seconds": time.perf_counter() - t0, "triples": n}
+
+
+def stage_load(work: Path, backend: str) -> dict:
+    t0 = time.perf_counter()
+    kb = _open(backend, work / "studies.ttl")
+    return {"seconds": time.perf_counter() - t0, "triples": len(kb)}
+
+
+def stage_queries(work: Path, backend: str) -> dict:
+    from kb.query import run_named
+
+    kb = _open(backend, work / "studies.ttl")
+    times: dict[str, list[float]] = {}
+    digests: dict[str, str] = {}
+    rows: dict[str, int] = {}
+    for name, params in _query_cases(work):
+        case = name + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        runs = []
+        for rep in range(QUERY_REPS):
+            t0 = time.perf_counter()
+            frame = run_named(kb, name, params)
+            runs.append(time.perf_counter() - t0)
+            if runs[-1] > 10:  # a slow back-end: one timed run is enough to place it
+                break
+        times[case], digests[case], rows[case] = runs, _frame_digest(frame), len(frame)
+    every = sorted(t for runs in times.values() for t in runs)
+    return {"seconds": sum(every), "p50_s": statistics.median(every), "p95_s": every[max(0, int(0.95 * len(every)) - 1)] if len(every) < 20 else statistics.quantiles(every, n=20)[18],
+            "max_s": every[-1], "per_case_p50_s": {c: statistics.median(t) for c, t in times.items()},
+            "digests": digests, "rows": rows}
+
+
+def stage_export(work: Path, backend: str) -> dict:
+    from kb.export import evidence_table
+
+    kb = _open(backend, work / "studies.ttl")
+    t0 = time.perf_counter()
+    table = evidence_table(kb)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "rows": len(table), "digest": _frame_digest(table.astype(str))}
+
+
+def stage_pool(work: Path, backend: str) -> dict:
+    """Every histology x oligo-state stratum of every outcome/statistic (and rate time point), then the
+    same strata one fit at a time from the stratum's own rows; the two must agree."""
+    import math
+
+    from analysis.kb_pool import pool_knowledge_base
+    from analysis.meta import meta_analysis
+    from kb.export import evidence_table
+    from kb.store import OxigraphKB
+
+    table = evidence_table(OxigraphKB(work / "studies.ttl"))
+    combos = []
+    for (outcome, statistic), rows in table.groupby(["outcome", "statistic"]):
+        if statistic == "hazard ratio":
+            combos.append((outcome, statistic, None))
+        elif statistic in ("landmark rate", "cumulative incidence"):
+            combos += [(outcome, statistic, float(t)) for t in sorted(set(rows["timepoint_months"]))]
+    t0 = time.perf_counter()
+    results = [pool_knowledge_base(table, outcome=o, statistic=s, by=("histology", "oligo_state"), timepoint_months=t)
+               for o, s, t in combos]
+    seconds = time.perf_counter() - t0
+    strata = worst = 0.0
+    for res in results:
+        for pool in res.pools:
+            strata += 1
+            if pool.k < 2:
+                continue
+            one = meta_analysis(pool.rows["yi"].to_numpy(float), pool.rows["vi"].to_numpy(float))
+            show = math.exp if res.statistic.endswith("ratio") else (lambda y: 100 / (1 + math.exp(-y)))
+            for mine, theirs in ((pool.tau2, one.tau2), (pool.estimate, show(one.estimate))):
+                worst = max(worst, abs(mine - theirs) / max(abs(theirs), 1e-12))
+    return {"seconds": seconds, "analyses": len(combos), "strata": int(strata), "max_rel_diff_vs_one_at_a_time": worst}
+
+
+def stage_explorer(work: Path, backend: str) -> dict:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["OLIGOKB_KB"] = str(work / "studies.ttl")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
+    t0 = time.perf_counter()
+    app.run()
+    seconds = time.perf_counter() - t0
+    if app.exception:
+        raise RuntimeError(f"the explorer raised: {app.exception[0].value}")
+    rows = max((len(df.value) for df in app.dataframe), default=0)
+    return {"seconds": seconds, "table_rows": rows}
+
+
+def stage_validate(work: Path, backend: str) -> dict:
+    """Full SHACL of the whole graph (backend 'full') or the incremental path (backend 'incremental')."""
+    from extract.sheets import load_extractions
+    from kb.validate import validate_extractions
+
+    ex = load_extractions(work / "sheets")
+    cache = work / "validate-cache"
+    if backend == "full":
+        t0 = time.perf_counter()
+        violations = validate_extractions(ex, cache=None)
+        return {"seconds": time.perf_counter() - t0, "violations": len(violations)}
+    validate_extractions(ex, cache=cache)  # warm the cache (not timed)
+    changed = sorted((work / "sheets" / "publications").glob("*.yaml"))[0]
+    text = changed.read_text()
+    changed.write_text(text.replace("Synthetic report", "Synthetic report (edited)", 1))
+    try:
+        ex = load_extractions(work / "sheets")
+        t0 = time.perf_counter()
+        violations = validate_extractions(ex, cache=cache)
+        return {"seconds": time.perf_counter() - t0, "violations": len(violations), "sheets": len(ex.files)}
+    finally:
+        changed.write_text(text)
+
+
+STAGES = {name.removeprefix("stage_"): fn for name, fn in globals().items() if name.startswith("stage_")}
+
+
+def _stage_main(name: str, work: Path, backend: str) -> None:
+    out = STAGES[name](work, backend)
+    out["peak_mb"] = _peak_mb()
+    print(json.dumps(out))
+
+
+# --- orchestration -----------------------------------------------------------------------------
+
+def run_stage(name: str, work: Path, backend: str, timeout: float) -> dict:
+    cmd = [sys.executable, "-m", "benches.scale", "--stage", name, "--work", str(work), "--backend", backend]
+    label = f"{name} [{backend}]" if backend != "-" else name
+    print(f"  {label} ...", end="", flush=True, file=sys.stderr)
+    try:
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f" skipped: over the {timeout:.0f} s stage limit", file=sys.stderr)
+        return {"skipped": f"over the {timeout:.0f} s stage limit"}
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["(no message)"]
+        print(f" failed: {tail[0]}", file=sys.stderr)
+        return {"failed": tail[0]}
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f" {out['seconds']:.2f} s, {out['peak_mb']:.0f} MB", file=sys.stderr)
+    return out
+
+
+def bench_size(n: int, work_root: Path, timeout: float) -> dict:
+    from extract.synth import generate
+
+    work = work_root / f"n{n}"
+    print(f"{n:,} studies in {work}", file=sys.stderr)
+    t0 = time.perf_counter()
+    if not (work / "sheets" / "SYNTHETIC").exists() or json.loads((work / "synth.json").read_text() or "{}").get("n") != n:
+        generate(n, work / "sheets", seed=1)
+        (work / "synth.json").write_text(json.dumps({"n": n}))
+    result: dict = {"studies": n, "synth_s": time.perf_counter() - t0}
+    result["build"] = run_stage("build", work, "-", timeout)
+    triples = result["build"].get("triples", 0)
+    for stage in ("raw_load", "load", "queries", "export"):
+        result[stage] = {}
+        for backend in BACKENDS:
+            limit = LIMITS.get((backend, stage))
+            if limit is not None and triples > limit:
+                result[stage][backend] = {"skipped": f"{triples:,} triples, above this back-end's {limit:,} (see LIMITS)"}
+                continue
+            result[stage][backend] = run_stage(stage, work, backend, timeout)
+    result["validate"] = {"incremental": run_stage("validate", work, "incremental", timeout)}
+    result["validate"]["full"] = (run_stage("validate", work, "full", timeout) if triples <= FULL_SHACL_MAX_TRIPLES
+                                  else {"skipped": f"{triples:,} triples, above {FULL_SHACL_MAX_TRIPLES:,}"})
+    result["pool"] = run_stage("pool", work, "-", timeout)
+    result["explorer"] = run_stage("explorer", work, "-", timeout)
+    result["same_answers"] = _same_answers(result)
+    return result
+
+
+def _same_answers(result: dict) -> dict:
+    """Digests of every query case and of the export, compared across the back-ends that ran."""
+    out = {}
+    for stage, key in (("queries", "digests"), ("export", "digest")):
+        ran = {b: r[key] for b, r in result[stage].items() if key in r}
+        out[stage] = {"backends": sorted(ran), "equal": len({json.dumps(v, sort_keys=True) for v in ran.values()}) <= 1}
+    return out
+
+
+def machine() -> dict:
+    import pyoxigraph
+    import pyshacl
+    import rdflib
+
+    from importlib.metadata import version
+
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            "rdflib": rdflib.__version__, "oxrdflib": version("oxrdflib"), "pyoxigraph": pyoxigraph.__version__,
+            "pyshacl": pyshacl.__version__, "streamlit": version("streamlit")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--studies", type=int, nargs="+", default=[1000, 10000, 50000])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/oligokb-bench"), help="Where the synthetic KBs go.")
+    parser.add_argument("--stage-timeout", type=float, default=3600)
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
+    parser.add_argument("--backend", default="-", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stage:
+        _stage_main(args.stage, args.work, args.backend)
+        return 0
+    results = {"machine": machine(), "sizes": []}
+    for n in args.studies:
+        results["sizes"].append(bench_size(n, args.work, args.stage_timeout))
+        write_report(results, args.out)  # after every size: a long run leaves its figures so far
+    return 0
+
+
+def write_report(results: dict, out: Path) -> None:
+    from benches.scale_report import write_all
+
+    write_all(results, out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
