@@ -78,7 +78,8 @@ def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.Dat
         out[col] = raw[src].map(lambda iri: iri.rsplit("/", 1)[-1] if iri else "")
     out["group_arm_role"] = raw["group_arm_role"].fillna("")
     out["reference_arm_role"] = raw["reference_arm_role"].fillna("")
-    out["group_is_subgroup"] = raw["group_is_subgroup"].map(lambda v: "true" if v is True else "false")
+    # A computed xsd:boolean: rdflib and Oxigraph give True, Virtuoso's JSON results give 1.
+    out["group_is_subgroup"] = raw["group_is_subgroup"].map(lambda v: "true" if v is True or v in (1, "1", "true") else "false")
     out["group_subgroup_by"] = raw["group_subgroup_by"].fillna("")
     out["group_arm_id"] = raw["group_arm_id"].fillna("")
     out["reference_arm_id"] = raw["reference_arm_id"].fillna("")

@@ -29,3 +29,19 @@ def test_named_queries_same_on_both_backends(name, params, fixture_kb):
     b = run_named(load_store(fixture_kb), name, params).fillna("").astype(str)
     pd.testing.assert_frame_equal(b, a)
     assert len(a) > 0
+
+
+def test_computed_booleans_as_integers_export_the_same():
+    """Virtuoso returns the computed group_is_subgroup as 1/0 (seen by hand, docs/sparql-endpoint.md)."""
+    store = load_store(ROOT / "data" / "studies.ttl")
+
+    class AsVirtuoso:
+        def select(self, text, bindings):  # type: ignore[no-untyped-def]
+            frame = store.select(text, bindings)
+            if "group_is_subgroup" in frame:
+                frame["group_is_subgroup"] = frame["group_is_subgroup"].map(lambda v: 1 if v is True else 0)
+            return frame
+
+    expected = evidence_table(store)
+    assert (expected["group_is_subgroup"] == "true").any()
+    pd.testing.assert_frame_equal(evidence_table(AsVirtuoso()), expected)
