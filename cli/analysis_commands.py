@@ -336,6 +336,7 @@ def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...]
     """Knowledge-base mode: policy, per-stratum pools, the estimates left out with reasons."""
     result = pool_selection("pool", kb_file, outcome, statistic, by, timepoint, method, test, level_pct,
                             include_secondary, endpoint)
+    outcome, statistic = result.outcome, result.statistic  # labels, also when ids were given
     for message in result.warnings:
         _err(f"warning: {message}")
     excluded = result.excluded

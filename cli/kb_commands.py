@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build data/studies.ttl from the extraction sheets (deterministic, atomic)."""
         from extract.sheets import load_extractions
-        from kb.build import build_triples, serialize, serialize_ntriples, sha256, write_atomic
+        from kb.build import iter_triples, serialize, serialize_ntriples, sha256, write_atomic
 
         started = time.perf_counter()
         try:
@@ -55,21 +55,28 @@ def register(app: typer.Typer) -> None:
         if ex.synthetic and out.resolve() == Path("data/studies.ttl").resolve():
             fail(InputError(Problem(str(sheets), "--out", "synthetic sheets (oligokb synth) never go into data/studies.ttl",
                                     "pass --out, e.g. --out /tmp/synth.ttl")))
-        triples = build_triples(ex, progress=_progress())
-        data = serialize(triples)
+        count = 0
+
+        def counted(triples):  # type: ignore[no-untyped-def]
+            nonlocal count
+            for triple in triples:
+                count += 1
+                yield triple
+
+        data = serialize(counted(iter_triples(ex, progress=_progress())))
         if check:
             current = out.read_bytes() if out.exists() else b""
             if current != data:
                 err.print(f"{out} is stale: it differs from what {sheets} builds. Run `oligokb build` and commit the result.")
                 raise typer.Exit(1)
-            err.print(f"{out} is up to date ({len(triples)} triples, sha256 {sha256(data)[:12]}).")
+            err.print(f"{out} is up to date ({count} triples, sha256 {sha256(data)[:12]}).")
             return
         write_atomic(out, data)
         if ntriples is not None:
-            write_atomic(ntriples, serialize_ntriples(triples))
+            write_atomic(ntriples, serialize_ntriples(iter_triples(ex)))
         elapsed = time.perf_counter() - started
         err.print(
-            f"wrote {out}: {len(ex.studies)} studies, {len(ex.publications)} publications, {len(triples)} triples "
+            f"wrote {out}: {len(ex.studies)} studies, {len(ex.publications)} publications, {count} triples "
             f"in {elapsed:.2f} s (sha256 {sha256(data)[:12]})"
         )
 

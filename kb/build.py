@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -241,20 +241,24 @@ def _order_key(triple: Triple) -> tuple[str, ...]:
     return str(s), str(p), str(o), str(getattr(o, "datatype", None) or ""), getattr(o, "language", None) or ""
 
 
-def build_triples(ex: Extractions, progress: Callable[[Iterable], Iterable] | None = None) -> list[Triple]:
+def iter_triples(ex: Extractions, progress: Callable[[Iterable], Iterable] | None = None) -> Iterator[Triple]:
     """Every sheet's triples, sheet by sheet in id order, each sheet's sorted and without duplicates.
 
     Each subject belongs to exactly one sheet (a study's nodes to its study sheet, a publication's
     groups, statistics and derivations to its publication sheet), so sorting within sheets is enough
-    for a deterministic file, and costs far less than sorting millions of triples at once.
+    for a deterministic file, and costs far less than sorting millions of triples at once. A generator:
+    the Turtle writer consumes it sheet by sheet, so a large build never holds every triple at once.
     """
     base = id_base(ex)
     wrap = progress or (lambda it: it)
-    out: list[Triple] = []
     sheets = [ex.studies[i] for i in sorted(ex.studies)] + [ex.publications[i] for i in sorted(ex.publications)]
     for sheet in wrap(sheets):
-        out.extend(sheet_triples(sheet, base))
-    return out
+        yield from sheet_triples(sheet, base)
+
+
+def build_triples(ex: Extractions, progress: Callable[[Iterable], Iterable] | None = None) -> list[Triple]:
+    """iter_triples as a list."""
+    return list(iter_triples(ex, progress))
 
 
 def sheet_triples(sheet: StudySheet | PublicationSheet, base: Namespace = ID) -> list[Triple]:
@@ -295,8 +299,8 @@ def _ox_iri(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
 
-def _ox_triples(triples: Iterable[Triple]) -> list[ox.Triple]:
-    return [ox.Triple(_ox_term(s), _ox_term(p), _ox_term(o)) for s, p, o in triples]
+def _ox_triples(triples: Iterable[Triple]) -> Iterator[ox.Triple]:
+    return (ox.Triple(_ox_term(s), _ox_term(p), _ox_term(o)) for s, p, o in triples)
 
 
 def serialize(triples: Iterable[Triple]) -> bytes:

@@ -183,4 +183,6 @@ def test_pool_command_on_a_knowledge_base(fixture_kb):
     by_id = run_cli("pool", "--outcome", "progression_free_survival", "--statistic", "hazard_ratio", "--by",
                     "histology,oligo_state", "--kb", str(fixture_kb), "--json")  # vocabulary ids, as in `query --param`
     assert by_id.returncode == 0, by_id.stderr
-    assert json.loads(by_id.stdout)["pools"] == out["pools"]
+    assert json.loads(by_id.stdout) == out
+    as_table = run_cli("pool", "--outcome", "progression_free_survival", "--statistic", "hazard_ratio", "--kb", str(fixture_kb))
+    assert as_table.stdout.startswith("hazard ratio of progression-free survival") and ": k = 1, HR 0.70" in as_table.stdout
