@@ -295,7 +295,7 @@ def run_stage(name: str, work: Path, backend: str, timeout: float) -> dict:
     return out
 
 
-def bench_size(n: int, work_root: Path, timeout: float) -> dict:
+def bench_size(n: int, work_root: Path, timeout: float, backends: tuple[str, ...] = BACKENDS) -> dict:
     from extract.synth import generate
 
     work = work_root / f"n{n}"
@@ -309,7 +309,7 @@ def bench_size(n: int, work_root: Path, timeout: float) -> dict:
     triples = result["build"].get("triples", 0)
     for stage in ("raw_load", "load", "queries", "export"):
         result[stage] = {}
-        for backend in BACKENDS:
+        for backend in backends:
             limit = LIMITS.get((backend, stage))
             if limit is not None and triples > limit:
                 result[stage][backend] = {"skipped": f"{triples:,} triples, above this back-end's {limit:,} (see LIMITS)"}
@@ -353,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--studies", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/oligokb-bench"), help="Where the synthetic KBs go.")
     parser.add_argument("--stage-timeout", type=float, default=3600)
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="Comma-separated subset of: " + ", ".join(BACKENDS))
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="-", help=argparse.SUPPRESS)
@@ -362,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = {"machine": machine(), "sizes": []}
     for n in args.studies:
-        results["sizes"].append(bench_size(n, args.work, args.stage_timeout))
+        backends = tuple(b for b in args.backends.split(",") if b in BACKENDS)
+        results["sizes"].append(bench_size(n, args.work, args.stage_timeout, backends))
         write_report(results, args.out)  # after every size: a long run leaves its figures so far
     return 0
 
