@@ -78,8 +78,8 @@ def pool_knowledge_base(table: pd.DataFrame, *, outcome: str, statistic: str, by
     pools = []
     caught_messages: list[str] = []
     for name, rows in strata_frames(selection):
-        values = {col: rows.iloc[0][col] for col in selection.strata}
-        labels = tuple(f"{r.study_label} ({r.publication_year})" for r in rows.itertuples())
+        values = {col: rows[col].iat[0] for col in selection.strata}
+        labels = tuple(f"{label} ({year})" for label, year in zip(rows["study_label"], rows["publication_year"]))
         if len(rows) == 1:
             r = rows.iloc[0]
             se = math.sqrt(r["vi"])
