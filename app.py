@@ -204,9 +204,12 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
                "(see the study page for both quotes).")
     st.markdown("**Downloads**")
     cols = st.columns([1, 1, 4])
-    cols[0].download_button("Filtered table (CSV)", rows[list(ALL_COLUMNS)].to_csv(index=False).encode("utf-8"),
+    # Both files are made when clicked (Streamlit runs the callable then): at scale, writing the Turtle of
+    # every selected figure up front would hold up every rerun of the page.
+    ids = tuple(rows["statistic_id"])
+    cols[0].download_button("Filtered table (CSV)", lambda: rows[list(ALL_COLUMNS)].to_csv(index=False).encode("utf-8"),
                             file_name="oligokb-evidence.csv", mime="text/csv", on_click="ignore", key="dl_csv")
-    cols[1].download_button("Selection as Turtle", selection_turtle(SOURCE, tuple(rows["statistic_id"])).encode("utf-8"),
+    cols[1].download_button("Selection as Turtle", lambda: selection_turtle(SOURCE, ids).encode("utf-8"),
                             file_name="oligokb-selection.ttl", mime="text/turtle", on_click="ignore", key="dl_ttl")
 
 
