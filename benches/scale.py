@@ -295,7 +295,12 @@ def run_stage(name: str, work: Path, backend: str, timeout: float) -> dict:
     return out
 
 
-def bench_size(n: int, work_root: Path, timeout: float, backends: tuple[str, ...] = BACKENDS) -> dict:
+STAGE_ORDER = ("build", "raw_load", "load", "queries", "export", "validate", "pool", "explorer")
+
+
+def bench_size(n: int, work_root: Path, timeout: float, backends: tuple[str, ...] = BACKENDS,
+               stages: tuple[str, ...] = STAGE_ORDER, before: dict | None = None) -> dict:
+    """One size: every stage in `stages`; `before` (an earlier result of this size) supplies the rest."""
     from extract.synth import generate
 
     work = work_root / f"n{n}"
@@ -304,11 +309,14 @@ def bench_size(n: int, work_root: Path, timeout: float, backends: tuple[str, ...
     if not (work / "sheets" / "SYNTHETIC").exists() or json.loads((work / "synth.json").read_text() or "{}").get("n") != n:
         generate(n, work / "sheets", seed=1)
         (work / "synth.json").write_text(json.dumps({"n": n}))
-    result: dict = {"studies": n, "synth_s": time.perf_counter() - t0}
-    result["build"] = run_stage("build", work, "-", timeout)
+    result: dict = json.loads(json.dumps(before)) if before else {"studies": n, "synth_s": time.perf_counter() - t0}
+    if "build" in stages or "triples" not in result.get("build", {}):
+        result["build"] = run_stage("build", work, "-", timeout)
     triples = result["build"].get("triples", 0)
     for stage in ("raw_load", "load", "queries", "export"):
-        result[stage] = {}
+        if stage not in stages:
+            continue
+        result.setdefault(stage, {})
         for backend in backends:
             limit = LIMITS.get((backend, stage))
             if limit is not None and triples > limit:
@@ -317,11 +325,13 @@ def bench_size(n: int, work_root: Path, timeout: float, backends: tuple[str, ...
             result[stage][backend] = run_stage(stage, work, backend, timeout)
     # Both SHACL stages validate every sheet once (the incremental one to warm its cache): linear, and
     # about 150 s per 1,000 studies, so they run at the smallest sizes only.
-    result["validate"] = {mode: run_stage("validate", work, mode, timeout) if triples <= FULL_SHACL_MAX_TRIPLES
-                          else {"skipped": f"{triples:,} triples: a full validation (also needed to warm the cache) "
-                                           f"is linear, ~150 s per 1,000 studies"} for mode in ("incremental", "full")}
-    result["pool"] = run_stage("pool", work, "-", timeout)
-    result["explorer"] = run_stage("explorer", work, "-", timeout)
+    if "validate" in stages:
+        result["validate"] = {mode: run_stage("validate", work, mode, timeout) if triples <= FULL_SHACL_MAX_TRIPLES
+                              else {"skipped": f"{triples:,} triples: a full validation (also needed to warm the cache) "
+                                               f"is linear, ~150 s per 1,000 studies"} for mode in ("incremental", "full")}
+    for stage in ("pool", "explorer"):
+        if stage in stages:
+            result[stage] = run_stage(stage, work, "-", timeout)
     result["same_answers"] = _same_answers(result)
     return result
 
@@ -355,16 +365,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage-timeout", type=float, default=3600)
     parser.add_argument("--backends", default=",".join(BACKENDS), help="Comma-separated subset of: " + ", ".join(BACKENDS))
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--stages", default=",".join(STAGE_ORDER), help="Comma-separated subset of: " + ", ".join(STAGE_ORDER))
+    parser.add_argument("--update", action="store_true",
+                        help="Keep OUT/results.json and replace only the sizes, stages and back-ends run now.")
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="-", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stage:
         _stage_main(args.stage, args.work, args.backend)
         return 0
+    backends = tuple(b for b in args.backends.split(",") if b in BACKENDS)
+    stages = tuple(s for s in args.stages.split(",") if s in STAGE_ORDER)
     results = {"machine": machine(), "sizes": []}
+    if args.update and (args.out / "results.json").exists():
+        results["sizes"] = json.loads((args.out / "results.json").read_text())["sizes"]
     for n in args.studies:
-        backends = tuple(b for b in args.backends.split(",") if b in BACKENDS)
-        results["sizes"].append(bench_size(n, args.work, args.stage_timeout, backends))
+        before = next((s for s in results["sizes"] if s["studies"] == n), None)
+        size = bench_size(n, args.work, args.stage_timeout, backends, stages, before)
+        results["sizes"] = sorted([s for s in results["sizes"] if s["studies"] != n] + [size], key=lambda s: s["studies"])
         write_report(results, args.out)  # after every size: a long run leaves its figures so far
     return 0
 
