@@ -91,7 +91,7 @@ def pool_knowledge_base(table: pd.DataFrame, *, outcome: str, statistic: str, by
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = meta_analysis(rows["yi"].to_numpy(float), rows["vi"].to_numpy(float), method=method, test=test,
-                                level=level, studies=list(labels))
+                                level=level, studies=list(labels), tau2_ci=False)  # not shown per stratum
         caught_messages.extend(f"{name}: {w.message}" for w in caught)
         has_pi = res.k >= 3 and method != "FE"
         pools.append(StratumPool(

@@ -154,3 +154,16 @@ def test_meta_regression_matches_metafor(case):
                 "tau2", "q", "q_p", "i2", "h2"):
         assert_close(res[key], case[key], kind, key)
     assert res["q_df"] == case["q_df"]
+
+
+@pytest.mark.parametrize("case", [c for c in fit_cases() if c["method"] == "REML" and c["test"] == "z"
+                                  and FIXTURES["datasets"][c["dataset"]]["input"] != "xi_ni"], ids=fit_id)
+def test_without_tau2_ci_everything_else_is_metafor(case):
+    """tau2_ci=False (the per-stratum pools) drops only the Q-profile interval."""
+    dataset = FIXTURES["datasets"][case["dataset"]]
+    res = run_fit(dataset, case["method"], case["test"], tau2_ci=False).to_dict()
+    kind = kind_for(case["method"])
+    for key in SCALARS:
+        assert_close(res[key], case[key], kind, key)
+    assert_close(res["weights_pct"], case["weights_pct"], kind, "weights_pct")
+    assert res["tau2_ci_low"] is None and res["tau2_ci_high"] is None  # NaN, as null in to_dict()
