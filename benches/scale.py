@@ -106,21 +106,13 @@ def _query_cases(work: Path) -> list[tuple[str, dict[str, str]]]:
 
 def stage_build(work: Path, backend: str) -> dict:
     from extract.sheets import load_extractions
-    from kb.build import iter_triples, serialize, write_atomic
+    from kb.build import build_turtle, write_atomic
 
     t0 = time.perf_counter()
     ex = load_extractions(work / "sheets")
     t1 = time.perf_counter()
-    triples = 0
-
-    def counted(stream):  # type: ignore[no-untyped-def]
-        nonlocal triples
-        for triple in stream:
-            triples += 1
-            yield triple
-
     t2 = t1  # sheets -> triples -> Turtle is one stream (kb.build.iter_triples)
-    data = serialize(counted(iter_triples(ex)))
+    data, triples = build_turtle(ex)
     write_atomic(work / "studies.ttl", data)
     t3 = time.perf_counter()
     a_pub = sorted(ex.publications)[0]

@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build data/studies.ttl from the extraction sheets (deterministic, atomic)."""
         from extract.sheets import load_extractions
-        from kb.build import iter_triples, serialize, serialize_ntriples, sha256, write_atomic
+        from kb.build import build_turtle, iter_triples, serialize_ntriples, sha256, write_atomic
 
         started = time.perf_counter()
         try:
@@ -55,15 +55,7 @@ def register(app: typer.Typer) -> None:
         if ex.synthetic and out.resolve() == Path("data/studies.ttl").resolve():
             fail(InputError(Problem(str(sheets), "--out", "synthetic sheets (oligokb synth) never go into data/studies.ttl",
                                     "pass --out, e.g. --out /tmp/synth.ttl")))
-        count = 0
-
-        def counted(triples):  # type: ignore[no-untyped-def]
-            nonlocal count
-            for triple in triples:
-                count += 1
-                yield triple
-
-        data = serialize(counted(iter_triples(ex, progress=_progress())))
+        data, count = build_turtle(ex, progress=_progress())
         if check:
             current = out.read_bytes() if out.exists() else b""
             if current != data:

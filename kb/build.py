@@ -313,6 +313,20 @@ def serialize(triples: Iterable[Triple]) -> bytes:
     return HEADER.encode("utf-8") + body
 
 
+def build_turtle(ex: Extractions, progress: Callable[[Iterable], Iterable] | None = None) -> tuple[bytes, int]:
+    """The knowledge base's Turtle (streamed from the sheets) and its number of triples."""
+    count = 0
+
+    def counted(triples: Iterable[Triple]) -> Iterator[Triple]:
+        nonlocal count
+        for triple in triples:
+            count += 1
+            yield triple
+
+    data = serialize(counted(iter_triples(ex, progress)))
+    return data, count
+
+
 def serialize_ntriples(triples: Iterable[Triple]) -> bytes:
     """Sorted N-Triples, one triple a line, for bulk loading into a triple store."""
     lines = ox.serialize(_ox_triples(triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8").splitlines()

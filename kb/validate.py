@@ -195,7 +195,7 @@ def validate_extractions(ex, cache: Path | None = None,  # type: ignore[no-untyp
             if key in found:  # a referenced node from another sheet is a target here only by its type
                 found[key].append(asdict(v))
             elif key is None:
-                raise AssertionError(f"a SHACL violation outside every sheet's nodes: {v}")
+                raise RuntimeError(f"a SHACL violation outside every sheet's nodes (a shape targets vocabulary terms?): {v}")
         for key in chunk:
             entries[key] = {"hash": hashes[key], "violations": found[key]}
     if cache_path is not None:
