@@ -23,7 +23,7 @@ def _number_text(value: object) -> str:
 
 def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.DataFrame:
     """The export contract as a DataFrame of strings ("" for not applicable), in contract column order."""
-    raw = run_named(graph, "evidence", params)
+    raw = run_named(graph, "evidence", params, lexical=True)  # values as text: every column becomes text here
     pubs = run_named(graph, "publications")
     studies = run_named(graph, "studies")
     supersedes = dict(zip(pubs["publication_id"], pubs["supersedes"].fillna("")))
@@ -56,7 +56,7 @@ def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.Dat
     out["ci_high"] = raw["ci_high"].fillna("")
     out["ci_level"] = raw["ci_level"].map(_number_text)
     out["p_value"] = raw["p_value"].map(_number_text)
-    out["adjusted"] = raw["adjusted"].map(lambda v: "" if v is None or pd.isna(v) else ("true" if v else "false"))
+    out["adjusted"] = raw["adjusted"].map(lambda v: "" if v is None or pd.isna(v) else ("true" if v in (True, 1, "true", "1") else "false"))
     out["source_locator"] = raw["source_locator"]
     out["source_quote"] = raw["source_quote"]
     # extras
@@ -84,5 +84,5 @@ def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.Dat
     out["group_arm_id"] = raw["group_arm_id"].fillna("")
     out["reference_arm_id"] = raw["reference_arm_id"].fillna("")
     out["reference_n"] = raw["reference_n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
-    out = out.fillna("")
+    out = out.fillna("").astype(str)  # one string dtype, whichever back-end (typed or lexical) answered
     return out[list(ALL_COLUMNS)].reset_index(drop=True)
