@@ -2,7 +2,7 @@
 
 IRIs are stable: built from sheet ids only (`id/study/<study>`, `id/pub/<publication>`,
 `id/pub/<publication>/group/<group>`, `id/pub/<publication>/stat/<statistic>`). No blank nodes, so
-the same sheets give the same bytes (see build_triples for the order). Synthetic sheets
+the same sheets give the same bytes (see iter_triples for the order). Synthetic sheets
 (`oligokb synth`) get the same paths under kb.namespaces.SYNTH_ID, so they can never collide with real ones.
 """
 from __future__ import annotations
@@ -256,11 +256,6 @@ def iter_triples(ex: Extractions, progress: Callable[[Iterable], Iterable] | Non
         yield from sheet_triples(sheet, base)
 
 
-def build_triples(ex: Extractions, progress: Callable[[Iterable], Iterable] | None = None) -> list[Triple]:
-    """iter_triples as a list."""
-    return list(iter_triples(ex, progress))
-
-
 def sheet_triples(sheet: StudySheet | PublicationSheet, base: Namespace = ID) -> list[Triple]:
     """One sheet's triples, sorted, without duplicates."""
     triples = _SheetTriples()
@@ -279,7 +274,7 @@ def id_base(ex: Extractions) -> Namespace:
 def build_graph(ex: Extractions, progress: Callable[[Iterable], Iterable] | None = None) -> Graph:
     """The knowledge-base graph of all sheets (without the vocabularies), for SHACL and rdflib users."""
     graph = bind_prefixes(Graph(), id_base(ex))
-    graph.addN((s, p, o, graph) for s, p, o in build_triples(ex, progress))
+    graph.addN((s, p, o, graph) for s, p, o in iter_triples(ex, progress))
     return graph
 
 
@@ -304,7 +299,7 @@ def _ox_triples(triples: Iterable[Triple]) -> Iterator[ox.Triple]:
 
 
 def serialize(triples: Iterable[Triple]) -> bytes:
-    """Deterministic Turtle in build_triples' order, written by Oxigraph's serializer (an order of
+    """Deterministic Turtle in iter_triples' order, written by Oxigraph's serializer (an order of
     magnitude faster than rdflib's). Literals keep their lexical form: "0.70" stays "0.70"."""
     # Instance IRIs stay whole: as id: names their slashes would need escapes.
     prefixes = {str(prefix): str(iri) for prefix, iri in sorted(bind_prefixes(Graph(bind_namespaces="core")).namespaces())

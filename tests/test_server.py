@@ -96,21 +96,16 @@ def sha256(path: Path) -> str:
 
 # --- closed -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("template", list(SERVICE_POSITIONS.values()), ids=list(SERVICE_POSITIONS))
-def test_service_refused_anywhere(template, server, listener):
+REFUSED = ([(t, b"SERVICE is refused") for t in SERVICE_POSITIONS.values()]
+           + [(t, b"FROM and FROM NAMED are refused") for t in DATASET.values()])
+
+
+@pytest.mark.parametrize("template,message", REFUSED, ids=[*SERVICE_POSITIONS, *DATASET])
+def test_service_and_from_refused_anywhere(template, message, server, listener):
     url, hits = listener
     query = template.replace("{url}", url)
     for status, _, body in (get(server, query), post_form(server, {"query": query}), post_direct(server, query)):
-        assert status == 400 and b"SERVICE is refused" in body
-    assert hits == []
-
-
-@pytest.mark.parametrize("template", list(DATASET.values()), ids=list(DATASET))
-def test_from_refused(template, server, listener):
-    url, hits = listener
-    query = template.replace("{url}", url)
-    for status, _, body in (get(server, query), post_form(server, {"query": query}), post_direct(server, query)):
-        assert status == 400 and b"FROM and FROM NAMED are refused" in body
+        assert status == 400 and message in body
     assert hits == []
 
 
