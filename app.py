@@ -27,6 +27,7 @@ from kb.export import evidence_table
 from kb.query import load_kb, run_named
 from kb.remote import RemoteError
 
+SHOWN_ROWS = 2_000  # rows sent to the browser at once: 755,000 figures (50,000 studies) would take minutes
 VIEWS = ["Evidence", "Study", "Pooled analysis", "SPARQL", "About"]
 SOURCE = ex.source()  # the endpoint (--endpoint, $OLIGOKB_ENDPOINT) or the file ($OLIGOKB_KB)
 
@@ -52,6 +53,9 @@ def table(src: ex.Source) -> pd.DataFrame:
 
 @st.cache_data
 def conflicts(src: ex.Source) -> pd.DataFrame:
+    kb = reader(src)
+    if hasattr(kb, "cached"):  # a KB file: kept beside it once per version (kb.materialise)
+        return kb.cached("conflicts", lambda: find_conflicts(table(src)))
     return find_conflicts(table(src))
 
 
@@ -62,7 +66,7 @@ def studies(src: ex.Source) -> pd.DataFrame:
 
 @st.cache_data
 def publications(src: ex.Source) -> pd.DataFrame:
-    return run_named(reader(src), "publications")
+    return run_named(reader(src), "publications", lexical=True)
 
 
 @st.cache_data
@@ -185,7 +189,11 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     if rows.empty:
         st.info("No figure matches the filters: remove a filter in the sidebar (or widen the year range).")
         return
-    view = ex.evidence_view(rows, conflicts(SOURCE))
+    shown = rows.iloc[:SHOWN_ROWS]  # the browser gets at most this many rows; the downloads have them all
+    if len(rows) > SHOWN_ROWS:
+        st.info(f"Showing the first {SHOWN_ROWS:,} of {len(rows):,} figures (ordered by study and publication): "
+                "narrow the filters in the sidebar to see the rest here, or download the selection below.")
+    view = ex.evidence_view(shown, conflicts(SOURCE))
     event = st.dataframe(
         view, hide_index=True, key="evidence_table", on_select="rerun", selection_mode="single-row", height=460,
         column_config={
@@ -197,11 +205,12 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
         })
     selected = event.selection.rows if event is not None else []
     if selected:
-        show_source(rows.iloc[selected[0]])
+        show_source(shown.iloc[selected[0]])
     n_conf = int((view["marks"].str.contains("conflict")).sum())
     n_sec = int((rows["publication_role"] == "secondary").sum())
-    st.caption(f"{n_sec} figure(s) from secondary reports; {n_conf} figure(s) on which reports of a study disagree "
-               "(see the study page for both quotes).")
+    among = f" among the {len(shown):,} shown" if len(shown) < len(rows) else ""
+    st.caption(f"{n_sec} figure(s) from secondary reports; {n_conf} figure(s){among} on which reports of a study "
+               "disagree (see the study page for both quotes).")
     st.markdown("**Downloads**")
     cols = st.columns([1, 1, 4])
     # Both files are made when clicked (Streamlit runs the callable then): at scale, writing the Turtle of

@@ -341,7 +341,8 @@ def register_curation(app: typer.Typer) -> None:
             err.print(f"--format {fmt!r} is not one of md, csv")
             raise typer.Exit(2)
         try:
-            found = find_conflicts(evidence_table(load_store(kb_file)))
+            store = load_store(kb_file)  # conflicts are kept once per KB version (kb.materialise)
+            found = store.cached("conflicts", lambda: find_conflicts(evidence_table(store)))
         except OligokbError as exc:
             fail(exc)
         if fmt == "csv":

@@ -113,9 +113,9 @@ class StudyPage:
 
 def study_choices(graph) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """The `studies` named query with labels: one row per study."""
-    studies = run_named(graph, "studies")
+    studies = run_named(graph, "studies", lexical=True)
     for col in ("publications", "figures"):
-        studies[col] = studies[col].fillna(0).astype(int)
+        studies[col] = pd.to_numeric(studies[col]).fillna(0).astype(int)
     return _labelled(studies, ["design", "histology", "oligo_state"])
 
 

@@ -22,10 +22,17 @@ def _number_text(value: object) -> str:
 
 
 def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.DataFrame:
-    """The export contract as a DataFrame of strings ("" for not applicable), in contract column order."""
+    """The export contract as a DataFrame of strings ("" for not applicable), in contract column order.
+    A back-end with a table cache (kb.store.OxigraphKB) keeps the whole table once per KB version."""
+    if not params and hasattr(graph, "cached"):
+        return graph.cached("export", lambda: _evidence_table(graph, None))
+    return _evidence_table(graph, params)
+
+
+def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame:
     raw = run_named(graph, "evidence", params, lexical=True)  # values as text: every column becomes text here
-    pubs = run_named(graph, "publications")
-    studies = run_named(graph, "studies")
+    pubs = run_named(graph, "publications", lexical=True)
+    studies = run_named(graph, "studies", lexical=True)
     supersedes = dict(zip(pubs["publication_id"], pubs["supersedes"].fillna("")))
     overlaps = dict(zip(studies["study_id"], studies["overlaps_with"].fillna("")))
     out = pd.DataFrame(index=raw.index)

@@ -132,8 +132,8 @@ def run_named(graph, name: str, params: dict[str, str] | None = None, lexical: b
     lexical=True lets a back-end that can (OxigraphKB) return every value as text, faster."""
     bound = bindings(name, params or {})
     text = compose(query_text(name), set(bound))
-    if lexical and hasattr(graph, "select_lexical"):
-        return graph.select_lexical(text, bound)
+    if lexical and hasattr(graph, "select_named_lexical"):
+        return graph.select_named_lexical(name, text, bound)
     if hasattr(graph, "select"):  # kb.store.OxigraphKB
         return graph.select(text, bound)
     return result_frame(graph.query(text, initBindings=bound))

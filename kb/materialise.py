@@ -1,0 +1,134 @@
+"""Table results materialised once per knowledge-base version: a read cache beside the KB file.
+
+Oxigraph answers the evidence query at a few microseconds per index lookup and the query needs about
+forty lookups per figure, so at 50,000 studies (755,000 figures) the full table takes minutes, however the
+query is written (docs/performance.md). A living review changes its knowledge base far less often than
+people read it. So the whole answer of a table query (evidence, studies, publications: no parameters) is
+written once per KB file version as Parquet and read back in about a second; a named query with
+parameters filters that table with the rule the SPARQL text states (a concept matches itself and every
+narrower concept: `skos:broader*`). The query stays the definition; tests check the filtered table equals
+the query's own answer.
+
+The cache key is the KB file (resolved path, size, modification time) plus a digest of everything that
+shapes the answer: the query texts, the vocabularies, the ontology and this module's format version.
+Anything else (a deleted cache, an unwritable directory) falls back to the query.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from rdflib import URIRef
+from rdflib.namespace import SKOS
+
+from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR, vocabulary_graph
+
+FORMAT = "1"
+CACHE_ENV = "OLIGOKB_CACHE"  # a directory for every KB's cache; default: .oligokb-cache/ beside the KB file
+QUERY_DIR = Path(__file__).with_name("queries")
+MATERIALISED = ("evidence", "studies", "publications")
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """Everything besides the KB file that shapes a materialised table."""
+    digest = hashlib.sha256(FORMAT.encode())
+    for path in [*sorted(QUERY_DIR.glob("*.rq")), *sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE,
+                 Path(__file__).with_name("export.py"), Path(__file__).with_name("conflicts.py")]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir(kb_path: Path) -> Path:
+    root = os.environ.get(CACHE_ENV)
+    return Path(root) if root else kb_path.resolve().parent / ".oligokb-cache"
+
+
+def version_key(kb_path: Path) -> str:
+    """The KB file's identity (path, size, mtime: a rebuild is an atomic rename, so a new mtime) + code."""
+    stat = kb_path.stat()
+    identity = f"{kb_path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0{_code_digest()}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:24]
+
+
+def cached_frame(kb_path: Path, name: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The frame `name` of this KB version from the cache, or computed, stored (atomically) and returned."""
+    target = cache_dir(kb_path) / "tables" / f"{version_key(kb_path)}-{name}.parquet"
+    if target.exists():
+        try:
+            return pd.read_parquet(target)  # str columns as written; a column of only None stays object
+        except (OSError, ValueError) as exc:  # a damaged cache entry: recompute it
+            print(f"oligokb: ignoring the damaged cache file {target}: {exc}", file=sys.stderr)
+    frame = compute()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _drop_stale(target.parent, name, keep=target.name)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        try:
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:  # a read-only directory: answer without the cache
+        print(f"oligokb: cannot write the table cache {target.parent} ({exc}); set {CACHE_ENV} to a writable "
+              "directory to keep results between runs", file=sys.stderr)
+    return frame
+
+
+def _restore(frame: pd.DataFrame) -> pd.DataFrame:
+    """The dtypes select_lexical infers for these rows: a column with no value at all is object (None)."""
+    for col in frame.columns:
+        if frame[col].dtype != object and frame[col].isna().all():
+            frame[col] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    return frame
+
+
+def _drop_stale(directory: Path, name: str, keep: str) -> None:
+    """Older versions of the same table (a rebuilt KB) would only take disk space."""
+    for old in directory.glob(f"*-{name}.parquet"):
+        if old.name != keep:
+            old.unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=None)
+def narrower_or_self(concept: str) -> frozenset[str]:
+    """`?x skos:broader* <concept>` as a set of IRIs (the vocabularies are fixed while a process runs)."""
+    graph = vocabulary_graph()
+    return frozenset(str(c) for c in graph.transitive_subjects(SKOS.broader, URIRef(concept)))
+
+
+# The column each parameter variable of a named query constrains, and how (kb/queries/*.rq).
+_EVIDENCE_FILTERS = {"histology_filter": "histology", "oligo_state_filter": "oligo_state",
+                     "outcome_filter": "outcome", "statistic_filter": "statistic", "design_filter": "design"}
+
+
+def filter_named(name: str, full: pd.DataFrame, bound: dict[str, URIRef],
+                 studies: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """A named query's answer with parameters, from its full answer: the same rows in the same order.
+    Projected parameter variables come back bound, as SPARQL substitution (SEP-0007) returns them."""
+    keep = pd.Series(True, index=full.index)
+    for variable, value in bound.items():
+        iri = str(value)
+        if name == "evidence" and variable in _EVIDENCE_FILTERS:
+            keep &= full[_EVIDENCE_FILTERS[variable]].isin(narrower_or_self(iri))
+        elif name == "evidence" and variable == "study":
+            keep &= full["study"] == iri
+        elif name == "publications" and variable == "study_filter":
+            known = studies()
+            ids = known.loc[known["study"] == iri, "study_id"]
+            keep &= full["study_id"].isin(ids)
+        else:
+            raise ValueError(f"no materialised filter for {name}?{variable}")  # a new parameter: add its rule
+    out = full[keep].reset_index(drop=True)
+    for variable, value in bound.items():
+        if variable in out.columns:
+            out[variable] = str(value)
+    return _restore(out)  # dtypes inferred from these rows, as select_lexical infers them

@@ -1,0 +1,103 @@
+"""The table cache (kb.materialise): a filtered materialised table equals the query's own answer, a
+rebuilt KB is never answered from an older table, and a damaged or unwritable cache only costs time."""
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kb.export import evidence_table
+from kb.materialise import CACHE_ENV, cache_dir
+from kb.query import bindings, compose, query_text, run_named
+from kb.store import OxigraphKB
+from tests.conftest import ROOT
+
+BUNDLED = ROOT / "data" / "studies.ttl"
+CASES = [("evidence", {}), ("evidence", {"histology": "nsclc"}), ("evidence", {"histology": "lung"}),
+         ("evidence", {"oligo_state": "synchronous"}), ("evidence", {"oligo_state": "metachronous"}), ("evidence", {"oligo_state": "induced"}),
+         ("evidence", {"outcome": "time_to_event", "statistic": "hazard_ratio"}),
+         ("evidence", {"design": "randomised", "histology": "prostate"}), ("evidence", {"study": "sabr-comet"}),
+         ("evidence", {"study": "sabr-comet", "outcome": "overall_survival"}), ("evidence", {"histology": "nsclc", "design": "randomised"}),
+         ("studies", {}), ("publications", {}), ("publications", {"study": "stomp"}), ("publications", {"study": "sabr-comet"})]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A private copy of the bundled KB, so its cache starts empty."""
+    path = tmp_path_factory.mktemp("kb") / "studies.ttl"
+    shutil.copy(BUNDLED, path)
+    return OxigraphKB(path)
+
+
+@pytest.mark.parametrize("name,params", CASES, ids=lambda c: c if isinstance(c, str) else ",".join(f"{k}={v}" for k, v in c.items()) or "all")
+def test_filtered_table_equals_the_query_answer(store, name, params):
+    bound = bindings(name, params)
+    expected = store.select_lexical(compose(query_text(name), set(bound)), bound)  # SPARQL, no cache
+    got = run_named(store, name, params, lexical=True)
+    pd.testing.assert_frame_equal(got, expected)
+    if name == "evidence" and params and params != {"oligo_state": "induced"}:  # the bundled KB has no induced state
+        assert 0 < len(got) < len(run_named(store, name, {}, lexical=True))  # a filter that kept all would prove little
+
+
+def test_a_cached_table_is_read_without_loading_the_store(store):
+    expected = evidence_table(store)  # computes and stores the table
+    fresh = OxigraphKB(store.path)
+    got = evidence_table(fresh)
+    assert fresh._store is None  # answered from the cache: the 2-minute load at 50k studies never happened
+    pd.testing.assert_frame_equal(got, expected)
+    assert list((cache_dir(store.path) / "tables").glob("*-export.parquet"))
+
+
+def test_a_rebuilt_kb_is_not_answered_from_the_old_table(tmp_path):
+    path = tmp_path / "studies.ttl"
+    shutil.copy(BUNDLED, path)
+    before = evidence_table(OxigraphKB(path))
+    text = path.read_text(encoding="utf-8")
+    quote = before["source_quote"].iat[0]
+    path.write_text(text.replace(quote, quote + " EDITED", 1), encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    after = evidence_table(OxigraphKB(path))
+    assert (after["source_quote"] == quote + " EDITED").sum() >= 1
+    assert len(list((tmp_path / ".oligokb-cache" / "tables").glob("*-export.parquet"))) == 1  # the stale one is gone
+
+
+def test_a_damaged_cache_file_is_recomputed(tmp_path, capsys):
+    path = tmp_path / "studies.ttl"
+    shutil.copy(BUNDLED, path)
+    expected = evidence_table(OxigraphKB(path))
+    for entry in (tmp_path / ".oligokb-cache" / "tables").glob("*.parquet"):
+        entry.write_bytes(b"not parquet")
+    got = evidence_table(OxigraphKB(path))
+    pd.testing.assert_frame_equal(got, expected)
+    assert "damaged cache file" in capsys.readouterr().err
+
+
+def test_an_unwritable_cache_still_answers(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "studies.ttl"
+    shutil.copy(BUNDLED, path)
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache directory would go")
+    monkeypatch.setenv(CACHE_ENV, str(blocker))
+    got = evidence_table(OxigraphKB(path))
+    assert len(got) > 0
+    assert f"set {CACHE_ENV}" in capsys.readouterr().err
+    monkeypatch.delenv(CACHE_ENV)
+    pd.testing.assert_frame_equal(got, evidence_table(OxigraphKB(path)))
+
+
+def test_cache_directory_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "elsewhere"))
+    assert cache_dir(Path("data/studies.ttl")) == tmp_path / "elsewhere"
+
+
+def test_cached_conflicts_equal_fresh_ones(store):
+    from kb.conflicts import find_conflicts
+
+    table = evidence_table(store)
+    fresh = find_conflicts(table)
+    assert len(fresh) > 0  # the bundled KB has known disagreements (STOMP's median, ...)
+    first = store.cached("conflicts", lambda: find_conflicts(table))
+    again = OxigraphKB(store.path).cached("conflicts", lambda: pytest.fail("recomputed instead of read"))
+    pd.testing.assert_frame_equal(first, fresh)
+    pd.testing.assert_frame_equal(again, fresh)
