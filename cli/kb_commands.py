@@ -187,8 +187,8 @@ def register(app: typer.Typer) -> None:
                 graph = SparqlEndpoint(endpoint)  # run_named binds parameters with a checked VALUES block
             else:
                 graph = load_kb(kb_file) if name is None else load_store(kb_file)
-            if name is not None:
-                frame = run_named(graph, name, params)
+            if name is not None:  # as text for table and csv: the materialised tables answer at once (kb.materialise)
+                frame = run_named(graph, name, params, lexical=fmt != "json")
             else:
                 if params:
                     err.print("--param applies to named queries only")
