@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -25,6 +26,7 @@ DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^\d{1,9}$")
 NCT_RE = re.compile(r"^NCT\d{8}$")
 NOT_REACHED = {"NR", "not reached"}
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
 
 def _published_decimal(value: object) -> object:
@@ -34,7 +36,7 @@ def _published_decimal(value: object) -> object:
     if isinstance(value, (int, float)):
         return Decimal(str(value))
     if isinstance(value, str):
-        text = value.strip().replace(",", ".") if re.fullmatch(r"-?\d+,\d+", value.strip()) else value.strip()
+        text = value.strip().replace(",", ".") if _DECIMAL_COMMA.fullmatch(value.strip()) else value.strip()
         try:
             return Decimal(text)
         except InvalidOperation:
@@ -45,13 +47,18 @@ def _published_decimal(value: object) -> object:
 PublishedNumber = Annotated[Decimal, BeforeValidator(_published_decimal)]
 
 
+@lru_cache(maxsize=8192)  # only known terms are cached (an unknown one raises): a large build asks per figure
+def _check_term(scheme: str, value: str) -> None:
+    try:
+        resolve(scheme, value)
+    except UnknownTermError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _term_validator(scheme: str):
     def check(value: object) -> object:
         if isinstance(value, str):
-            try:
-                resolve(scheme, value)
-            except UnknownTermError as exc:
-                raise ValueError(str(exc)) from None
+            _check_term(scheme, value)
         return value
 
     return BeforeValidator(check)

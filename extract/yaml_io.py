@@ -79,6 +79,75 @@ class _FastSheetLoader(getattr(yaml, "CSafeLoader", _SheetLoader)):  # type: ign
 _FastSheetLoader.yaml_implicit_resolvers = _SheetLoader.yaml_implicit_resolvers
 _FastSheetLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
+_STR = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG
+_MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+_SEQ = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
+_NULL, _BOOL = "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
+_BOOL_VALUES = yaml.constructor.SafeConstructor.bool_values
+_ScalarNode, _MappingNode, _SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+
+
+def _resolve_scalar_first(self, kind, value, implicit):  # type: ignore[no-untyped-def]
+    """Resolver.resolve for scalars without its per-call overhead (libyaml calls it for every scalar):
+    the same implicit resolvers, looked up by first character; there are no path resolvers."""
+    if kind is _ScalarNode:
+        if not implicit[0]:
+            return _STR
+        for tag, regexp in self.yaml_implicit_resolvers.get(value[0] if value else "", ()):
+            if regexp.match(value):
+                return tag
+        return _STR
+    return yaml.resolver.BaseResolver.resolve(self, kind, value, implicit)
+
+
+_FastSheetLoader.resolve = _resolve_scalar_first  # type: ignore[method-assign]
+
+
+class _Unusual(Exception):
+    """A node the direct construction does not handle (a tag, merge key or complex key): use the loader."""
+
+
+def _construct_plain(node):  # type: ignore[no-untyped-def]
+    """What _FastSheetLoader's constructors make of a node tree, built directly (about twice as fast):
+    mappings (LineDict with lines), sequences, and str/null/bool scalars. Anything else raises _Unusual."""
+    cls = node.__class__
+    if cls is _ScalarNode:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return _BOOL_VALUES[node.value.lower()]
+        raise _Unusual
+    if cls is _MappingNode and node.tag == _MAP:
+        result = LineDict()
+        lines = result.lines = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not _ScalarNode:
+                raise _Unusual
+            key = _construct_plain(key_node)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in result:
+                raise _Unusual  # the loader reports the duplicate key, with its line
+            result[key] = _construct_plain(value_node)
+            lines[key] = key_node.start_mark.line + 1
+        return result
+    if cls is _SequenceNode and node.tag == _SEQ:
+        return [_construct_plain(item) for item in node.value]
+    raise _Unusual
+
+
+def _load_fast(text: str) -> Any:
+    """Parse with libyaml, construct directly; _Unusual or yaml.YAMLError when the full loader is needed."""
+    loader = _FastSheetLoader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _construct_plain(node)
+    finally:
+        loader.dispose()
+
 
 def load_sheet(path: Path, display: str | None = None) -> Any:
     """Parse one sheet, or raise InputError naming the file, the line and what to fix."""
@@ -100,9 +169,9 @@ def load_sheet(path: Path, display: str | None = None) -> Any:
                                  line)) from None
     if "&" not in text and "*" not in text:
         try:
-            return yaml.load(text, Loader=_FastSheetLoader)  # noqa: S506 - a CSafeLoader subclass
-        except yaml.YAMLError:
-            pass  # reported below, with _SheetLoader's message and line
+            return _load_fast(text)
+        except (yaml.YAMLError, _Unusual):
+            pass  # loaded (or reported, with its message and line) by _SheetLoader below
     try:
         return yaml.load(text, Loader=_SheetLoader)  # noqa: S506 - _SheetLoader is a SafeLoader subclass
     except yaml.YAMLError as exc:
