@@ -35,6 +35,37 @@ def _progress(description: str = "building"):
     return wrap
 
 
+class _build_progress:
+    """progress(done, total) for build_sheets: a bar on a terminal once a build has over 500 sheets,
+    started at the first report (after the worker processes are forked, so they inherit no thread)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if total <= 500 or not sys.stderr.isatty():
+                return
+            from rich.progress import Progress
+
+            self.bar = Progress(console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("building", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+    def __exit__(self, *exc) -> None:  # type: ignore[no-untyped-def]
+        self.close()
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def build(
@@ -42,20 +73,22 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("data/studies.ttl"), "--out", help="Where to write the Turtle."),
         check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if OUT differs from what the sheets build."),
         ntriples: Optional[Path] = typer.Option(None, "--ntriples", help="Also write N-Triples (sorted) here, for bulk loading into a triple store."),
+        jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="Worker processes for large builds (default: the usable CPUs; 1 for none). The output does not depend on it."),
     ) -> None:
         """Build data/studies.ttl from the extraction sheets (deterministic, atomic)."""
-        from extract.sheets import load_extractions
-        from kb.build import build_turtle, iter_triples, serialize_ntriples, sha256, write_atomic
+        from extract.sheets import is_synthetic
+        from kb.build import build_sheets, iter_triples, serialize_ntriples, sha256, write_atomic
 
         started = time.perf_counter()
-        try:
-            ex = load_extractions(sheets)
-        except OligokbError as exc:
-            fail(exc)
-        if ex.synthetic and out.resolve() == Path("data/studies.ttl").resolve():
+        if is_synthetic(sheets) and out.resolve() == Path("data/studies.ttl").resolve():
             fail(InputError(Problem(str(sheets), "--out", "synthetic sheets (oligokb synth) never go into data/studies.ttl",
                                     "pass --out, e.g. --out /tmp/synth.ttl")))
-        data, count = build_turtle(ex, progress=_progress())
+        with _build_progress() as progress:
+            try:
+                ex, data, count = build_sheets(sheets, jobs=jobs, progress=progress)
+            except OligokbError as exc:
+                progress.close()
+                fail(exc)
         if check:
             current = out.read_bytes() if out.exists() else b""
             if current != data:

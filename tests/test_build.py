@@ -128,3 +128,131 @@ def test_ntriples_for_bulk_loading(tmp_path):
 
     assert len(Graph().parse(tmp_path / "kb.nt", format="nt")) == len(Graph().parse(tmp_path / "kb.ttl"))
     shutil.rmtree(tmp_path)
+
+
+# --- the fast build (kb.build.build_sheets): the same bytes and the same errors as the plain path ----
+
+def _plain_build(sheets: Path) -> bytes:
+    """The reference: every sheet loaded, then rdflib triples streamed into Oxigraph's Turtle writer."""
+    from kb.build import iter_triples, serialize
+
+    return serialize(iter_triples(load_extractions(sheets)))
+
+
+def _small_synth(tmp_path: Path) -> Path:
+    from extract.synth import generate
+
+    generate(40, tmp_path / "synth", seed=5)
+    return tmp_path / "synth"
+
+
+def test_parallel_build_equals_serial_and_plain(tmp_path):
+    import pyoxigraph as ox
+
+    from kb.build import build_sheets, build_turtle
+
+    for sheets in (VALID_SHEETS, ROOT / "data" / "extractions", _small_synth(tmp_path)):
+        plain = _plain_build(sheets)
+        ex, serial, n_serial = build_sheets(sheets, jobs=1)
+        _, parallel, n_parallel = build_sheets(sheets, jobs=2, parallel_min=0)
+        assert serial == plain, sheets
+        assert parallel == plain, sheets
+        assert build_turtle(ex) == (plain, n_serial)
+        assert n_serial == n_parallel == len(list(ox.parse(plain, format=ox.RdfFormat.TURTLE)))
+
+
+def test_parallel_build_reports_the_same_problems(sheets):
+    from kb.build import build_sheets
+    from kb.errors import InputError
+
+    pub = sheets / "publications" / "test-trial-2020.yaml"
+    pub.write_text(pub.read_text().replace("kind: publication", "kind: publication\nbogus_field: 1", 1))
+    study = next((sheets / "studies").glob("*.yaml"))
+    study.write_text(study.read_text().replace("design:", "design: not_a_design\nformer_design:", 1))
+    (sheets / "publications" / "stray.yml").write_text("kind: publication\n")
+    expected = None
+    try:
+        load_extractions(sheets)
+    except InputError as exc:
+        expected = exc.problems
+    assert expected and len(expected) >= 3
+    for jobs, parallel_min in ((1, 400), (2, 0)):
+        try:
+            build_sheets(sheets, jobs=jobs, parallel_min=parallel_min)
+        except InputError as exc:
+            assert exc.problems == expected
+        else:
+            raise AssertionError("build_sheets accepted broken sheets")
+
+
+def test_cli_build_with_workers_is_byte_identical(tmp_path):
+    synth = _small_synth(tmp_path)
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"kb{jobs}.ttl"
+        result = run_cli("build", "--sheets", str(synth), "--out", str(out), "--jobs", jobs)
+        assert result.returncode == 0, result.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] == _plain_build(synth)
+
+
+def test_turtle_writer_matches_oxigraphs_on_hard_terms():
+    """kb.build writes Turtle itself (rows_turtle); Oxigraph's writer is the reference, also for terms
+    the sheets rarely hold: control characters, quotes, backslashes, non-ASCII, odd numbers."""
+    from kb.build import _XSD_BOOLEAN, _XSD_DECIMAL, _XSD_GYEAR, _XSD_INTEGER, _ox_rows_turtle, rows_turtle
+    from kb.namespaces import OKB
+
+    texts = ["plain", "", 'say "hi"', "back\\slash", "tab\there", "line\nbreak\r\n", "\x00\x01\x07\x08\x0b\x0c\x1f",
+             "del\x7f", "\ufffe\uffff\ufffd", "é ü 中文 😀", "≤0.001", "a'b", "<iri-like>", "50 %", "trailing \\"]
+    numbers = ["0.70", "-1.5", "+2.0", ".5", "5.", "1E2", "12", "-3", "+4", "007", "0,57", "NaN", "", " 1.0"]
+    s = "https://w3id.org/oligokb/id/pub/x/y/stat/z"
+    rows = [(s, str(OKB.quote), t, "", "", 1) for t in texts]
+    for dt in (_XSD_DECIMAL, _XSD_INTEGER, _XSD_BOOLEAN, _XSD_GYEAR):
+        rows += [(s, str(OKB.value), v, dt, "", 1) for v in numbers + ["true", "false", "True"]]
+    rows += [(s, str(OKB.design), iri, "", "", 0) for iri in (
+        "https://w3id.org/oligokb/vocab/design/rct_phase_2", "https://w3id.org/oligokb/vocab/design/",
+        "https://w3id.org/oligokb/vocab/design/a.b", "https://w3id.org/oligokb/vocab/design/1abc",
+        "https://w3id.org/oligokb/vocab/design/a~b", "https://w3id.org/oligokb/ns#Study", "http://example.org/x#y")]
+    rows += [("https://w3id.org/oligokb/ns#Study", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", str(OKB.Study), "", "", 0),
+             ("https://w3id.org/oligokb/ns#Study", str(OKB.quote), "x", "", "en", 1)]
+    rows = sorted(set(rows))
+    assert rows_turtle(rows) == _ox_rows_turtle(rows)
+    without_lang = [r for r in rows if not r[4]]
+    assert rows_turtle(without_lang) == _ox_rows_turtle(without_lang)
+    for one in without_lang:  # each term alone, so one that differs is named
+        assert rows_turtle([one]) == _ox_rows_turtle([one]), one
+
+
+def test_fast_yaml_path_equals_the_full_loader(tmp_path):
+    """Sheets without '&' or '*' are parsed by libyaml and built directly; the result (values and key
+    lines) must be what the pure-Python loader makes, and unusual sheets still go through it."""
+    import yaml
+
+    from extract import yaml_io
+
+    docs = [p.read_text() for p in sorted((ROOT / "data" / "extractions").rglob("*.yaml"))]
+    docs += [p.read_text() for p in sorted(VALID_SHEETS.rglob("*.yaml"))]
+    docs += ["a: yes\nb: No\nc: ~\nd: null\ne:\nf: 0.70\ng: '0.70'\nh: [on, OFF, 'true', 12, 1e3, 2020-01-01]\n",
+             "? [complex, key]\n: 1\n", "<<: {a: 1}\nb: 2\n", "a: !!int '5'\n", "=: x\n", "yes: 1\nnull: 2\n~: 3\n",
+             "- a\n- {b: c, d: [e, f]}\n", "", "# only a comment\n", "a: 1\na: 2\n", "a: !custom x\n"]
+    for text in docs:
+        try:
+            expected = yaml.load(text, Loader=yaml_io._SheetLoader)  # noqa: S506
+        except (yaml.YAMLError, TypeError) as exc:
+            expected = type(exc)
+        try:
+            fast = yaml_io._load_fast(text)
+        except (yaml_io._Unusual, yaml.YAMLError):
+            continue  # load_sheet falls back to the full loader
+        assert fast == expected, text
+        pairs = [(fast, expected)]
+        while pairs:  # every mapping's key lines too
+            a, b = pairs.pop()
+            if isinstance(a, dict):
+                assert a.lines == b.lines, text
+                pairs += [(a[k], b[k]) for k in a]
+            elif isinstance(a, list):
+                pairs += list(zip(a, b))
+        path = tmp_path / "sheet.yaml"
+        path.write_text(text)
+        assert yaml_io.load_sheet(path) == expected
