@@ -58,14 +58,39 @@ def version_key(kb_path: Path) -> str:
 
 
 def cached_frame(kb_path: Path, name: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """The frame `name` of this KB version from the cache, or computed, stored (atomically) and returned."""
+    """The frame `name` of this KB version: from this process's memory, from the cache file, or computed,
+    stored (atomically) and returned."""
     target = cache_dir(kb_path) / "tables" / f"{version_key(kb_path)}-{name}.parquet"
+    key = str(target)
+    if key in _IN_MEMORY:
+        return _IN_MEMORY[key].copy(deep=False)  # copy-on-write (pandas 3): a caller's edits stay its own
+    frame = None
     if target.exists():
         try:
-            return pd.read_parquet(target)  # str columns as written; a column of only None stays object
+            frame = pd.read_parquet(target)  # str columns as written; a column of only None stays object
         except (OSError, ValueError) as exc:  # a damaged cache entry: recompute it
             print(f"oligokb: ignoring the damaged cache file {target}: {exc}", file=sys.stderr)
-    frame = compute()
+    if frame is None:
+        frame = compute()
+        _write(target, name, frame)
+    if len(_IN_MEMORY) >= _KEEP_IN_MEMORY:
+        _IN_MEMORY.pop(next(iter(_IN_MEMORY)))
+    _IN_MEMORY[key] = frame
+    return frame.copy(deep=False)
+
+
+def forget() -> None:
+    """Drop the tables this process holds (the cache files stay)."""
+    _IN_MEMORY.clear()
+
+
+# Reading the evidence table back takes about 2 s at 50,000 studies: a process that answers many
+# queries (the explorer, the server, the bench) keeps the last few tables it read.
+_KEEP_IN_MEMORY = 8
+_IN_MEMORY: dict[str, pd.DataFrame] = {}
+
+
+def _write(target: Path, name: str, frame: pd.DataFrame) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _drop_stale(target.parent, name, keep=target.name)
@@ -80,7 +105,6 @@ def cached_frame(kb_path: Path, name: str, compute: Callable[[], pd.DataFrame]) 
     except OSError as exc:  # a read-only directory: answer without the cache
         print(f"oligokb: cannot write the table cache {target.parent} ({exc}); set {CACHE_ENV} to a writable "
               "directory to keep results between runs", file=sys.stderr)
-    return frame
 
 
 def _restore(frame: pd.DataFrame) -> pd.DataFrame:
@@ -127,7 +151,7 @@ def filter_named(name: str, full: pd.DataFrame, bound: dict[str, URIRef],
             keep &= full["study_id"].isin(ids)
         else:
             raise ValueError(f"no materialised filter for {name}?{variable}")  # a new parameter: add its rule
-    out = full[keep].reset_index(drop=True)
+    out = full[keep].reset_index(drop=True).copy()
     for variable, value in bound.items():
         if variable in out.columns:
             out[variable] = str(value)

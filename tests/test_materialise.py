@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from kb.export import evidence_table
-from kb.materialise import CACHE_ENV, cache_dir
+from kb.materialise import CACHE_ENV, cache_dir, forget
 from kb.query import bindings, compose, query_text, run_named
 from kb.store import OxigraphKB
 from tests.conftest import ROOT
@@ -20,6 +20,14 @@ CASES = [("evidence", {}), ("evidence", {"histology": "nsclc"}), ("evidence", {"
          ("evidence", {"design": "randomised", "histology": "prostate"}), ("evidence", {"study": "sabr-comet"}),
          ("evidence", {"study": "sabr-comet", "outcome": "overall_survival"}), ("evidence", {"histology": "nsclc", "design": "randomised"}),
          ("studies", {}), ("publications", {}), ("publications", {"study": "stomp"}), ("publications", {"study": "sabr-comet"})]
+
+
+@pytest.fixture(autouse=True)
+def _no_tables_in_memory():  # type: ignore[no-untyped-def]
+    """Each test reads the cache files (or their absence), not what an earlier test left in memory."""
+    forget()
+    yield
+    forget()
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +50,7 @@ def test_filtered_table_equals_the_query_answer(store, name, params):
 
 def test_a_cached_table_is_read_without_loading_the_store(store):
     expected = evidence_table(store)  # computes and stores the table
+    forget()  # a new process: only the file
     fresh = OxigraphKB(store.path)
     got = evidence_table(fresh)
     assert fresh._store is None  # answered from the cache: the 2-minute load at 50k studies never happened
@@ -68,6 +77,7 @@ def test_a_damaged_cache_file_is_recomputed(tmp_path, capsys):
     expected = evidence_table(OxigraphKB(path))
     for entry in (tmp_path / ".oligokb-cache" / "tables").glob("*.parquet"):
         entry.write_bytes(b"not parquet")
+    forget()
     got = evidence_table(OxigraphKB(path))
     pd.testing.assert_frame_equal(got, expected)
     assert "damaged cache file" in capsys.readouterr().err
@@ -101,3 +111,11 @@ def test_cached_conflicts_equal_fresh_ones(store):
     again = OxigraphKB(store.path).cached("conflicts", lambda: pytest.fail("recomputed instead of read"))
     pd.testing.assert_frame_equal(first, fresh)
     pd.testing.assert_frame_equal(again, fresh)
+
+
+def test_a_callers_edit_does_not_reach_the_next_reader(store):
+    table = evidence_table(store)
+    table["value"] = "edited"
+    table.loc[0, "study_id"] = "edited"
+    again = evidence_table(store)
+    assert (again["value"] != "edited").all() and again.loc[0, "study_id"] != "edited"
