@@ -107,7 +107,7 @@ def _write(target: Path, name: str, frame: pd.DataFrame) -> None:
               "directory to keep results between runs", file=sys.stderr)
 
 
-def _restore(frame: pd.DataFrame) -> pd.DataFrame:
+def all_null_as_none(frame: pd.DataFrame) -> pd.DataFrame:
     """The dtypes select_lexical infers for these rows: a column with no value at all is object (None)."""
     for col in frame.columns:
         if frame[col].dtype != object and frame[col].isna().all():
@@ -155,4 +155,4 @@ def filter_named(name: str, full: pd.DataFrame, bound: dict[str, URIRef],
     for variable, value in bound.items():
         if variable in out.columns:
             out[variable] = str(value)
-    return _restore(out)  # dtypes inferred from these rows, as select_lexical infers them
+    return all_null_as_none(out)  # dtypes inferred from these rows, as select_lexical infers them
