@@ -174,22 +174,20 @@ def year_range(table: pd.DataFrame) -> tuple[int, int]:
 # --- The evidence table as shown ----------------------------------------------------------------
 
 def conflict_marks(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.Series:
-    """Per row of `table`: "" or which other report disagrees on which field (kb.conflicts pairs)."""
-    marks: dict[int, list[str]] = {}
+    """Per row of `table`: "" or which other report disagrees on which field (kb.conflicts pairs). Both
+    figures of a pair are found by statistic id, whatever each report calls the group."""
     if conflicts.empty or table.empty:
         return pd.Series("", index=table.index)
-    arm = table["comparison"].where(table["comparison"] != "", table["group"])
-    # Index the rows once by what a conflict names (study, outcome, statistic, time point, arm, report).
-    rows_of: dict[tuple, list] = {}
-    keys = zip(table["study_id"], table["outcome"], table["statistic"], table["timepoint_months"], arm, table["publication_id"])
-    for i, key in zip(table.index, keys):
-        rows_of.setdefault(key, []).append(i)
+    row_of = dict(zip(table["statistic_id"], table.index))
+    marks: dict[int, list[str]] = {}
     for c in conflicts.itertuples():
-        for pub, other in ((c.publication_a, c.publication_b), (c.publication_b, c.publication_a)):
-            for i in rows_of.get((c.study_id, c.outcome, c.statistic, c.timepoint_months, c.group, pub), []):
-                text = f"{c.field} differs from {other}"
-                if text not in marks.setdefault(i, []):
-                    marks[i].append(text)
+        for stat, other in ((c.statistic_a, c.publication_b), (c.statistic_b, c.publication_a)):
+            i = row_of.get(stat)
+            if i is None:  # that figure is not among the rows shown
+                continue
+            text = f"{c.field} differs from {other}"
+            if text not in marks.setdefault(i, []):
+                marks[i].append(text)
     return pd.Series({i: "; ".join(marks.get(i, [])) for i in table.index}, dtype=object)
 
 

@@ -14,7 +14,7 @@ NOT_STATED = {"", "not stated"}
 FIELDS = {"value": "value", "ci_low": "CI lower bound", "ci_high": "CI upper bound", "ci_level": "CI level", "n": "n"}
 COLUMNS = ["study_id", "study_label", "outcome", "statistic", "group", "timepoint_months", "field",
            "publication_a", "role_a", "value_a", "quote_a", "locator_a",
-           "publication_b", "role_b", "value_b", "quote_b", "locator_b", "primary"]
+           "publication_b", "role_b", "value_b", "quote_b", "locator_b", "primary", "statistic_a", "statistic_b"]
 
 
 def _number(text: str) -> float | None:
@@ -61,6 +61,8 @@ def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
                         "quote_a": a["source_quote"], "locator_a": a["source_locator"],
                         "publication_b": b["publication_id"], "role_b": b["publication_role"], "value_b": b[field],
                         "quote_b": b["source_quote"], "locator_b": b["source_locator"], "primary": primary,
+                        # both figures by id: the reports may name the group differently
+                        "statistic_a": a["statistic_id"], "statistic_b": b["statistic_id"],
                     })
     return pd.DataFrame(out, columns=COLUMNS)
 
