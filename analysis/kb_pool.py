@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,9 @@ import pandas as pd
 from analysis.effects import ilogit, z_for_level
 from analysis.meta import meta_analysis
 from analysis.policy import RATIO_STATISTICS, Selection, select_estimates, strata_frames
+
+if TYPE_CHECKING:
+    from analysis.policy_batch import BatchSelection
 
 
 @dataclass(frozen=True)
@@ -102,3 +106,125 @@ def pool_knowledge_base(table: pd.DataFrame, *, outcome: str, statistic: str, by
         ))
     return KBPool(outcome, statistic, timepoint_months, method, test, level, selection.strata, tuple(pools),
                   selection.excluded, tuple(caught_messages))
+
+
+# --- every analysis at once ----------------------------------------------------------------------------
+
+#: Display-scale columns of `AllPools.strata` (as StratumPool; NaN where StratumPool has None).
+POOL_COLUMNS = ("k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "p_value", "tau2", "i2", "q", "q_df",
+                "q_p", "note")
+
+
+@dataclass(frozen=True)
+class AllPools:
+    """Every stratum of every analysis pooled at once (`pool_all`).
+
+    `strata`: one row per (analysis, stratum) with outcome, statistic, timepoint_months, stratum, the
+    strata columns' values and the StratumPool numbers on the display scale (HR, or percent for rates;
+    NaN where a StratumPool has None), plus `mu`, `se` (model scale) and `start` (first row in
+    `selection.pos` order). `weights_pct`: per used row, in `selection.pos` order.
+    `kb_pool(outcome, statistic, timepoint)` gives exactly what `pool_knowledge_base` gives.
+    """
+
+    selection: "BatchSelection"
+    method: str
+    test: str
+    level: float
+    strata: pd.DataFrame
+    weights_pct: np.ndarray
+    warnings: tuple[tuple[int, str], ...] = ()   # (analysis index, message)
+
+    def kb_pool(self, outcome: str, statistic: str, timepoint_months: float | None = None) -> KBPool:
+        sel = self.selection
+        c = sel.combo_index(outcome, statistic, timepoint_months)
+        selection = sel.selection(outcome, statistic, timepoint_months)
+        idx = sel.used_rows(c)                       # used rows in the policy's order
+        used = selection.used
+        st = self.strata
+        pools = []
+        for name, rows in strata_frames(selection):
+            j = st.index[(st["combo"] == c) & (st["stratum"] == name)][0]
+            r = st.loc[j]
+            mine = np.flatnonzero(used["stratum"].to_numpy(object) == name)
+            labels = tuple(f"{label} ({year})" for label, year in zip(rows["study_label"], rows["publication_year"]))
+            values = {col: rows[col].iat[0] for col in selection.strata}
+            opt = lambda x: None if isinstance(x, float) and math.isnan(x) else x  # noqa: E731
+            q_df = None if math.isnan(r["q_df"]) else int(r["q_df"])
+            pools.append(StratumPool(
+                name, values, int(r["k"]), float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]),
+                opt(float(r["pi_low"])), opt(float(r["pi_high"])), opt(float(r["p_value"])), opt(float(r["tau2"])),
+                opt(float(r["i2"])), opt(float(r["q"])), q_df, opt(float(r["q_p"])), labels,
+                tuple(float(w) for w in self.weights_pct[idx[mine]]), rows, note=r["note"]))
+        return KBPool(outcome, statistic, sel.combos[c][2], self.method, self.test, self.level, selection.strata,
+                      tuple(pools), selection.excluded, tuple(m for i, m in self.warnings if i == c))
+
+    def kb_pools(self) -> list[KBPool]:
+        return [self.kb_pool(*combo) for combo in self.selection.combos]
+
+
+def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), method: str = "REML", test: str = "z",
+             level: float = 0.95, include_secondary: bool = False, threshold: float | None = None,
+             maxiter: int | None = None) -> AllPools:
+    """`pool_knowledge_base` for every analysis at once: the policy on whole columns
+    (`analysis.policy_batch.select_all`), then one batched fit of every stratum (`analysis.batch.fit_segments`).
+
+    combos: (outcome, statistic, time point or None) tuples; default every poolable analysis of the table
+    (`analysis.policy_batch.poolable_combos`). The numbers equal pool_knowledge_base's / meta_analysis's
+    (tests/analysis/test_pool_all.py). A stratum whose tau2 iteration does not converge raises
+    ConvergenceError, naming the analysis and stratum, as the one-at-a-time fit raises for its analysis.
+    """
+    from analysis.batch import fit_segments
+    from analysis.errors import ConvergenceError
+    from analysis.options import MAXITER, THRESHOLD, check_options
+    from analysis.policy_batch import select_all
+    from scipy.special import expit
+
+    threshold = THRESHOLD if threshold is None else threshold
+    maxiter = MAXITER if maxiter is None else maxiter
+    check_options(method=method, test=test, level=level, threshold=threshold, maxiter=maxiter)
+    sel = select_all(table, combos=combos, by=by, include_secondary=include_secondary)
+    st = sel.stratum_table.copy()
+    k = st["k"].to_numpy()
+    fit = fit_segments(sel.yi, sel.vi, k, method=method, test=test, level=level, threshold=threshold,
+                       maxiter=maxiter)
+    multi = k >= 2
+    failed = np.flatnonzero(multi & ~fit.converged)
+    if failed.size:
+        j = int(failed[0])
+        o, s, t = sel.combos[int(st["combo"].iat[j])]
+        raise ConvergenceError(
+            f"{o} / {s}" + (f" at {t:g} months" if t is not None else "") + f", stratum {st['stratum'].iat[j]}: "
+            f"Fisher scoring for tau2 did not converge in maxiter={maxiter} iterations"
+            + (f" ({failed.size} strata in all)" if failed.size > 1 else ""))
+    ratio = np.array([sel.combos[c][1] in RATIO_STATISTICS for c in st["combo"].to_numpy()], dtype=bool)
+
+    def show(y: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return np.where(ratio, np.exp(y), expit(y) * 100.0)
+
+    # k = 1: the study's own estimate with a z CI (pool_knowledge_base does not fit these)
+    first = st["start"].to_numpy()
+    y1, v1 = sel.yi[first], sel.vi[first]
+    z = z_for_level(level)
+    se1 = np.sqrt(v1)
+    nan = np.full(len(st), np.nan)
+    est = np.where(multi, fit.estimate, y1)
+    lo = np.where(multi, fit.ci_low, y1 - z * se1)
+    hi = np.where(multi, fit.ci_high, y1 + z * se1)
+    has_pi = (k >= 3) & (method != "FE")
+    st["estimate"], st["ci_low"], st["ci_high"] = show(est), show(lo), show(hi)
+    st["pi_low"] = np.where(has_pi, show(fit.pi_low), nan)
+    st["pi_high"] = np.where(has_pi, show(fit.pi_high), nan)
+    for col in ("p_value", "tau2", "i2", "q", "q_p"):
+        st[col] = np.where(multi, getattr(fit, col), nan)
+    st["q_df"] = np.where(multi, fit.q_df, nan)
+    st["note"] = np.where(k == 1, "k = 1: the study's own estimate, not pooled",
+                          np.where(k == 2, "k = 2: tau2 and the CI rest on two studies", ""))
+    st["mu"], st["se"] = est, np.where(multi, fit.se, se1)
+    weights = np.where(np.repeat(multi, k), fit.weights_pct, 100.0)
+    warns: list[tuple[int, str]] = []
+    if method == "FE" and test in ("knha", "adhoc"):
+        text = ("the Knapp-Hartung method is not meant to be used with FE models (metafor warns the same); "
+                "consider a random-effects method")
+        warns = [(int(c), f"{name}: {text}") for c, name in zip(st["combo"][multi], st["stratum"][multi])]
+    return AllPools(sel, method, test, level, st, weights, tuple(warns))
