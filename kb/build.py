@@ -534,9 +534,10 @@ def sheet_turtle(sheet: StudySheet | PublicationSheet, base: Namespace = ID) -> 
 
 
 def assemble(pieces: Iterable[bytes]) -> bytes:
-    """The file: the header, the @prefix lines, then every sheet's piece in the file's order."""
-    body = b"".join(pieces)
-    return HEADER.encode("utf-8") + (_prefix_lines() + body if body else b"")
+    """The file: the header, the @prefix lines, then every sheet's piece in the file's order (joined
+    once: at 50,000 studies the file is 1.2 GB, and each extra concatenation would copy it)."""
+    parts = [piece for piece in pieces if piece]
+    return b"".join([HEADER.encode("utf-8"), _prefix_lines(), *parts] if parts else [HEADER.encode("utf-8")])
 
 
 def serialize(triples: Iterable[Triple]) -> bytes:
@@ -624,10 +625,12 @@ def build_sheets(root: Path, jobs: int | None = None, progress: Callable[[int, i
                         progress(len(results), len(paths))
         ex = collect(root, ((path, sheet) for path, (sheet, _, _) in zip(paths, results)), problems)  # type: ignore[misc]
         piece_of = {str(path): (piece, n) for path, (_, piece, n) in zip(paths, results)}
+        del results
         keys = [f"study:{i}" for i in sorted(ex.studies)] + [f"publication:{i}" for i in sorted(ex.publications)]
-        ordered = [piece_of[ex.files[key]] for key in keys]
+        ordered = [piece_of.pop(ex.files[key]) for key in keys]
+        count = sum(n for _, n in ordered)
         data = assemble(piece for piece, _ in ordered)
-    return ex, data, sum(n for _, n in ordered)
+    return ex, data, count
 
 
 def serialize_ntriples(triples: Iterable[Triple]) -> bytes:
