@@ -179,8 +179,10 @@ def conflict_marks(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.Series:
     if conflicts.empty or table.empty:
         return pd.Series("", index=table.index)
     row_of = dict(zip(table["statistic_id"], table.index))
+    # Only the pairs that touch these rows (the view shows a page; a KB may hold 600,000 pairs).
+    touching = conflicts[conflicts["statistic_a"].isin(row_of) | conflicts["statistic_b"].isin(row_of)]
     marks: dict[int, list[str]] = {}
-    for c in conflicts.itertuples():
+    for c in touching.astype(object).itertuples():
         for stat, other in ((c.statistic_a, c.publication_b), (c.statistic_b, c.publication_a)):
             i = row_of.get(stat)
             if i is None:  # that figure is not among the rows shown
@@ -228,6 +230,7 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
     """One row per figure, as the explorer shows it: secondary reports and conflicts marked."""
     if table.empty:
         return pd.DataFrame(columns=EVIDENCE_VIEW_COLUMNS)
+    table = table.astype(object)  # row-wise steps below: Arrow strings are slow to read one cell at a time
     conflict = conflict_marks(table, conflicts)
     marks = []
     for role, c in zip(table["publication_role"], conflict):
