@@ -17,6 +17,11 @@ COLUMNS = ["study_id", "study_label", "outcome", "statistic", "group", "timepoin
            "publication_b", "role_b", "value_b", "quote_b", "locator_b", "primary", "statistic_a", "statistic_b"]
 
 
+USED = ["study_id", "study_label", "outcome", "outcome_time_origin", "statistic", "timepoint_months", "unit_of_analysis",
+        "group", "group_arm_id", "reference_group", "reference_arm_id", "comparison", "publication_id",
+        "publication_role", "publication_year", "source_quote", "source_locator", "statistic_id", *FIELDS]
+
+
 def _number(text: str) -> float | None:
     try:
         return float(str(text).replace(",", "."))
@@ -26,7 +31,8 @@ def _number(text: str) -> float | None:
 
 def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
     """One row per disagreeing field of a pair of reports; empty frame when all agree."""
-    rows = table.copy()
+    # Only the columns a conflict reads: the pairwise step holds its rows as Python records.
+    rows = table[[c for c in USED if c in table.columns]].copy()
     rows["_group"] = rows["group_arm_id"].where(rows["group_arm_id"] != "", "label:" + rows["group"])
     rows["_reference"] = rows["reference_arm_id"].where(rows["reference_arm_id"] != "", "label:" + rows["reference_group"])
     # Only figures that two publications report can disagree: drop the rest before the pairwise loop.
