@@ -250,6 +250,9 @@ def register(app: typer.Typer) -> None:
         kb_file: Path = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle)."),
         endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Knowledge-base mode: read the evidence from "
                                                "this SPARQL 1.1 endpoint instead of --kb."),
+        every: bool = typer.Option(False, "--all", help="Knowledge-base mode: pool every outcome x statistic (x time "
+                                   "point for rates) at once, per --by stratum; one row per stratum as CSV (--json: "
+                                   "JSON records). The same numbers as one --outcome/--statistic run each."),
     ) -> None:
         from analysis.errors import AnalysisError, InputError, OptionError
 
@@ -257,6 +260,14 @@ def register(app: typer.Typer) -> None:
             _err(f"oligokb pool: --level={level:g} is not a percentage in (1, 100); "
                  "e.g. --level 95")
             raise typer.Exit(EXIT_BAD_INPUT)
+        if every:
+            if csv_file is not None or outcome is not None or statistic is not None or timepoint is not None:
+                _err("oligokb pool: --all pools every outcome and statistic of the knowledge base; "
+                     "drop --csv, --outcome, --statistic and --timepoint, or drop --all")
+                raise typer.Exit(EXIT_BAD_INPUT)
+            run_pool_all(kb_file, tuple(c.strip() for c in (by or "").split(",") if c.strip()), method.value,
+                         test.value, level, include_secondary, as_json or output_format == "json", endpoint)
+            return
         if csv_file is None:
             if outcome is None or statistic is None:
                 _err("oligokb pool: no input: give --csv FILE, or a knowledge-base selection with "
@@ -329,6 +340,45 @@ def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by
     except AnalysisError as exc:
         _err(f"oligokb {command}: internal error: {exc}")
         raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def run_pool_all(kb_file: Path, by: tuple[str, ...], method: str, test: str, level_pct: float,
+                 include_secondary: bool, as_json: bool, endpoint: str | None = None) -> None:
+    """Every analysis of the knowledge base pooled at once (analysis.kb_pool.pool_all): a guideline group's
+    re-pool of every subgroup after an update."""
+    from analysis.errors import AnalysisError, InputError, OptionError
+    from analysis.kb_pool import pool_all
+    from kb.errors import OligokbError
+    from kb.export import evidence_table
+    from kb.store import load_store
+
+    try:
+        if endpoint is not None:
+            from kb.remote import SparqlEndpoint
+
+            table = evidence_table(SparqlEndpoint(endpoint))
+        else:
+            table = evidence_table(load_store(kb_file))
+        result = pool_all(table, by=by, method=method, test=test, level=level_pct / 100.0,
+                          include_secondary=include_secondary)
+    except OligokbError as exc:
+        _err(f"oligokb pool: {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    except (InputError, OptionError) as exc:
+        _err(f"oligokb pool: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except AnalysisError as exc:
+        _err(f"oligokb pool: internal error: {exc}")
+        raise typer.Exit(EXIT_INTERNAL) from None
+    for _, message in result.warnings:
+        _err(f"warning: {message}")
+    frame = result.strata.drop(columns=["combo", "start", "mu", "se"])
+    if as_json:
+        print(json.dumps(json.loads(frame.to_json(orient="records")), indent=2, allow_nan=False))
+    else:
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+    _err(f"{len(frame)} strata of {frame[['outcome', 'statistic', 'timepoint_months']].drop_duplicates().shape[0]} "
+         "analyses; each analysis's estimates left out and why: oligokb pool --outcome ... --statistic ...")
 
 
 def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint, method: str,
