@@ -33,6 +33,7 @@ FORMAT = "1"
 CACHE_ENV = "OLIGOKB_CACHE"  # a directory for every KB's cache; default: .oligokb-cache/ beside the KB file
 QUERY_DIR = Path(__file__).with_name("queries")
 MATERIALISED = ("evidence", "studies", "publications")
+DERIVED = ("provenance",)  # answered from the materialised tables (derived_named), no store needed
 
 
 @lru_cache(maxsize=1)
@@ -156,3 +157,20 @@ def filter_named(name: str, full: pd.DataFrame, bound: dict[str, URIRef],
         if variable in out.columns:
             out[variable] = str(value)
     return all_null_as_none(out)  # dtypes inferred from these rows, as select_lexical infers them
+
+
+PROVENANCE_COLUMNS = ["stat", "value", "publication_id", "title", "venue", "year", "doi", "pmid", "role",
+                      "source_scope", "locator", "quote", "derivation"]
+
+
+def provenance_from_tables(evidence: pd.DataFrame, publications: pd.DataFrame, bound: dict[str, URIRef]) -> pd.DataFrame:
+    """The provenance query's rows (kb/queries/provenance.rq) from the evidence and publications tables,
+    which hold every value it reads: the figure's publication, locator, quote and derivation."""
+    rows = evidence
+    if "stat" in bound:
+        rows = rows[rows["stat"] == str(bound["stat"])]
+    rows = rows.rename(columns={"source_locator": "locator", "source_quote": "quote"})
+    pubs = publications.drop_duplicates("pub")[["pub", "title", "venue", "year", "role"]]
+    out = rows[["stat", "value", "pub", "publication_id", "doi", "pmid", "source_scope", "locator", "quote",
+                "derivation"]].merge(pubs, on="pub", how="inner")
+    return all_null_as_none(out[PROVENANCE_COLUMNS].reset_index(drop=True))

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kb.errors import InputError, Problem
-from kb.materialise import MATERIALISED, all_null_as_none, cached_frame, filter_named
+from kb.materialise import DERIVED, MATERIALISED, all_null_as_none, cached_frame, filter_named, provenance_from_tables
 from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -58,9 +58,13 @@ class OxigraphKB:
     def select_named_lexical(self, name: str, text: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
         """A named query's rows as text (select_lexical); the table queries come from their materialised
         full answer, filtered by the parameters with the query's own rule."""
+        from kb.query import compose, query_text
+
+        if name in DERIVED and set(bindings) <= {"stat"}:
+            return provenance_from_tables(self.select_named_lexical("evidence", "", {}),
+                                          self.select_named_lexical("publications", "", {}), bindings)
         if name not in MATERIALISED:
             return self.select_lexical(text, bindings)
-        from kb.query import compose, query_text
 
         full = self.cached(f"{name}-lexical", lambda: self.select_lexical(compose(query_text(name), set()), {}))
         if not bindings:

@@ -119,3 +119,25 @@ def test_a_callers_edit_does_not_reach_the_next_reader(store):
     table.loc[0, "study_id"] = "edited"
     again = evidence_table(store)
     assert (again["value"] != "edited").all() and again.loc[0, "study_id"] != "edited"
+
+
+def test_provenance_from_the_tables_equals_the_query(store):
+    """Every figure's provenance, as the query on the graph gives it and as the tables give it."""
+    text = query_text("provenance")
+    everything = store.select_lexical(text, {})
+    assert len(everything) == len(evidence_table(store)) > 0
+    stats = list(everything["stat"])
+    for stat in stats[:: max(1, len(stats) // 40)]:  # about 40 figures, each bound as a user binds it
+        bound = {"stat": everything.loc[everything["stat"] == stat, "stat"].iat[0]}
+        from rdflib import URIRef
+
+        bound = {"stat": URIRef(bound["stat"])}
+        expected = store.select_lexical(text, bound)
+        got = store.select_named_lexical("provenance", text, bound)
+        pd.testing.assert_frame_equal(got, expected)
+    whole = store.select_named_lexical("provenance", text, {})  # no binding: every figure (no ORDER BY)
+    pd.testing.assert_frame_equal(whole.sort_values("stat").reset_index(drop=True),
+                                  everything.sort_values("stat").reset_index(drop=True))
+    fresh = OxigraphKB(store.path)
+    run_named(fresh, "provenance", {"statistic": stats[0].split("/id/pub/", 1)[1]}, lexical=True)
+    assert fresh._store is None  # answered without loading the graph
