@@ -46,12 +46,24 @@ def reader(src: ex.Source):
     return ex.reader(src)
 
 
-@st.cache_data
+# The two big frames are shared, not copied: st.cache_data pickles a frame on store and unpickles it on
+# every call (755,000 rows at 50,000 studies: seconds each, and a copy per call). Nothing modifies them
+# (pandas copy-on-write keeps any edit local to the editor).
+@st.cache_resource
 def table(src: ex.Source) -> pd.DataFrame:
     return evidence_table(reader(src))
 
 
-@st.cache_data
+@st.cache_resource
+def conflict_pairs(src: ex.Source) -> pd.DataFrame:
+    """What the evidence table's marks need: which two figures disagree on what (a fifth of the columns)."""
+    kb = reader(src)
+    if hasattr(kb, "cached"):
+        return kb.cached("conflicts", lambda: find_conflicts(table(src)), columns=ex.CONFLICT_MARK_COLUMNS)
+    return conflicts(src)[ex.CONFLICT_MARK_COLUMNS]
+
+
+@st.cache_resource
 def conflicts(src: ex.Source) -> pd.DataFrame:
     kb = reader(src)
     if hasattr(kb, "cached"):  # a KB file: kept beside it once per version (kb.materialise)
@@ -193,7 +205,7 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     if len(rows) > SHOWN_ROWS:
         st.info(f"Showing the first {SHOWN_ROWS:,} of {len(rows):,} figures (ordered by study and publication): "
                 "narrow the filters in the sidebar to see the rest here, or download the selection below.")
-    view = ex.evidence_view(shown, conflicts(SOURCE))
+    view = ex.evidence_view(shown, conflict_pairs(SOURCE))
     event = st.dataframe(
         view, hide_index=True, key="evidence_table", on_select="rerun", selection_mode="single-row", height=460,
         column_config={

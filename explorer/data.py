@@ -128,10 +128,10 @@ VOCAB_FILTERS: dict[str, tuple[str, str]] = {
 def filter_options(table: pd.DataFrame, key: str) -> list[tuple[Term, int]]:
     """The terms worth offering for a filter: those matching at least one row, with that row count."""
     scheme, column = VOCAB_FILTERS[key]
-    values = table[column]
+    per_value = table[column].value_counts()  # once; a term's count sums its matching values
     out = []
     for term in vocabulary_tree(scheme):
-        count = int(values.isin(term.matches).sum())
+        count = int(per_value[per_value.index.isin(term.matches)].sum())
         if count:
             out.append((term, count))
     return out
@@ -159,19 +159,28 @@ def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     if filters.roles:
         mask &= table["publication_role"].isin(filters.roles)
     if filters.years:
-        years = pd.to_numeric(table["publication_year"], errors="coerce")
-        mask &= years.between(filters.years[0], filters.years[1])
+        mask &= table["publication_year"].isin(_years_between(table, *filters.years))
     return table[mask].reset_index(drop=True)
 
 
+def _years_between(table: pd.DataFrame, low: int, high: int) -> list[str]:
+    """The publication-year values (text) within [low, high]; numbers parsed once per distinct value."""
+    distinct = pd.Series(table["publication_year"].unique())
+    years = pd.to_numeric(distinct, errors="coerce")
+    return list(distinct[years.between(low, high)])
+
+
 def year_range(table: pd.DataFrame) -> tuple[int, int]:
-    years = pd.to_numeric(table["publication_year"], errors="coerce").dropna()
+    years = pd.to_numeric(pd.Series(table["publication_year"].unique()), errors="coerce").dropna()
     if years.empty:
         return (2000, datetime.now().year)
     return int(years.min()), int(years.max())
 
 
 # --- The evidence table as shown ----------------------------------------------------------------
+
+CONFLICT_MARK_COLUMNS = ["statistic_a", "statistic_b", "publication_a", "publication_b", "field"]
+
 
 def conflict_marks(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.Series:
     """Per row of `table`: "" or which other report disagrees on which field (kb.conflicts pairs). Both

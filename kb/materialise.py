@@ -58,13 +58,20 @@ def version_key(kb_path: Path) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 
-def cached_frame(kb_path: Path, name: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """The frame `name` of this KB version: from this process's memory, from the cache file, or computed,
-    stored (atomically) and returned."""
+def cached_frame(kb_path: Path, name: str, compute: Callable[[], pd.DataFrame],
+                 columns: list[str] | None = None) -> pd.DataFrame:
+    """The frame `name` of this KB version (only `columns`, if given: Parquet reads just those): from this
+    process's memory, from the cache file, or computed, stored (atomically) and returned."""
     target = cache_dir(kb_path) / "tables" / f"{version_key(kb_path)}-{name}.parquet"
     key = str(target)
-    if key in _IN_MEMORY:
-        return _IN_MEMORY[key].copy(deep=False)  # copy-on-write (pandas 3): a caller's edits stay its own
+    if key in _IN_MEMORY:  # copy-on-write (pandas 3): a caller's edits stay its own
+        held = _IN_MEMORY[key]
+        return held[columns] if columns else held.copy(deep=False)
+    if columns and target.exists():
+        try:
+            return pd.read_parquet(target, columns=columns)
+        except (OSError, ValueError):
+            pass  # damaged: the full read below says so and recomputes
     frame = None
     if target.exists():
         try:
@@ -77,7 +84,7 @@ def cached_frame(kb_path: Path, name: str, compute: Callable[[], pd.DataFrame]) 
     if len(_IN_MEMORY) >= _KEEP_IN_MEMORY:
         _IN_MEMORY.pop(next(iter(_IN_MEMORY)))
     _IN_MEMORY[key] = frame
-    return frame.copy(deep=False)
+    return frame[columns] if columns else frame.copy(deep=False)
 
 
 def forget() -> None:

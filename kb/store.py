@@ -48,12 +48,14 @@ class OxigraphKB:
             self._store = store
         return self._store
 
-    def __len__(self) -> int:
+    def triples(self) -> int:
+        """The number of triples (loads the store). Deliberately no __len__: Streamlit's telemetry takes the
+        len() of cached values, which loaded 22M triples (2 minutes) on the explorer's first page."""
         return len(self.store)
 
-    def cached(self, name: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    def cached(self, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
         """A frame derived from this KB version, kept in the table cache (kb.materialise)."""
-        return cached_frame(self.path, name, compute)
+        return cached_frame(self.path, name, compute, columns)
 
     def select_named_lexical(self, name: str, text: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
         """A named query's rows as text (select_lexical); the table queries come from their materialised

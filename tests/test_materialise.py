@@ -141,3 +141,12 @@ def test_provenance_from_the_tables_equals_the_query(store):
     fresh = OxigraphKB(store.path)
     run_named(fresh, "provenance", {"statistic": stats[0].split("/id/pub/", 1)[1]}, lexical=True)
     assert fresh._store is None  # answered without loading the graph
+
+
+def test_a_column_subset_equals_those_columns_of_the_whole(store):
+    from kb.conflicts import find_conflicts
+
+    whole = store.cached("conflicts", lambda: find_conflicts(evidence_table(store)))
+    forget()  # from the file: Parquet reads only these columns
+    part = OxigraphKB(store.path).cached("conflicts", lambda: pytest.fail("recomputed"), columns=["statistic_a", "field"])
+    pd.testing.assert_frame_equal(part, whole[["statistic_a", "field"]])
