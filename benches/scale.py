@@ -163,7 +163,9 @@ def stage_raw_load(work: Path, backend: str) -> dict:
 def stage_load(work: Path, backend: str) -> dict:
     t0 = time.perf_counter()
     kb = _open(backend, work / "studies.ttl")
-    return {"seconds": time.perf_counter() - t0, "triples": kb.triples() if hasattr(kb, "triples") else len(kb)}
+    from kb.store import OxigraphKB
+
+    return {"seconds": time.perf_counter() - t0, "triples": kb.triples() if isinstance(kb, OxigraphKB) else len(kb)}
 
 
 def stage_materialise(work: Path, backend: str) -> dict:
