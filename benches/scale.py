@@ -161,11 +161,12 @@ def stage_raw_load(work: Path, backend: str) -> dict:
 
 
 def stage_load(work: Path, backend: str) -> dict:
-    t0 = time.perf_counter()
-    kb = _open(backend, work / "studies.ttl")
     from kb.store import OxigraphKB
 
-    return {"seconds": time.perf_counter() - t0, "triples": kb.triples() if isinstance(kb, OxigraphKB) else len(kb)}
+    t0 = time.perf_counter()
+    kb = _open(backend, work / "studies.ttl")
+    triples = kb.triples() if isinstance(kb, OxigraphKB) else len(kb)  # OxigraphKB loads here, on first use
+    return {"seconds": time.perf_counter() - t0, "triples": triples}
 
 
 def stage_materialise(work: Path, backend: str) -> dict:
