@@ -159,7 +159,7 @@ def filter_named(name: str, full: pd.DataFrame, bound: dict[str, URIRef],
             keep &= full["study_id"].isin(ids)
         else:
             raise ValueError(f"no materialised filter for {name}?{variable}")  # a new parameter: add its rule
-    out = full[keep].reset_index(drop=True).copy()
+    out = full[keep].reset_index(drop=True)  # new arrays; copy-on-write keeps the edits below local
     for variable, value in bound.items():
         if variable in out.columns:
             out[variable] = str(value)
