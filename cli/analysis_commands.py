@@ -6,6 +6,8 @@ written to stdout then), 3 internal (e.g. an estimator did not converge).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import csv
 import json
 import math
@@ -301,11 +303,8 @@ def register(app: typer.Typer) -> None:
             _print_table(out)
 
 
-def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint,
-                   method: str, test: str, level_pct: float, include_secondary: bool, endpoint: str | None = None):
-    """Load the knowledge base, check the labels, apply the policy and pool; exit 2/3 with a message."""
-    from analysis.errors import AnalysisError, InputError, OptionError
-    from analysis.kb_pool import pool_knowledge_base
+def kb_evidence(command: str, kb_file: Path, endpoint: str | None = None):  # type: ignore[no-untyped-def]
+    """The evidence table of the KB file (its materialised copy) or of the endpoint; exit with a message."""
     from kb.errors import OligokbError
     from kb.export import evidence_table
     from kb.store import load_store
@@ -314,12 +313,34 @@ def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by
         if endpoint is not None:
             from kb.remote import SparqlEndpoint
 
-            table = evidence_table(SparqlEndpoint(endpoint))
-        else:
-            table = evidence_table(load_store(kb_file))
+            return evidence_table(SparqlEndpoint(endpoint))
+        return evidence_table(load_store(kb_file))
     except OligokbError as exc:
         _err(f"oligokb {command}: {exc}")
         raise typer.Exit(exc.exit_code) from None
+
+
+@contextmanager
+def analysis_errors(command: str):  # type: ignore[no-untyped-def]
+    """Bad options or input exit 2 with the message; anything else the engine raises exits 3."""
+    from analysis.errors import AnalysisError, InputError, OptionError
+
+    try:
+        yield
+    except (InputError, OptionError) as exc:
+        _err(f"oligokb {command}: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except AnalysisError as exc:
+        _err(f"oligokb {command}: internal error: {exc}")
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint,
+                   method: str, test: str, level_pct: float, include_secondary: bool, endpoint: str | None = None):
+    """Load the knowledge base, check the labels, apply the policy and pool; exit 2/3 with a message."""
+    from analysis.kb_pool import pool_knowledge_base
+
+    table = kb_evidence(command, kb_file, endpoint)
     from kb.vocabulary import pref_label, resolve, terms
 
     # Vocabulary ids (overall_survival) as in `oligokb query --param`, or the export's labels (overall survival).
@@ -330,46 +351,22 @@ def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by
         if label not in known:
             _err(f"oligokb {command}: --{column} {label!r} is not in the knowledge base; known: {', '.join(known)}")
             raise typer.Exit(EXIT_BAD_INPUT)
-    try:
+    with analysis_errors(command):
         return pool_knowledge_base(table, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
                                    method=method, test=test, level=level_pct / 100.0,
                                    include_secondary=include_secondary)
-    except (InputError, OptionError) as exc:
-        _err(f"oligokb {command}: {exc}")
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except AnalysisError as exc:
-        _err(f"oligokb {command}: internal error: {exc}")
-        raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def run_pool_all(kb_file: Path, by: tuple[str, ...], method: str, test: str, level_pct: float,
                  include_secondary: bool, as_json: bool, endpoint: str | None = None) -> None:
     """Every analysis of the knowledge base pooled at once (analysis.kb_pool.pool_all): a guideline group's
     re-pool of every subgroup after an update."""
-    from analysis.errors import AnalysisError, InputError, OptionError
     from analysis.kb_pool import pool_all
-    from kb.errors import OligokbError
-    from kb.export import evidence_table
-    from kb.store import load_store
 
-    try:
-        if endpoint is not None:
-            from kb.remote import SparqlEndpoint
-
-            table = evidence_table(SparqlEndpoint(endpoint))
-        else:
-            table = evidence_table(load_store(kb_file))
+    table = kb_evidence("pool", kb_file, endpoint)
+    with analysis_errors("pool"):
         result = pool_all(table, by=by, method=method, test=test, level=level_pct / 100.0,
                           include_secondary=include_secondary)
-    except OligokbError as exc:
-        _err(f"oligokb pool: {exc}")
-        raise typer.Exit(exc.exit_code) from None
-    except (InputError, OptionError) as exc:
-        _err(f"oligokb pool: {exc}")
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except AnalysisError as exc:
-        _err(f"oligokb pool: internal error: {exc}")
-        raise typer.Exit(EXIT_INTERNAL) from None
     for _, message in result.warnings:
         _err(f"warning: {message}")
     frame = result.strata.drop(columns=["combo", "start", "mu", "se"])
