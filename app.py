@@ -55,20 +55,14 @@ def table(src: ex.Source) -> pd.DataFrame:
 
 
 @st.cache_resource
-def conflict_pairs(src: ex.Source) -> pd.DataFrame:
-    """What the evidence table's marks need: which two figures disagree on what (a fifth of the columns)."""
+def conflicts(src: ex.Source, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The conflict pairs; `columns` for just those (the evidence table's marks need a fifth of them)."""
     kb = reader(src)
-    if hasattr(kb, "cached"):
-        return kb.cached("conflicts", lambda: find_conflicts(table(src)), columns=ex.CONFLICT_MARK_COLUMNS)
-    return conflicts(src)[ex.CONFLICT_MARK_COLUMNS]
-
-
-@st.cache_resource
-def conflicts(src: ex.Source) -> pd.DataFrame:
-    kb = reader(src)
+    wanted = list(columns) or None
     if hasattr(kb, "cached"):  # a KB file: kept beside it once per version (kb.materialise)
-        return kb.cached("conflicts", lambda: find_conflicts(table(src)))
-    return find_conflicts(table(src))
+        return kb.cached("conflicts", lambda: find_conflicts(table(src)), columns=wanted)
+    found = find_conflicts(table(src))
+    return found[wanted] if wanted else found
 
 
 @st.cache_data
@@ -205,7 +199,7 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     if len(rows) > SHOWN_ROWS:
         st.info(f"Showing the first {SHOWN_ROWS:,} of {len(rows):,} figures (ordered by study and publication): "
                 "narrow the filters in the sidebar to see the rest here, or download the selection below.")
-    view = ex.evidence_view(shown, conflict_pairs(SOURCE))
+    view = ex.evidence_view(shown, conflicts(SOURCE, tuple(ex.CONFLICT_MARK_COLUMNS)))
     event = st.dataframe(
         view, hide_index=True, key="evidence_table", on_select="rerun", selection_mode="single-row", height=460,
         column_config={

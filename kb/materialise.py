@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +31,7 @@ from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR, vocabulary_graph
 FORMAT = "1"
 CACHE_ENV = "OLIGOKB_CACHE"  # a directory for every KB's cache; default: .oligokb-cache/ beside the KB file
 QUERY_DIR = Path(__file__).with_name("queries")
-MATERIALISED = ("evidence", "studies", "publications")
-DERIVED = ("provenance",)  # answered from the materialised tables (derived_named), no store needed
+MATERIALISED = ("evidence", "studies", "publications")  # provenance is derived from these (provenance_from_tables)
 
 
 @lru_cache(maxsize=1)
@@ -99,17 +97,12 @@ _IN_MEMORY: dict[str, pd.DataFrame] = {}
 
 
 def _write(target: Path, name: str, frame: pd.DataFrame) -> None:
+    from kb.build import write_atomic
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _drop_stale(target.parent, name, keep=target.name)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        try:
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomic(target, frame.to_parquet(index=False))
     except OSError as exc:  # a read-only directory: answer without the cache
         print(f"oligokb: cannot write the table cache {target.parent} ({exc}); set {CACHE_ENV} to a writable "
               "directory to keep results between runs", file=sys.stderr)

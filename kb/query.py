@@ -133,7 +133,7 @@ def run_named(graph, name: str, params: dict[str, str] | None = None, lexical: b
     bound = bindings(name, params or {})
     text = compose(query_text(name), set(bound))
     if lexical and hasattr(graph, "select_named_lexical"):
-        return graph.select_named_lexical(name, text, bound)
+        return graph.select_named_lexical(name, bound)
     if hasattr(graph, "select"):  # kb.store.OxigraphKB
         return graph.select(text, bound)
     return result_frame(graph.query(text, initBindings=bound))

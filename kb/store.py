@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kb.errors import InputError, Problem
-from kb.materialise import DERIVED, MATERIALISED, all_null_as_none, cached_frame, filter_named, provenance_from_tables
+from kb.materialise import MATERIALISED, all_null_as_none, cached_frame, filter_named, provenance_from_tables
 from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -57,21 +57,25 @@ class OxigraphKB:
         """A frame derived from this KB version, kept in the table cache (kb.materialise)."""
         return cached_frame(self.path, name, compute, columns)
 
-    def select_named_lexical(self, name: str, text: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
-        """A named query's rows as text (select_lexical); the table queries come from their materialised
-        full answer, filtered by the parameters with the query's own rule."""
+    def select_named_lexical(self, name: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
+        """A named query's rows as text (select_lexical). The table queries come from their materialised
+        full answer, filtered by the parameters with the query's own rule; provenance from those tables."""
         from kb.query import compose, query_text
 
-        if name in DERIVED and set(bindings) <= {"stat"}:
-            return provenance_from_tables(self.select_named_lexical("evidence", "", {}),
-                                          self.select_named_lexical("publications", "", {}), bindings)
+        if name == "provenance":
+            return provenance_from_tables(self.select_named_lexical("evidence", {}),
+                                          self.select_named_lexical("publications", {}), bindings)
         if name not in MATERIALISED:
-            return self.select_lexical(text, bindings)
-
+            return self.select_lexical(compose(query_text(name), set(bindings)), bindings)
         full = self.cached(f"{name}-lexical", lambda: self.select_lexical(compose(query_text(name), set()), {}))
         if not bindings:
             return full
-        return filter_named(name, full, bindings, studies=lambda: self.select_named_lexical("studies", "", {}))
+        return filter_named(name, full, bindings, studies=lambda: self.select_named_lexical("studies", {}))
+
+    def _query(self, text: str, bindings: dict[str, URIRef]):  # type: ignore[no-untyped-def]
+        """Parameters bound by SPARQL substitution (SEP-0007), never written into the text."""
+        substitutions = {ox.Variable(name): ox.NamedNode(str(value)) for name, value in bindings.items()}
+        return self.store.query(text, substitutions=substitutions or None)
 
     def select_lexical(self, text: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
         """select()'s rows with every value as text (IRIs and lexical forms; None when unbound), read
@@ -80,8 +84,7 @@ class OxigraphKB:
         temporary file into Arrow strings: at 50,000 studies the answer is 1.5 GB of text, which Python
         string objects would hold several times over. SPARQL CSV writes an unbound value and an empty
         literal alike; both become None."""
-        substitutions = {ox.Variable(name): ox.NamedNode(str(value)) for name, value in bindings.items()}
-        solutions = self.store.query(text, substitutions=substitutions or None)
+        solutions = self._query(text, bindings)
         columns = [v.value for v in solutions.variables]
         with tempfile.TemporaryDirectory(prefix="oligokb-") as tmp:
             answer = Path(tmp) / "answer.csv"
@@ -93,8 +96,7 @@ class OxigraphKB:
         return all_null_as_none(table.to_pandas())
 
     def select(self, text: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
-        substitutions = {ox.Variable(name): ox.NamedNode(str(value)) for name, value in bindings.items()}
-        solutions = self.store.query(text, substitutions=substitutions or None)
+        solutions = self._query(text, bindings)
         columns = [v.value for v in solutions.variables]
         rows = [[_py(solution[v]) for v in solutions.variables] for solution in solutions]
         return pd.DataFrame(rows, columns=columns)

@@ -133,9 +133,9 @@ def test_provenance_from_the_tables_equals_the_query(store):
 
         bound = {"stat": URIRef(bound["stat"])}
         expected = store.select_lexical(text, bound)
-        got = store.select_named_lexical("provenance", text, bound)
+        got = store.select_named_lexical("provenance", bound)
         pd.testing.assert_frame_equal(got, expected)
-    whole = store.select_named_lexical("provenance", text, {})  # no binding: every figure (no ORDER BY)
+    whole = store.select_named_lexical("provenance", {})  # no binding: every figure (no ORDER BY)
     pd.testing.assert_frame_equal(whole.sort_values("stat").reset_index(drop=True),
                                   everything.sort_values("stat").reset_index(drop=True))
     fresh = OxigraphKB(store.path)
