@@ -179,9 +179,13 @@ def sidebar(full: pd.DataFrame) -> ex.Filters:
                 start = min(max(asked[0], low), high) if len(asked) == 2 else low
                 end = min(max(asked[1], start), high) if len(asked) == 2 else high
                 st.session_state["years"] = (start, end)
-            years = st.slider("Publication year", low, high, key="years")
+            years = st.slider("Publication year", low, high, key="years",
+                              help="Reports whose year is not known (a seed document that prints none) are shown only "
+                                   "while the range is the whole range.")
             to_url("from", str(years[0]) if years[0] != low else None)
             to_url("to", str(years[1]) if years[1] != high else None)
+            if tuple(years) == (low, high):
+                years = None  # the whole range is no filter: reports without a year stay
         return ex.Filters(terms=terms, roles=roles, years=tuple(years) if years else None)
 
 
@@ -240,6 +244,9 @@ def show_source(row: pd.Series) -> None:
             link = ex.source_link(row)
             if link:
                 st.link_button("Open the publication", link)
+            elif row.get("seed_document"):
+                st.caption(f"No DOI or PMID could be read for this report: it is identified by its seed document "
+                           f"{plain(row['seed_document'])} (the text the quote was checked against).")
         st.button("Open the study page", key="open_study_from_row", on_click=open_study, args=(row["study_id"],))
 
 
@@ -288,7 +295,7 @@ def study_view(full: pd.DataFrame) -> None:
 
     st.markdown("#### Publications")
     pubs = page.publications[["publication_id", "first_author", "year", "role", "source_scope", "supersedes", "title",
-                              "venue", "doi", "pmid"]].fillna("")
+                              "venue", "doi", "pmid", "seed_document"]].fillna("")
     st.dataframe(pubs, hide_index=True, column_config={"supersedes": st.column_config.TextColumn(
         "supersedes", help="this report replaces these earlier reports of the study")})
     for p in pubs.itertuples():

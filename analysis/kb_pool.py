@@ -67,6 +67,11 @@ class KBPool:
         return pd.DataFrame([p.to_dict() for p in self.pools])
 
 
+def _study_labels(rows: pd.DataFrame) -> tuple[str, ...]:
+    """'<study> (<year>)'; a seed document that prints no year has no year to show."""
+    return tuple(f"{label} ({year})" if year else str(label) for label, year in zip(rows["study_label"], rows["publication_year"]))
+
+
 def _display(statistic: str):
     if statistic in RATIO_STATISTICS:
         return lambda y: float(np.exp(y))
@@ -83,7 +88,7 @@ def pool_knowledge_base(table: pd.DataFrame, *, outcome: str, statistic: str, by
     caught_messages: list[str] = []
     for name, rows in strata_frames(selection):
         values = {col: rows[col].iat[0] for col in selection.strata}
-        labels = tuple(f"{label} ({year})" for label, year in zip(rows["study_label"], rows["publication_year"]))
+        labels = _study_labels(rows)
         if len(rows) == 1:
             r = rows.iloc[0]
             se = math.sqrt(r["vi"])
@@ -146,7 +151,7 @@ class AllPools:
             j = st.index[(st["combo"] == c) & (st["stratum"] == name)][0]
             r = st.loc[j]
             mine = np.flatnonzero(used["stratum"].to_numpy(object) == name)
-            labels = tuple(f"{label} ({year})" for label, year in zip(rows["study_label"], rows["publication_year"]))
+            labels = _study_labels(rows)
             values = {col: rows[col].iat[0] for col in selection.strata}
             opt = lambda x: None if isinstance(x, float) and math.isnan(x) else x  # noqa: E731
             q_df = None if math.isnan(r["q_df"]) else int(r["q_df"])

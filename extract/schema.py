@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -24,6 +25,8 @@ from kb import namespaces as ns
 SLUG = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$"
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^\d{1,9}$")
+# A seed document's own identifier: the stem of its file in ../shared/seeds/ ("001_288005adcd70e9e4").
+SEED_DOCUMENT_RE = re.compile(r"^\d{3}_[0-9a-f]{16}$")
 NCT_RE = re.compile(r"^NCT\d{8}$")
 NOT_REACHED = {"NR", "not reached"}
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
@@ -217,10 +220,14 @@ class Citation(Strict):
     first_author: str = Field(min_length=2, max_length=200)
     title: str = Field(min_length=3, max_length=500)
     venue: str = Field(min_length=2, max_length=300)
-    year: int = Field(ge=1950, le=2100)
+    year: int | None = Field(None, ge=1950, le=2100, description="required, except for a seed_document that prints none")
     doi: str | None = None
     pmid: str | None = None
     pmcid: str | None = None
+    seed_document: str | None = Field(
+        None, description="the seed document's own identifier (its file stem in ../shared/seeds/); "
+        "the only identifier allowed instead of a DOI or PMID, for a seed whose text prints neither and whose "
+        "DOI/PMID could not be read on any page (say where the search is logged in the sheet's note)")
 
     @field_validator("doi")
     @classmethod
@@ -236,10 +243,20 @@ class Citation(Strict):
             raise ValueError(f"{value!r} is not a PMID (digits only)")
         return value
 
+    @field_validator("seed_document")
+    @classmethod
+    def _seed_document(cls, value: str | None) -> str | None:
+        if value is not None and not SEED_DOCUMENT_RE.match(value):
+            raise ValueError(f"{value!r} is not a seed document identifier; write the seed file's stem, like 001_288005adcd70e9e4")
+        return value
+
     @model_validator(mode="after")
     def _identifier(self) -> "Citation":
-        if not self.doi and not self.pmid:
-            raise ValueError("a publication needs a doi or a pmid")
+        if not self.doi and not self.pmid and not self.seed_document:
+            raise ValueError("a publication needs a doi or a pmid (or, for a seed document whose text prints neither and "
+                             "whose identifier no page shows, seed_document: the seed file's stem)")
+        if self.year is None and not self.seed_document:
+            raise ValueError("year: Field required (only a seed_document whose text prints no year may leave it out)")
         return self
 
 
@@ -425,3 +442,12 @@ class PublicationSheet(Strict):
     supersedes: list[Slug] = Field(default_factory=list)
     reports: list[Report] = Field(min_length=1)
     note: str | None = Field(None, max_length=3000)
+
+    @model_validator(mode="after")
+    def _seed_text(self) -> "PublicationSheet":
+        # The seed identifier is only as good as the text the quotes are checked against: they must agree.
+        seed = self.citation.seed_document
+        if seed is not None and (self.source_text is None or PurePosixPath(self.source_text).name != f"{seed}.txt"):
+            raise ValueError(f"citation.seed_document {seed!r} needs source_text naming that seed's file ({seed}.txt), "
+                             f"got {self.source_text!r}")
+        return self

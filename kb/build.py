@@ -216,9 +216,11 @@ def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:
     t.plain(p, _P["title"], c.title)
     t.plain(p, O.firstAuthor, c.first_author)
     t.plain(p, O.venue, c.venue)
-    t.lit(p, _P["issued"], _typed(str(c.year), _XSD_GYEAR), _XSD_GYEAR)
+    if c.year is not None:
+        t.lit(p, _P["issued"], _typed(str(c.year), _XSD_GYEAR), _XSD_GYEAR)
     t.opt(p, _P["doi"], c.doi)
     t.opt(p, _P["pmid"], c.pmid)
+    t.opt(p, O.seedDocument, c.seed_document)
     t.opt(p, _P["relation"], c.pmcid)
     t.iri(p, O.role, _vocab("publication_role", pub.role))
     t.plain(p, O.sourceScope, pub.source_scope)

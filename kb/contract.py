@@ -64,6 +64,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "group_arm_id",  # the study arm the group is (or is a subgroup of): matches groups across reports
     "reference_arm_id",  # same for the reference group
     "reference_n",  # n of the reference group as that publication reports it
+    "seed_document",  # a seed document's own identifier where no DOI or PMID could be read (see publication notes)
 )
 
 ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS

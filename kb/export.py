@@ -73,7 +73,7 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["unit_of_analysis"] = labels["unit_of_analysis"]
     out["estimator"] = labels["estimator"]
     out["design_class"] = raw["design"].map(lambda iri: pref_label(top_concept(URIRef(iri))))
-    out["publication_year"] = raw["publication_year"].map(lambda v: str(v)[:4] if v is not None else "")
+    out["publication_year"] = raw["publication_year"].map(lambda v: "" if v is None or pd.isna(v) else str(v)[:4])
     out["doi"] = raw["doi"].fillna("")
     out["pmid"] = raw["pmid"].fillna("")
     out["source_scope"] = raw["source_scope"]
@@ -90,6 +90,7 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["group_subgroup_by"] = raw["group_subgroup_by"].fillna("")
     out["group_arm_id"] = raw["group_arm_id"].fillna("")
     out["reference_arm_id"] = raw["reference_arm_id"].fillna("")
+    out["seed_document"] = raw["seed_document"].fillna("")
     out["reference_n"] = raw["reference_n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     out = out.fillna("").astype(str)  # one string dtype, whichever back-end (typed or lexical) answered
     return out[list(ALL_COLUMNS)].reset_index(drop=True)

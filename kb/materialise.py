@@ -159,7 +159,7 @@ def filter_named(name: str, full: pd.DataFrame, bound: dict[str, URIRef],
     return all_null_as_none(out)  # dtypes inferred from these rows, as select_lexical infers them
 
 
-PROVENANCE_COLUMNS = ["stat", "value", "publication_id", "title", "venue", "year", "doi", "pmid", "role",
+PROVENANCE_COLUMNS = ["stat", "value", "publication_id", "title", "venue", "year", "doi", "pmid", "seed_document", "role",
                       "source_scope", "locator", "quote", "derivation"]
 
 
@@ -171,6 +171,6 @@ def provenance_from_tables(evidence: pd.DataFrame, publications: pd.DataFrame, b
         rows = rows[rows["stat"] == str(bound["stat"])]
     rows = rows.rename(columns={"source_locator": "locator", "source_quote": "quote"})
     pubs = publications.drop_duplicates("pub")[["pub", "title", "venue", "year", "role"]]
-    out = rows[["stat", "value", "pub", "publication_id", "doi", "pmid", "source_scope", "locator", "quote",
+    out = rows[["stat", "value", "pub", "publication_id", "doi", "pmid", "seed_document", "source_scope", "locator", "quote",
                 "derivation"]].merge(pubs, on="pub", how="inner")
     return all_null_as_none(out[PROVENANCE_COLUMNS].reset_index(drop=True))

@@ -224,220 +224,70 @@ class OKB(DefinedNamespace):
     _fail = True
 
     Arm: URIRef
-    Arm: URIRef
-    Arm: URIRef
-    AssignmentInput: URIRef
-    AssignmentInput: URIRef
     AssignmentInput: URIRef
     Group: URIRef
-    Group: URIRef
-    Group: URIRef
-    OligoStateAssignment: URIRef
-    OligoStateAssignment: URIRef
     OligoStateAssignment: URIRef
     Publication: URIRef
-    Publication: URIRef
-    Publication: URIRef
-    Publication: URIRef
     Statistic: URIRef
-    Statistic: URIRef
-    Statistic: URIRef
-    Statistic: URIRef
-    Study: URIRef
-    Study: URIRef
     Study: URIRef
     accrualPeriod: URIRef
-    accrualPeriod: URIRef
-    adjusted: URIRef
-    adjusted: URIRef
     adjusted: URIRef
     adjustedFor: URIRef
-    adjustedFor: URIRef
-    answer: URIRef
     answer: URIRef
     armRole: URIRef
-    armRole: URIRef
-    armRole: URIRef
-    armRole: URIRef
-    candidateState: URIRef
-    candidateState: URIRef
-    candidateState: URIRef
     candidateState: URIRef
     ciHigh: URIRef
-    ciHigh: URIRef
-    ciHigh: URIRef
     ciHighAsPublished: URIRef
-    ciHighAsPublished: URIRef
-    ciHighAsPublished: URIRef
-    ciHighAsPublished: URIRef
-    ciLevel: URIRef
-    ciLevel: URIRef
-    ciLevel: URIRef
     ciLevel: URIRef
     ciLow: URIRef
-    ciLow: URIRef
-    ciLow: URIRef
     ciLowAsPublished: URIRef
-    ciLowAsPublished: URIRef
-    ciLowAsPublished: URIRef
-    comparator: URIRef
-    comparator: URIRef
-    comparator: URIRef
     comparator: URIRef
     comparatorAsPublished: URIRef
-    comparatorAsPublished: URIRef
-    confidence: URIRef
-    confidence: URIRef
     confidence: URIRef
     covariate: URIRef
-    covariate: URIRef
-    covariate: URIRef
-    derivationMethod: URIRef
-    derivationMethod: URIRef
-    derivationMethod: URIRef
     derivationMethod: URIRef
     design: URIRef
-    design: URIRef
-    design: URIRef
-    design: URIRef
-    estimator: URIRef
-    estimator: URIRef
     estimator: URIRef
     firstAuthor: URIRef
-    firstAuthor: URIRef
     group: URIRef
-    group: URIRef
-    group: URIRef
-    group: URIRef
-    hasArm: URIRef
-    hasArm: URIRef
-    hasArm: URIRef
     hasArm: URIRef
     hasGroup: URIRef
-    hasGroup: URIRef
-    hasGroup: URIRef
-    hasInput: URIRef
-    hasInput: URIRef
-    hasInput: URIRef
     hasInput: URIRef
     histology: URIRef
-    histology: URIRef
-    histology: URIRef
-    histologyComposition: URIRef
-    histologyComposition: URIRef
     histologyComposition: URIRef
     inStudy: URIRef
-    inStudy: URIRef
-    inStudy: URIRef
-    inputName: URIRef
-    inputName: URIRef
     inputName: URIRef
     institution: URIRef
-    institution: URIRef
-    intervention: URIRef
-    intervention: URIRef
-    intervention: URIRef
     intervention: URIRef
     interventionAsPublished: URIRef
-    interventionAsPublished: URIRef
-    locator: URIRef
-    locator: URIRef
-    locator: URIRef
     locator: URIRef
     mappedBy: URIRef
-    mappedBy: URIRef
-    n: URIRef
-    n: URIRef
     n: URIRef
     note: URIRef
-    note: URIRef
     ofArm: URIRef
-    ofArm: URIRef
-    ofArm: URIRef
-    ofArm: URIRef
-    oligoState: URIRef
-    oligoState: URIRef
-    oligoState: URIRef
     oligoState: URIRef
     oligoStateAsPublished: URIRef
-    oligoStateAsPublished: URIRef
-    oligoStateAsPublished: URIRef
-    oligoStateAssignment: URIRef
-    oligoStateAssignment: URIRef
     oligoStateAssignment: URIRef
     outcome: URIRef
-    outcome: URIRef
-    outcome: URIRef
-    outcome: URIRef
-    overlapsWith: URIRef
-    overlapsWith: URIRef
-    overlapsWith: URIRef
-    overlapsWith: URIRef
     overlapsWith: URIRef
     pValue: URIRef
-    pValue: URIRef
-    pValue: URIRef
-    pValue: URIRef
     pValueAsPublished: URIRef
-    pValueAsPublished: URIRef
-    pValueAsPublished: URIRef
-    pValueAsPublished: URIRef
-    quote: URIRef
-    quote: URIRef
-    quote: URIRef
     quote: URIRef
     rationale: URIRef
-    rationale: URIRef
-    referenceGroup: URIRef
-    referenceGroup: URIRef
-    referenceGroup: URIRef
-    referenceGroup: URIRef
     referenceGroup: URIRef
     registryId: URIRef
-    registryId: URIRef
-    registryId: URIRef
     reportsStudy: URIRef
-    reportsStudy: URIRef
-    reportsStudy: URIRef
-    reportsStudy: URIRef
-    role: URIRef
-    role: URIRef
-    role: URIRef
-    role: URIRef
     role: URIRef
     sourceScope: URIRef
-    sourceScope: URIRef
-    sourceScope: URIRef
-    sourceText: URIRef
-    sourceText: URIRef
+    seedDocument: URIRef
     sourceText: URIRef
     statisticType: URIRef
-    statisticType: URIRef
-    statisticType: URIRef
-    statisticType: URIRef
-    timeOrigin: URIRef
-    timeOrigin: URIRef
     timeOrigin: URIRef
     timepointMonths: URIRef
-    timepointMonths: URIRef
-    timepointMonths: URIRef
-    treatment: URIRef
-    treatment: URIRef
     treatment: URIRef
     treatmentAsPublished: URIRef
-    treatmentAsPublished: URIRef
-    unit: URIRef
-    unit: URIRef
     unit: URIRef
     unitOfAnalysis: URIRef
-    unitOfAnalysis: URIRef
-    unitOfAnalysis: URIRef
-    value: URIRef
-    value: URIRef
     value: URIRef
     valueAsPublished: URIRef
-    valueAsPublished: URIRef
-    valueAsPublished: URIRef
-    valueAsPublished: URIRef
-    venue: URIRef
     venue: URIRef

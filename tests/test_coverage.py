@@ -44,7 +44,8 @@ def test_coverage_statuses():
 
 
 SEEDS = [("004_133e197a50657771.txt", "cha2017-roj"), ("000_cfd82452241c485a.txt", "lee2021-clcc"),
-         ("003_523c0b3c925b3717.txt", "bourgier2019-canrad")]
+         ("003_523c0b3c925b3717.txt", "bourgier2019-canrad"), ("001_288005adcd70e9e4.txt", "yang-lart-luad"),
+         ("002_ca21a48ecb092b86.txt", "rowe2017-acadradiol")]
 
 
 @pytest.mark.parametrize("seed_file,publication", SEEDS)

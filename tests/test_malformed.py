@@ -47,7 +47,7 @@ BOMB = b"kind: publication\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a
 CASES = [
     Case("missing-outcome", TRIAL_PUB, sub("        outcome: progression_free_survival\n", ""), "reports[0].statistics[0].outcome", "Field required"),
     Case("missing-source", TRIAL_PUB, sub('        source: {locator: Abstract, quote: "HR 0.70, 80% CI 0.50–0.98; p = 0.04"}\n', ""), "statistics[0].source", "Field required"),
-    Case("missing-citation-year", TRIAL_PUB, sub("  year: 2020\n", ""), "citation.year", "Field required"),
+    Case("missing-citation-year", TRIAL_PUB, sub("  year: 2020\n", ""), "citation", "year: Field required (only a seed_document"),
     Case("value-wrong-type", TRIAL_PUB, sub('value: "0.70"', "value: about seventy"), "statistics[0].value", "is not a number"),
     Case("ci-excludes-value", TRIAL_PUB, sub('ci: {low: "0.50", high: "0.98"', 'ci: {low: "0.50", high: "0.60"'), "statistics[0]", "CI upper bound 0.60 is below the value 0.70"),
     Case("ci-low-above-value", TRIAL_PUB, sub('ci: {low: "0.50"', 'ci: {low: "0.75"'), "statistics[0]", "CI lower bound 0.75 is above the value"),
@@ -70,6 +70,9 @@ CASES = [
     Case("malformed-doi", TRIAL_PUB, sub("doi: 10.9999/fixture.2020.001", "doi: https://doi.org/10.9999/x"), "citation.doi", "is not a DOI"),
     Case("malformed-pmid", REVIEW_PUB, sub('pmid: "12345678"', "pmid: PMID12345678"), "citation.pmid", "is not a PMID"),
     Case("no-identifier", REVIEW_PUB, sub('  pmid: "12345678"\n', ""), "citation", "needs a doi or a pmid"),
+    Case("malformed-seed-document", REVIEW_PUB, sub('  pmid: "12345678"\n', "  seed_document: seed-002\n"), "citation.seed_document", "is not a seed document identifier"),
+    Case("seed-document-without-its-text", REVIEW_PUB, sub('  pmid: "12345678"\n', "  seed_document: 002_ca21a48ecb092b86\n"), "(file)", "needs source_text naming that seed's file (002_ca21a48ecb092b86.txt)"),
+    Case("seed-document-other-text", REVIEW_PUB, sub('  pmid: "12345678"\nrole: secondary\n', "  seed_document: 002_ca21a48ecb092b86\nrole: secondary\nsource_text: ../shared/seeds/003_523c0b3c925b3717.txt\n"), "(file)", "got '../shared/seeds/003_523c0b3c925b3717.txt'"),
     Case("duplicate-publication-id", "publications/test-trial-2020-copy.yaml", copy_of(TRIAL_PUB), "id", "differs from the file name"),
     Case("duplicate-study-id", "studies/test-trial-copy.yaml", copy_of(TRIAL_STUDY), "id", "duplicate study id 'test-trial', also in"),
     Case("duplicate-statistic-id", TRIAL_PUB, sub("id: os-median-sabr", "id: pfs-hr"), "reports[0]", "duplicate statistic ids ['pfs-hr']"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
+from kb.namespaces import ID
 from kb.validate import validate_graph
 
 PREFIXES = """
@@ -75,8 +76,26 @@ INVALID = [
     ("no-published-form", VALID_RATE.replace('okb:valueAsPublished "40" ;', ""), "valueAsPublished"),
     ("p-value-out-of-range", VALID_HR.replace("okb:ciLevel 0.80 ;", "okb:ciLevel 0.80 ; okb:pValue 1.5 ;"), "pValue must be within 0-1"),
     ("malformed-doi", VALID_RATE + ':p bibo:doi "doi:10.1000/y" .', "malformed DOI"),
+    ("malformed-seed-document", VALID_RATE + ':p okb:seedDocument "seed 002" .', "malformed seed document identifier"),
     ("group-n-without-quote", VALID_RATE + ":g1 okb:n 66 .", "a group's n needs a derivation"),
 ]
+
+
+def _publication_with(identifier: str, year: bool = True) -> list[str]:
+    context = CONTEXT.replace(' ; bibo:doi "10.1000/x" .', identifier + " .")
+    if not year:
+        context = context.replace(' ; dcterms:issued "2020"^^xsd:gYear', "")
+    graph = Graph().parse(data=PREFIXES + context + VALID_RATE, format="turtle")
+    return [f"{v.focus} {v.path} {v.message}" for v in validate_graph(graph)]
+
+
+def test_a_seed_document_identifier_stands_in_for_doi_and_pmid():
+    seed = ' ; okb:seedDocument "002_ca21a48ecb092b86"'
+    assert _publication_with(seed) == []
+    assert any(m.startswith(f"{ID}p ") for m in _publication_with(""))  # no identifier at all
+    # only a seed document may lack a year (its text may print none)
+    assert _publication_with(seed, year=False) == []
+    assert any(m.startswith(f"{ID}p ") for m in _publication_with(' ; bibo:doi "10.1000/x"', year=False))
 
 
 @pytest.mark.parametrize("snippet,expected", [(s, e) for _, s, e in INVALID], ids=[i for i, _, _ in INVALID])
