@@ -20,7 +20,7 @@ from analysis.errors import AnalysisError
 from explorer import data as ex
 from explorer import sparql as sx
 from explorer.study import study_choices, study_page
-from kb.conflicts import find_conflicts
+from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT, find_conflicts
 from kb.contract import ALL_COLUMNS
 from kb.errors import OligokbError, QueryRefused
 from kb.export import evidence_table
@@ -207,7 +207,7 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     event = st.dataframe(
         view, hide_index=True, key="evidence_table", on_select="rerun", selection_mode="single-row", height=460,
         column_config={
-            "marks": st.column_config.TextColumn("marks", help="secondary: a report quoting the study (e.g. a review); ⚠ conflict: another report of the study disagrees", width="small"),
+            "marks": st.column_config.TextColumn("marks", help="secondary: a report quoting the study (e.g. a review); ⚠ conflict: another report of the study disagrees; later data cut: another report differs because a later report supersedes the one quoted", width="small"),
             "study": st.column_config.TextColumn("study", width="medium"),
             "source": st.column_config.LinkColumn("source", display_text=r"https://(?:doi\.org/|pubmed\.ncbi\.nlm\.nih\.gov/)(.*?)/?$"),
             "arms": st.column_config.TextColumn("arms (group / comparison)", width="medium"),
@@ -216,11 +216,12 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     selected = event.selection.rows if event is not None else []
     if selected:
         show_source(shown.iloc[selected[0]])
-    n_conf = int((view["marks"].str.contains("conflict")).sum())
+    n_conf = int((view["marks"].str.contains(ex.CONFLICT_MARK[DISAGREEMENT], regex=False)).sum())
+    n_cut = int((view["marks"].str.contains(ex.CONFLICT_MARK[LATER_DATA_CUT], regex=False)).sum())
     n_sec = int((rows["publication_role"] == "secondary").sum())
     among = f" among the {len(shown):,} shown" if len(shown) < len(rows) else ""
     st.caption(f"{n_sec} figure(s) from secondary reports; {n_conf} figure(s){among} on which reports of a study "
-               "disagree (see the study page for both quotes).")
+               f"disagree, {n_cut} that differ from a later data cut (see the study page for both quotes).")
     st.markdown("**Downloads**")
     cols = st.columns([1, 1, 4])
     # Both files are made when clicked (Streamlit runs the callable then): at scale, writing the Turtle of
@@ -319,8 +320,10 @@ def study_view(full: pd.DataFrame) -> None:
         for c in mine.itertuples():
             with st.container(border=True):
                 when = f" at {c.timepoint_months} months" if c.timepoint_months else ""
-                st.markdown(f"⚠ **{plain(c.outcome)}, {plain(c.statistic)}{plain(when)}: {plain(c.field)} differs** · "
+                sign = "⚠ " if c.kind == DISAGREEMENT else ""
+                st.markdown(f"{sign}**{plain(c.outcome)}, {plain(c.statistic)}{plain(when)}: {plain(c.field)} differs** · "
                             f"{plain(c.group)} · primary: {plain(c.primary or 'none')}")
+                st.caption(f"{c.kind}: {c.explanation}")
                 left, right = st.columns(2)
                 for col, pub, role, value, quote, locator in (
                         (left, c.publication_a, c.role_a, c.value_a, c.quote_a, c.locator_a),

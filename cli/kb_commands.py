@@ -363,21 +363,31 @@ def register_curation(app: typer.Typer) -> None:
     @app.command()
     def conflicts(
         fmt: str = typer.Option("md", "--format", help="md (a readable report) or csv."),
+        kind: str = typer.Option("all", "--kind", help="all, disagreement (no later report explains it) or "
+                                 "'later data cut' (a later report supersedes the one quoted)."),
         kb_file: Path = KB_OPT,
     ) -> None:
-        """List every figure on which two reports of one study disagree (value, CI, n), with both quotes."""
-        from kb.conflicts import conflicts_markdown, find_conflicts
+        """List every figure on which two reports of one study disagree (value, CI, n), with both quotes.
+
+        Each pair is a disagreement or a later data cut: a secondary report is compared through the report it
+        quotes (`quotes` in its sheet), and a report superseded by a later one explains a difference."""
+        from kb.conflicts import KINDS, conflicts_markdown, find_conflicts
         from kb.export import evidence_table
         from kb.store import load_store
 
         if fmt not in ("md", "csv"):
             err.print(f"--format {fmt!r} is not one of md, csv")
             raise typer.Exit(2)
+        if kind != "all" and kind not in KINDS:
+            err.print(f"--kind {kind!r} is not one of all, " + ", ".join(repr(k) for k in KINDS))
+            raise typer.Exit(2)
         try:
             store = load_store(kb_file)  # conflicts are kept once per KB version (kb.materialise)
             found = store.cached("conflicts", lambda: find_conflicts(evidence_table(store)))
         except OligokbError as exc:
             fail(exc)
+        if kind != "all":
+            found = found[found["kind"] == kind].reset_index(drop=True)
         if fmt == "csv":
             sys.stdout.write(found.to_csv(index=False, lineterminator="\n"))
         else:

@@ -17,6 +17,7 @@ import pandas as pd
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
+from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT
 from kb.namespaces import ID, OKB
 from kb.vocabulary import SCHEMES, pref_label, vocabulary_graph
 
@@ -179,27 +180,35 @@ def year_range(table: pd.DataFrame) -> tuple[int, int]:
 
 # --- The evidence table as shown ----------------------------------------------------------------
 
-CONFLICT_MARK_COLUMNS = ["statistic_a", "statistic_b", "publication_a", "publication_b", "field"]
+CONFLICT_MARK_COLUMNS = ["statistic_a", "statistic_b", "publication_a", "publication_b", "field", "kind"]
+# How each kind of kb.conflicts pair is marked in the evidence table.
+CONFLICT_MARK = {DISAGREEMENT: "⚠ conflict", LATER_DATA_CUT: "later data cut"}
 
 
 def conflict_marks(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.Series:
-    """Per row of `table`: "" or which other report disagrees on which field (kb.conflicts pairs). Both
-    figures of a pair are found by statistic id, whatever each report calls the group."""
+    """Per row of `table`: "" or which other report differs on which field (kb.conflicts pairs), by kind:
+    "⚠ conflict: ..." for disagreements, "later data cut: ..." where a later report explains the difference.
+    Both figures of a pair are found by statistic id, whatever each report calls the group."""
     if conflicts.empty or table.empty:
         return pd.Series("", index=table.index)
     row_of = dict(zip(table["statistic_id"], table.index))
     # Only the pairs that touch these rows (the view shows a page; a KB may hold 600,000 pairs).
     touching = conflicts[conflicts["statistic_a"].isin(row_of) | conflicts["statistic_b"].isin(row_of)]
-    marks: dict[int, list[str]] = {}
+    marks: dict[int, dict[str, list[str]]] = {}
     for c in touching.astype(object).itertuples():
         for stat, other in ((c.statistic_a, c.publication_b), (c.statistic_b, c.publication_a)):
             i = row_of.get(stat)
             if i is None:  # that figure is not among the rows shown
                 continue
             text = f"{c.field} differs from {other}"
-            if text not in marks.setdefault(i, []):
-                marks[i].append(text)
-    return pd.Series({i: "; ".join(marks.get(i, [])) for i in table.index}, dtype=object)
+            kind = marks.setdefault(i, {}).setdefault(c.kind, [])
+            if text not in kind:
+                kind.append(text)
+
+    def mark(i: int) -> str:
+        by_kind = marks.get(i, {})
+        return " · ".join(f"{CONFLICT_MARK[k]}: {'; '.join(by_kind[k])}" for k in CONFLICT_MARK if k in by_kind)
+    return pd.Series({i: mark(i) for i in table.index}, dtype=object)
 
 
 def _ci_text(row: pd.Series) -> str:
@@ -243,7 +252,7 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
     conflict = conflict_marks(table, conflicts)
     marks = []
     for role, c in zip(table["publication_role"], conflict):
-        parts = (["secondary"] if role == "secondary" else []) + ([f"⚠ conflict: {c}"] if c else [])
+        parts = (["secondary"] if role == "secondary" else []) + ([c] if c else [])
         marks.append(" · ".join(parts))
     view = pd.DataFrame({
         "marks": marks,

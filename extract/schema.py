@@ -404,10 +404,29 @@ def p_value_number(text: str) -> Decimal | None:
         return None
 
 
+class Quotes(Strict):
+    """Which report of the study a secondary report's figures come from (its data cut): read in the
+    secondary report's reference list (a source with the reference entry), or inferred (with the reason)."""
+
+    publication: Slug = Field(description="the quoted publication's sheet id (a report of the same study)")
+    basis: Literal["reference list", "inferred"]
+    source: Source | None = Field(None, description="for basis 'reference list': the citation and reference entry, verbatim")
+    reason: str | None = Field(None, min_length=10, max_length=1000, description="for basis 'inferred': why this report")
+
+    @model_validator(mode="after")
+    def _basis(self) -> "Quotes":
+        if self.basis == "reference list" and self.source is None:
+            raise ValueError("basis 'reference list' needs source: the reference entry as printed (locator and quote)")
+        if self.basis == "inferred" and not self.reason:
+            raise ValueError("basis 'inferred' needs reason: what identifies the quoted report")
+        return self
+
+
 class Report(Strict):
     """The figures one publication reports about one study."""
 
     study: Slug
+    quotes: Quotes | None = Field(None, description="secondary reports only: the study's report these figures come from")
     groups: list[Group] = Field(min_length=1)
     statistics: list[Statistic] = Field(default_factory=list)
     left_out: list[str] = Field(default_factory=list, description="figures deliberately not extracted, with the reason")
@@ -442,6 +461,13 @@ class PublicationSheet(Strict):
     supersedes: list[Slug] = Field(default_factory=list)
     reports: list[Report] = Field(min_length=1)
     note: str | None = Field(None, max_length=3000)
+
+    @model_validator(mode="after")
+    def _quotes_only_in_secondary(self) -> "PublicationSheet":
+        for r, report in enumerate(self.reports):
+            if report.quotes is not None and self.role != "secondary":
+                raise ValueError(f"reports[{r}].quotes: only a secondary report quotes another report of the study")
+        return self
 
     @model_validator(mode="after")
     def _seed_text(self) -> "PublicationSheet":

@@ -168,6 +168,15 @@ def cross_check(ex: Extractions) -> list[Problem]:
             if study is None:
                 problems.append(Problem(file, f"reports[{r}].study", f"unknown study {report.study!r}", "add data/extractions/studies/<id>.yaml or fix the id"))
                 continue
+            if report.quotes is not None:
+                quoted = ex.publications.get(report.quotes.publication)
+                where = f"reports[{r}].quotes.publication"
+                if quoted is None:
+                    problems.append(Problem(file, where, f"unknown publication {report.quotes.publication!r}", "add its publication sheet or fix the id"))
+                elif quoted.role != "primary":
+                    problems.append(Problem(file, where, f"{report.quotes.publication!r} is a secondary report", "name the primary report the figures come from"))
+                elif report.study not in {q.study for q in quoted.reports}:
+                    problems.append(Problem(file, where, f"{report.quotes.publication!r} does not report {report.study!r}", "name a report of this study"))
             arm_ids = [a.id for a in study.arms]
             for g, group in enumerate(report.groups):
                 if group.arm is not None and group.arm not in arm_ids:

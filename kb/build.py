@@ -232,6 +232,16 @@ def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:
         study = f"{base}study/{report.study}"
         scope = f"{p}/{report.study}"
         t.iri(p, O.reportsStudy, study)
+        if report.quotes is not None:
+            q = f"{scope}/quotes"
+            t.iri(p, O.quotes, q)
+            t.iri(q, _TYPE, O.Quotation)
+            t.iri(q, O.aboutStudy, study)
+            t.iri(q, O.quotedPublication, f"{base}pub/{report.quotes.publication}")
+            t.plain(q, O.basis, report.quotes.basis)
+            t.opt(q, O.rationale, report.quotes.reason)
+            if report.quotes.source is not None:
+                _source_rows(t, q, p, report.quotes.source)
         for group in report.groups:
             g = f"{scope}/group/{group.id}"
             t.iri(p, O.hasGroup, g)

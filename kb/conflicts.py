@@ -4,6 +4,11 @@ Two figures are "the same" when they share study, outcome, statistic, time point
 report that does not state it matches any), unit of analysis and the compared arms (groups are matched by the study arm they are, since reports name
 groups differently; groups that are no arm are matched by label). Numbers are compared as numbers
 ("0,70" equals "0.70"); a value present in one report and absent in the other is not a conflict.
+
+Each pair has a kind. A report's data cut is the report itself, or for a secondary report the study's
+report it quotes (`quotes` in its sheet). When one data cut supersedes the other (directly or through
+later reports), the pair is a "later data cut": the numbers moved with follow-up, nobody misquoted. Every
+other pair is a "disagreement", such as a review that differs from the very report it quotes.
 """
 from __future__ import annotations
 
@@ -14,12 +19,17 @@ NOT_STATED = {"", "not stated"}
 FIELDS = {"value": "value", "ci_low": "CI lower bound", "ci_high": "CI upper bound", "ci_level": "CI level", "n": "n"}
 COLUMNS = ["study_id", "study_label", "outcome", "statistic", "group", "timepoint_months", "field",
            "publication_a", "role_a", "value_a", "quote_a", "locator_a",
-           "publication_b", "role_b", "value_b", "quote_b", "locator_b", "primary", "statistic_a", "statistic_b"]
+           "publication_b", "role_b", "value_b", "quote_b", "locator_b", "primary", "statistic_a", "statistic_b",
+           "kind", "explanation"]
+DISAGREEMENT = "disagreement"
+LATER_DATA_CUT = "later data cut"
+KINDS = (DISAGREEMENT, LATER_DATA_CUT)
 
 
 USED = ["study_id", "study_label", "outcome", "outcome_time_origin", "statistic", "timepoint_months", "unit_of_analysis",
         "group", "group_arm_id", "reference_group", "reference_arm_id", "comparison", "publication_id",
-        "publication_role", "publication_year", "source_quote", "source_locator", "statistic_id", *FIELDS]
+        "publication_role", "publication_year", "source_quote", "source_locator", "statistic_id",
+        "supersedes", "quotes_publication", *FIELDS]
 
 
 def _number(text: str) -> float | None:
@@ -27,6 +37,45 @@ def _number(text: str) -> float | None:
         return float(str(text).replace(",", "."))
     except ValueError:
         return None
+
+
+def superseded_by(table: pd.DataFrame) -> dict[str, set[str]]:
+    """Per publication: every publication it supersedes, directly or through the reports in between."""
+    direct: dict[str, set[str]] = {}
+    if "supersedes" in table.columns:
+        for pub, old in table[["publication_id", "supersedes"]].drop_duplicates().itertuples(index=False):
+            direct.setdefault(pub, set()).update(x for x in str(old or "").split(";") if x)
+    closure: dict[str, set[str]] = {}
+    for pub in direct:
+        seen: set[str] = set()
+        stack = list(direct[pub])
+        while stack:
+            old = stack.pop()
+            if old not in seen:
+                seen.add(old)
+                stack.extend(direct.get(old, ()))
+        closure[pub] = seen
+    return closure
+
+
+def classify(a: dict, b: dict, supersedes: dict[str, set[str]]) -> tuple[str, str]:
+    """(kind, explanation) of a disagreeing pair of figures; a and b are evidence-table records."""
+    def cut(r: dict) -> str:
+        return r.get("quotes_publication") or r["publication_id"]
+
+    def via(r: dict) -> str:
+        return f", which {r['publication_id']} quotes" if r.get("quotes_publication") else ""
+
+    cut_a, cut_b = cut(a), cut(b)
+    for new, old, r_old in ((cut_a, cut_b, b), (cut_b, cut_a, a)):
+        if new != old and old in supersedes.get(new, ()):
+            return LATER_DATA_CUT, f"{new} supersedes {old}{via(r_old)}"
+    for r, other in ((a, b), (b, a)):
+        if r.get("quotes_publication") and r["quotes_publication"] == other["publication_id"]:
+            return DISAGREEMENT, f"{r['publication_id']} quotes {other['publication_id']} and differs from it"
+    if cut_a == cut_b and cut_a not in (a["publication_id"], b["publication_id"]):
+        return DISAGREEMENT, f"both quote {cut_a} and differ"
+    return DISAGREEMENT, "no later report explains the difference"
 
 
 def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
@@ -37,6 +86,7 @@ def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
     rows["_reference"] = rows["reference_arm_id"].where(rows["reference_arm_id"] != "", "label:" + rows["reference_group"])
     # Only figures that two publications report can disagree: drop the rest before the pairwise loop.
     rows = rows[rows.groupby(KEY, sort=False)["publication_id"].transform("nunique") > 1]
+    supersedes = superseded_by(table)
     rows = rows.sort_values([*KEY, "publication_role", "publication_year", "publication_id"], kind="stable")
     out = []
     records = rows.to_dict(orient="records")
@@ -59,6 +109,7 @@ def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
                     if va is None or vb is None or va == vb:
                         continue
                     primary = ";".join(r["publication_id"] for r in (a, b) if r["publication_role"] == "primary")
+                    kind, explanation = classify(a, b, supersedes)
                     out.append({
                         "study_id": a["study_id"], "study_label": a["study_label"], "outcome": a["outcome"],
                         "statistic": a["statistic"], "group": a["comparison"] or a["group"],
@@ -69,6 +120,7 @@ def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
                         "quote_b": b["source_quote"], "locator_b": b["source_locator"], "primary": primary,
                         # both figures by id: the reports may name the group differently
                         "statistic_a": a["statistic_id"], "statistic_b": b["statistic_id"],
+                        "kind": kind, "explanation": explanation,
                     })
     return pd.DataFrame(out, columns=COLUMNS)
 
@@ -76,13 +128,19 @@ def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
 def conflicts_markdown(conflicts: pd.DataFrame) -> str:
     if conflicts.empty:
         return "No conflicts: every figure reported by two publications of a study agrees.\n"
-    lines = [f"# Conflicts between reports ({len(conflicts)})", ""]
+    n_dis = int((conflicts["kind"] == DISAGREEMENT).sum())
+    lines = [f"# Conflicts between reports ({len(conflicts)}: {n_dis} {DISAGREEMENT}{'' if n_dis == 1 else 's'}, "
+             f"{len(conflicts) - n_dis} from a {LATER_DATA_CUT})", "",
+             f"A *{LATER_DATA_CUT}* differs because a later report of the study supersedes the one quoted; "
+             f"a *{DISAGREEMENT}* has no such explanation (e.g. a review that differs from the report it quotes).", ""]
+    order = {k: i for i, k in enumerate(KINDS)}
     for (study, label), part in conflicts.groupby(["study_id", "study_label"], sort=True):
         lines += [f"## {label} (`{study}`)", ""]
+        part = part.sort_values("kind", key=lambda s: s.map(order), kind="stable")
         for r in part.itertuples():
             when = f" at {r.timepoint_months} months" if r.timepoint_months else ""
-            lines.append(f"- **{r.outcome}, {r.statistic}{when}, {r.group}: {r.field}** differs "
-                         f"(primary: {r.primary or 'none'})")
+            lines.append(f"- **{r.outcome}, {r.statistic}{when}, {r.group}: {r.field}** differs: "
+                         f"{r.kind} ({r.explanation}; primary: {r.primary or 'none'})")
             lines.append(f"  - {r.publication_a} ({r.role_a}, {r.locator_a}): **{r.value_a}**: “{r.quote_a}”")
             lines.append(f"  - {r.publication_b} ({r.role_b}, {r.locator_b}): **{r.value_b}**: “{r.quote_b}”")
         lines.append("")

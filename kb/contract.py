@@ -65,6 +65,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "reference_arm_id",  # same for the reference group
     "reference_n",  # n of the reference group as that publication reports it
     "seed_document",  # a seed document's own identifier where no DOI or PMID could be read (see publication notes)
+    "quotes_publication",  # secondary reports: the study's report these figures come from (their data cut)
+    "quotes_basis",  # "reference list" (read there) | "inferred" (see the sheet's reason) | empty
 )
 
 ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS

@@ -91,6 +91,8 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["group_arm_id"] = raw["group_arm_id"].fillna("")
     out["reference_arm_id"] = raw["reference_arm_id"].fillna("")
     out["seed_document"] = raw["seed_document"].fillna("")
+    out["quotes_publication"] = raw["quotes_publication"].fillna("")
+    out["quotes_basis"] = raw["quotes_basis"].fillna("")
     out["reference_n"] = raw["reference_n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     out = out.fillna("").astype(str)  # one string dtype, whichever back-end (typed or lexical) answered
     return out[list(ALL_COLUMNS)].reset_index(drop=True)

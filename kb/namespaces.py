@@ -228,13 +228,16 @@ class OKB(DefinedNamespace):
     Group: URIRef
     OligoStateAssignment: URIRef
     Publication: URIRef
+    Quotation: URIRef
     Statistic: URIRef
     Study: URIRef
+    aboutStudy: URIRef
     accrualPeriod: URIRef
     adjusted: URIRef
     adjustedFor: URIRef
     answer: URIRef
     armRole: URIRef
+    basis: URIRef
     candidateState: URIRef
     ciHigh: URIRef
     ciHighAsPublished: URIRef
@@ -273,6 +276,8 @@ class OKB(DefinedNamespace):
     pValue: URIRef
     pValueAsPublished: URIRef
     quote: URIRef
+    quotedPublication: URIRef
+    quotes: URIRef
     rationale: URIRef
     referenceGroup: URIRef
     registryId: URIRef

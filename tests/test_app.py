@@ -180,12 +180,15 @@ def test_oligo_state_tree_follows_skos_broader():
 def test_conflicts_are_marked(kb_table):
     conflicts = find_conflicts(kb_table)
     view = ex.evidence_view(kb_table, conflicts)
-    marked = view["marks"].str.contains("conflict")
+    marked = view["marks"].str.contains("differs from")
     assert len(conflicts) > 0
-    # Both figures of every pair carry the mark, also where the reports name the group differently.
+    assert set(conflicts["kind"]) == {"disagreement", "later data cut"}  # the bundled KB has both kinds
+    # Both figures of every pair carry the mark of its kind, also where the reports name the group differently.
     for c in conflicts.itertuples():
         for stat, other in ((c.statistic_a, c.publication_b), (c.statistic_b, c.publication_a)):
-            assert f"{c.field} differs from {other}" in view.loc[kb_table["statistic_id"] == stat, "marks"].iat[0]
+            mark = view.loc[kb_table["statistic_id"] == stat, "marks"].iat[0]
+            prefix = "⚠ conflict: " if c.kind == "disagreement" else "later data cut: "
+            assert prefix in mark and f"{c.field} differs from {other}" in mark.split(prefix, 1)[1], mark
     assert marked.sum() == len(set(conflicts["statistic_a"]) | set(conflicts["statistic_b"]))
     assert (view.loc[kb_table["publication_role"] == "secondary", "marks"].str.startswith("secondary")).all()
 

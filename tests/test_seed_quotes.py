@@ -12,6 +12,8 @@ SHEETS = ROOT / "data" / "extractions"
 
 def _quotes(pub):
     for report in pub.reports:
+        if report.quotes is not None and report.quotes.source is not None:
+            yield f"{report.study}/quotes", report.quotes.source.quote
         for group in report.groups:
             if group.source is not None:
                 yield f"{report.study}/group/{group.id}", group.source.quote
