@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from kb.errors import UnknownTermError
 from kb.vocabulary import resolve, top_concept
@@ -28,6 +28,11 @@ PMID_RE = re.compile(r"^\d{1,9}$")
 # A seed document's own identifier: the stem of its file in ../shared/seeds/ ("001_288005adcd70e9e4").
 SEED_DOCUMENT_RE = re.compile(r"^\d{3}_[0-9a-f]{16}$")
 NCT_RE = re.compile(r"^NCT\d{8}$")
+# Each publication identifier's form and how to write it (Citation's doi, pmid and seed_document).
+IDENTIFIER_FORMS = {"doi": (DOI_RE, "is not a DOI; write it bare, like 10.3857/roj.2017.00024 (no https://doi.org/)"),
+                    "pmid": (PMID_RE, "is not a PMID (digits only)"),
+                    "seed_document": (SEED_DOCUMENT_RE, "is not a seed document identifier; write the seed file's stem, "
+                                                        "like 001_288005adcd70e9e4")}
 NOT_REACHED = {"NR", "not reached"}
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
@@ -229,25 +234,12 @@ class Citation(Strict):
         "the only identifier allowed instead of a DOI or PMID, for a seed whose text prints neither and whose "
         "DOI/PMID could not be read on any page (say where the search is logged in the sheet's note)")
 
-    @field_validator("doi")
+    @field_validator("doi", "pmid", "seed_document")
     @classmethod
-    def _doi(cls, value: str | None) -> str | None:
-        if value is not None and not DOI_RE.match(value):
-            raise ValueError(f"{value!r} is not a DOI; write it bare, like 10.3857/roj.2017.00024 (no https://doi.org/)")
-        return value
-
-    @field_validator("pmid")
-    @classmethod
-    def _pmid(cls, value: str | None) -> str | None:
-        if value is not None and not PMID_RE.match(value):
-            raise ValueError(f"{value!r} is not a PMID (digits only)")
-        return value
-
-    @field_validator("seed_document")
-    @classmethod
-    def _seed_document(cls, value: str | None) -> str | None:
-        if value is not None and not SEED_DOCUMENT_RE.match(value):
-            raise ValueError(f"{value!r} is not a seed document identifier; write the seed file's stem, like 001_288005adcd70e9e4")
+    def _identifier_form(cls, value: str | None, info: ValidationInfo) -> str | None:
+        pattern, problem = IDENTIFIER_FORMS[info.field_name]
+        if value is not None and not pattern.match(value):
+            raise ValueError(f"{value!r} {problem}")
         return value
 
     @model_validator(mode="after")
