@@ -117,6 +117,35 @@ def quote_contains(quote: str, lexical: str) -> bool:
 
 
 _NUMBER_CHARS = frozenset("0123456789.,")
+WORD_NUMBER_LANGUAGES = ("en", "fr")  # the languages of the sources: English papers, French reviews
+
+
+def words_number(words: str) -> int | None:
+    """The whole number that words spell ("Eighteen", "one hundred and sixty-five", "trois"), else None."""
+    from text_to_num import text2num  # imported here: only sheets with a number in words need it
+
+    for language in WORD_NUMBER_LANGUAGES:
+        try:
+            return text2num(normalise_ws(words).lower(), language)
+        except ValueError:
+            continue
+    return None
+
+
+def check_number_source(source: "Source", field: str, number: Decimal | int) -> None:
+    """The quote holds the number: in digits, or in the words named by source.number_in_words."""
+    lexical = format(number, "f") if isinstance(number, Decimal) else str(number)
+    if source.number_in_words is None:
+        if not quote_contains(source.quote, lexical):
+            raise ValueError(f"source.quote does not contain {field} = {lexical} as printed")
+        return
+    words = normalise_ws(source.number_in_words)
+    if words.lower() not in normalise_ws(source.quote).lower():
+        raise ValueError(f"source.quote does not contain number_in_words {words!r}")
+    spelled = words_number(words)
+    if spelled is None or Decimal(spelled) != Decimal(number):
+        shown = "no whole number" if spelled is None else spelled
+        raise ValueError(f"number_in_words {words!r} reads as {shown}, not {field} = {lexical}")
 
 
 class Source(Strict):
@@ -125,6 +154,10 @@ class Source(Strict):
     locator: str = Field(min_length=2, max_length=300, description="e.g. 'Table 2', 'Results, para 3', 'Abstract'")
     quote: str = Field(min_length=3, max_length=4000, description="verbatim text containing the number")
     publication: Slug | None = Field(None, description="only in study sheets: the publication the quote is from")
+    number_in_words: str | None = Field(
+        None, min_length=2, max_length=100,
+        description="when the quote prints the figure's value (or a group's n) in words: those words as printed "
+                    "('Eighteen', 'trois'); they must be in the quote and read as the number")
 
 
 class StudySheetRef(Strict):
@@ -271,8 +304,7 @@ class Group(Strict):
         if self.n is not None:
             if self.source is None:
                 raise ValueError("n needs a source (locator and a quote containing the number)")
-            if not quote_contains(self.source.quote, str(self.n)):
-                raise ValueError(f"the quote does not contain n = {self.n}; quote the sentence or table cells that give it")
+            check_number_source(self.source, "n", self.n)
         if self.oligo_state is not None and not self.oligo_state_as_published:
             raise ValueError("oligo_state needs oligo_state_as_published (the author's label for this group)")
         return self
@@ -376,15 +408,12 @@ class Statistic(Strict):
                 raise ValueError(f"p_value {self.p_value!r} is neither a number nor an inequality like <0.001")
             if exact is not None and not (0 <= exact <= 1):
                 raise ValueError(f"p_value {self.p_value} must be within 0-1")
-        # The quote must contain every number taken from it.
-        numbers = [("value", self.value)]
+        # The quote must contain every number taken from it (the value may be printed in words).
+        check_number_source(self.source, "value", self.value)
         if self.ci is not None:
-            numbers.append(("ci.low", self.ci.low))
-            if self.ci.high is not None:
-                numbers.append(("ci.high", self.ci.high))
-        for field, number in numbers:
-            if not quote_contains(self.source.quote, format(number, "f")):
-                raise ValueError(f"source.quote does not contain {field} = {format(number, 'f')} as printed")
+            for field, bound in (("ci.low", self.ci.low), ("ci.high", self.ci.high)):
+                if bound is not None and not quote_contains(self.source.quote, format(bound, "f")):
+                    raise ValueError(f"source.quote does not contain {field} = {format(bound, 'f')} as printed")
         return self
 
 

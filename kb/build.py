@@ -146,6 +146,7 @@ def _source_rows(t: _Rows, node: str, pub: str, source: Source, method: str = "r
     t.iri(derivation, _P["entity"], pub)
     t.plain(derivation, _OKB.locator, source.locator)
     t.plain(derivation, _OKB.quote, source.quote)
+    t.opt(derivation, _OKB.numberInWords, source.number_in_words)
     t.plain(derivation, _OKB.derivationMethod, method)
 
 

@@ -113,6 +113,7 @@ class OUTCOME(DefinedNamespace):
     local_failure_free_survival: URIRef
     new_metastasis_free_survival: URIRef
     overall_survival: URIRef
+    post_progression_survival: URIRef
     progression: URIRef
     progression_free_survival: URIRef
     response: URIRef
@@ -161,6 +162,7 @@ class TIME_ORIGIN(DefinedNamespace):
     diagnosis_of_metastatic_disease: URIRef
     diagnosis_of_oligometastatic_disease: URIRef
     diagnosis_of_primary: URIRef
+    disease_progression: URIRef
     end_of_radiotherapy: URIRef
     enrolment: URIRef
     not_stated: URIRef
@@ -267,6 +269,7 @@ class OKB(DefinedNamespace):
     mappedBy: URIRef
     n: URIRef
     note: URIRef
+    numberInWords: URIRef
     ofArm: URIRef
     oligoState: URIRef
     oligoStateAsPublished: URIRef

@@ -261,3 +261,14 @@ def test_fast_yaml_path_equals_the_full_loader(tmp_path):
         path = tmp_path / "sheet.yaml"
         path.write_text(text)
         assert yaml_io.load_sheet(path) == expected
+
+
+def test_words_number_reads_english_and_french():
+    from extract.schema import words_number
+
+    # the forms the bundled sources print
+    assert words_number("Eighteen") == 18
+    assert words_number("One hundred and sixty-five") == 165
+    assert words_number("trois") == 3
+    assert words_number("Six") == 6
+    assert words_number("none") is None

@@ -118,3 +118,16 @@ def test_validate_command_exit_codes(tmp_path):
     unreadable = tmp_path / "broken.ttl"
     unreadable.write_text("this is not turtle <")
     assert run_cli("validate", "--ttl", str(unreadable)).returncode == 2
+
+
+def test_a_value_printed_in_words_needs_those_words_in_the_quote():
+    context = CONTEXT.replace("2-year rate 40%", "2-year rate 40%; Six patients had grade 1 toxicity")
+    count = VALID_RATE.replace('okb:valueAsPublished "40"', 'okb:valueAsPublished "6"').replace("okb:value 40.0", "okb:value 6.0")
+
+    def messages(extra: str) -> list[str]:
+        graph = Graph().parse(data=PREFIXES + context + count + extra, format="turtle")
+        return [v.message for v in validate_graph(graph)]
+
+    assert any("does not contain the value" in m for m in messages(""))  # "6" is not in the quote in digits
+    assert messages(':d okb:numberInWords "six" .') == []  # the words are in the quote (any case)
+    assert any("does not contain the value" in m for m in messages(':d okb:numberInWords "Seven" .'))
