@@ -40,7 +40,8 @@ def _number(text: str) -> float | None:
 
 
 def superseded_by(table: pd.DataFrame) -> dict[str, set[str]]:
-    """Per publication: every publication it supersedes, directly or through the reports in between."""
+    """Per publication: every publication it supersedes, directly or through the reports in between
+    (as far as the table shows them: a report without figures has no rows to carry its `supersedes`)."""
     direct: dict[str, set[str]] = {}
     if "supersedes" in table.columns:
         for pub, old in table[["publication_id", "supersedes"]].drop_duplicates().itertuples(index=False):
