@@ -60,14 +60,15 @@ class OxigraphKB:
     def select_named_lexical(self, name: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
         """A named query's rows as text (select_lexical). The table queries come from their materialised
         full answer, filtered by the parameters with the query's own rule; provenance from those tables."""
-        from kb.query import compose, query_text
+        from kb.query import compose, query_text, sort_by_variables, split_order_by
 
         if name == "provenance":
             return provenance_from_tables(self.select_named_lexical("evidence", {}),
                                           self.select_named_lexical("publications", {}), bindings)
         if name not in MATERIALISED:
             return self.select_lexical(compose(query_text(name), set(bindings)), bindings)
-        full = self.cached(f"{name}-lexical", lambda: self.select_lexical(compose(query_text(name), set()), {}))
+        unordered, order = split_order_by(compose(query_text(name), set()))
+        full = self.cached(f"{name}-lexical", lambda: sort_by_variables(self.select_lexical(unordered, {}), order))
         if not bindings:
             return full
         return filter_named(name, full, bindings, studies=lambda: self.select_named_lexical("studies", {}))

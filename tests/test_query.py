@@ -4,6 +4,7 @@ from __future__ import annotations
 import socket
 import threading
 
+import pandas as pd
 import pytest
 
 from kb.errors import InputError, QueryRefused
@@ -186,3 +187,15 @@ def test_no_parse_surface_fetches_a_remote_jsonld_context(tmp_path, listener):
     query = run_cli("query", "--name", "studies", "--kb", str(doc))
     assert query.returncode == 2
     assert hits == []
+
+
+def test_split_order_by_and_sort_give_the_query_order():
+    from kb.query import sort_by_variables, split_order_by
+
+    text, order = split_order_by("SELECT ?a ?b WHERE { ?a ?p ?b }\nORDER BY ?b ?a\n")
+    assert order == ["b", "a"] and "ORDER BY" not in text and "WHERE { ?a ?p ?b }" in text
+    assert split_order_by("SELECT * WHERE { ?s ?p ?o }") == ("SELECT * WHERE { ?s ?p ?o }", [])
+    frame = pd.DataFrame({"a": ["x", "y", "Z", "w"], "b": ["2", None, "2", "10"]}, dtype="str")
+    got = sort_by_variables(frame, order)
+    # SPARQL: unbound first, then code point order ("10" < "2"; "Z" < "x")
+    assert list(zip(got["b"].fillna("-"), got["a"])) == [("-", "y"), ("10", "w"), ("2", "Z"), ("2", "x")]
