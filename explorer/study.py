@@ -38,7 +38,7 @@ WHERE {
              OPTIONAL { ?a okb:rationale ?rationale } }
 }"""
 
-NOTES = PREFIXES + "SELECT ?study ?note WHERE { ?study okb:note ?note }"
+NOTES = PREFIXES + "SELECT ?study ?note WHERE { ?study okb:note ?note } ORDER BY ?note"
 
 CANDIDATES = PREFIXES + "SELECT ?study ?state WHERE { ?study okb:oligoStateAssignment ?a . ?a okb:candidateState ?state }"
 
@@ -49,7 +49,7 @@ WHERE {
   OPTIONAL { ?i prov:qualifiedDerivation ?d . ?d okb:locator ?locator ; okb:quote ?quote ; prov:entity ?pub .
              ?pub dcterms:identifier ?publication_id }
 }
-ORDER BY ?input"""
+ORDER BY ?input ?answer"""
 
 ARMS = PREFIXES + """
 SELECT ?study ?arm_id ?label ?role ?treatment
@@ -73,14 +73,17 @@ ORDER BY ?publication_id ?group_id"""
 OVERLAPS = PREFIXES + """
 SELECT ?study ?other_id ?other_label WHERE {
   { ?study okb:overlapsWith ?other } UNION { ?other okb:overlapsWith ?study }
-  ?other dcterms:identifier ?other_id ; rdfs:label ?other_label }"""
+  ?other dcterms:identifier ?other_id ; rdfs:label ?other_label }
+ORDER BY ?other_id"""
 
 
 def _select(graph, text: str, study_id: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """One of the queries above for one study; ?study is projected because Oxigraph substitutes only
     projected variables, and dropped from the frame."""
     bound = {"study": study_iri(study_id)}
-    if hasattr(graph, "select"):  # kb.store.OxigraphKB, kb.remote.SparqlEndpoint
+    if hasattr(graph, "select_per_study"):  # kb.store.OxigraphKB: from the whole answer, kept per KB version
+        frame = graph.select_per_study(text, bound["study"])
+    elif hasattr(graph, "select"):  # kb.remote.SparqlEndpoint
         frame = graph.select(text, bound)
     else:
         frame = result_frame(graph.query(text, initBindings=bound))
@@ -88,7 +91,9 @@ def _select(graph, text: str, study_id: str) -> pd.DataFrame:  # type: ignore[no
 
 
 def _label(value) -> str:
-    return pref_label(value) if isinstance(value, str) and value.startswith("http") else ("" if value is None else str(value))
+    if isinstance(value, str):
+        return pref_label(value) if value.startswith("http") else value
+    return "" if value is None or pd.isna(value) else str(value)  # unbound: None (Oxigraph) or NaN (rdflib frames)
 
 
 def _labelled(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -125,7 +130,7 @@ def study_page(graph, study_id: str) -> StudyPage | None:  # type: ignore[no-unt
     if facts.empty:
         return None
     row = _labelled(facts, ["design", "histology", "intervention", "comparator", "oligo_state"]).iloc[0].to_dict()
-    pubs = run_named(graph, "publications", {"study": study_id})
+    pubs = run_named(graph, "publications", {"study": study_id}, lexical=True)  # the cached table where there is one
     pubs = _labelled(pubs, ["role"])
     return StudyPage(
         study_id=study_id,

@@ -191,8 +191,11 @@ def _study_rows(t: _Rows, study: StudySheet, base: str) -> None:
     t.plain(a, O.rationale, m.rationale)
     t.plain(a, O.mappedBy, m.mapped_by)
     t.plain(a, O.confidence, m.confidence)
+    seen: dict[str, int] = {}
     for inp in m.inputs:
-        i = f"{a}/input/{inp.name}"
+        # one node per input: a second input of the same name (one per component trial) gets "-2", ...
+        seen[inp.name] = seen.get(inp.name, 0) + 1
+        i = f"{a}/input/{inp.name}" + (f"-{seen[inp.name]}" if seen[inp.name] > 1 else "")
         t.iri(a, O.hasInput, i)
         t.iri(i, _TYPE, O.AssignmentInput)
         t.plain(i, O.inputName, inp.name)

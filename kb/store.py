@@ -7,6 +7,7 @@ Oxigraph rewrites decimals ("0.70" -> 0.7): the published lexical forms are sepa
 """
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Callable
 from decimal import Decimal
@@ -72,6 +73,15 @@ class OxigraphKB:
         if not bindings:
             return full
         return filter_named(name, full, bindings, studies=lambda: self.select_named_lexical("studies", {}))
+
+    def select_per_study(self, text: str, study: URIRef) -> pd.DataFrame:
+        """select(text, {"study": study}) for a query that projects ?study (the study page's queries),
+        read from the query's whole answer, which the table cache keeps per KB version (named by the
+        text's digest): the study page at 50,000 studies without loading the store (2 minutes, 7 GB)."""
+        name = "per-study-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        full = self.cached(name, lambda: self.select(text, {}))
+        rows = full[full["study"] == str(study)].reset_index(drop=True).astype(object)
+        return rows.where(rows.notna(), None)  # as select() gives them: Python values, None when unbound
 
     def _query(self, text: str, bindings: dict[str, URIRef]):  # type: ignore[no-untyped-def]
         """Parameters bound by SPARQL substitution (SEP-0007), never written into the text."""

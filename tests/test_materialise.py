@@ -150,3 +150,27 @@ def test_a_column_subset_equals_those_columns_of_the_whole(store):
     forget()  # from the file: Parquet reads only these columns
     part = OxigraphKB(store.path).cached("conflicts", lambda: pytest.fail("recomputed"), columns=["statistic_a", "field"])
     pd.testing.assert_frame_equal(part, whole[["statistic_a", "field"]])
+
+
+def test_study_pages_from_the_tables_equal_the_graph(store):
+    """Every study page of the bundled KB read from the cached whole answers (the store never loads in
+    the second process) shows what the per-study queries on the rdflib graph show."""
+    from explorer.study import study_page
+    from kb.query import load_kb
+
+    graph = load_kb(BUNDLED)
+    ids = list(run_named(store, "studies", lexical=True)["study_id"])
+    assert len(ids) > 20
+    for study_id in ids:
+        study_page(store, study_id)  # computes the tables
+    forget()
+    fresh = OxigraphKB(store.path)
+    for study_id in ids:
+        got, expected = study_page(fresh, study_id), study_page(graph, study_id)
+        assert got.facts == expected.facts and got.notes == expected.notes and got.candidates == expected.candidates
+        for field in ("inputs", "arms", "groups", "publications", "overlaps"):
+            a, b = getattr(got, field), getattr(expected, field)
+            pd.testing.assert_frame_equal(a.astype(str).reset_index(drop=True), b.astype(str).reset_index(drop=True),
+                                          check_dtype=False, obj=f"{study_id}.{field}")
+    assert fresh._store is None
+    assert study_page(fresh, "no-such-study") is None
