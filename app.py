@@ -295,10 +295,11 @@ def study_view(full: pd.DataFrame) -> None:
         st.dataframe(page.inputs, hide_index=True)
 
     st.markdown("#### Publications")
-    pubs = page.publications[["publication_id", "first_author", "year", "role", "source_scope", "supersedes", "title",
-                              "venue", "doi", "pmid", "seed_document"]].fillna("")
-    st.dataframe(pubs, hide_index=True, column_config={"supersedes": st.column_config.TextColumn(
-        "supersedes", help="this report replaces these earlier reports of the study")})
+    pubs = page.publications[["publication_id", "first_author", "year", "role", "source_scope", "supersedes", "quotes",
+                              "title", "venue", "doi", "pmid", "seed_document"]].fillna("")
+    st.dataframe(pubs, hide_index=True, column_config={
+        "supersedes": st.column_config.TextColumn("supersedes", help="this report replaces these earlier reports of the study"),
+        "quotes": st.column_config.TextColumn("quotes", help="a secondary report: the report of the study its figures come from")})
     for p in pubs.itertuples():
         if p.supersedes:
             st.caption(f"{plain(p.publication_id)} supersedes {plain(p.supersedes.replace(';', ', '))}")

@@ -105,6 +105,9 @@ def test_study_page():
     assert page.facts["oligo_state_as_published"] in texts
     assert page.facts["rationale"] in texts
     assert len(at.dataframe) >= 6  # facts, inputs, publications, arms, groups, figures
+    pubs = page.publications.set_index("publication_id")
+    assert pubs.loc["bourgier2019-canrad", "quotes"] == "palma2019-lancet"  # the review's reference 13 (its sheet)
+    assert pubs.loc["harrow2022-ijrobp", "quotes"] == ""  # a primary report quotes none
 
 
 def test_study_from_url_and_unknown_study():
