@@ -192,7 +192,8 @@ def stage_materialise(work: Path, backend: str) -> dict:
     t2 = time.perf_counter()
     from explorer.study import study_page
 
-    study_page(kb, str(table["study_id"].iat[0]))  # the study page's whole answers, kept like the tables
+    if study_page(kb, str(table["study_id"].iat[0])) is None:  # the study page's whole answers, kept like the tables
+        raise RuntimeError("the study page did not find the first study")
     t3 = time.perf_counter()
     size = sum(f.stat().st_size for f in (cache_dir(work / "studies.ttl") / "tables").glob("*.parquet"))
     return {"seconds": t3 - t0, "load_s": t1 - t0, "tables_s": t2 - t1, "study_tables_s": t3 - t2, "rows": len(table),
@@ -306,20 +307,15 @@ def stage_explorer(work: Path, backend: str) -> dict:
     # A study page in a new session (stage materialise kept its tables: no store load).
     page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
     page.query_params["view"] = "Study"
-    page.query_params["study"] = _first_study(work)
+    page.query_params["study"] = json.loads((work / "meta.json").read_text())["a_study"].rsplit("/", 1)[-1]
     t0 = time.perf_counter()
     page.run()
     study_s = time.perf_counter() - t0
     if page.exception:
         raise RuntimeError(f"the study page raised: {page.exception[0].value}")
+    if page.error or not page.subheader:  # an unknown study shows an error, not the page
+        raise RuntimeError(f"the study page did not show study {page.query_params['study']}")
     return {"seconds": seconds, "table_rows": rows, "study_page_s": study_s}
-
-
-def _first_study(work: Path) -> str:
-    from kb.query import run_named
-    from kb.store import OxigraphKB
-
-    return str(run_named(OxigraphKB(work / "studies.ttl"), "studies", lexical=True)["study_id"].iat[0])
 
 
 def stage_validate(work: Path, backend: str) -> dict:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+from rdflib import URIRef
 
-from kb.build import study_iri
 from kb.query import result_frame, run_named
 from kb.vocabulary import pref_label
 
@@ -77,10 +77,10 @@ SELECT ?study ?other_id ?other_label WHERE {
 ORDER BY ?other_id"""
 
 
-def _select(graph, text: str, study_id: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _select(graph, text: str, study: URIRef) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """One of the queries above for one study; ?study is projected because Oxigraph substitutes only
     projected variables, and dropped from the frame."""
-    bound = {"study": study_iri(study_id)}
+    bound = {"study": study}
     if hasattr(graph, "select_per_study"):  # kb.store.OxigraphKB: from the whole answer, kept per KB version
         frame = graph.select_per_study(text, bound["study"])
     elif hasattr(graph, "select"):  # kb.remote.SparqlEndpoint
@@ -126,21 +126,27 @@ def study_choices(graph) -> pd.DataFrame:  # type: ignore[no-untyped-def]
 
 def study_page(graph, study_id: str) -> StudyPage | None:  # type: ignore[no-untyped-def]
     """Everything the study page shows; None when the study is not in the knowledge base."""
-    facts = _select(graph, STUDY, study_id)
+    # The study's IRI as the knowledge base has it (a synthetic KB uses its own base, kb.namespaces.SYNTH_ID).
+    studies = run_named(graph, "studies", lexical=True)
+    match = studies.loc[studies["study_id"] == study_id, "study"]
+    if match.empty:
+        return None
+    study = URIRef(str(match.iat[0]))
+    facts = _select(graph, STUDY, study)
     if facts.empty:
         return None
     row = _labelled(facts, ["design", "histology", "intervention", "comparator", "oligo_state"]).iloc[0].to_dict()
-    pubs = run_named(graph, "publications", {"study": study_id}, lexical=True)  # the cached table where there is one
+    pubs = run_named(graph, "publications", {"study": str(study)}, lexical=True)  # the cached table where there is one
     pubs = _labelled(pubs, ["role"])
     return StudyPage(
         study_id=study_id,
         facts={k: str(v) for k, v in row.items()},
-        notes=[str(n) for n in _select(graph, NOTES, study_id)["note"]],
-        candidates=sorted(_label(s) for s in _select(graph, CANDIDATES, study_id)["state"]),
-        inputs=_select(graph, INPUTS, study_id).fillna(""),
-        arms=_labelled(_select(graph, ARMS, study_id), ["treatment"]),
-        groups=_labelled(_select(graph, GROUPS, study_id), ["unit", "histology", "oligo_state"]).assign(
+        notes=[str(n) for n in _select(graph, NOTES, study)["note"]],
+        candidates=sorted(_label(s) for s in _select(graph, CANDIDATES, study)["state"]),
+        inputs=_select(graph, INPUTS, study).fillna(""),
+        arms=_labelled(_select(graph, ARMS, study), ["treatment"]),
+        groups=_labelled(_select(graph, GROUPS, study), ["unit", "histology", "oligo_state"]).assign(
             n=lambda f: f["n"].map(lambda v: "" if v == "" or v is None else str(int(v)))),
         publications=pubs,
-        overlaps=_select(graph, OVERLAPS, study_id).fillna(""),
+        overlaps=_select(graph, OVERLAPS, study).fillna(""),
     )
