@@ -10,6 +10,7 @@ The same rules are enforced again on the graph by kb/shapes.ttl (SHACL).
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -18,6 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from extract.sources import KIND_ROLES, ReadIn, SourceKind, check_url, publication_tier, TIER_RANK
 from kb.errors import UnknownTermError
 from kb.vocabulary import resolve, top_concept
 from kb import namespaces as ns
@@ -158,6 +160,8 @@ class Source(Strict):
         None, min_length=2, max_length=100,
         description="when the quote prints the figure's value (or a group's n) in words: those words as printed "
                     "('Eighteen', 'trois'); they must be in the quote and read as the number")
+    read_in: ReadIn | None = Field(
+        None, description="the page this figure was read in, when not the report itself (overrides the publication's read_in)")
 
 
 class StudySheetRef(Strict):
@@ -267,6 +271,17 @@ class Citation(Strict):
         "the only identifier allowed instead of a DOI or PMID, for a seed whose text prints neither and whose "
         "DOI/PMID could not be read on any page (say where the search is logged in the sheet's note)")
 
+    url: str | None = Field(None, max_length=1000, description="for a report with no DOI, PMID or seed document: the "
+                            "address of the page that identifies it (with date_read)")
+    date_read: dt.date | None = Field(None, description="with url: the date the page was read")
+    congress: str | None = Field(None, min_length=3, max_length=300, description="conference abstracts: the meeting")
+    abstract_number: str | None = Field(None, min_length=1, max_length=40, description="conference abstracts: as printed")
+
+    @field_validator("url")
+    @classmethod
+    def _url_form(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value)
+
     @field_validator("doi", "pmid", "seed_document")
     @classmethod
     def _identifier_form(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -277,9 +292,12 @@ class Citation(Strict):
 
     @model_validator(mode="after")
     def _identifier(self) -> "Citation":
-        if not self.doi and not self.pmid and not self.seed_document:
+        if self.url is not None and self.date_read is None:
+            raise ValueError("url needs date_read: the date the page was read (YYYY-MM-DD)")
+        if not self.doi and not self.pmid and not self.seed_document and not self.url:
             raise ValueError("a publication needs a doi or a pmid (or, for a seed document whose text prints neither and "
-                             "whose identifier no page shows, seed_document: the seed file's stem)")
+                             "whose identifier no page shows, seed_document: the seed file's stem; or, for a report no "
+                             "page gives a DOI or PMID for, url and date_read of the page that identifies it)")
         if self.year is None and not self.seed_document:
             raise ValueError("year: Field required (only a seed_document whose text prints no year may leave it out)")
         return self
@@ -476,12 +494,35 @@ class PublicationSheet(Strict):
     kind: Literal["publication"]
     id: Slug
     citation: Citation
+    source_kind: SourceKind = Field(description="journal article | conference abstract | registry results | review | coverage page")
     role: Literal["primary", "secondary"]
     source_scope: Literal["full text", "abstract", "full text, partly missing", "conference abstract", "news report"]
     source_text: str | None = Field(None, description="path of a plain-text copy the quotes can be checked against")
     supersedes: list[Slug] = Field(default_factory=list)
+    read_in: ReadIn | None = Field(None, description="the page the figures were read in, when not the report itself")
+    tier: str | None = Field(None, description="optional: the tier the kind gives (checked, never typed instead of it)")
     reports: list[Report] = Field(min_length=1)
     note: str | None = Field(None, max_length=3000)
+
+    @model_validator(mode="after")
+    def _kind_role_tier(self) -> "PublicationSheet":
+        role = KIND_ROLES[self.source_kind]
+        if self.role != role:
+            raise ValueError(f"source_kind {self.source_kind!r} is a {role} report, but role is {self.role!r} "
+                             "(a trial's own journal article, conference abstract or registry results is primary; "
+                             "a review or coverage page is secondary)")
+        if self.source_kind != "journal article" and self.source_scope in ("full text", "full text, partly missing"):
+            if self.source_kind in ("conference abstract", "coverage page"):
+                raise ValueError(f"source_scope {self.source_scope!r} does not fit source_kind {self.source_kind!r}")
+        if self.tier is not None:
+            tier = publication_tier(self.source_kind, self.source_scope)
+            if self.tier not in TIER_RANK:
+                raise ValueError(f"tier {self.tier!r} is not a tier; tiers: {', '.join(TIER_RANK)}")
+            if self.tier != tier:
+                raise ValueError(f"tier {self.tier!r} contradicts source_kind {self.source_kind!r} "
+                                 f"(source_scope {self.source_scope!r}), whose tier is {tier!r}; "
+                                 "leave tier out: it follows from the kind")
+        return self
 
     @model_validator(mode="after")
     def _quotes_only_in_secondary(self) -> "PublicationSheet":

@@ -263,6 +263,7 @@ class _Study:
             "citation": {"first_author": f"Synth {pub_id[-6:]}", "title": f"Synthetic report {pub_id}",
                          "venue": "Synthetic Journal of Radiation Oncology", "year": year,
                          "doi": f"10.5555/oligokb-synth.{pub_id}"},
+            "source_kind": "journal article" if role == "primary" else "review",
             "role": role, "source_scope": "full text",
         }
         if supersedes:

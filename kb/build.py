@@ -27,6 +27,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from extract.schema import PublicationSheet, Source, StudySheet, p_value_number
+from extract.sources import ReadIn, figure_tier, kind_notation, publication_tier
 from extract.sheets import Extractions, collect, gc_paused, is_synthetic, sheet_paths, try_parse
 from kb import namespaces as ns
 from kb.namespaces import BIBO, ID, OKB, SYNTH_ID
@@ -68,7 +69,8 @@ def bind_prefixes(graph: Graph, base: Namespace = ID) -> Graph:
     graph.bind("bibo", BIBO)
     for prefix, dns in [("oc", ns.OUTCOME), ("st", ns.STATISTIC), ("hi", ns.HISTOLOGY), ("os", ns.OLIGO_STATE),
                         ("de", ns.DESIGN), ("to", ns.TIME_ORIGIN), ("tr", ns.TREATMENT), ("ua", ns.UNIT_OF_ANALYSIS),
-                        ("es", ns.ESTIMATOR), ("un", ns.UNIT), ("pr", ns.PUBLICATION_ROLE)]:
+                        ("es", ns.ESTIMATOR), ("un", ns.UNIT), ("pr", ns.PUBLICATION_ROLE),
+                        ("sk", ns.SOURCE_KIND), ("et", ns.EVIDENCE_TIER)]:
         graph.bind(prefix, dns._NS)
     return graph
 
@@ -81,6 +83,7 @@ def bind_prefixes(graph: Graph, base: Namespace = ID) -> Graph:
 Row = tuple[str, str, str, str, str, int]
 
 _XSD_DECIMAL, _XSD_INTEGER, _XSD_GYEAR, _XSD_BOOLEAN = str(XSD.decimal), str(XSD.integer), str(XSD.gYear), str(XSD.boolean)
+_XSD_DATE, _XSD_ANYURI = str(XSD.date), str(XSD.anyURI)
 _TYPE = str(RDF.type)
 _P = {name: str(term) for name, term in {
     "derivedFrom": PROV.wasDerivedFrom, "qualifiedDerivation": PROV.qualifiedDerivation, "entity": PROV.entity,
@@ -138,7 +141,10 @@ class _Rows(list):
             self.append((s, p, str(lit), str(lit.datatype or ""), lit.language or "", 1))
 
 
-def _source_rows(t: _Rows, node: str, pub: str, source: Source, method: str = "reported") -> None:
+def _source_rows(t: _Rows, node: str, pub: str, source: Source, method: str = "reported",
+                 read_in: ReadIn | None = None) -> None:
+    """The figure's derivation: the report, locator, quote and, when it was not read in the report itself,
+    the page it was read in (the source's own read_in, else the publication's)."""
     derivation = node + "/derivation"
     t.iri(node, _P["derivedFrom"], pub)
     t.iri(node, _P["qualifiedDerivation"], derivation)
@@ -148,6 +154,22 @@ def _source_rows(t: _Rows, node: str, pub: str, source: Source, method: str = "r
     t.plain(derivation, _OKB.quote, source.quote)
     t.opt(derivation, _OKB.numberInWords, source.number_in_words)
     t.plain(derivation, _OKB.derivationMethod, method)
+    page = source.read_in or read_in
+    if page is not None:
+        t.iri(derivation, _OKB.readIn, _page_rows(t, pub, page))
+
+
+def _page_rows(t: _Rows, pub: str, page: ReadIn) -> str:
+    """A page a publication's figures were read in: one node per distinct page record, owned by the publication."""
+    key = "\x1f".join((page.url, page.site, page.title, page.date_read.isoformat(), page.page_kind))
+    node = f"{pub}/page/{hashlib.sha1(key.encode()).hexdigest()[:12]}"
+    t.iri(node, _TYPE, _OKB.WebPage)
+    t.lit(node, _OKB.url, page.url, _XSD_ANYURI)
+    t.plain(node, _OKB.site, page.site)
+    t.plain(node, _P["title"], page.title)
+    t.lit(node, _OKB.dateRead, page.date_read.isoformat(), _XSD_DATE)
+    t.iri(node, _OKB.pageKind, _vocab("source_kind", kind_notation(page.page_kind)))
+    return node
 
 
 def _study_rows(t: _Rows, study: StudySheet, base: str) -> None:
@@ -226,8 +248,16 @@ def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:
     t.opt(p, _P["pmid"], c.pmid)
     t.opt(p, O.seedDocument, c.seed_document)
     t.opt(p, _P["relation"], c.pmcid)
+    if c.url is not None and c.date_read is not None:
+        t.lit(p, O.url, c.url, _XSD_ANYURI)
+        t.lit(p, O.dateRead, c.date_read.isoformat(), _XSD_DATE)
+    t.opt(p, O.congress, c.congress)
+    t.opt(p, O.abstractNumber, c.abstract_number)
     t.iri(p, O.role, _vocab("publication_role", pub.role))
     t.plain(p, O.sourceScope, pub.source_scope)
+    t.iri(p, O.sourceKind, _vocab("source_kind", kind_notation(pub.source_kind)))
+    tier = publication_tier(pub.source_kind, pub.source_scope)
+    t.iri(p, O.evidenceTier, _vocab("evidence_tier", tier))
     t.opt(p, O.sourceText, pub.source_text)
     t.opt(p, O.note, pub.note)
     for old in pub.supersedes:
@@ -264,14 +294,15 @@ def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:
             t.opt(g, _P["description"], group.definition)
             if group.n is not None and group.source is not None:
                 t.lit(g, O.n, _typed(group.n, _XSD_INTEGER), _XSD_INTEGER)
-                _source_rows(t, g, p, group.source)
+                _source_rows(t, g, p, group.source, read_in=pub.read_in)
         for stat in report.statistics:
-            _statistic_rows(t, p, scope, stat)
+            _statistic_rows(t, p, scope, stat, tier, pub.read_in)
         for reason in report.left_out:
             t.plain(p, O.note, f"left out ({report.study}): {reason}")
 
 
-def _statistic_rows(t: _Rows, pub: str, scope: str, stat) -> None:  # type: ignore[no-untyped-def]
+def _statistic_rows(t: _Rows, pub: str, scope: str, stat, tier: str,  # type: ignore[no-untyped-def]
+                    read_in: ReadIn | None) -> None:
     O = _OKB
     s = f"{scope}/stat/{stat.id}"
     t.iri(s, _TYPE, O.Statistic)
@@ -314,7 +345,9 @@ def _statistic_rows(t: _Rows, pub: str, scope: str, stat) -> None:  # type: igno
     t.opt(s, O.covariate, stat.covariate)
     t.opt(s, O.adjustedFor, stat.adjusted_for)
     t.opt(s, O.note, stat.note)
-    _source_rows(t, s, pub, stat.source, stat.derivation)
+    page = stat.source.read_in or read_in
+    t.iri(s, O.evidenceTier, _vocab("evidence_tier", figure_tier(tier, page.page_kind if page else None)))
+    _source_rows(t, s, pub, stat.source, stat.derivation, read_in)
 
 
 def sheet_rows(sheet: StudySheet | PublicationSheet, base: Namespace = ID) -> list[Row]:

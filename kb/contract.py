@@ -67,6 +67,15 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "seed_document",  # a seed document's own identifier where no DOI or PMID could be read (see publication notes)
     "quotes_publication",  # secondary reports: the study's report these figures come from (their data cut)
     "quotes_basis",  # "reference list" (read there) | "inferred" (see the sheet's reason) | empty
+    "source_kind",  # "journal article" | "conference abstract" | "registry results" | "review or meta-analysis" | "coverage page"
+    "evidence_tier",  # where the figure was read, best first: "trial's own full report", "trial's own abstract",
+    #                   "conference abstract", "registry results", "review or meta-analysis", "coverage page"
+    "evidence_tier_id",  # its notation: trial_full_report ... coverage_page
+    "tier_rank",  # 1 (the trial's own full report) ... 6 (a coverage page)
+    "read_in_url",  # the page the figure was read in, when not the report itself
+    "read_in_site",
+    "read_in_title",
+    "read_in_date",  # YYYY-MM-DD, the date the page was read
 )
 
 ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS

@@ -6,10 +6,10 @@ from rdflib import Graph, URIRef
 
 from kb.contract import ALL_COLUMNS
 from kb.query import run_named
-from kb.vocabulary import pref_label, top_concept
+from kb.vocabulary import pref_label, tier_rank, top_concept
 
 LABELLED = ["design", "histology", "oligo_state", "intervention", "comparator", "publication_role", "outcome",
-            "time_origin", "statistic", "unit", "unit_of_analysis", "estimator"]
+            "time_origin", "statistic", "unit", "unit_of_analysis", "estimator", "source_kind", "evidence_tier"]
 
 
 def _number_text(value: object) -> str:
@@ -93,6 +93,13 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["seed_document"] = raw["seed_document"].fillna("")
     out["quotes_publication"] = raw["quotes_publication"].fillna("")
     out["quotes_basis"] = raw["quotes_basis"].fillna("")
+    out["source_kind"] = labels["source_kind"]
+    out["evidence_tier"] = labels["evidence_tier"]
+    out["evidence_tier_id"] = raw["evidence_tier"].map(lambda iri: iri.rsplit("/", 1)[-1] if iri else "")
+    out["tier_rank"] = raw["evidence_tier"].map(lambda iri: str(tier_rank(iri) or "") if iri else "")
+    for col in ("read_in_url", "read_in_site", "read_in_title"):
+        out[col] = raw[col].fillna("")
+    out["read_in_date"] = raw["read_in_date"].map(lambda v: "" if v is None or pd.isna(v) else str(v)[:10])
     out["reference_n"] = raw["reference_n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     out = out.fillna("").astype(str)  # one string dtype, whichever back-end (typed or lexical) answered
     return out[list(ALL_COLUMNS)].reset_index(drop=True)

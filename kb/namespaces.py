@@ -60,6 +60,7 @@ class HISTOLOGY(DefinedNamespace):
     nsclc_alk: URIRef
     nsclc_driver_negative: URIRef
     nsclc_egfr: URIRef
+    oesophageal: URIRef
     other: URIRef
     prostate: URIRef
     prostate_castration_resistant: URIRef
@@ -134,6 +135,31 @@ class PUBLICATION_ROLE(DefinedNamespace):
 
     primary: URIRef
     secondary: URIRef
+
+class SOURCE_KIND(DefinedNamespace):
+    """Source kinds: what kind of document a report is (kb/vocab/source.ttl)."""
+
+    _NS = Namespace(VOCAB + "source-kind/")
+    _fail = True
+
+    conference_abstract: URIRef
+    coverage_page: URIRef
+    journal_article: URIRef
+    registry_results: URIRef
+    review: URIRef
+
+class EVIDENCE_TIER(DefinedNamespace):
+    """Evidence tiers, best first (kb/vocab/source.ttl)."""
+
+    _NS = Namespace(VOCAB + "evidence-tier/")
+    _fail = True
+
+    conference_abstract: URIRef
+    coverage_page: URIRef
+    registry_results: URIRef
+    review: URIRef
+    trial_abstract: URIRef
+    trial_full_report: URIRef
 
 class STATISTIC(DefinedNamespace):
     """Statistic types (kb/vocab)."""
@@ -228,12 +254,14 @@ class OKB(DefinedNamespace):
     Arm: URIRef
     AssignmentInput: URIRef
     Group: URIRef
+    WebPage: URIRef
     OligoStateAssignment: URIRef
     Publication: URIRef
     Quotation: URIRef
     Statistic: URIRef
     Study: URIRef
     aboutStudy: URIRef
+    abstractNumber: URIRef
     accrualPeriod: URIRef
     adjusted: URIRef
     adjustedFor: URIRef
@@ -249,10 +277,13 @@ class OKB(DefinedNamespace):
     comparator: URIRef
     comparatorAsPublished: URIRef
     confidence: URIRef
+    congress: URIRef
     covariate: URIRef
+    dateRead: URIRef
     derivationMethod: URIRef
     design: URIRef
     estimator: URIRef
+    evidenceTier: URIRef
     firstAuthor: URIRef
     group: URIRef
     hasArm: URIRef
@@ -278,24 +309,31 @@ class OKB(DefinedNamespace):
     overlapsWith: URIRef
     pValue: URIRef
     pValueAsPublished: URIRef
+    pageKind: URIRef
     quote: URIRef
     quotedPublication: URIRef
     quotes: URIRef
     rationale: URIRef
+    readIn: URIRef
     referenceGroup: URIRef
     registryId: URIRef
     reportsStudy: URIRef
     role: URIRef
     sourceScope: URIRef
     seedDocument: URIRef
+    site: URIRef
+    sourceKind: URIRef
     sourceText: URIRef
     statisticType: URIRef
+    stratumLevel: URIRef
+    tierRank: URIRef
     timeOrigin: URIRef
     timepointMonths: URIRef
     treatment: URIRef
     treatmentAsPublished: URIRef
     unit: URIRef
     unitOfAnalysis: URIRef
+    url: URIRef
     value: URIRef
     valueAsPublished: URIRef
     venue: URIRef

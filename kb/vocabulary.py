@@ -18,10 +18,12 @@ ONTOLOGY_FILE = Path(__file__).parent / "ontology.ttl"
 SCHEMES: dict[str, type] = {
     "design": ns.DESIGN,
     "estimator": ns.ESTIMATOR,
+    "evidence_tier": ns.EVIDENCE_TIER,
     "histology": ns.HISTOLOGY,
     "oligo_state": ns.OLIGO_STATE,
     "outcome": ns.OUTCOME,
     "publication_role": ns.PUBLICATION_ROLE,
+    "source_kind": ns.SOURCE_KIND,
     "statistic": ns.STATISTIC,
     "time_origin": ns.TIME_ORIGIN,
     "treatment": ns.TREATMENT,
@@ -110,3 +112,27 @@ def top_concept(iri: URIRef) -> URIRef:
 
 def concept_schemes() -> list[URIRef]:
     return sorted(vocabulary_graph().subjects(RDF.type, SKOS.ConceptScheme))
+
+
+@lru_cache(maxsize=None)
+def tier_rank(iri: str) -> int | None:
+    """An evidence tier's rank (okb:tierRank: 1 = the trial's own full report ... 6 = a coverage page)."""
+    value = vocabulary_graph().value(URIRef(iri), ns.OKB.tierRank)
+    return None if value is None else int(value)
+
+
+@lru_cache(maxsize=None)
+def stratum_concept(iri: str, level: int) -> str:
+    """The concept a term is pooled under at stratum level `level` (okb:stratumLevel, kb/vocab): the
+    term itself when its level is <= level, else its nearest broader term whose level is <= level;
+    a term with no level on it or above it stands for itself."""
+    g = vocabulary_graph()
+    current: URIRef | None = URIRef(iri)
+    for _ in range(20):
+        if current is None:
+            break
+        own = g.value(current, ns.OKB.stratumLevel)
+        if own is not None and int(own) <= level:
+            return str(current)
+        current = g.value(current, SKOS.broader)
+    return iri

@@ -101,6 +101,16 @@ CASES = [
     Case("huge-file", "publications/huge.yaml", const(b"kind: publication\nnote: '" + b"x" * 1_100_000 + b"'\n"), "", "sheets are limited to"),
     Case("not-a-mapping", "publications/list.yaml", const(b"- just\n- a list\n"), "kind", "a sheet is a YAML mapping"),
     Case("wrong-extension", "publications/extra.yml", copy_of(REVIEW_PUB), "", "sheets must end in .yaml"),
+    # where a figure was read (issue 14)
+    Case("source-kind-missing", TRIAL_PUB, sub("source_kind: journal article\n", ""), "source_kind", "Field required"),
+    Case("source-kind-unknown", TRIAL_PUB, sub("source_kind: journal article", "source_kind: blog post"), "source_kind", "Input should be 'journal article'"),
+    Case("tier-contradicts-kind", TRIAL_PUB, sub("source_kind: journal article\n", "source_kind: journal article\ntier: coverage_page\n"), "(file)", "tier 'coverage_page' contradicts source_kind 'journal article'"),
+    Case("kind-contradicts-role", TRIAL_PUB, sub("source_kind: journal article", "source_kind: coverage page"), "(file)", "source_kind 'coverage page' is a secondary report, but role is 'primary'"),
+    Case("read-in-not-http", TRIAL_PUB, sub("source_kind: journal article\n", "source_kind: journal article\nread_in: {url: ftp://example.org/x, site: Example, title: A page, date_read: 2026-12-06}\n"), "read_in.url", "is not an http(s) URL"),
+    Case("read-in-without-date", TRIAL_PUB, sub("source_kind: journal article\n", "source_kind: journal article\nread_in: {url: https://example.org/x, site: Example, title: A page}\n"), "read_in.date_read", "Field required"),
+    Case("figure-read-in-bad-date", TRIAL_PUB, sub('        source: {locator: Abstract, quote: "HR 0.70, 80% CI 0.50–0.98; p = 0.04"}\n', '        source: {locator: Abstract, quote: "HR 0.70, 80% CI 0.50–0.98; p = 0.04", read_in: {url: https://example.org/x, site: Example, title: A page, date_read: last week}}\n'), "source.read_in.date_read", "date"),
+    Case("citation-url-without-date", TRIAL_PUB, sub("  doi: 10.9999/fixture.2020.001\n", "  url: https://example.org/abstract/10\n"), "citation", "url needs date_read"),
+    Case("citation-url-not-http", TRIAL_PUB, sub("  doi: 10.9999/fixture.2020.001\n", "  url: www.example.org/abstract/10\n  date_read: 2026-12-06\n"), "citation.url", "is not an http(s) URL"),
     Case("kind-in-wrong-folder", "studies/test-review-2021.yaml", copy_of(REVIEW_PUB), "kind", "a publication sheet in studies/"),
 ]
 

@@ -24,6 +24,8 @@ PREFIXES = """
 @prefix hi: <https://w3id.org/oligokb/vocab/histology/> .
 @prefix os: <https://w3id.org/oligokb/vocab/oligo-state/> .
 @prefix tr: <https://w3id.org/oligokb/vocab/treatment/> .
+@prefix sk: <https://w3id.org/oligokb/vocab/source-kind/> .
+@prefix et: <https://w3id.org/oligokb/vocab/evidence-tier/> .
 @prefix : <https://w3id.org/oligokb/id/> .
 """
 
@@ -31,7 +33,7 @@ CONTEXT = """
 :s a okb:Study ; rdfs:label "S" ; okb:design de:rct_phase_2 ; okb:histology hi:nsclc ; okb:oligoState os:synchronous ;
     okb:oligoStateAsPublished "oligometastatic" ; okb:oligoStateAssignment :sa ; okb:intervention tr:sabr .
 :sa a okb:OligoStateAssignment ; okb:rationale "because" ; okb:mappedBy "test" ; okb:confidence "high" .
-:p a okb:Publication ; okb:role pr:primary ; dcterms:issued "2020"^^xsd:gYear ; okb:reportsStudy :s ; bibo:doi "10.1000/x" .
+:p a okb:Publication ; okb:role pr:primary ; okb:sourceKind sk:journal_article ; okb:evidenceTier et:trial_abstract ; dcterms:issued "2020"^^xsd:gYear ; okb:reportsStudy :s ; bibo:doi "10.1000/x" .
 :g1 a okb:Group ; rdfs:label "SABR" ; okb:inStudy :s ; okb:unitOfAnalysis ua:patient .
 :g2 a okb:Group ; rdfs:label "control" ; okb:inStudy :s ; okb:unitOfAnalysis ua:patient .
 :d a prov:Derivation ; prov:entity :p ; okb:locator "Abstract" ; okb:quote "HR 0.70 (80% CI 0.50-0.98); 2-year rate 40%" ; okb:derivationMethod "reported" .
@@ -40,13 +42,13 @@ CONTEXT = """
 VALID_HR = """
 :x a okb:Statistic ; okb:statisticType st:hazard_ratio ; okb:outcome oc:overall_survival ; okb:group :g1 ; okb:referenceGroup :g2 ;
    okb:value 0.70 ; okb:valueAsPublished "0.70" ; okb:ciLow 0.50 ; okb:ciHigh 0.98 ; okb:ciLowAsPublished "0.50" ; okb:ciHighAsPublished "0.98" ;
-   okb:ciLevel 0.80 ; okb:timeOrigin to:randomisation ; prov:wasDerivedFrom :p ; prov:qualifiedDerivation :d .
+   okb:ciLevel 0.80 ; okb:timeOrigin to:randomisation ; okb:evidenceTier et:trial_abstract ; prov:wasDerivedFrom :p ; prov:qualifiedDerivation :d .
 """
 
 VALID_RATE = """
 :x a okb:Statistic ; okb:statisticType st:landmark_rate ; okb:outcome oc:overall_survival ; okb:group :g1 ; okb:unit un:percent ;
    okb:value 40.0 ; okb:valueAsPublished "40" ; okb:timepointMonths 24 ; okb:timeOrigin to:randomisation ;
-   prov:wasDerivedFrom :p ; prov:qualifiedDerivation :d .
+   okb:evidenceTier et:coverage_page ; prov:wasDerivedFrom :p ; prov:qualifiedDerivation :d .
 """
 
 
@@ -78,6 +80,18 @@ INVALID = [
     ("malformed-doi", VALID_RATE + ':p bibo:doi "doi:10.1000/y" .', "malformed DOI"),
     ("malformed-seed-document", VALID_RATE + ':p okb:seedDocument "seed 002" .', "malformed seed document identifier"),
     ("group-n-without-quote", VALID_RATE + ":g1 okb:n 66 .", "a group's n needs a derivation"),
+    # where it was read (issue 14)
+    ("figure-without-tier", VALID_HR.replace("okb:evidenceTier et:trial_abstract ;", ""), "a figure needs one evidence tier"),
+    ("figure-tier-better-than-report", VALID_HR.replace("okb:evidenceTier et:trial_abstract ;", "okb:evidenceTier et:trial_full_report ;"),
+     "a figure's tier is better than its report's"),
+    ("tier-contradicts-kind", VALID_RATE + ":p okb:sourceKind sk:conference_abstract .", "the evidence tier contradicts the source kind"),
+    ("kind-contradicts-role", VALID_RATE.replace(":p ;", ":p ;") + ":p okb:sourceKind sk:review .", "contradicts the role"),
+    ("page-not-http", VALID_RATE + ':d okb:readIn :page . :page a okb:WebPage ; okb:url "ftp://x.org/a"^^xsd:anyURI ; okb:site "X" ; '
+     'dcterms:title "A page" ; okb:dateRead "2026-12-06"^^xsd:date ; okb:pageKind sk:coverage_page .', "must be http(s)"),
+    ("page-without-date", VALID_RATE + ':d okb:readIn :page . :page a okb:WebPage ; okb:url "https://x.org/a"^^xsd:anyURI ; okb:site "X" ; '
+     'dcterms:title "A page" ; okb:pageKind sk:coverage_page .', "a page needs the date it was read"),
+    ("page-kind-journal", VALID_RATE + ':d okb:readIn :page . :page a okb:WebPage ; okb:url "https://x.org/a"^^xsd:anyURI ; okb:site "X" ; '
+     'dcterms:title "A page" ; okb:dateRead "2026-12-06"^^xsd:date ; okb:pageKind sk:journal_article .', ""),
 ]
 
 
@@ -87,6 +101,13 @@ def _publication_with(identifier: str, year: bool = True) -> list[str]:
         context = context.replace(' ; dcterms:issued "2020"^^xsd:gYear', "")
     graph = Graph().parse(data=PREFIXES + context + VALID_RATE, format="turtle")
     return [f"{v.focus} {v.path} {v.message}" for v in validate_graph(graph)]
+
+
+def test_a_page_url_with_its_date_stands_in_for_doi_and_pmid():
+    page = ' ; okb:url "https://example.org/abstract/10"^^xsd:anyURI ; okb:dateRead "2026-12-06"^^xsd:date'
+    assert _publication_with(page) == []
+    no_date = ' ; okb:url "https://example.org/abstract/10"^^xsd:anyURI'
+    assert any(m.startswith(f"{ID}p ") for m in _publication_with(no_date))
 
 
 def test_a_seed_document_identifier_stands_in_for_doi_and_pmid():
