@@ -53,6 +53,7 @@ GAP_IN = 0.18          #: gap between text columns and between the columns and t
 MARGIN_IN = 0.12       #: figure margin when ax is None
 PLOT_WIDTH_IN = 3.2    #: default width of the plotting region
 LABEL_WRAP = 36        #: characters per line of a study label before it wraps
+FOOTNOTE_WRAP = 110    #: characters per line of a footnote under the rows
 MARKER_MAX_PT = 12.0   #: side of the square of the heaviest study
 MARKER_MIN_PT = 4.0    #: smallest square, so light studies stay visible
 MARKER_PT = 7.0        #: square side when no weight is given
@@ -469,7 +470,7 @@ def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = 
                 study_header: str = "Study", digits: int = 2,
                 xlim: tuple[float, float] | None = None, xticks: Sequence[float] | None = None,
                 overall_line: bool = True, plot_width: float = PLOT_WIDTH_IN,
-                ax: Axes | None = None) -> Axes:
+                footnotes: Sequence[str] = (), ax: Axes | None = None) -> Axes:
     """Draw a forest plot and return its Axes (the new figure's only Axes when ``ax`` is None).
 
     Parameters
@@ -511,6 +512,11 @@ def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = 
                estimate_header if estimate_header is not None else f"{xlabel} ({ci_label})")
     items, first_row_top, n_units = _plan_rows(
         studies, pooled, max(h.count("\n") + 1 for h in headers))
+    for note in footnotes:  # under the rows, left-aligned; not measured into the label column
+        text = _wrap(note, FOOTNOTE_WRAP)
+        height = STATS_LINE * (text.count("\n") + 1) + 0.1
+        items.append(_Item("footnote", n_units + height / 2, None, text))
+        n_units += height
     cols = _measure(items, studies, pooled, headers, digits, pi_label)
 
     title_text = ""
@@ -582,6 +588,8 @@ def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = 
             put(0, label_dx, y, it.text, weight="bold")
         elif it.kind == "note":
             put(0, label_dx, y, it.text, style="italic", color=_COLOR_NOTE)
+        elif it.kind == "footnote":
+            put(0, label_dx, y, it.text, size=FONT_PT - 1, color=_COLOR_NOTE)
         elif it.kind == "study":
             put(0, label_dx, y, it.text)
             if obj.detail:

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from analysis.policy_batch import BatchSelection
 
 
+#: Per-input columns of a pool's JSON (`StratumPool.inputs`), besides yi, vi, sei and the weight.
+INPUT_COLUMNS = ("statistic_id", "study_id", "study_label", "study_years", "publication_id", "evidence_tier",
+                 "tier_rank", "read_in_url", "read_in_site", "read_in_date", "value", "ci_low", "ci_high", "ci_level",
+                 "p_value", "derivation_route", "histology_term", "oligo_state_term")
+
+
 @dataclass(frozen=True)
 class StratumPool:
     """One stratum's pooled result on the display scale (HR, or percent for rates)."""
@@ -41,12 +47,28 @@ class StratumPool:
     rows: pd.DataFrame = field(repr=False, compare=False)
     note: str = ""
 
+    @property
+    def tier_ranks(self) -> tuple[str, ...]:
+        """Each input's evidence tier rank (1 the trial's own full report ... 6 a coverage page)."""
+        column = self.rows["tier_rank"] if "tier_rank" in self.rows else [""] * len(self.rows)
+        return tuple(str(x) for x in column)
+
+    def inputs(self) -> list[dict]:
+        """Per input, in the pool's order: which figure, where it was read, and what entered the model."""
+        out = []
+        for r, weight in zip(self.rows.to_dict("records"), self.weights_pct):
+            out.append({c: r.get(c, "") for c in INPUT_COLUMNS} | {"yi": float(r["yi"]), "vi": float(r["vi"]),
+                                                                    "sei": math.sqrt(float(r["vi"])),
+                                                                    "weight_pct": float(weight)})
+        return out
+
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in ("stratum", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
                                               "p_value", "tau2", "i2", "q", "q_df", "q_p", "note")}
         out.update(self.values)
         out["studies"] = list(self.studies)
         out["weights_pct"] = list(self.weights_pct)
+        out["inputs"] = self.inputs()
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
 
 
@@ -68,8 +90,10 @@ class KBPool:
 
 
 def _study_labels(rows: pd.DataFrame) -> tuple[str, ...]:
-    """'<study> (<year>)'; a seed document that prints no year has no year to show."""
-    return tuple(f"{label} ({year})" if year else str(label) for label, year in zip(rows["study_label"], rows["publication_year"]))
+    """'<study> (<years of its own reports>)', never a review's year; a seed document that prints no year
+    has no year to show."""
+    years = rows["study_years"] if "study_years" in rows else rows["publication_year"]
+    return tuple(f"{label} ({year})" if year else str(label) for label, year in zip(rows["study_label"], years))
 
 
 def _display(statistic: str):
@@ -80,9 +104,11 @@ def _display(statistic: str):
 
 def pool_knowledge_base(table: pd.DataFrame, *, outcome: str, statistic: str, by: tuple[str, ...] = (),
                         timepoint_months: float | None = None, method: str = "REML", test: str = "z",
-                        level: float = 0.95, include_secondary: bool = False) -> KBPool:
+                        level: float = 0.95, include_secondary: bool | None = None, tiers=None,
+                        levels=None) -> KBPool:
     selection: Selection = select_estimates(table, outcome=outcome, statistic=statistic, by=by,
-                                            timepoint_months=timepoint_months, include_secondary=include_secondary)
+                                            timepoint_months=timepoint_months, include_secondary=include_secondary,
+                                            tiers=tiers, levels=levels)
     show = _display(statistic)
     pools = []
     caught_messages: list[str] = []
@@ -168,7 +194,8 @@ class AllPools:
 
 
 def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), method: str = "REML", test: str = "z",
-             level: float = 0.95, include_secondary: bool = False, threshold: float | None = None,
+             level: float = 0.95, include_secondary: bool | None = None, tiers=None, levels=None,
+             threshold: float | None = None,
              maxiter: int | None = None) -> AllPools:
     """`pool_knowledge_base` for every analysis at once: the policy on whole columns
     (`analysis.policy_batch.select_all`), then one batched fit of every stratum (`analysis.batch.fit_segments`).
@@ -187,7 +214,7 @@ def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), meth
     threshold = THRESHOLD if threshold is None else threshold
     maxiter = MAXITER if maxiter is None else maxiter
     check_options(method=method, test=test, level=level, threshold=threshold, maxiter=maxiter)
-    sel = select_all(table, combos=combos, by=by, include_secondary=include_secondary)
+    sel = select_all(table, combos=combos, by=by, include_secondary=include_secondary, tiers=tiers, levels=levels)
     st = sel.stratum_table.copy()
     k = st["k"].to_numpy()
     fit = fit_segments(sel.yi, sel.vi, k, method=method, test=test, level=level, threshold=threshold,

@@ -4,8 +4,10 @@ Input is the evidence table (kb/contract.py columns, as strings). Output is the 
 their effect sizes (yi, vi) and every left-out row with its reason. The rules, in order:
 
 1. Selection: the requested outcome and statistic (and time point for rates).
-2. Primary reports only (default): a secondary report is a claim about a study, kept in the knowledge
-   base and flagged by `oligokb conflicts`, but not pooled unless `include_secondary=True`.
+2. Evidence tiers (analysis.strata): every tier by default, so each study contributes its best
+   available figure (rule 6); `tiers` keeps only some (e.g. the trials' own reports, for the
+   sensitivity analysis). `include_secondary=False` keeps the trials' own reports of any kind (tiers
+   1-4), the policy before tiers existed. A figure outside the tiers is left out with its tier.
 3. Hazard ratios pool the treatment effect: only comparisons of the experimental arm with the
    control arm of a randomised study. Observational HRs compare patients (OPD vs OMD, TKI vs none):
    prognostic associations, left out with that reason (domain guide 6.4).
@@ -13,8 +15,9 @@ their effect sizes (yi, vi) and every left-out row with its reason. The rules, i
    left out (pooling one arm of an RCT with cohorts discards randomisation, domain guide 5.7).
 5. Adjusted vs unadjusted: for randomised comparisons the unadjusted (ITT) estimate is preferred, an
    adjusted one is used only when a study reports no unadjusted one.
-6. One estimate per study per stratum: the latest primary report wins (publication year, then the
-   `supersedes` links); within it the largest group. A study reporting per-subgroup results (groups with
+6. One estimate per study per stratum: the latest data cut wins (the report the numbers come from; a
+   review's is the report it quotes: not superseded, then the latest year), then the best tier, then
+   the largest group. A study reporting per-subgroup results (groups with
    their own histology or oligo-state) contributes those, not its whole-cohort estimate.
 7. Overlap: a pooled analysis (okb:overlapsWith) is left out when any study it contains is in the same
    analysis, so no patient is counted twice.
@@ -35,6 +38,7 @@ import pandas as pd
 
 from analysis.effects import events_from_rate, log_hr_from_ci, log_hr_from_p, plo
 from analysis.errors import AnalysisWarning, InputError
+from analysis.strata import ALL_TIERS, allowed_tiers, prepare, tier_reason
 
 RATIO_STATISTICS = {"hazard ratio"}
 RATE_STATISTICS = {"landmark rate", "cumulative incidence", "proportion"}
@@ -60,8 +64,12 @@ def _num(text: str) -> float | None:
 
 
 def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: tuple[str, ...] = (),
-                     timepoint_months: float | None = None, include_secondary: bool = False) -> Selection:
-    """Apply the policy above to the evidence table; return used and excluded rows."""
+                     timepoint_months: float | None = None, include_secondary: bool | None = None,
+                     tiers=None, levels=None) -> Selection:
+    """Apply the policy above to the evidence table; return used and excluded rows.
+
+    tiers: the evidence tiers kept (analysis.strata.allowed_tiers: 'own', '1,2', names; default all);
+    levels: the stratum level of the --by vocabulary columns ({'histology': '2'}; default 1)."""
     if statistic not in RATIO_STATISTICS | RATE_STATISTICS:
         raise InputError(f"statistic {statistic!r} cannot be pooled; poolable: "
                          f"{', '.join(sorted(RATIO_STATISTICS | RATE_STATISTICS))} (medians are shown, not pooled)",
@@ -69,8 +77,10 @@ def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: t
     for column in by:
         if column not in table.columns:
             raise InputError(f"--by column {column!r} is not an evidence-table column", column="by")
+    kept_tiers = allowed_tiers(tiers, include_secondary)
     # Plain Python objects: the row-wise steps below are several times slower on Arrow-backed strings.
-    rows = table[(table["outcome"] == outcome) & (table["statistic"] == statistic)].astype(object)
+    rows = table[(table["outcome"] == outcome) & (table["statistic"] == statistic)]
+    rows = prepare(rows, by=by, levels=levels, table=table).astype(object)
     if statistic in RATE_STATISTICS:
         if timepoint_months is None:
             raise InputError(f"a {statistic} pool needs a time point (e.g. --timepoint 24)", column="timepoint")
@@ -84,8 +94,8 @@ def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: t
             excluded.append({**row, "reason": reason(row) if callable(reason) else reason})
         rows = rows[~mask]
 
-    if not include_secondary:
-        drop(rows["publication_role"] != "primary", "secondary report: the primary report is the authority (use --include-secondary to pool claims)")
+    if kept_tiers != ALL_TIERS:
+        drop(~rows["evidence_tier_id"].isin(kept_tiers), lambda r: tier_reason(r, kept_tiers))
     if statistic in RATIO_STATISTICS:
         not_treatment = ~((rows["design_class"] == "randomised") & (rows["group_arm_role"] == "experimental")
                           & (rows["reference_arm_role"] == "control"))
@@ -151,11 +161,12 @@ def _one_per_study(rows: pd.DataFrame, strata: tuple[str, ...], excluded: list[d
     if rows.empty:
         return rows
     rows = rows.copy()
-    rows["_year"] = rows["publication_year"].map(lambda y: _num(y) or 0)
+    rows["_year"] = rows["data_cut_year"].map(lambda y: _num(y) or 0)
     superseded = {old for sup in rows["supersedes"] for old in str(sup).split(";") if old}
-    rows["_superseded"] = rows["publication_id"].isin(superseded)
+    rows["_superseded"] = rows["data_cut"].isin(superseded)
+    rows["_tier"] = rows["tier_rank"].map(lambda r: _num(r) or 99)
     rows["_n"] = rows["n"].map(lambda n: _num(n) or 0)
-    rows = rows.sort_values(["_superseded", "_year", "_n", "statistic_id"], ascending=[True, False, False, True])
+    rows = rows.sort_values(["_superseded", "_year", "_tier", "_n", "statistic_id"], ascending=[True, False, True, False, True])
     # A study contributes one partition of its patients: subgroups by a column that is not a stratum
     # are left out, and with both histology and oligo-state subgroups the oligo-state ones are used.
     partition = "oligo_state" if "oligo_state" in strata else ("histology" if "histology" in strata else None)
@@ -169,7 +180,7 @@ def _one_per_study(rows: pd.DataFrame, strata: tuple[str, ...], excluded: list[d
     winners = {tuple(r[k] for k in key): r for r in rows[first][[*key, "publication_id", "group"]].to_dict("records")}
     for row in rows[~first].to_dict("records"):
         win = winners[tuple(row[k] for k in key)]
-        excluded.append({**row, "reason": f"one estimate per study and stratum: {win['publication_id']} / '{win['group']}' is used (latest primary report, largest group)"})
+        excluded.append({**row, "reason": f"one estimate per study and stratum: {win['publication_id']} / '{win['group']}' is used (latest data cut, best tier, largest group)"})
     rows = rows[first]
     # A study whose subgroups fall in strata of their own contributes those, not also its whole
     # cohort, so no patient counts twice in the overall result.
@@ -178,7 +189,7 @@ def _one_per_study(rows: pd.DataFrame, strata: tuple[str, ...], excluded: list[d
     for row in rows[whole].to_dict("records"):
         excluded.append({**row, "reason": "the study's subgroup estimates are used in their own strata: its whole-cohort estimate is left out so no patient counts twice"})
     rows = rows[~whole]
-    return rows.drop(columns=["_year", "_superseded", "_n"])
+    return rows.drop(columns=["_year", "_superseded", "_tier", "_n"])
 
 
 def _drop_overlaps(rows: pd.DataFrame, excluded: list[dict]) -> pd.DataFrame:

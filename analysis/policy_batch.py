@@ -30,6 +30,7 @@ from analysis.effects import z_for_level
 from analysis.errors import InputError
 from analysis.policy import (ALWAYS_STRATA, RATE_STATISTICS, RATE_STRATA, RATIO_STATISTICS, Selection, _effect_size,
                              _num)
+from analysis.strata import ALL_TIERS, allowed_tiers, prepare, tier_reason
 
 Combo = tuple[str, str, "float | None"]
 
@@ -201,6 +202,7 @@ class BatchSelection:
     messages: dict = field(repr=False)                  # position -> message of an HR derivation error
     partition: tuple = field(repr=False)                # per combo: the subgroup partition column or None
     reached: np.ndarray = field(repr=False)             # per combo: rows that got to the effect sizes
+    tiers: tuple[str, ...] = ALL_TIERS                  # the evidence tiers kept
 
     def combo_index(self, outcome: str, statistic: str, timepoint_months: float | None = None) -> int:
         key = (outcome, statistic, None if statistic in RATIO_STATISTICS or timepoint_months is None
@@ -216,10 +218,11 @@ class BatchSelection:
             return positions
         cols = _Columns(self.table, positions)
         sup = self.superseded.flags(cols, np.arange(positions.size), np.full(positions.size, combo, dtype=np.int64))
-        year = cols.lut("publication_year", lambda u: _num(u) or 0, float)
+        year = cols.lut("data_cut_year", lambda u: _num(u) or 0, float)
+        tier = cols.lut("tier_rank", lambda u: _num(u) or 99, float)
         n = cols.lut("n", lambda u: _num(u) or 0, float)
         sid_rank = _rank(cols, "statistic_id")
-        return positions[np.lexsort((positions, sid_rank, -n, -year, sup))]
+        return positions[np.lexsort((positions, sid_rank, -n, tier, -year, sup))]
 
     def used_rows(self, combo: int) -> np.ndarray:
         """Indices into pos/yi/vi of an analysis' used rows, in select_estimates' order."""
@@ -266,7 +269,7 @@ class BatchSelection:
 
     def _reason(self, kind: int, detail: int, pos: int, row: dict, statistic: str, combo: int) -> str:
         if kind == SECONDARY:
-            return "secondary report: the primary report is the authority (use --include-secondary to pool claims)"
+            return tier_reason(row, self.tiers)
         if kind == NOT_TREATMENT:
             return (f"not a randomised treatment comparison ({row['comparison'] or row['group']}): a prognostic "
                     "association, not the effect of MDT")
@@ -294,7 +297,7 @@ class BatchSelection:
         if kind == DUPLICATE:
             win = self.table.iloc[detail]
             return (f"one estimate per study and stratum: {win['publication_id']} / '{win['group']}' is used "
-                    "(latest primary report, largest group)")
+                    "(latest data cut, best tier, largest group)")
         if kind == WHOLE:
             return ("the study's subgroup estimates are used in their own strata: its whole-cohort estimate is "
                     "left out so no patient counts twice")
@@ -318,17 +321,22 @@ def _check(table: pd.DataFrame, combos: list[Combo], by: tuple[str, ...]) -> lis
 
 
 def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by: tuple[str, ...] = (),
-               include_secondary: bool = False) -> BatchSelection:
+               include_secondary: bool | None = None, tiers=None, levels=None) -> BatchSelection:
     """select_estimates for every analysis in `combos` (default: `poolable_combos(table)`) at once.
 
     A combo is (outcome, statistic, time point in months or None); hazard ratios ignore the time point,
-    as select_estimates does.
+    as select_estimates does. tiers and levels as select_estimates'.
     """
+    kept_tiers = allowed_tiers(tiers, include_secondary)
+    for column in by:
+        if column not in table.columns:
+            raise InputError(f"--by column {column!r} is not an evidence-table column", column="by")
+    table = prepare(table, by=tuple(by), levels=levels)
     cols = _Columns(table)
     given = None if combos is None else list(combos)
     rates = given is None or any(c[1] in RATE_STATISTICS for c in given)
     cols.prefetch([c for c in ("outcome", "statistic", "timepoint_months", "value", "n", "study_id",
-                               "publication_year", *ALWAYS_STRATA,
+                               "data_cut_year", *ALWAYS_STRATA,
                                *(RATE_STRATA if rates else ()), *by) if c in table.columns])
     combos = _check(table, poolable_combos(table, cols) if given is None else given, tuple(by))
     m = len(combos)
@@ -379,8 +387,8 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
             rows, cid = rows[~mask], cid[~mask]
 
     # --- 2.-4. reports, comparisons and arms -------------------------------------------------------------
-    if not include_secondary:
-        drop(~cols.eq("publication_role", "primary")[rows], SECONDARY)
+    if kept_tiers != ALL_TIERS:
+        drop(~cols.isin("evidence_tier_id", kept_tiers)[rows], SECONDARY)
     hr = is_hr_combo[cid]
     if hr.any():
         hi = np.flatnonzero(hr)
@@ -451,21 +459,22 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
     multi = size[g] >= 2 if g.size else np.zeros(0, dtype=bool)
     n_all = cols.lut("n", lambda u: _num(u) or 0, float)
     if multi.any():
-        # competing rows: latest primary report (not superseded, latest year), largest group, then the
-        # lowest statistic id (compared only where the first three tie), then table order
+        # competing rows: latest data cut (not superseded, latest year), best tier, largest group, then
+        # the lowest statistic id (compared only where the first four tie), then table order
         mi = np.flatnonzero(multi)
         mpos = rows[mi]
-        year = cols.lut("publication_year", lambda u: _num(u) or 0, float)[mpos]
+        year = cols.lut("data_cut_year", lambda u: _num(u) or 0, float)[mpos]
+        tier = cols.lut("tier_rank", lambda u: _num(u) or 99, float)[mpos]
         n_ = n_all[mpos]
         sup = named.flags(cols, mpos, cid[mi])
-        order = np.lexsort((mpos, -n_, -year, sup, g[mi]))
+        order = np.lexsort((mpos, -n_, tier, -year, sup, g[mi]))
         ordered = mi[order]
         gs = g[ordered]
         first = np.ones(ordered.size, dtype=bool)
         first[1:] = gs[1:] != gs[:-1]
         head = np.maximum.accumulate(np.where(first, np.arange(ordered.size), 0))
-        so, yo, no = sup[order], year[order], n_[order]
-        tied = (so == so[head]) & (yo == yo[head]) & (no == no[head])
+        so, yo, to, no = sup[order], year[order], tier[order], n_[order]
+        tied = (so == so[head]) & (yo == yo[head]) & (to == to[head]) & (no == no[head])
         starts_ = np.flatnonzero(first)
         ties = np.add.reduceat(tied.astype(np.int64), starts_)
         need = tied & (np.repeat(ties, np.diff(np.append(starts_, ordered.size))) >= 2)
@@ -530,7 +539,7 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
     row_rank = srank[sid_]
     order = np.argsort(row_rank, kind="stable")
     sizes = np.bincount(row_rank, minlength=n_strata)
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)[:n_strata]
     sc_ = scombo_a[sorder]
     stratum_table = pd.DataFrame({
         "combo": sc_,
@@ -557,7 +566,7 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
         excluded_combo=cat(ex_combo, np.int64), excluded_detail=cat(ex_detail, np.int64),
         excluded_yi=cat(ex_yi, float), excluded_vi=cat(ex_vi, float),
         excluded_route=np.asarray(routes + [None], dtype=object)[cat(ex_route, np.int64)],
-        messages=messages, partition=partition, reached=reached)
+        messages=messages, partition=partition, reached=reached, tiers=kept_tiers)
 
 
 def _rank(cols: _Columns, name: str) -> np.ndarray:
@@ -601,9 +610,9 @@ class _Superseded:
         """Whether the publication of each row at `positions` (rows of `cols`) is superseded in its analysis."""
         if not self.keys.size:
             return np.zeros(positions.size, dtype=bool)
-        pubs = cols.arrow("publication_id")
+        pubs = cols.arrow("data_cut")   # the report the numbers come from (analysis.strata)
         if pubs is None:
-            pubs = pa.array([str(x) for x in cols.strings("publication_id")], pa.string())
+            pubs = pa.array([str(x) for x in cols.strings("data_cut")], pa.string())
         sub = pubs.take(pa.array(positions))
         idx = pc.fill_null(pc.index_in(sub, value_set=self.names.cast(sub.type)), -1).to_numpy()
         idx = np.asarray(idx, dtype=np.int64)

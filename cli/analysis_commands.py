@@ -223,6 +223,14 @@ def _print_table(out: dict) -> None:
         print(f"Q-between = {_fmt(qb['q'])} (df = {qb['df']}, p = {_fmt(qb['p'])})")
 
 
+TIERS_HELP = ("Evidence tiers to pool: 'own' (the trials' own reports: 1 full report, 2 abstract), ranks like "
+              "1,2,3 (3 conference abstract, 4 registry results, 5 review, 6 coverage page), names, or 'all' "
+              "(the default: each study's latest data cut from the best tier available).")
+STRATUM_LEVEL_HELP = ("Level of the --by vocabulary columns: histology=1 (the default: NSCLC with its narrower "
+                      "terms, prostate with both castration states, ...), histology=2 (finer), histology=term (as "
+                      "extracted); the same for oligo_state.")
+
+
 def register(app: typer.Typer) -> None:
     """Add the analysis commands to the `oligokb` app."""
 
@@ -246,7 +254,13 @@ def register(app: typer.Typer) -> None:
         statistic: Optional[str] = typer.Option(None, "--statistic", help="Knowledge-base mode: \"hazard ratio\" "
                                                 "or \"landmark rate\" (also \"cumulative incidence\", \"proportion\")."),
         timepoint: Optional[float] = typer.Option(None, "--timepoint", help="Months, for landmark rates (24 = 2 years)."),
-        include_secondary: bool = typer.Option(False, "--include-secondary", help="Also pool figures from secondary reports."),
+        tiers: Optional[str] = typer.Option(None, "--tiers", metavar="TIERS", help=TIERS_HELP),
+        include_secondary: bool = typer.Option(False, "--include-secondary", help="All tiers (the default since "
+                                               "tiers exist; kept so scripts keep working)."),
+        stratum_level: Optional[str] = typer.Option(None, "--stratum-level", metavar="COLUMN=LEVEL[,...]",
+                                                    help=STRATUM_LEVEL_HELP),
+        sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity", help="Knowledge-base mode: also "
+                                         "pool the trials' own reports only (tiers 1-2) and show both results."),
         output_format: str = typer.Option("table", "--format", help="Knowledge-base mode: table, csv or json "
                                           "(--csv without a FILE and --json are shorthands)."),
         kb_file: Path = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle)."),
@@ -268,7 +282,8 @@ def register(app: typer.Typer) -> None:
                      "drop --csv, --outcome, --statistic and --timepoint, or drop --all")
                 raise typer.Exit(EXIT_BAD_INPUT)
             run_pool_all(kb_file, tuple(c.strip() for c in (by or "").split(",") if c.strip()), method.value,
-                         test.value, level, include_secondary, as_json or output_format == "json", endpoint)
+                         test.value, level, policy_options(tiers, include_secondary, stratum_level),
+                         as_json or output_format == "json", endpoint)
             return
         if csv_file is None:
             if outcome is None or statistic is None:
@@ -280,7 +295,8 @@ def register(app: typer.Typer) -> None:
                 _err(f"oligokb pool: --format {fmt!r} is not one of table, csv, json")
                 raise typer.Exit(EXIT_BAD_INPUT)
             run_kb_pool(kb_file, outcome, statistic, tuple(c.strip() for c in (by or "").split(",") if c.strip()),
-                        timepoint, method.value, test.value, level, include_secondary, fmt, endpoint)
+                        timepoint, method.value, test.value, level, policy_options(tiers, include_secondary, stratum_level),
+                        fmt, endpoint, sensitivity)
             return
         if outcome is not None or statistic is not None:
             _err("oligokb pool: --csv FILE and --outcome/--statistic are two input modes; give one")
@@ -335,12 +351,18 @@ def analysis_errors(command: str):  # type: ignore[no-untyped-def]
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
+def policy_options(tiers: str | None, include_secondary: bool, stratum_level: str | None) -> dict:
+    """The pooling policy's choices as keyword arguments of analysis.kb_pool (checked there)."""
+    return {"tiers": "all" if include_secondary and tiers is None else tiers, "levels": stratum_level}
+
+
 def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint,
-                   method: str, test: str, level_pct: float, include_secondary: bool, endpoint: str | None = None):
+                   method: str, test: str, level_pct: float, policy: dict, endpoint: str | None = None,
+                   table=None):  # type: ignore[no-untyped-def]
     """Load the knowledge base, check the labels, apply the policy and pool; exit 2/3 with a message."""
     from analysis.kb_pool import pool_knowledge_base
 
-    table = kb_evidence(command, kb_file, endpoint)
+    table = kb_evidence(command, kb_file, endpoint) if table is None else table
     from kb.vocabulary import pref_label, resolve, terms
 
     # Vocabulary ids (overall_survival) as in `oligokb query --param`, or the export's labels (overall survival).
@@ -353,20 +375,18 @@ def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by
             raise typer.Exit(EXIT_BAD_INPUT)
     with analysis_errors(command):
         return pool_knowledge_base(table, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
-                                   method=method, test=test, level=level_pct / 100.0,
-                                   include_secondary=include_secondary)
+                                   method=method, test=test, level=level_pct / 100.0, **policy)
 
 
 def run_pool_all(kb_file: Path, by: tuple[str, ...], method: str, test: str, level_pct: float,
-                 include_secondary: bool, as_json: bool, endpoint: str | None = None) -> None:
+                 policy: dict, as_json: bool, endpoint: str | None = None) -> None:
     """Every analysis of the knowledge base pooled at once (analysis.kb_pool.pool_all): a guideline group's
     re-pool of every subgroup after an update."""
     from analysis.kb_pool import pool_all
 
     table = kb_evidence("pool", kb_file, endpoint)
     with analysis_errors("pool"):
-        result = pool_all(table, by=by, method=method, test=test, level=level_pct / 100.0,
-                          include_secondary=include_secondary)
+        result = pool_all(table, by=by, method=method, test=test, level=level_pct / 100.0, **policy)
     for _, message in result.warnings:
         _err(f"warning: {message}")
     frame = result.strata.drop(columns=["combo", "start", "mu", "se"])
@@ -379,10 +399,21 @@ def run_pool_all(kb_file: Path, by: tuple[str, ...], method: str, test: str, lev
 
 
 def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint, method: str,
-                test: str, level_pct: float, include_secondary: bool, fmt: str, endpoint: str | None = None) -> None:
-    """Knowledge-base mode: policy, per-stratum pools, the estimates left out with reasons."""
+                test: str, level_pct: float, policy: dict, fmt: str, endpoint: str | None = None,
+                sensitivity: bool = True) -> None:
+    """Knowledge-base mode: policy, per-stratum pools, the estimates left out with reasons; and, unless the
+    selection already keeps only the trials' own reports, the same pool of those reports only."""
+    from analysis.strata import OWN_REPORT_TIERS, allowed_tiers, tiers_text
+
+    table = kb_evidence("pool", kb_file, endpoint)
     result = pool_selection("pool", kb_file, outcome, statistic, by, timepoint, method, test, level_pct,
-                            include_secondary, endpoint)
+                            policy, endpoint, table)
+    own = None
+    with analysis_errors("pool"):
+        kept = allowed_tiers(policy.get("tiers"))
+    if sensitivity and set(kept) - set(OWN_REPORT_TIERS):
+        own = pool_selection("pool", kb_file, outcome, statistic, by, timepoint, method, test, level_pct,
+                             {**policy, "tiers": "own"}, endpoint, table)
     outcome, statistic = result.outcome, result.statistic  # labels, also when ids were given
     for message in result.warnings:
         _err(f"warning: {message}")
@@ -392,7 +423,10 @@ def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...]
         print(json.dumps({
             "outcome": outcome, "statistic": statistic, "timepoint_months": timepoint, "method": method, "test": test,
             "level": level_pct, "strata": list(result.strata), "scale": "hazard ratio" if statistic == "hazard ratio" else "percent",
-            "pools": [p.to_dict() for p in result.pools], "excluded": excluded_rows,
+            "tiers": list(kept), "pools": [p.to_dict() for p in result.pools], "excluded": excluded_rows,
+            "sensitivity": None if own is None else {
+                "label": "trials' own reports only", "tiers": list(OWN_REPORT_TIERS),
+                "pools": [p.to_dict() for p in own.pools]},
         }, indent=2, allow_nan=False, default=str))
         return
     frame = result.table()
@@ -412,7 +446,15 @@ def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...]
         pi = f", PI {p.pi_low:.2f}-{p.pi_high:.2f}" if p.pi_low is not None else ""
         het = f", tau2 {p.tau2:.3f}, I2 {p.i2:.0f}%" if p.tau2 is not None else ""
         print(f"- {p.stratum}: k = {p.k}, {scale} {est}{pi}{het}" + (f"  [{p.note}]" if p.note else ""))
-        print(f"    studies: {'; '.join(p.studies)}")
+        print(f"    studies: {'; '.join(f'{name} [tier {tier}]' for name, tier in zip(p.studies, p.tier_ranks))}")
+    print(f"tiers kept: {tiers_text(kept)}")
+    if own is not None:
+        print("sensitivity, trials' own reports only (tiers 1-2):")
+        if not own.pools:
+            print("- no estimate read in a trial's own report passes the policy")
+        for p in own.pools:
+            est = f"{p.estimate:.2f} ({p.ci_low:.2f}-{p.ci_high:.2f})"
+            print(f"- {p.stratum}: k = {p.k}, {scale} {est}" + (f"  [{p.note}]" if p.note else ""))
     print(f"left out: {len(excluded_rows)}")
     for row in excluded_rows:
         print(f"- {row['study_id']} / {row['publication_id']} / {row['group']} = {row['value']}: {row['reason']}")
@@ -429,7 +471,10 @@ def register_forest(app: typer.Typer) -> None:
         method: Method = typer.Option(Method.REML, "--method", help="tau2 estimator."),
         test: Test = typer.Option(Test.z, "--test", help="z, knha or adhoc."),
         level: float = typer.Option(95.0, "--level", help="CI/PI level in percent."),
-        include_secondary: bool = typer.Option(False, "--include-secondary", help="Also pool secondary reports."),
+        tiers: Optional[str] = typer.Option(None, "--tiers", metavar="TIERS", help=TIERS_HELP),
+        include_secondary: bool = typer.Option(False, "--include-secondary", help="All tiers (the default; kept for scripts)."),
+        stratum_level: Optional[str] = typer.Option(None, "--stratum-level", metavar="COLUMN=LEVEL[,...]",
+                                                    help=STRATUM_LEVEL_HELP),
         title: Optional[str] = typer.Option(None, "--title", help="Plot title."),
         kb_file: Path = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle)."),
         endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Read the evidence from this SPARQL 1.1 endpoint instead of --kb."),
@@ -444,7 +489,8 @@ def register_forest(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_BAD_INPUT)
         result = pool_selection("forest", kb_file, outcome, statistic,
                                 tuple(c.strip() for c in (by or "").split(",") if c.strip()), timepoint,
-                                method.value, test.value, level, include_secondary, endpoint)
+                                method.value, test.value, level,
+                                policy_options(tiers, include_secondary, stratum_level), endpoint)
         if not result.pools:
             _err("oligokb forest: no estimate passes the pooling policy; `oligokb pool` with the same options lists why")
             raise typer.Exit(EXIT_BAD_INPUT)

@@ -67,6 +67,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "seed_document",  # a seed document's own identifier where no DOI or PMID could be read (see publication notes)
     "quotes_publication",  # secondary reports: the study's report these figures come from (their data cut)
     "quotes_basis",  # "reference list" (read there) | "inferred" (see the sheet's reason) | empty
+    "quotes_publication_year",  # the year of that report: the data cut's year
     "source_kind",  # "journal article" | "conference abstract" | "registry results" | "review or meta-analysis" | "coverage page"
     "evidence_tier",  # where the figure was read, best first: "trial's own full report", "trial's own abstract",
     #                   "conference abstract", "registry results", "review or meta-analysis", "coverage page"
@@ -76,6 +77,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "read_in_site",
     "read_in_title",
     "read_in_date",  # YYYY-MM-DD, the date the page was read
+    "publication_url",  # a report no DOI, PMID or seed document was read for: the page that identifies it
+    "publication_date_read",  # and the date that page was read
 )
 
 ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS

@@ -93,6 +93,7 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["seed_document"] = raw["seed_document"].fillna("")
     out["quotes_publication"] = raw["quotes_publication"].fillna("")
     out["quotes_basis"] = raw["quotes_basis"].fillna("")
+    out["quotes_publication_year"] = raw["quotes_publication_year"].map(lambda v: "" if v is None or pd.isna(v) else str(v)[:4])
     out["source_kind"] = labels["source_kind"]
     out["evidence_tier"] = labels["evidence_tier"]
     out["evidence_tier_id"] = raw["evidence_tier"].map(lambda iri: iri.rsplit("/", 1)[-1] if iri else "")
@@ -100,6 +101,8 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     for col in ("read_in_url", "read_in_site", "read_in_title"):
         out[col] = raw[col].fillna("")
     out["read_in_date"] = raw["read_in_date"].map(lambda v: "" if v is None or pd.isna(v) else str(v)[:10])
+    out["publication_url"] = raw["publication_url"].fillna("")
+    out["publication_date_read"] = raw["publication_date_read"].map(lambda v: "" if v is None or pd.isna(v) else str(v)[:10])
     out["reference_n"] = raw["reference_n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     out = out.fillna("").astype(str)  # one string dtype, whichever back-end (typed or lexical) answered
     return out[list(ALL_COLUMNS)].reset_index(drop=True)

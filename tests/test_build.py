@@ -116,9 +116,14 @@ def test_bundled_kb_export_has_sources_for_every_row():
     assert rows, "the bundled knowledge base is empty"
     for row in rows:
         assert row["source_locator"] and row["source_quote"], row["statistic_id"]
-        # a seed whose text prints no DOI or PMID (and none could be read) is named by its own identifier
-        assert row["doi"] or row["pmid"] or row["seed_document"], row["publication_id"]
-    seed_only = {r["publication_id"]: r["seed_document"] for r in rows if not (r["doi"] or r["pmid"])}
+        # a seed whose text prints no DOI or PMID (and none could be read) is named by its own identifier; a report
+        # no page gave a DOI or PMID for, by the page that identifies it and the date it was read
+        assert row["doi"] or row["pmid"] or row["seed_document"] or (
+            row["publication_url"].startswith(("http://", "https://")) and row["publication_date_read"]), row["publication_id"]
+        # a figure read in a page other than its report names that page and the date it was read
+        assert not row["read_in_url"] or (row["read_in_url"].startswith(("http://", "https://")) and row["read_in_date"])
+        assert row["evidence_tier"] and row["tier_rank"] in "123456", row["statistic_id"]
+    seed_only = {r["publication_id"]: r["seed_document"] for r in rows if not (r["doi"] or r["pmid"] or r["publication_url"])}
     for publication, seed in seed_only.items():
         text = ROOT.parent / "shared" / "seeds" / f"{seed}.txt"
         assert text.exists() or not text.parent.exists(), f"{publication}: seed document {seed} is not in {text.parent}"

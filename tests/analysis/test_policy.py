@@ -24,6 +24,10 @@ def row(**kw) -> dict:
                      unit_of_analysis="patient", outcome_time_origin="randomisation", group_is_subgroup="false",
                      ci_level="0.95", publication_year="2020", group="SABR", comparison="SABR vs control", unit=""))
     base.update({k: str(v) for k, v in kw.items()})
+    if not kw.get("evidence_tier_id"):  # a primary report read in full text; a secondary one a review
+        base["evidence_tier_id"], base["tier_rank"], base["evidence_tier"] = (
+            ("trial_full_report", "1", "trial's own full report") if base["publication_role"] == "primary"
+            else ("review", "5", "review or meta-analysis"))
     base.setdefault("statistic_id", f"{base['publication_id']}/{base['study_id']}/stat/x")
     if not kw.get("statistic_id"):
         base["statistic_id"] = f"{base['publication_id']}/{base['study_id']}/stat/{base['group']}"
@@ -78,10 +82,10 @@ def test_secondary_prognostic_and_adjusted_rows_are_left_out_with_reasons():
         row(study_id="a", study_label="A", publication_id="a1", adjusted="true", value="0.55", ci_low="0.28", ci_high="1.07", group="SABR adj"),
         row(study_id="e", study_label="E", publication_id="e1", value="0.8"),  # no CI, no p
     )
-    sel = select_estimates(rows, outcome="overall survival", statistic="hazard ratio")
+    sel = select_estimates(rows, outcome="overall survival", statistic="hazard ratio", include_secondary=False)
     assert sorted(sel.used["study_id"]) == ["a", "b", "c"]
     reasons = dict(zip(sel.excluded["publication_id"] + ":" + sel.excluded["group"], sel.excluded["reason"]))
-    assert reasons["review:SABR"].startswith("secondary report")
+    assert reasons["review:SABR"].startswith("read in a review or meta-analysis (tier 5): this analysis keeps tiers 1 ")
     assert "prognostic association" in reasons["d1:OPD"]
     assert "unadjusted (ITT) estimate" in reasons["a1:SABR adj"]
     assert "no standard error" in reasons["e1:SABR"]
@@ -103,8 +107,75 @@ def test_latest_primary_report_wins_and_overlap_is_dropped():
     sel = select_estimates(rows, outcome="overall survival", statistic="hazard ratio")
     assert sorted(zip(sel.used["study_id"], sel.used["publication_id"])) == [("s", "s2020"), ("t", "t1")]
     reasons = dict(zip(sel.excluded["publication_id"], sel.excluded["reason"]))
-    assert "s2020" in reasons["s2019"] and "latest primary" in reasons["s2019"]
+    assert "s2020" in reasons["s2019"] and "latest data cut" in reasons["s2019"]
     assert reasons["p1"].startswith("overlaps with t;u")
+
+
+TIERS = {"1": ("trial_full_report", "trial's own full report"), "2": ("trial_abstract", "trial's own abstract"),
+         "3": ("conference_abstract", "conference abstract"), "5": ("review", "review or meta-analysis"),
+         "6": ("coverage_page", "coverage page")}
+
+
+def tiered(rank: str, **kw) -> dict:
+    tier, label = TIERS[rank]
+    return row(evidence_tier_id=tier, evidence_tier=label, tier_rank=rank, **kw)
+
+
+def test_the_latest_data_cut_wins_then_the_best_tier_and_own_reports_restrict():
+    """STOMP-like: a 2018 journal abstract, its 5-year update read only on a coverage page, and a 2022
+    review quoting the 2018 report; the latest cut wins by default, the trial's own report when restricted."""
+    rows = table(
+        tiered("2", study_id="s", study_label="S", publication_id="s2018", publication_year="2018", value="0.60",
+               ci_low="0.40", ci_high="0.90", ci_level="0.80"),
+        tiered("6", study_id="s", study_label="S", publication_id="s2020", publication_year="2020", supersedes="s2018",
+               value="0.57", ci_low="0.38", ci_high="0.84", ci_level="0.80"),
+        tiered("5", study_id="s", study_label="S", publication_id="rev2022", publication_year="2022",
+               publication_role="secondary", quotes_publication="s2018", quotes_publication_year="2018",
+               value="0.61", ci_low="0.41", ci_high="0.92", ci_level="0.80"),
+        # the same cut twice: the review (tier 5) beats the coverage page (tier 6)
+        tiered("6", study_id="u", study_label="U", publication_id="u-news", publication_year="2021", publication_role="secondary",
+               quotes_publication="u2021", quotes_publication_year="2021", value="0.50", ci_low="0.30", ci_high="0.80"),
+        tiered("5", study_id="u", study_label="U", publication_id="u-review", publication_year="2023", publication_role="secondary",
+               quotes_publication="u2021", quotes_publication_year="2021", value="0.51", ci_low="0.31", ci_high="0.81"),
+    )
+    best = select_estimates(rows, outcome="overall survival", statistic="hazard ratio")
+    assert sorted(zip(best.used["study_id"], best.used["publication_id"])) == [("s", "s2020"), ("u", "u-review")]
+    reasons = dict(zip(best.excluded["publication_id"], best.excluded["reason"]))
+    assert reasons["s2018"].startswith("one estimate per study and stratum: s2020")
+    assert "latest primary report" not in " ".join(reasons.values())
+    # a study's years are its own reports', never the review's (2022) or the page's
+    assert set(best.used.loc[best.used["study_id"] == "s", "study_years"]) == {"2018–2020"}
+    assert set(best.used.loc[best.used["study_id"] == "u", "study_years"]) == {"2021"}
+    own = select_estimates(rows, outcome="overall survival", statistic="hazard ratio", tiers="own")
+    assert list(own.used["publication_id"]) == ["s2018"]
+    reasons = dict(zip(own.excluded["publication_id"], own.excluded["reason"]))
+    assert reasons["s2020"] == ("read in a coverage page (tier 6): this analysis keeps tiers 1 trial's own full report, "
+                                "2 trial's own abstract")
+    assert reasons["rev2022"].startswith("read in a review or meta-analysis (tier 5)")
+    with pytest.raises(InputError, match="unknown tier 'press'"):
+        select_estimates(rows, outcome="overall survival", statistic="hazard ratio", tiers="press")
+
+
+def test_strata_form_at_the_level_a_reviewer_asks():
+    rows = table(
+        row(study_id="a", study_label="A", publication_id="a1", histology="nsclc", histology_id="nsclc",
+            value="0.57", ci_low="0.30", ci_high="1.10"),
+        row(study_id="b", study_label="B", publication_id="b1", histology="nsclc, egfr-mutant", histology_id="nsclc_egfr",
+            value="0.70", ci_low="0.50", ci_high="0.98"),
+        row(study_id="c", study_label="C", publication_id="c1", histology="prostate cancer, castration-sensitive",
+            histology_id="prostate_castration_sensitive", value="0.47", ci_low="0.30", ci_high="0.74"),
+    )
+    top = select_estimates(rows, outcome="overall survival", statistic="hazard ratio", by=("histology",))
+    strata = dict(zip(top.used["study_id"], top.used["histology"]))
+    assert strata["a"] == strata["b"] == "nsclc"  # EGFR-mutant NSCLC pools with NSCLC by default
+    assert strata["c"] == "prostate cancer"
+    assert dict(zip(top.used["study_id"], top.used["histology_term"]))["b"] == "nsclc, egfr-mutant"  # still shown
+    fine = select_estimates(rows, outcome="overall survival", statistic="hazard ratio", by=("histology",),
+                            levels={"histology": "2"})
+    assert dict(zip(fine.used["study_id"], fine.used["histology"]))["b"] == "nsclc, egfr-mutant"
+    with pytest.raises(InputError, match="write 1"):
+        select_estimates(rows, outcome="overall survival", statistic="hazard ratio", by=("histology",),
+                         levels="histology=3")
 
 
 def test_designs_units_and_origins_are_strata_never_mixed():
@@ -165,23 +236,39 @@ def test_pool_command_on_a_knowledge_base(fixture_kb):
     from tests.conftest import run_cli
 
     result = run_cli("pool", "--outcome", "progression-free survival", "--statistic", "hazard ratio", "--by",
-                     "histology,oligo_state", "--kb", str(fixture_kb), "--json")
+                     "histology,oligo_state", "--kb", str(fixture_kb), "--json", "--tiers", "own",
+                     "--stratum-level", "histology=2")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     (pool,) = out["pools"]
-    assert pool["k"] == 1 and pool["histology"] == "nsclc, egfr-mutant"
+    assert pool["k"] == 1 and pool["histology"] == "nsclc, egfr-mutant"  # level 2: the term as extracted
     assert pool["estimate"] == pytest.approx(0.70, rel=1e-12)  # k = 1: the study's HR, not pooled
     se = se_from_ci(0.50, 0.98, 0.80)
     assert pool["ci_low"] == pytest.approx(math.exp(math.log(0.7) - stats.norm.isf(0.025) * se), rel=1e-12)
+    (used,) = pool["inputs"]  # the input the policy chose, with its tier and the SE that entered the model
+    assert used["publication_id"] == "test-trial-2020" and used["tier_rank"] == "1"
+    assert used["sei"] == pytest.approx(se, rel=1e-12) and used["weight_pct"] == 100.0
     (left,) = out["excluded"]
-    assert left["publication_id"] == "test-review-2021" and left["reason"].startswith("secondary report")
+    assert left["publication_id"] == "test-review-2021"
+    assert left["reason"].startswith("read in a review or meta-analysis (tier 5): this analysis keeps tiers 1 ")
+    assert out["sensitivity"] is None  # the selection is already the trials' own reports
+    # by default: every tier, the trial's report wins its study (latest cut, best tier), strata at level 1
+    default = json.loads(run_cli("pool", "--outcome", "progression-free survival", "--statistic", "hazard ratio",
+                                 "--by", "histology", "--kb", str(fixture_kb), "--json").stdout)
+    (pool,) = default["pools"]
+    assert pool["histology"] == "nsclc" and [i["histology_term"] for i in pool["inputs"]] == ["nsclc, egfr-mutant"]
+    assert default["sensitivity"]["tiers"] == ["trial_full_report", "trial_abstract"]
+    bad = run_cli("pool", "--outcome", "progression-free survival", "--statistic", "hazard ratio", "--kb",
+                  str(fixture_kb), "--tiers", "blogs")
+    assert bad.returncode == 2 and "unknown tier 'blogs'" in bad.stderr
     as_csv = run_cli("pool", "--outcome", "progression-free survival", "--statistic", "hazard ratio", "--kb", str(fixture_kb), "--csv")
     assert as_csv.returncode == 0, as_csv.stderr
     assert as_csv.stdout.splitlines()[0].startswith("stratum,k,estimate,ci_low,ci_high")
     unknown = run_cli("pool", "--outcome", "overall survivl", "--statistic", "hazard ratio", "--kb", str(fixture_kb))
     assert unknown.returncode == 2 and "known: " in unknown.stderr
     by_id = run_cli("pool", "--outcome", "progression_free_survival", "--statistic", "hazard_ratio", "--by",
-                    "histology,oligo_state", "--kb", str(fixture_kb), "--json")  # vocabulary ids, as in `query --param`
+                    "histology,oligo_state", "--kb", str(fixture_kb), "--json", "--tiers", "own",
+                    "--stratum-level", "histology=2")  # vocabulary ids, as in `query --param`
     assert by_id.returncode == 0, by_id.stderr
     assert json.loads(by_id.stdout) == out
     as_table = run_cli("pool", "--outcome", "progression_free_survival", "--statistic", "hazard_ratio", "--kb", str(fixture_kb))

@@ -41,12 +41,12 @@ def synthetic() -> pd.DataFrame:
     return pd.read_csv(SYNTH_1K, dtype=str, keep_default_na=False)  # the export's dtypes (one str dtype)
 
 
-def assert_same_selection(tab: pd.DataFrame, combos, by=(), include_secondary=False) -> int:
-    batch = select_all(tab, combos=combos, by=by, include_secondary=include_secondary)
+def assert_same_selection(tab: pd.DataFrame, combos, by=(), include_secondary=False, **policy) -> int:
+    batch = select_all(tab, combos=combos, by=by, include_secondary=include_secondary, **policy)
     used = 0
     for outcome, statistic, t in batch.combos:
         ref = select_estimates(tab, outcome=outcome, statistic=statistic, by=by, timepoint_months=t,
-                               include_secondary=include_secondary)
+                               include_secondary=include_secondary, **policy)
         got = batch.selection(outcome, statistic, t)
         assert got.strata == ref.strata
         pd.testing.assert_frame_equal(got.used, ref.used, check_dtype=False, check_exact=True)
@@ -153,10 +153,15 @@ def test_selection_rules_on_hand_made_rows():
         for secondary in (False, True):
             assert assert_same_selection(rows, combos, by, secondary) > 0
             assert_same_pools(rows, combos, by)
-    reasons = " ".join(select_all(rows, combos=combos, by=("oligo_state",)).selection(
+    for tiers in ("own", "1,2,3", "all"):
+        for levels in (None, "histology=2", "histology=term"):
+            assert_same_selection(rows, combos, ("histology",), None, tiers=tiers, levels=levels)
+    reasons = " ".join(select_all(rows, combos=combos, by=("oligo_state",), include_secondary=False).selection(
         "overall survival", "hazard ratio").excluded["reason"])
-    for text in ("secondary report", "prognostic association", "unadjusted (ITT)", "no standard error",
-                 "strictly between 0 and 1", "lies outside its CI", "is not a number", "latest primary report",
+    for text in ("read in a review or meta-analysis (tier 5): this analysis keeps tiers 1 trial's own full report, "
+                 "2 trial's own abstract, 3 conference abstract, 4 registry results",
+                 "prognostic association", "unadjusted (ITT)", "no standard error",
+                 "strictly between 0 and 1", "lies outside its CI", "is not a number", "latest data cut, best tier",
                  "overlaps with t;u"):
         assert text in reasons
 

@@ -1,0 +1,122 @@
+"""What the pooling policy reads besides the figures: evidence tiers, data cuts, stratum levels.
+
+`prepare(table, by=..., levels=...)` adds the columns both policy paths (analysis.policy and
+analysis.policy_batch) sort and group by, so the rule lives here once:
+
+- `data_cut`, `data_cut_year`: the report a figure's numbers come from (a review's: the report it
+  quotes; a review that names none has no known cut and sorts last), and its year;
+- `study_years`: the years of the study's own reports ("2018", "2018-2020"), never a review's;
+- each `--by` column of a vocabulary (histology, oligo-state) at its stratum level (okb:stratumLevel:
+  1 by default, what a reviewer pools; 2 finer; "term" the term as extracted), the extracted term kept
+  in `<column>_term`.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from analysis.errors import InputError
+from extract.sources import OWN_REPORT_TIERS, TIER_LABEL, TIER_RANK, parse_tiers
+
+__all__ = ["OWN_REPORT_TIERS", "ALL_TIERS", "PRIMARY_TIERS", "allowed_tiers", "prepare", "tier_reason", "tiers_text"]
+
+ALL_TIERS: tuple[str, ...] = tuple(TIER_RANK)
+# What the policy pooled before tiers existed ("primary reports only"): the trial's own reports of any kind.
+PRIMARY_TIERS: tuple[str, ...] = ("trial_full_report", "trial_abstract", "conference_abstract", "registry_results")
+LEVELLED = {"histology": ("histology", "histology_id"), "oligo_state": ("oligo_state", "oligo_state_id")}
+DEFAULT_LEVEL = "1"
+
+
+def allowed_tiers(tiers: Iterable[str] | str | None = None, include_secondary: bool | None = None) -> tuple[str, ...]:
+    """The tiers an analysis keeps: `tiers` ('own', '1,2', names), else all tiers (the default policy:
+    the best tier available per study), or the trial's own reports when include_secondary is False."""
+    if tiers is not None:
+        try:
+            return parse_tiers(tiers if isinstance(tiers, str) else ",".join(tiers))
+        except ValueError as exc:
+            raise InputError(str(exc), column="tiers") from None
+    return PRIMARY_TIERS if include_secondary is False else ALL_TIERS
+
+
+def tiers_text(tiers: tuple[str, ...]) -> str:
+    return ", ".join(f"{TIER_RANK[t]} {TIER_LABEL[t]}" for t in tiers)
+
+
+def tier_reason(row: Mapping, tiers: tuple[str, ...]) -> str:
+    tier = row.get("evidence_tier") or "source of unknown tier"
+    rank = row.get("tier_rank") or "?"
+    return f"read in a {tier} (tier {rank}): this analysis keeps tiers {tiers_text(tiers)}"
+
+
+def parse_levels(text: str | Mapping[str, str] | None) -> dict[str, str]:
+    """'histology=2,oligo_state=term' -> {'histology': '2', 'oligo_state': 'term'}; checked."""
+    if text is None:
+        return {}
+    pairs = text.items() if isinstance(text, Mapping) else (
+        tuple(part.split("=", 1)) if "=" in part else (part, "")
+        for part in (p.strip() for p in str(text).split(",")) if part)
+    out: dict[str, str] = {}
+    for column, level in pairs:
+        column, level = column.strip().replace("-", "_"), str(level).strip().lower()
+        if column not in LEVELLED:
+            raise InputError(f"--level {column!r}: only {', '.join(LEVELLED)} have levels", column="level")
+        if level not in ("1", "2", "term"):
+            raise InputError(f"--level {column}={level or '?'}: write 1 (what a reviewer pools, the default), 2 (finer) "
+                             "or term (the term as extracted)", column="level")
+        out[column] = level
+    return out
+
+
+def _level_labels(scheme: str, notations: Iterable[str], level: str) -> dict[str, str]:
+    from kb.vocabulary import pref_label, resolve, stratum_concept
+
+    out = {}
+    for notation in notations:
+        if not notation:
+            continue
+        iri = str(resolve(scheme, notation))
+        out[notation] = pref_label(stratum_concept(iri, int(level)))
+    return out
+
+
+_OPTIONAL = ("evidence_tier", "evidence_tier_id", "tier_rank", "quotes_publication", "quotes_publication_year")
+
+
+def _with_cuts(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy(deep=False)
+    for column in _OPTIONAL:  # an evidence table exported before tiers: no tier, no known data cut
+        if column not in out.columns:
+            out[column] = pd.Series("", index=table.index, dtype=object)
+    quoted = out["quotes_publication"].fillna("").astype(str)
+    has_quote = quoted != ""
+    primary = out["publication_role"] == "primary"
+    out["data_cut"] = quoted.where(has_quote, out["publication_id"])
+    out["data_cut_year"] = (out["quotes_publication_year"].where(has_quote, out["publication_year"].where(primary, ""))
+                            .fillna("").astype(str))
+    return out
+
+
+def prepare(rows: pd.DataFrame, *, by: tuple[str, ...] = (), levels: Mapping[str, str] | None = None,
+            table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`rows` (some rows of the evidence table `table`, default all of it) with the columns the policy
+    reads (see the module docstring). A study's years come from all its rows in `table`. Nothing is changed in place."""
+    levels = parse_levels(levels) if levels is not None else {}
+    out = _with_cuts(rows)
+    whole = out if table is None or table is rows else _with_cuts(table[table["study_id"].isin(set(rows["study_id"]))])
+    years = pd.to_numeric(whole["data_cut_year"], errors="coerce")
+    span = years.groupby(whole["study_id"]).agg(["min", "max"])
+    label = {sid: ("" if pd.isna(lo) else f"{int(lo)}" if lo == hi else f"{int(lo)}–{int(hi)}")
+             for sid, lo, hi in zip(span.index, span["min"], span["max"])}
+    out["study_years"] = out["study_id"].map(label).fillna("")
+    for column in by:
+        if column not in LEVELLED:
+            continue
+        level = levels.get(column, DEFAULT_LEVEL)
+        out[f"{column}_term"] = out[column]
+        if level == "term" or LEVELLED[column][1] not in out.columns:
+            continue
+        ids = out[LEVELLED[column][1]].fillna("").astype(str)
+        mapping = _level_labels(LEVELLED[column][0], ids.unique(), level)
+        out[column] = ids.map(mapping).where(ids != "", out[column]).fillna(out[column])
+    return out
