@@ -94,11 +94,11 @@ def selection_turtle(src: ex.Source, statistic_ids: tuple[str, ...]) -> str:
 
 @st.cache_data
 def pooled(rows: pd.DataFrame, outcome: str, statistic: str, by: tuple[str, ...], timepoint: float | None,
-           method: str, test: str, include_secondary: bool):
+           method: str, test: str, tiers: tuple[str, ...], levels: str):
     from analysis.kb_pool import pool_knowledge_base  # scipy and matplotlib load when first needed
 
     return pool_knowledge_base(rows, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
-                               method=method, test=test, include_secondary=include_secondary)
+                               method=method, test=test, tiers=tiers, levels=levels)
 
 
 @st.cache_data
@@ -171,6 +171,14 @@ def sidebar(full: pd.DataFrame) -> ex.Filters:
         roles = tuple(st.multiselect("Report", ["primary", "secondary"], key="role", placeholder="primary and secondary",
                                      help="Secondary reports quote another study's figures (e.g. a review)."))
         to_url("role", list(roles))
+        tier_names = ex.tier_choices(full)
+        from_url("tier", list(tier_names))
+        tiers = tuple(st.multiselect("Evidence tier", list(tier_names), format_func=tier_names.get, key="tier",
+                                     placeholder="every tier",
+                                     help="Where each figure was read, best first: 1 the trial's own full report, 2 its "
+                                          "own abstract, 3 a conference abstract, 4 registry results, 5 a review, "
+                                          "6 a coverage page (news, congress coverage, digest)."))
+        to_url("tier", list(tiers))
         low, high = ex.year_range(full)
         years = None
         if low < high:
@@ -186,7 +194,7 @@ def sidebar(full: pd.DataFrame) -> ex.Filters:
             to_url("to", str(years[1]) if years[1] != high else None)
             if tuple(years) == (low, high):
                 years = None  # the whole range is no filter: reports without a year stay
-        return ex.Filters(terms=terms, roles=roles, years=tuple(years) if years else None)
+        return ex.Filters(terms=terms, roles=roles, years=tuple(years) if years else None, tiers=tiers)
 
 
 # --- Views ------------------------------------------------------------------------------------
@@ -208,6 +216,8 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
         view, hide_index=True, key="evidence_table", on_select="rerun", selection_mode="single-row", height=460,
         column_config={
             "marks": st.column_config.TextColumn("marks", help="secondary: a report quoting the study (e.g. a review); ⚠ conflict: another report of the study disagrees; later data cut: another report differs because a later report supersedes the one quoted", width="small"),
+            "tier": st.column_config.TextColumn("tier", help="Where the figure was read, best first: 1 the trial's own full report ... 6 a coverage page", width="small"),
+            "read in": st.column_config.LinkColumn("read in", help="The page the figure was read in, when not the report itself", display_text=r"https?://(?:www\.)?([^/]+)"),
             "study": st.column_config.TextColumn("study", width="medium"),
             "source": st.column_config.LinkColumn("source", display_text=r"https://(?:doi\.org/|pubmed\.ncbi\.nlm\.nih\.gov/)(.*?)/?$"),
             "arms": st.column_config.TextColumn("arms (group / comparison)", width="medium"),
@@ -242,6 +252,12 @@ def show_source(row: pd.Series) -> None:
             st.markdown(f"*{plain(p.title)}* ({plain(p.venue)}) · {plain(p.role.rsplit('/', 1)[-1])} report · "
                         f"{plain(p.source_scope)} · {plain(p.locator)}")
             st.text(f"“{p.quote}”")
+            if row.get("evidence_tier"):
+                st.caption(f"Evidence tier {plain(row['tier_rank'])} of 6: {plain(row['evidence_tier'])}"
+                           + (f" · read in {plain(row['read_in_site'])}, “{plain(row['read_in_title'])}”, "
+                              f"on {plain(row['read_in_date'])}" if row.get("read_in_url") else ""))
+            if row.get("read_in_url"):
+                st.link_button("Open the page it was read in", row["read_in_url"])
             link = ex.source_link(row)
             if link:
                 st.link_button("Open the publication", link)
@@ -372,10 +388,24 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
                         help="z: normal; knha: Hartung-Knapp-Sidik-Jonkman; adhoc: knha, never narrower than z")
     by = c6.multiselect("Stratify by", list(px.STRATIFIERS), key="pool_by",
                         help="Design class (and, for rates, unit of analysis and time origin) are always strata.")
-    include_secondary = st.checkbox("Pool secondary reports too (claims quoted by reviews)", key="pool_secondary")
+    c7, c8 = st.columns([2, 1])
+    tier_names = ex.tier_choices(source)
+    tiers = tuple(c7.multiselect("Evidence tiers pooled", list(tier_names), default=list(tier_names),
+                                 format_func=tier_names.get, key="pool_tiers",
+                                 help="Each study contributes its latest data cut from the best tier kept here. Keep "
+                                      "1 and 2 for the trials' own reports only."))
+    level = c8.selectbox("Stratum level (histology, oligo-state)", list(px.STRATUM_LEVELS),
+                         format_func=px.STRATUM_LEVELS.get, key="pool_level")
+    if not tiers:
+        st.info("No evidence tier is selected: choose at least one tier to pool.")
+        return
+    strata_by = tuple(px.STRATIFIERS[b] for b in by)
+    levels = ",".join(f"{c}={level}" for c in strata_by if c in ("histology", "oligo_state")) or None
     try:
-        result = pooled(source, outcome, statistic, tuple(px.STRATIFIERS[b] for b in by), timepoint, method, test,
-                        include_secondary)
+        result = pooled(source, outcome, statistic, strata_by, timepoint, method, test, tiers, levels)
+        own_only = set(tiers) <= {"trial_full_report", "trial_abstract"}
+        own = None if own_only else pooled(source, outcome, statistic, strata_by, timepoint, method, test,
+                                           ("trial_full_report", "trial_abstract"), levels)
     except (AnalysisError, OligokbError) as exc:
         fail(f"The pooled analysis cannot run with these choices: {exc}")
         return
@@ -386,7 +416,7 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     else:
         st.markdown("**Strata** (estimate: hazard ratio, or percent for rates; PI: 95% prediction interval, k ≥ 3)")
         st.dataframe(px.strata_frame(result), hide_index=True, column_config=NUMBERS)
-        key = (outcome, statistic, timepoint, method, test, tuple(by), include_secondary, tuple(source["statistic_id"]))
+        key = (outcome, statistic, timepoint, method, test, tuple(by), tiers, levels, tuple(source["statistic_id"]))
         files = forest_files(result, key)
         st.image(files["png"], caption="Forest plot", width="stretch")
         stem = px.file_stem(result)
@@ -394,6 +424,13 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
         for col, fmt in zip(cols, px.FORMATS):
             col.download_button(f"Forest plot ({fmt.upper()})", files[fmt], file_name=f"{stem}.{fmt}",
                                 mime=px.FORMATS[fmt], on_click="ignore", key=f"dl_forest_{fmt}")
+        st.caption("Rows marked † ‡ § ¶ were not read in the trial's own report: the footnote under the plot names the tier.")
+        st.markdown("**Inputs** (the figure each study contributes, where it was read, and what entered the model)")
+        st.dataframe(px.inputs_frame(result), hide_index=True,
+                     column_config={"read in": st.column_config.LinkColumn("read in", display_text=r"https?://(?:www\.)?([^/]+)")})
+        if own is not None:
+            st.markdown("**Sensitivity analysis: the trials' own reports only** (tiers 1 and 2)")
+            st.dataframe(px.sensitivity_frame(result, own), hide_index=True)
         st.markdown("**Leave-one-out** (strata with k ≥ 3)")
         shown = False
         for pool in result.pools:
@@ -469,10 +506,28 @@ def about_view(full: pd.DataFrame) -> None:
             f"{edition}https://w3id.org/oligokb/", language=None, wrap_lines=True)
     st.caption("Cite the original publications for any figure you use: each row of the evidence table links its "
                "DOI (or PMID) and quotes the sentence the number was read from.")
+    search_record_view()
     st.markdown("**Vocabularies** (SKOS, kb/vocab)")
     st.dataframe(ex.vocabularies(), hide_index=True, height="content")
     st.caption("Oligo-states follow the ESTRO-EORTC classification (Guckenberger et al., Lancet Oncol 2020). "
                "The data model: docs/data-model.md; the export columns: docs/export-contract.md.")
+
+
+def search_record_view() -> None:
+    from explorer import search_record as sr
+
+    record = sr.load_record()
+    if record is None:
+        return
+    st.markdown(f"**How the randomised trials were found** (PRISMA 2020; searched {plain(record['searched'])})")
+    st.caption(plain(record["method"]))
+    st.graphviz_chart(sr.prisma_dot(record))
+    included = pd.DataFrame([{"study": i["study_id"], "trial": i["trial"], "reports": ", ".join(i["reports"])}
+                             for i in record["included"]["list"]])
+    st.dataframe(included, hide_index=True)
+    with st.expander(f"Randomised trials found and not entered ({len(record.get('not_entered', []))}), with the reason"):
+        st.dataframe(pd.DataFrame(record.get("not_entered", [])), hide_index=True)
+    st.caption("The full record: docs/search-record.md; the searches themselves: docs/source-notes/search-log-*.md.")
 
 
 # --- Page -------------------------------------------------------------------------------------

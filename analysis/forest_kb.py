@@ -33,10 +33,25 @@ def _label_columns(result: KBPool) -> list[str]:
             if c not in fixed or len({p.values[c] for p in result.pools}) > 1]
 
 
+#: The mark of a row whose number was not read in the trial's own report, by tier rank (extract/sources.py).
+TIER_MARKS = {"3": "†", "4": "‡", "5": "§", "6": "¶"}
+
+
+def tier_footnotes(ranks) -> list[str]:  # type: ignore[no-untyped-def]
+    """One footnote per tier that marks a row, naming the tier."""
+    from extract.sources import TIER_LABEL, TIER_RANK
+
+    label = {str(rank): TIER_LABEL[tier] for tier, rank in TIER_RANK.items()}
+    used = sorted({str(r) for r in ranks} & set(TIER_MARKS))
+    return [f"{TIER_MARKS[r]} not read in the trial's own report: read in a {label[r]} (evidence tier {r} of 6)"
+            for r in used]
+
+
 def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | None = None) -> Axes:
     ratio = result.statistic == "hazard ratio"
     rows, summaries = [], []
     columns = _label_columns(result)
+    ranks: list[str] = []
     for pool in result.pools:
         group = _stratum_label(pool, columns)
         for r, weight in zip(pool.rows.itertuples(), pool.weights_pct):
@@ -44,8 +59,16 @@ def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | Non
             n = f"n={r.n}" if r.n else ""
             if ratio and r.n:
                 n = f"n={r.n} vs {r.reference_n}" if r.reference_n else f"n={r.n} (experimental arm)"
-            detail = " · ".join(x for x in (str(r.publication_year), r.design, n) if x)
-            label = f"{r.study_label} ({r.publication_id})"
+            years = getattr(r, "study_years", "") or ""
+            term = ""
+            for column in ("histology", "oligo_state"):  # the term as extracted, where the stratum is broader
+                own = getattr(r, f"{column}_term", "") or ""
+                if own and own != getattr(r, column, own):
+                    term = own
+            detail = " · ".join(x for x in (years, r.design, term, n) if x)
+            rank = str(getattr(r, "tier_rank", "") or "")
+            ranks.append(rank)
+            label = f"{r.study_label} ({r.publication_id})" + (f" {TIER_MARKS[rank]}" if rank in TIER_MARKS else "")
             if ratio:
                 rows.append(ForestRow(label, _num(r.value), _num(r.ci_low), _num(r.ci_high), weight, detail
                                       + (f" · {level:.0%} CI" if level and abs(level - 0.95) > 1e-9 else ""), group))
@@ -74,4 +97,4 @@ def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | Non
         favours=("favours MDT", "favours control") if ratio else ("", ""),
         ci_label=f"{level} CI as published" if ratio else f"{level} CI",
         estimate_header=f"HR ({level} CI as published)" if ratio else f"% ({level} CI)",
-        xlim=xlim, title=title or what, ax=ax)
+        xlim=xlim, title=title or what, footnotes=tier_footnotes(ranks), ax=ax)

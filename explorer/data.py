@@ -145,6 +145,7 @@ class Filters:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # VOCAB_FILTERS key -> term ids
     roles: tuple[str, ...] = ()  # "primary", "secondary"
     years: tuple[int, int] | None = None
+    tiers: tuple[str, ...] = ()  # evidence tier notations (trial_full_report ... coverage_page)
 
 
 def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
@@ -159,6 +160,8 @@ def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         mask &= table[column].isin(labels)
     if filters.roles:
         mask &= table["publication_role"].isin(filters.roles)
+    if filters.tiers:
+        mask &= table["evidence_tier_id"].isin(filters.tiers)
     if filters.years:
         mask &= table["publication_year"].isin(_years_between(table, *filters.years))
     return table[mask].reset_index(drop=True)
@@ -236,12 +239,25 @@ def source_link(row: pd.Series) -> str:
         return f"https://doi.org/{row['doi']}"
     if row["pmid"]:
         return f"https://pubmed.ncbi.nlm.nih.gov/{row['pmid']}/"
-    return ""
+    return row.get("publication_url", "") or ""  # a report identified by the page that shows it
 
 
 EVIDENCE_VIEW_COLUMNS = ["marks", "study", "outcome", "statistic", "arms", "n", "time point", "value",
-                         "CI as published", "p", "source", "locator", "publication", "year", "histology", "oligo-state",
-                         "design", "statistic_id"]
+                         "CI as published", "p", "tier", "source", "read in", "locator", "publication", "year", "histology",
+                         "oligo-state", "design", "statistic_id"]
+
+
+def tier_text(rank: object, label: object) -> str:
+    """'6 coverage page': the evidence tier as the explorer shows it (1 best ... 6)."""
+    return f"{rank} {label}" if rank and label else ""
+
+
+def tier_choices(table: pd.DataFrame) -> dict[str, str]:
+    """Tier notation -> '2 trial's own abstract (17)': every tier, with its figure count, best first."""
+    from extract.sources import TIER_LABEL, TIER_RANK
+
+    counts = table["evidence_tier_id"].value_counts() if "evidence_tier_id" in table else {}
+    return {tier: f"{rank} {TIER_LABEL[tier]} ({int(counts.get(tier, 0))})" for tier, rank in TIER_RANK.items()}
 
 
 def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
@@ -266,7 +282,9 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
         "value": table.apply(_value_text, axis=1),
         "CI as published": table.apply(_ci_text, axis=1),
         "p": table["p_value_as_published"].where(table["p_value_as_published"] != "", table["p_value"]),
+        "tier": [tier_text(r, t) for r, t in zip(table["tier_rank"], table["evidence_tier"])],
         "source": table.apply(source_link, axis=1),
+        "read in": table["read_in_url"],
         "locator": table["source_locator"],
         "histology": table["histology"],
         "oligo-state": table["oligo_state"],

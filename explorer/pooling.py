@@ -58,6 +58,42 @@ def strata_frame(result: KBPool) -> pd.DataFrame:
                                        "pi_low": "PI low", "pi_high": "PI high", "p_value": "p"})
 
 
+STRATUM_LEVELS = {"1": "1 — what a reviewer pools (NSCLC with its subtypes, prostate with both castration states, ...)",
+                  "2": "2 — finer (EGFR-mutant NSCLC apart, ...)", "term": "the term as extracted"}
+
+
+def inputs_frame(result: KBPool) -> pd.DataFrame:
+    """Every input of every stratum: which figure, where it was read (tier, page), what entered the model."""
+    rows = []
+    for pool in result.pools:
+        for item in pool.inputs():
+            rows.append({"stratum": pool.stratum, "study": f"{item['study_label']} ({item['study_years']})"
+                         if item["study_years"] else item["study_label"],
+                         "report": item["publication_id"], "tier": f"{item['tier_rank']} {item['evidence_tier']}",
+                         "value": item["value"], "CI": f"{item['ci_low']}–{item['ci_high']}" if item["ci_low"] else "",
+                         "CI level": item["ci_level"], "SE from": item["derivation_route"], "yi": item["yi"],
+                         "sei": item["sei"], "weight (%)": item["weight_pct"], "read in": item["read_in_url"],
+                         "statistic_id": item["statistic_id"]})
+    return pd.DataFrame(rows)
+
+
+def sensitivity_frame(main: KBPool, own: KBPool) -> pd.DataFrame:
+    """Each stratum's pool beside the same pool of the trials' own reports only (tiers 1-2)."""
+    def text(pool) -> str:
+        return "" if pool is None else f"{pool.estimate:.2f} ({pool.ci_low:.2f}–{pool.ci_high:.2f})"
+
+    mine = {p.stratum: p for p in own.pools}
+    names = list(dict.fromkeys([p.stratum for p in main.pools] + [p.stratum for p in own.pools]))
+    by_name = {p.stratum: p for p in main.pools}
+    return pd.DataFrame([{
+        "stratum": name,
+        "k (selected tiers)": by_name[name].k if name in by_name else 0,
+        "estimate (selected tiers)": text(by_name.get(name)),
+        "k (trials' own reports)": mine[name].k if name in mine else 0,
+        "estimate (trials' own reports)": text(mine.get(name)) or "no input read in a trial's own report",
+    } for name in names])
+
+
 def excluded_frame(result: KBPool) -> pd.DataFrame:
     columns = ["study_label", "reason", "publication_id", "value", "comparison", "group", "statistic_id"]
     if result.excluded.empty:

@@ -125,6 +125,16 @@ def test_pooled_analysis():
     assert at.selectbox(key="pool_statistic").value == "hazard ratio"
     assert {"Forest plot (SVG)", "Forest plot (PNG)", "Forest plot (PDF)"} <= {b.label for b in at.get("download_button")}
     assert any("Left out" in m.value for m in at.markdown)
+    # every tier by default, with the trials'-own-reports sensitivity analysis beside it
+    assert len(at.multiselect(key="pool_tiers").value) == 6
+    assert any("Sensitivity analysis: the trials' own reports only" in m.value for m in at.markdown)
+    assert any("Inputs" in m.value for m in at.markdown)
+    # the trials' own reports only: no sensitivity table (it would be the same analysis)
+    at.multiselect(key="pool_tiers").set_value(["trial_full_report", "trial_abstract"]).run()
+    _clean(at)
+    assert not any("Sensitivity analysis" in m.value for m in at.markdown)
+    at.multiselect(key="pool_tiers").set_value([]).run()
+    assert any("No evidence tier is selected" in i.value for i in at.info)
 
     # A landmark rate with a time point, another method and test, stratified by oligo-state.
     at.selectbox(key="pool_statistic").select("landmark rate").run()
@@ -132,7 +142,8 @@ def test_pooled_analysis():
     at.selectbox(key="pool_method").select("DL").run()
     at.selectbox(key="pool_test").select("knha").run()
     at.multiselect(key="pool_by").select("oligo-state").run()
-    at.checkbox(key="pool_secondary").check().run()
+    at.multiselect(key="pool_tiers").set_value(["review", "coverage_page"]).run()
+    at.selectbox(key="pool_level").select("2").run()
     _clean(at)
     assert at.selectbox(key="pool_timepoint").value is not None
     assert any("Strata" in m.value for m in at.markdown) or at.info

@@ -199,6 +199,9 @@ def test_explorer_end_to_end(server, page):
     _tab(page, "Pooled analysis")
     page.locator('[data-testid="stImage"] img').first.wait_for(state="visible")
     _settled(page)
+    # Every tier by default, and beside it the sensitivity analysis of the trials' own reports only.
+    page.get_by_text("Sensitivity analysis: the trials' own reports only").wait_for()
+    page.get_by_text("not read in the trial's own report", exact=False).first.wait_for()
     _shot(page, "04-pooled")
     for fmt, magic in (("SVG", b"<?xml"), ("PNG", b"\x89PNG\r\n\x1a\n"), ("PDF", b"%PDF-")):
         with page.expect_download() as info:
@@ -230,4 +233,7 @@ def test_explorer_end_to_end(server, page):
     page.get_by_text("How to cite").wait_for()
     page.get_by_role("code").filter(has_text="sha256").first.wait_for()
     _settled(page)
+    # The search record as a PRISMA flow diagram (Graphviz, drawn in the page).
+    page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for(state="visible")
+    assert "Records identified" in page.locator('[data-testid="stGraphVizChart"] svg').first.inner_text()
     _shot(page, "06-about")
