@@ -465,6 +465,9 @@ class Report(Strict):
     """The figures one publication reports about one study."""
 
     study: Slug
+    role: Literal["secondary"] | None = Field(
+        None, description="secondary: in a primary report, its claims about another study (a cohort paper's discussion "
+        "quoting a trial); they are exported, tiered and pooled as a review's")
     quotes: Quotes | None = Field(None, description="secondary reports only: the study's report these figures come from")
     groups: list[Group] = Field(min_length=1)
     statistics: list[Statistic] = Field(default_factory=list)
@@ -527,8 +530,9 @@ class PublicationSheet(Strict):
     @model_validator(mode="after")
     def _quotes_only_in_secondary(self) -> "PublicationSheet":
         for r, report in enumerate(self.reports):
-            if report.quotes is not None and self.role != "secondary":
-                raise ValueError(f"reports[{r}].quotes: only a secondary report quotes another report of the study")
+            if report.quotes is not None and self.role != "secondary" and report.role != "secondary":
+                raise ValueError(f"reports[{r}].quotes: only a secondary report quotes another report of the study "
+                                 "(in a primary publication, mark its claims about another study with role: secondary)")
         return self
 
     @model_validator(mode="after")

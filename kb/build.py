@@ -295,8 +295,11 @@ def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:
             if group.n is not None and group.source is not None:
                 t.lit(g, O.n, _typed(group.n, _XSD_INTEGER), _XSD_INTEGER)
                 _source_rows(t, g, p, group.source, read_in=pub.read_in)
+        claim = report.role == "secondary" and pub.role == "primary"  # a primary report's claim about another study
         for stat in report.statistics:
-            _statistic_rows(t, p, scope, stat, tier, pub.read_in)
+            _statistic_rows(t, p, scope, stat, figure_tier(tier, "review") if claim else tier, pub.read_in)
+            if claim:
+                t.iri(f"{scope}/stat/{stat.id}", O.role, _vocab("publication_role", "secondary"))
         for reason in report.left_out:
             t.plain(p, O.note, f"left out ({report.study}): {reason}")
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-KEY = ["study_id", "outcome", "statistic", "timepoint_months", "unit_of_analysis", "_group", "_reference"]
+# The same figure: one study, outcome, statistic, time point, unit (44 weeks and 4.4 months are not one median),
+# and the same group of patients: the arm and, for a subgroup (a histology cohort), its histology and oligo-state.
+KEY = ["study_id", "outcome", "statistic", "timepoint_months", "unit", "unit_of_analysis", "histology", "oligo_state",
+       "_group", "_reference"]
 NOT_STATED = {"", "not stated"}
 FIELDS = {"value": "value", "ci_low": "CI lower bound", "ci_high": "CI upper bound", "ci_level": "CI level", "n": "n"}
 COLUMNS = ["study_id", "study_label", "outcome", "statistic", "group", "timepoint_months", "field",
@@ -26,7 +29,8 @@ LATER_DATA_CUT = "later data cut"
 KINDS = (DISAGREEMENT, LATER_DATA_CUT)
 
 
-USED = ["study_id", "study_label", "outcome", "outcome_time_origin", "statistic", "timepoint_months", "unit_of_analysis",
+USED = ["study_id", "study_label", "outcome", "outcome_time_origin", "statistic", "timepoint_months", "unit",
+        "unit_of_analysis", "histology", "oligo_state",
         "group", "group_arm_id", "reference_group", "reference_arm_id", "comparison", "publication_id",
         "publication_role", "publication_year", "source_quote", "source_locator", "statistic_id",
         "supersedes", "quotes_publication", *FIELDS]
