@@ -277,3 +277,50 @@ def test_words_number_reads_english_and_french():
     assert words_number("trois") == 3
     assert words_number("Six") == 6
     assert words_number("none") is None
+
+
+def test_a_primary_reports_claims_about_another_study_are_secondary_figures(sheets, tmp_path):
+    """A cohort paper's discussion quoting a trial: a report block with role: secondary in a primary publication
+    is exported as a secondary figure of tier 'review', with the report it quotes; a page it was read in keeps
+    its own tier (issue 14)."""
+    study = sheets / "studies" / "test-trial.yaml"
+    (sheets / "studies" / "other-trial.yaml").write_text(study.read_text().replace("id: test-trial\n", "id: other-trial\n", 1))
+    other = sheets / "publications" / "other-trial-2019.yaml"
+    other.write_text((sheets / "publications" / "test-trial-2020.yaml").read_text()
+                     .replace("id: test-trial-2020", "id: other-trial-2019").replace("study: test-trial", "study: other-trial")
+                     .replace("10.9999/fixture.2020.001", "10.9999/fixture.2019.001"))
+    pub = sheets / "publications" / "test-trial-2020.yaml"
+    pub.write_text(pub.read_text() + '''
+  - study: other-trial
+    role: secondary
+    quotes: {publication: other-trial-2019, basis: inferred, reason: the discussion quotes the other trial's report}
+    groups:
+      - {id: sabr-claim, label: TKI + SABR (as the discussion quotes it), arm: sabr}
+    statistics:
+      - id: os-median-claim
+        outcome: overall_survival
+        statistic: median
+        group: sabr-claim
+        value: "25.4"
+        unit: months
+        source:
+          locator: Discussion
+          quote: "the trial reported a median OS of 25.4 months"
+          read_in: {url: "https://news.example.org/item", site: Example News, title: A news item, date_read: 2026-12-06}
+''')
+    out = tmp_path / "kb.ttl"
+    result = run_cli("build", "--sheets", str(sheets), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = {r["statistic_id"].rsplit("/", 1)[-1]: r for r in _export_rows(out)}
+    claim, own = rows["os-median-claim"], rows["os-median-sabr"]
+    assert (own["publication_role"], own["evidence_tier_id"], own["tier_rank"]) == ("primary", "trial_full_report", "1")
+    assert (claim["publication_role"], claim["quotes_publication"]) == ("secondary", "other-trial-2019")
+    assert claim["study_id"] == "other-trial" and claim["publication_id"] == "test-trial-2020"
+    assert (claim["evidence_tier_id"], claim["tier_rank"]) == ("coverage_page", "6")  # the page is weaker than a review
+    assert claim["read_in_url"] == "https://news.example.org/item" and claim["read_in_date"] == "2026-12-06"
+    # without the page: a review's tier
+    pub.write_text(pub.read_text().replace(
+        '\n          read_in: {url: "https://news.example.org/item", site: Example News, title: A news item, date_read: 2026-12-06}', ""))
+    assert run_cli("build", "--sheets", str(sheets), "--out", str(out)).returncode == 0
+    claim = {r["statistic_id"].rsplit("/", 1)[-1]: r for r in _export_rows(out)}["os-median-claim"]
+    assert (claim["evidence_tier_id"], claim["tier_rank"], claim["read_in_url"]) == ("review", "5", "")
