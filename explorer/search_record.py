@@ -28,7 +28,7 @@ def prisma_dot(record: dict) -> str:
     retr, elig, inc = record["retrieval"], record["eligibility"], record["included"]
     reasons: dict[str, int] = {}
     for item in record.get("not_entered", []):
-        reason = str(item.get("reason", "")).split(";")[0].split("(")[0].strip() or "other"
+        reason = str(item.get("reason", "")).split(":")[0].strip() or "other"  # each reason starts with its category
         reasons[reason] = reasons.get(reason, 0) + 1
     top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:6]
     why = "\n".join(f"{reason[:60]}: {n}" for reason, n in top)

@@ -235,5 +235,6 @@ def test_explorer_end_to_end(server, page):
     _settled(page)
     # The search record as a PRISMA flow diagram (Graphviz, drawn in the page).
     page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for(state="visible")
-    assert "Records identified" in page.locator('[data-testid="stGraphVizChart"] svg').first.inner_text()
+    assert "Records identified" in page.locator('[data-testid="stGraphVizChart"] svg').first.text_content()
+    _shot(page, "06b-about-prisma")
     _shot(page, "06-about")

@@ -139,3 +139,18 @@ def test_overlapping_reports_are_the_pooled_analyses(record: dict, kb) -> None:
     assert {entry["study_id"] for entry in record["overlapping_reports"]} == set(pooled)
     for entry in record["overlapping_reports"]:
         assert set(entry["overlaps_with"]) == set(filter(None, re.split(r"[;,\s]+", pooled[entry["study_id"]])))
+
+
+def test_the_about_page_flow_diagram_shows_every_count_and_the_reasons_by_category():
+    from explorer.search_record import load_record, prisma_dot
+
+    record = load_record()
+    dot = prisma_dot(record)
+    for count in (record["identification"]["records"], record["screening"]["records_excluded"],
+                  record["retrieval"]["reports_not_retrieved"], record["eligibility"]["reports_excluded"],
+                  record["included"]["studies"], record["included"]["reports"]):
+        assert f": {count}" in dot
+    categories = {str(i["reason"]).split(":")[0] for i in record["not_entered"]}
+    shown = [c for c in categories if f"{c}: " in dot]
+    assert shown and len(shown) == min(len(categories), 6)
+    assert dot.count("->") >= 4 and dot.startswith("digraph prisma {")
