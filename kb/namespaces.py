@@ -13,6 +13,21 @@ SYNTH_ID = Namespace(BASE + "synthetic/id/")  # instance data of `oligokb synth`
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 
 
+class CURATION_FLAG(DefinedNamespace):
+    """Curation flags (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "curation-flag/")
+    _fail = True
+
+    ci_level_doubtful: URIRef
+    derived_value: URIRef
+    direction_doubtful: URIRef
+    do_not_pool: URIRef
+    duplicate_of: URIRef
+    mapping_low_confidence: URIRef
+    post_randomisation_subgroup: URIRef
+    value_doubtful: URIRef
+
 class DESIGN(DefinedNamespace):
     """Study designs (kb/vocab)."""
 
@@ -227,6 +242,7 @@ class OKB(DefinedNamespace):
 
     Arm: URIRef
     AssignmentInput: URIRef
+    CurationFlag: URIRef
     Group: URIRef
     OligoStateAssignment: URIRef
     Publication: URIRef
@@ -234,6 +250,7 @@ class OKB(DefinedNamespace):
     Statistic: URIRef
     Study: URIRef
     aboutStudy: URIRef
+    alternative: URIRef
     accrualPeriod: URIRef
     adjusted: URIRef
     adjustedFor: URIRef
@@ -254,6 +271,9 @@ class OKB(DefinedNamespace):
     design: URIRef
     estimator: URIRef
     firstAuthor: URIRef
+    flagKind: URIRef
+    flagReason: URIRef
+    hasFlag: URIRef
     group: URIRef
     hasArm: URIRef
     hasGroup: URIRef
@@ -275,6 +295,7 @@ class OKB(DefinedNamespace):
     oligoStateAsPublished: URIRef
     oligoStateAssignment: URIRef
     outcome: URIRef
+    otherStatistic: URIRef
     overlapsWith: URIRef
     pValue: URIRef
     pValueAsPublished: URIRef
@@ -290,6 +311,7 @@ class OKB(DefinedNamespace):
     seedDocument: URIRef
     sourceText: URIRef
     statisticType: URIRef
+    subgroupBy: URIRef
     timeOrigin: URIRef
     timepointMonths: URIRef
     treatment: URIRef
