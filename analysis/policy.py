@@ -3,6 +3,9 @@
 Input is the evidence table (kb/contract.py columns, as strings). Output is the selected rows with
 their effect sizes (yi, vi) and every left-out row with its reason. The rules, in order:
 
+0. Curation flags (analysis.flag_rule): figures flagged direction_doubtful, do_not_pool, duplicate_of (the
+   preferred figure is used) or post_randomisation_subgroup are left out with the curators' reason, and so
+   are those with a flag named in `exclude_flags` (a sensitivity analysis, e.g. mapping_low_confidence).
 1. Selection: the requested outcome and statistic (and time point for rates).
 2. Primary reports only (default): a secondary report is a claim about a study, kept in the knowledge
    base and flagged by `oligokb conflicts`, but not pooled unless `include_secondary=True`.
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis import flag_rule
 from analysis.effects import events_from_rate, log_hr_from_ci, log_hr_from_p, plo
 from analysis.errors import AnalysisWarning, InputError
 
@@ -60,8 +64,10 @@ def _num(text: str) -> float | None:
 
 
 def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: tuple[str, ...] = (),
-                     timepoint_months: float | None = None, include_secondary: bool = False) -> Selection:
+                     timepoint_months: float | None = None, include_secondary: bool = False,
+                     exclude_flags: tuple[str, ...] = ()) -> Selection:
     """Apply the policy above to the evidence table; return used and excluded rows."""
+    excluded_flags = flag_rule.excluded_flags(exclude_flags)
     if statistic not in RATIO_STATISTICS | RATE_STATISTICS:
         raise InputError(f"statistic {statistic!r} cannot be pooled; poolable: "
                          f"{', '.join(sorted(RATIO_STATISTICS | RATE_STATISTICS))} (medians are shown, not pooled)",
@@ -84,6 +90,9 @@ def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: t
             excluded.append({**row, "reason": reason(row) if callable(reason) else reason})
         rows = rows[~mask]
 
+    if "flags" in rows.columns:  # rule 0 (an evidence table from before the flags has none)
+        drop(rows["flags"].map(lambda f: flag_rule.is_excluded(f, excluded_flags)).astype(bool),
+             lambda r: flag_rule.reason(r, excluded_flags))
     if not include_secondary:
         drop(rows["publication_role"] != "primary", "secondary report: the primary report is the authority (use --include-secondary to pool claims)")
     if statistic in RATIO_STATISTICS:

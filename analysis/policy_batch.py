@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
+from analysis import flag_rule
 from analysis.effects import z_for_level
 from analysis.errors import InputError
 from analysis.policy import (ALWAYS_STRATA, RATE_STATISTICS, RATE_STRATA, RATIO_STATISTICS, Selection, _effect_size,
@@ -35,6 +36,7 @@ Combo = tuple[str, str, "float | None"]
 
 # Why a row is left out (the texts are select_estimates' own, built when a selection is materialised).
 SECONDARY, NOT_TREATMENT, ADJUSTED, NOT_TREATED_ARM, NOT_OLIGO, EFFECT, SUBGROUP, DUPLICATE, WHOLE, OVERLAP = range(10)
+FLAGGED = -1  # rule 0, curation flags (analysis.flag_rule): before every other rule
 # Effect-size failures (kind EFFECT): the message of the row's own derivation.
 _VALUE_NAN, _NO_SE, _NO_N, _UNIT, _HR_ERROR = range(5)
 _LATE = (SUBGROUP, DUPLICATE, WHOLE, OVERLAP)  # left out after the effect sizes: rows carry yi, vi
@@ -201,6 +203,7 @@ class BatchSelection:
     messages: dict = field(repr=False)                  # position -> message of an HR derivation error
     partition: tuple = field(repr=False)                # per combo: the subgroup partition column or None
     reached: np.ndarray = field(repr=False)             # per combo: rows that got to the effect sizes
+    excluded_flags: frozenset = field(default=frozenset(flag_rule.DEFAULT_EXCLUDED), repr=False)  # rule 0
 
     def combo_index(self, outcome: str, statistic: str, timepoint_months: float | None = None) -> int:
         key = (outcome, statistic, None if statistic in RATIO_STATISTICS or timepoint_months is None
@@ -265,6 +268,8 @@ class BatchSelection:
         return pd.DataFrame(out)
 
     def _reason(self, kind: int, detail: int, pos: int, row: dict, statistic: str, combo: int) -> str:
+        if kind == FLAGGED:
+            return flag_rule.reason(row, self.excluded_flags)
         if kind == SECONDARY:
             return "secondary report: the primary report is the authority (use --include-secondary to pool claims)"
         if kind == NOT_TREATMENT:
@@ -318,12 +323,13 @@ def _check(table: pd.DataFrame, combos: list[Combo], by: tuple[str, ...]) -> lis
 
 
 def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by: tuple[str, ...] = (),
-               include_secondary: bool = False) -> BatchSelection:
+               include_secondary: bool = False, exclude_flags: tuple[str, ...] = ()) -> BatchSelection:
     """select_estimates for every analysis in `combos` (default: `poolable_combos(table)`) at once.
 
     A combo is (outcome, statistic, time point in months or None); hazard ratios ignore the time point,
     as select_estimates does.
     """
+    excluded_flags = flag_rule.excluded_flags(exclude_flags)
     cols = _Columns(table)
     given = None if combos is None else list(combos)
     rates = given is None or any(c[1] in RATE_STATISTICS for c in given)
@@ -378,7 +384,9 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
             ex_route.append(effects[2][mask] if effects else np.full(count, -1))
             rows, cid = rows[~mask], cid[~mask]
 
-    # --- 2.-4. reports, comparisons and arms -------------------------------------------------------------
+    # --- 0. curation flags; 2.-4. reports, comparisons and arms -----------------------------------------
+    if "flags" in table.columns and rows.size:
+        drop(cols.lut("flags", lambda u: flag_rule.is_excluded(u, excluded_flags), bool)[rows], FLAGGED)
     if not include_secondary:
         drop(~cols.eq("publication_role", "primary")[rows], SECONDARY)
     hr = is_hr_combo[cid]
@@ -557,7 +565,7 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
         excluded_combo=cat(ex_combo, np.int64), excluded_detail=cat(ex_detail, np.int64),
         excluded_yi=cat(ex_yi, float), excluded_vi=cat(ex_vi, float),
         excluded_route=np.asarray(routes + [None], dtype=object)[cat(ex_route, np.int64)],
-        messages=messages, partition=partition, reached=reached)
+        messages=messages, partition=partition, reached=reached, excluded_flags=excluded_flags)
 
 
 def _rank(cols: _Columns, name: str) -> np.ndarray:

@@ -255,6 +255,10 @@ def register(app: typer.Typer) -> None:
         every: bool = typer.Option(False, "--all", help="Knowledge-base mode: pool every outcome x statistic (x time "
                                    "point for rates) at once, per --by stratum; one row per stratum as CSV (--json: "
                                    "JSON records). The same numbers as one --outcome/--statistic run each."),
+        exclude_flag: Optional[list[str]] = typer.Option(
+            None, "--exclude-flag", metavar="FLAG", help="Knowledge-base mode: also leave out figures with this curation "
+            "flag (repeatable), e.g. mapping_low_confidence for a sensitivity analysis. direction_doubtful, do_not_pool, "
+            "duplicate_of and post_randomisation_subgroup are always left out (docs/curation-flags.md)."),
     ) -> None:
         from analysis.errors import AnalysisError, InputError, OptionError
 
@@ -268,7 +272,8 @@ def register(app: typer.Typer) -> None:
                      "drop --csv, --outcome, --statistic and --timepoint, or drop --all")
                 raise typer.Exit(EXIT_BAD_INPUT)
             run_pool_all(kb_file, tuple(c.strip() for c in (by or "").split(",") if c.strip()), method.value,
-                         test.value, level, include_secondary, as_json or output_format == "json", endpoint)
+                         test.value, level, include_secondary, as_json or output_format == "json", endpoint,
+                         tuple(exclude_flag or ()))
             return
         if csv_file is None:
             if outcome is None or statistic is None:
@@ -280,10 +285,14 @@ def register(app: typer.Typer) -> None:
                 _err(f"oligokb pool: --format {fmt!r} is not one of table, csv, json")
                 raise typer.Exit(EXIT_BAD_INPUT)
             run_kb_pool(kb_file, outcome, statistic, tuple(c.strip() for c in (by or "").split(",") if c.strip()),
-                        timepoint, method.value, test.value, level, include_secondary, fmt, endpoint)
+                        timepoint, method.value, test.value, level, include_secondary, fmt, endpoint,
+                        tuple(exclude_flag or ()))
             return
         if outcome is not None or statistic is not None:
             _err("oligokb pool: --csv FILE and --outcome/--statistic are two input modes; give one")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        if exclude_flag:
+            _err("oligokb pool: --exclude-flag is for knowledge-base mode (a CSV of effect sizes carries no curation flags)")
             raise typer.Exit(EXIT_BAD_INPUT)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -336,7 +345,8 @@ def analysis_errors(command: str):  # type: ignore[no-untyped-def]
 
 
 def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint,
-                   method: str, test: str, level_pct: float, include_secondary: bool, endpoint: str | None = None):
+                   method: str, test: str, level_pct: float, include_secondary: bool, endpoint: str | None = None,
+                   exclude_flags: tuple[str, ...] = ()):
     """Load the knowledge base, check the labels, apply the policy and pool; exit 2/3 with a message."""
     from analysis.kb_pool import pool_knowledge_base
 
@@ -354,11 +364,12 @@ def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by
     with analysis_errors(command):
         return pool_knowledge_base(table, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
                                    method=method, test=test, level=level_pct / 100.0,
-                                   include_secondary=include_secondary)
+                                   include_secondary=include_secondary, exclude_flags=exclude_flags)
 
 
 def run_pool_all(kb_file: Path, by: tuple[str, ...], method: str, test: str, level_pct: float,
-                 include_secondary: bool, as_json: bool, endpoint: str | None = None) -> None:
+                 include_secondary: bool, as_json: bool, endpoint: str | None = None,
+                 exclude_flags: tuple[str, ...] = ()) -> None:
     """Every analysis of the knowledge base pooled at once (analysis.kb_pool.pool_all): a guideline group's
     re-pool of every subgroup after an update."""
     from analysis.kb_pool import pool_all
@@ -366,7 +377,7 @@ def run_pool_all(kb_file: Path, by: tuple[str, ...], method: str, test: str, lev
     table = kb_evidence("pool", kb_file, endpoint)
     with analysis_errors("pool"):
         result = pool_all(table, by=by, method=method, test=test, level=level_pct / 100.0,
-                          include_secondary=include_secondary)
+                          include_secondary=include_secondary, exclude_flags=exclude_flags)
     for _, message in result.warnings:
         _err(f"warning: {message}")
     frame = result.strata.drop(columns=["combo", "start", "mu", "se"])
@@ -379,10 +390,11 @@ def run_pool_all(kb_file: Path, by: tuple[str, ...], method: str, test: str, lev
 
 
 def run_kb_pool(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint, method: str,
-                test: str, level_pct: float, include_secondary: bool, fmt: str, endpoint: str | None = None) -> None:
+                test: str, level_pct: float, include_secondary: bool, fmt: str, endpoint: str | None = None,
+                exclude_flags: tuple[str, ...] = ()) -> None:
     """Knowledge-base mode: policy, per-stratum pools, the estimates left out with reasons."""
     result = pool_selection("pool", kb_file, outcome, statistic, by, timepoint, method, test, level_pct,
-                            include_secondary, endpoint)
+                            include_secondary, endpoint, exclude_flags)
     outcome, statistic = result.outcome, result.statistic  # labels, also when ids were given
     for message in result.warnings:
         _err(f"warning: {message}")

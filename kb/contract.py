@@ -59,14 +59,16 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "statistic_type_id",
     "group_arm_role",  # role of the group's study arm: "experimental" | "control" | "single" | "" (not an arm)
     "reference_arm_role",  # same for the reference group of a comparison
-    "group_is_subgroup",  # "true" when the group carries its own histology or oligo-state (a subgroup)
-    "group_subgroup_by",  # which of them: "histology", "oligo_state" or "histology;oligo_state"
+    "group_is_subgroup",  # "true" for every subgroup (its own histology or oligo-state, or a subgroup_by in the sheet)
+    "group_subgroup_by",  # what it partitions by, sorted, ";"-separated: histology, oligo_state, sex, age, dose, regimen, site, ...
     "group_arm_id",  # the study arm the group is (or is a subgroup of): matches groups across reports
     "reference_arm_id",  # same for the reference group
     "reference_n",  # n of the reference group as that publication reports it
     "seed_document",  # a seed document's own identifier where no DOI or PMID could be read (see publication notes)
     "quotes_publication",  # secondary reports: the study's report these figures come from (their data cut)
     "quotes_basis",  # "reference list" (read there) | "inferred" (see the sheet's reason) | empty
+    "flags",  # curation flags (docs/curation-flags.md): notation codes, sorted, ";"-separated, e.g. "direction_doubtful"
+    "flag_reasons",  # each flag's "code: reason [other: <statistic_id>]", sorted, " | "-separated
 )
 
 ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS

@@ -41,12 +41,12 @@ def synthetic() -> pd.DataFrame:
     return pd.read_csv(SYNTH_1K, dtype=str, keep_default_na=False)  # the export's dtypes (one str dtype)
 
 
-def assert_same_selection(tab: pd.DataFrame, combos, by=(), include_secondary=False) -> int:
-    batch = select_all(tab, combos=combos, by=by, include_secondary=include_secondary)
+def assert_same_selection(tab: pd.DataFrame, combos, by=(), include_secondary=False, exclude_flags=()) -> int:
+    batch = select_all(tab, combos=combos, by=by, include_secondary=include_secondary, exclude_flags=exclude_flags)
     used = 0
     for outcome, statistic, t in batch.combos:
         ref = select_estimates(tab, outcome=outcome, statistic=statistic, by=by, timepoint_months=t,
-                               include_secondary=include_secondary)
+                               include_secondary=include_secondary, exclude_flags=exclude_flags)
         got = batch.selection(outcome, statistic, t)
         assert got.strata == ref.strata
         pd.testing.assert_frame_equal(got.used, ref.used, check_dtype=False, check_exact=True)
