@@ -178,3 +178,56 @@ def test_cross_sheet_rules(sheets):
     pub.write_text(bad)
     with pytest.raises(InputError, match=r"other 'nowhere/none/stat/x' is not a statistic of the knowledge base"):
         load_extractions(sheets)
+
+
+# --- the export -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def exported():
+    import io
+
+    import pandas as pd
+
+    from tests.conftest import run_cli
+
+    out = run_cli("export", "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    return pd.read_csv(io.StringIO(out.stdout), dtype=str, keep_default_na=False)
+
+
+def test_the_csv_export_shows_the_flags(exported):
+    row = exported[exported["statistic_id"] == "bourgier2019-canrad/fode-hoyer2015-sbrt/stat/os-hr-ps"].iloc[0]
+    assert row["flags"] == "direction_doubtful;mapping_low_confidence"  # its own, and its study's mapping (mixed, low)
+    assert row["flag_reasons"].startswith("direction_doubtful: HR 0.49 for PS 2-3 vs 0-1")
+    assert " | mapping_low_confidence: oligo-state mapping of low confidence (mixed)" in row["flag_reasons"]
+    dup = exported[exported["flags"].str.contains("duplicate_of")]
+    assert list(dup["statistic_id"]) == ["lee2021-clcc/lee2021-mcrc-mrt/stat/nes-median-mrt-from-mrt"]
+    assert "[other: lee2021-clcc/lee2021-mcrc-mrt/stat/nes-median-mrt-from-chemo]" in dup["flag_reasons"].iat[0]
+    for flags in exported["flags"]:
+        assert flags.split(";") == sorted(set(flags.split(";")))
+    gomez = exported[exported["publication_id"] == "tlcr2024-review-table2"]
+    assert gomez.loc[gomez["statistic_id"].str.endswith("gomez-lct-nsclc/stat/pfs-hr"), "flags"].iat[0].startswith("ci_level_doubtful")
+
+
+def test_subgroups_are_marked_and_post_randomisation_ones_are_no_arm(exported):
+    subgroup = exported[exported["group_is_subgroup"] == "true"]
+    by = {p for text in subgroup["group_subgroup_by"] for p in text.split(";")}
+    assert {"sex", "dose", "regimen", "site", "post_randomisation", "histology", "oligo_state"} <= by
+    assert (exported.loc[exported["group_is_subgroup"] == "false", "group_subgroup_by"] == "").all()
+    post = exported[exported["group_subgroup_by"].str.contains("post_randomisation")]
+    assert len(post) == 1 and not post["group_arm_role"].isin(["experimental", "control"]).any()
+    male = exported[exported["group"] == "patients, male"]
+    assert set(male["group_subgroup_by"]) == {"sex"}
+
+
+def test_json_ld_carries_the_flags():
+    import json
+
+    from tests.conftest import run_cli
+
+    out = run_cli("export", "--format", "jsonld")
+    assert out.returncode == 0, out.stderr
+    nodes = json.loads(out.stdout)
+    nodes = nodes.get("@graph", nodes) if isinstance(nodes, dict) else nodes
+    flags = [n for n in nodes if "https://w3id.org/oligokb/ns#CurationFlag" in n.get("@type", [])]
+    assert any(n["@id"].endswith("/stat/os-hr-ps/flag/direction_doubtful") for n in flags)
