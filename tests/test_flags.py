@@ -59,12 +59,13 @@ def test_no_caveat_in_a_note_lacks_its_flag(ex):
 def test_the_check_fails_when_a_flag_is_removed(ex):
     pub = ex.publications["bourgier2019-canrad"]
     report = next(r for r in pub.reports if r.study == "fode-hoyer2015-sbrt")
-    stat = next(s for s in report.statistics if s.id == "os-hr-ps")
-    report.statistics[report.statistics.index(stat)] = stat.model_copy(update={"flags": []})
+    at = [s.id for s in report.statistics].index("os-hr-ps")
+    stat = report.statistics[at]
+    report.statistics[at] = stat.model_copy(update={"flags": []})
     try:
         assert unflagged_caveats(ex) == ["bourgier2019-canrad/fode-hoyer2015-sbrt/stat/os-hr-ps: 'CANNOT BE RIGHT'"]
     finally:
-        report.statistics[report.statistics.index(report.statistics[[s.id for s in report.statistics].index("os-hr-ps")])] = stat
+        report.statistics[at] = stat
 
 
 def _flags(ex, kind):  # type: ignore[no-untyped-def]
