@@ -97,3 +97,17 @@ def test_pool_command_names_the_flags_and_takes_exclude_flag():
     assert any(r.startswith("curation flag mapping_low_confidence") for r in reasons)
     bad = run_cli("pool", "--outcome", "overall survival", "--statistic", "hazard ratio", "--exclude-flag", "nope")
     assert bad.returncode == 2 and "not a curation flag" in bad.stderr
+
+
+def test_batch_equals_select_estimates_on_a_synthetic_kb_with_flags():
+    from test_pool_all import SYNTH_1K
+
+    if not SYNTH_1K.exists():
+        pytest.skip(f"{SYNTH_1K} not there (uv run python -m benches.scale --studies 1000 writes it)")
+    table = pd.read_csv(SYNTH_1K, dtype=str, keep_default_na=False)
+    kinds = ["direction_doubtful", "do_not_pool", "value_doubtful", "duplicate_of"]
+    extra = [kinds[i % 4] if i % 5 == 0 else "" for i in range(len(table))]
+    table["flags"] = [";".join(sorted(filter(None, {a, *b.split(";")}))) for a, b in zip(extra, table["flags"])]
+    table["flag_reasons"] = [" | ".join(f"{c}: synthetic reason" for c in f.split(";")) if f else "" for f in table["flags"]]
+    combos = poolable_combos(table)[:12]
+    assert assert_same_selection(table, combos, (), False, ("mapping_low_confidence",)) > 0
