@@ -202,7 +202,12 @@ def test_explorer_end_to_end(server, page):
     grids = page.locator('[data-testid="stDataFrame"]')
     flagged = grids.filter(has_text="⚑ direction_doubtful")
     flagged.first.wait_for(state="attached")
-    assert flagged.count() >= 2, flagged.count()  # the flags table and the row marks of the figures table
+    # the flags table and the row marks of the figures table (a grid draws its cells once it is in view)
+    deadline = time.monotonic() + 30
+    while flagged.count() < 2 and time.monotonic() < deadline:
+        grids.last.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+    assert flagged.count() >= 2, flagged.count()
     _shot(page, "03b-study-flags")
 
     # Pooled analysis and its downloads.
