@@ -94,11 +94,11 @@ def selection_turtle(src: ex.Source, statistic_ids: tuple[str, ...]) -> str:
 
 @st.cache_data
 def pooled(rows: pd.DataFrame, outcome: str, statistic: str, by: tuple[str, ...], timepoint: float | None,
-           method: str, test: str, tiers: tuple[str, ...], levels: str):
+           method: str, test: str, tiers: tuple[str, ...], levels: str, exclude_flags: tuple[str, ...] = ()):
     from analysis.kb_pool import pool_knowledge_base  # scipy and matplotlib load when first needed
 
     return pool_knowledge_base(rows, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
-                               method=method, test=test, tiers=tiers, levels=levels)
+                               method=method, test=test, tiers=tiers, levels=levels, exclude_flags=exclude_flags)
 
 
 @st.cache_data
@@ -215,7 +215,7 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     event = st.dataframe(
         view, hide_index=True, key="evidence_table", on_select="rerun", selection_mode="single-row", height=460,
         column_config={
-            "marks": st.column_config.TextColumn("marks", help="secondary: a report quoting the study (e.g. a review); ⚠ conflict: another report of the study disagrees; later data cut: another report differs because a later report supersedes the one quoted", width="small"),
+            "marks": st.column_config.TextColumn("marks", help="secondary: a report quoting the study (e.g. a review); ⚠ conflict: another report of the study disagrees; later data cut: another report differs because a later report supersedes the one quoted; ⚑ a curation flag (select the row for its reason)", width="small"),
             "tier": st.column_config.TextColumn("tier", help="Where the figure was read, best first: 1 the trial's own full report ... 6 a coverage page", width="small"),
             "read in": st.column_config.LinkColumn("read in", help="The page the figure was read in, when not the report itself", display_text=r"https?://(?:www\.)?([^/]+)"),
             "study": st.column_config.TextColumn("study", width="medium"),
@@ -229,9 +229,11 @@ def evidence_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     n_conf = int((view["marks"].str.contains(ex.CONFLICT_MARK[DISAGREEMENT], regex=False)).sum())
     n_cut = int((view["marks"].str.contains(ex.CONFLICT_MARK[LATER_DATA_CUT], regex=False)).sum())
     n_sec = int((rows["publication_role"] == "secondary").sum())
+    n_flag = int((rows["flags"] != "").sum()) if "flags" in rows.columns else 0
     among = f" among the {len(shown):,} shown" if len(shown) < len(rows) else ""
     st.caption(f"{n_sec} figure(s) from secondary reports; {n_conf} figure(s){among} on which reports of a study "
-               f"disagree, {n_cut} that differ from a later data cut (see the study page for both quotes).")
+               f"disagree, {n_cut} that differ from a later data cut (see the study page for both quotes); "
+               f"{n_flag} figure(s) with a curation flag ⚑ (docs/curation-flags.md).")
     st.markdown("**Downloads**")
     cols = st.columns([1, 1, 4])
     # Both files are made when clicked (Streamlit runs the callable then): at scale, writing the Turtle of
@@ -258,6 +260,8 @@ def show_source(row: pd.Series) -> None:
                               f"on {plain(row['read_in_date'])}" if row.get("read_in_url") else ""))
             if row.get("read_in_url"):
                 st.link_button("Open the page it was read in", row["read_in_url"])
+            if row.get("flag_reasons"):
+                st.warning("Curation flags: " + " · ".join(f"{ex.FLAG_MARK} {plain(t)}" for t in row["flag_reasons"].split(" | ")))
             link = ex.source_link(row)
             if link:
                 st.link_button("Open the publication", link)
@@ -309,6 +313,16 @@ def study_view(full: pd.DataFrame) -> None:
     if not page.inputs.empty:
         st.markdown("**Inputs of the mapping**, each with its source sentence")
         st.dataframe(page.inputs, hide_index=True)
+
+    st.markdown("#### Curation flags")
+    if page.flags.empty:
+        st.caption("None: no curator's warning on this study's mapping, groups or figures.")
+    else:
+        st.dataframe(page.flags.assign(flag=page.flags["flag"].map(lambda f: f"{ex.FLAG_MARK} {f}")), hide_index=True,
+                     key="study_flags", column_config={
+                         "on": st.column_config.TextColumn("on", help="the oligo-state mapping, a group or a figure (publication / id)"),
+                         "other": st.column_config.TextColumn("other figure", help="the statistic the flag points to (for duplicate_of: the preferred one)")})
+        st.caption("What each flag means and what the pooling does with it: docs/curation-flags.md.")
 
     st.markdown("#### Publications")
     pubs = page.publications[["publication_id", "first_author", "year", "role", "source_scope", "supersedes", "quotes",
@@ -396,16 +410,20 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
                                       "1 and 2 for the trials' own reports only."))
     level = c8.selectbox("Stratum level (histology, oligo-state)", list(px.STRATUM_LEVELS),
                          format_func=px.STRATUM_LEVELS.get, key="pool_level")
+    exclude_flags = tuple(st.multiselect(
+        "Also leave out figures flagged (sensitivity analysis)", px.OPTIONAL_FLAG_EXCLUSIONS, key="pool_exclude_flags",
+        help="Figures flagged direction_doubtful, do_not_pool, duplicate_of or post_randomisation_subgroup are always "
+             "left out; choose more flags to leave out, e.g. mapping_low_confidence."))
     if not tiers:
         st.info("No evidence tier is selected: choose at least one tier to pool.")
         return
     strata_by = tuple(px.STRATIFIERS[b] for b in by)
     levels = ",".join(f"{c}={level}" for c in strata_by if c in ("histology", "oligo_state")) or None
     try:
-        result = pooled(source, outcome, statistic, strata_by, timepoint, method, test, tiers, levels)
+        result = pooled(source, outcome, statistic, strata_by, timepoint, method, test, tiers, levels, exclude_flags)
         own_only = set(tiers) <= {"trial_full_report", "trial_abstract"}
         own = None if own_only else pooled(source, outcome, statistic, strata_by, timepoint, method, test,
-                                           ("trial_full_report", "trial_abstract"), levels)
+                                           ("trial_full_report", "trial_abstract"), levels, exclude_flags)
     except (AnalysisError, OligokbError) as exc:
         fail(f"The pooled analysis cannot run with these choices: {exc}")
         return
@@ -416,7 +434,8 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     else:
         st.markdown("**Strata** (estimate: hazard ratio, or percent for rates; PI: 95% prediction interval, k ≥ 3)")
         st.dataframe(px.strata_frame(result), hide_index=True, column_config=NUMBERS)
-        key = (outcome, statistic, timepoint, method, test, tuple(by), tiers, levels, tuple(source["statistic_id"]))
+        key = (outcome, statistic, timepoint, method, test, tuple(by), tiers, levels, exclude_flags,
+               tuple(source["statistic_id"]))
         files = forest_files(result, key)
         st.image(files["png"], caption="Forest plot", width="stretch")
         stem = px.file_stem(result)

@@ -105,10 +105,10 @@ def _display(statistic: str):
 def pool_knowledge_base(table: pd.DataFrame, *, outcome: str, statistic: str, by: tuple[str, ...] = (),
                         timepoint_months: float | None = None, method: str = "REML", test: str = "z",
                         level: float = 0.95, include_secondary: bool | None = None, tiers=None,
-                        levels=None) -> KBPool:
+                        levels=None, exclude_flags: tuple[str, ...] = ()) -> KBPool:
     selection: Selection = select_estimates(table, outcome=outcome, statistic=statistic, by=by,
                                             timepoint_months=timepoint_months, include_secondary=include_secondary,
-                                            tiers=tiers, levels=levels)
+                                            tiers=tiers, levels=levels, exclude_flags=exclude_flags)
     show = _display(statistic)
     pools = []
     caught_messages: list[str] = []
@@ -196,7 +196,7 @@ class AllPools:
 def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), method: str = "REML", test: str = "z",
              level: float = 0.95, include_secondary: bool | None = None, tiers=None, levels=None,
              threshold: float | None = None,
-             maxiter: int | None = None) -> AllPools:
+             maxiter: int | None = None, exclude_flags: tuple[str, ...] = ()) -> AllPools:
     """`pool_knowledge_base` for every analysis at once: the policy on whole columns
     (`analysis.policy_batch.select_all`), then one batched fit of every stratum (`analysis.batch.fit_segments`).
 
@@ -214,7 +214,8 @@ def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), meth
     threshold = THRESHOLD if threshold is None else threshold
     maxiter = MAXITER if maxiter is None else maxiter
     check_options(method=method, test=test, level=level, threshold=threshold, maxiter=maxiter)
-    sel = select_all(table, combos=combos, by=by, include_secondary=include_secondary, tiers=tiers, levels=levels)
+    sel = select_all(table, combos=combos, by=by, include_secondary=include_secondary, tiers=tiers, levels=levels,
+                     exclude_flags=exclude_flags)
     st = sel.stratum_table.copy()
     k = st["k"].to_numpy()
     fit = fit_segments(sel.yi, sel.vi, k, method=method, test=test, level=level, threshold=threshold,

@@ -3,6 +3,9 @@
 Input is the evidence table (kb/contract.py columns, as strings). Output is the selected rows with
 their effect sizes (yi, vi) and every left-out row with its reason. The rules, in order:
 
+0. Curation flags (analysis.flag_rule): figures flagged direction_doubtful, do_not_pool, duplicate_of (the
+   preferred figure is used) or post_randomisation_subgroup are left out with the curators' reason, and so
+   are those with a flag named in `exclude_flags` (a sensitivity analysis, e.g. mapping_low_confidence).
 1. Selection: the requested outcome and statistic (and time point for rates).
 2. Evidence tiers (analysis.strata): every tier by default, so each study contributes its best
    available figure (rule 6); `tiers` keeps only some (e.g. the trials' own reports, for the
@@ -36,6 +39,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis import flag_rule
 from analysis.effects import events_from_rate, log_hr_from_ci, log_hr_from_p, plo
 from analysis.errors import AnalysisWarning, InputError
 from analysis.strata import ALL_TIERS, allowed_tiers, prepare, tier_reason
@@ -65,11 +69,13 @@ def _num(text: str) -> float | None:
 
 def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: tuple[str, ...] = (),
                      timepoint_months: float | None = None, include_secondary: bool | None = None,
-                     tiers=None, levels=None) -> Selection:
+                     tiers=None, levels=None, exclude_flags: tuple[str, ...] = ()) -> Selection:
     """Apply the policy above to the evidence table; return used and excluded rows.
 
     tiers: the evidence tiers kept (analysis.strata.allowed_tiers: 'own', '1,2', names; default all);
-    levels: the stratum level of the --by vocabulary columns ({'histology': '2'}; default 1)."""
+    levels: the stratum level of the --by vocabulary columns ({'histology': '2'}; default 1);
+    exclude_flags: curation flags left out besides those always left out (analysis.flag_rule)."""
+    excluded_flags = flag_rule.excluded_flags(exclude_flags)
     if statistic not in RATIO_STATISTICS | RATE_STATISTICS:
         raise InputError(f"statistic {statistic!r} cannot be pooled; poolable: "
                          f"{', '.join(sorted(RATIO_STATISTICS | RATE_STATISTICS))} (medians are shown, not pooled)",
@@ -94,6 +100,9 @@ def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: t
             excluded.append({**row, "reason": reason(row) if callable(reason) else reason})
         rows = rows[~mask]
 
+    if "flags" in rows.columns:  # rule 0 (an evidence table from before the flags has none)
+        drop(rows["flags"].map(lambda f: flag_rule.is_excluded(f, excluded_flags)).astype(bool),
+             lambda r: flag_rule.reason(r, excluded_flags))
     if kept_tiers != ALL_TIERS:
         drop(~rows["evidence_tier_id"].isin(kept_tiers), lambda r: tier_reason(r, kept_tiers))
     if statistic in RATIO_STATISTICS:

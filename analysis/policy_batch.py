@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
+from analysis import flag_rule
 from analysis.effects import z_for_level
 from analysis.errors import InputError
 from analysis.policy import (ALWAYS_STRATA, RATE_STATISTICS, RATE_STRATA, RATIO_STATISTICS, Selection, _effect_size,
@@ -36,6 +37,7 @@ Combo = tuple[str, str, "float | None"]
 
 # Why a row is left out (the texts are select_estimates' own, built when a selection is materialised).
 SECONDARY, NOT_TREATMENT, ADJUSTED, NOT_TREATED_ARM, NOT_OLIGO, EFFECT, SUBGROUP, DUPLICATE, WHOLE, OVERLAP = range(10)
+FLAGGED = -1  # rule 0, curation flags (analysis.flag_rule): before every other rule
 # Effect-size failures (kind EFFECT): the message of the row's own derivation.
 _VALUE_NAN, _NO_SE, _NO_N, _UNIT, _HR_ERROR = range(5)
 _LATE = (SUBGROUP, DUPLICATE, WHOLE, OVERLAP)  # left out after the effect sizes: rows carry yi, vi
@@ -203,6 +205,7 @@ class BatchSelection:
     partition: tuple = field(repr=False)                # per combo: the subgroup partition column or None
     reached: np.ndarray = field(repr=False)             # per combo: rows that got to the effect sizes
     tiers: tuple[str, ...] = ALL_TIERS                  # the evidence tiers kept
+    excluded_flags: frozenset = field(default=frozenset(flag_rule.DEFAULT_EXCLUDED), repr=False)  # rule 0
 
     def combo_index(self, outcome: str, statistic: str, timepoint_months: float | None = None) -> int:
         key = (outcome, statistic, None if statistic in RATIO_STATISTICS or timepoint_months is None
@@ -268,6 +271,8 @@ class BatchSelection:
         return pd.DataFrame(out)
 
     def _reason(self, kind: int, detail: int, pos: int, row: dict, statistic: str, combo: int) -> str:
+        if kind == FLAGGED:
+            return flag_rule.reason(row, self.excluded_flags)
         if kind == SECONDARY:
             return tier_reason(row, self.tiers)
         if kind == NOT_TREATMENT:
@@ -321,13 +326,15 @@ def _check(table: pd.DataFrame, combos: list[Combo], by: tuple[str, ...]) -> lis
 
 
 def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by: tuple[str, ...] = (),
-               include_secondary: bool | None = None, tiers=None, levels=None) -> BatchSelection:
+               include_secondary: bool | None = None, tiers=None, levels=None,
+               exclude_flags: tuple[str, ...] = ()) -> BatchSelection:
     """select_estimates for every analysis in `combos` (default: `poolable_combos(table)`) at once.
 
     A combo is (outcome, statistic, time point in months or None); hazard ratios ignore the time point,
     as select_estimates does. tiers and levels as select_estimates'.
     """
     kept_tiers = allowed_tiers(tiers, include_secondary)
+    excluded_flags = flag_rule.excluded_flags(exclude_flags)
     for column in by:
         if column not in table.columns:
             raise InputError(f"--by column {column!r} is not an evidence-table column", column="by")
@@ -386,7 +393,9 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
             ex_route.append(effects[2][mask] if effects else np.full(count, -1))
             rows, cid = rows[~mask], cid[~mask]
 
-    # --- 2.-4. reports, comparisons and arms -------------------------------------------------------------
+    # --- 0. curation flags; 2.-4. reports, comparisons and arms -----------------------------------------
+    if "flags" in table.columns and rows.size:
+        drop(cols.lut("flags", lambda u: flag_rule.is_excluded(u, excluded_flags), bool)[rows], FLAGGED)
     if kept_tiers != ALL_TIERS:
         drop(~cols.isin("evidence_tier_id", kept_tiers)[rows], SECONDARY)
     hr = is_hr_combo[cid]
@@ -566,7 +575,7 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
         excluded_combo=cat(ex_combo, np.int64), excluded_detail=cat(ex_detail, np.int64),
         excluded_yi=cat(ex_yi, float), excluded_vi=cat(ex_vi, float),
         excluded_route=np.asarray(routes + [None], dtype=object)[cat(ex_route, np.int64)],
-        messages=messages, partition=partition, reached=reached, tiers=kept_tiers)
+        messages=messages, partition=partition, reached=reached, tiers=kept_tiers, excluded_flags=excluded_flags)
 
 
 def _rank(cols: _Columns, name: str) -> np.ndarray:

@@ -269,6 +269,10 @@ def register(app: typer.Typer) -> None:
         every: bool = typer.Option(False, "--all", help="Knowledge-base mode: pool every outcome x statistic (x time "
                                    "point for rates) at once, per --by stratum; one row per stratum as CSV (--json: "
                                    "JSON records). The same numbers as one --outcome/--statistic run each."),
+        exclude_flag: Optional[list[str]] = typer.Option(
+            None, "--exclude-flag", metavar="FLAG", help="Knowledge-base mode: also leave out figures with this curation "
+            "flag (repeatable), e.g. mapping_low_confidence for a sensitivity analysis. direction_doubtful, do_not_pool, "
+            "duplicate_of and post_randomisation_subgroup are always left out (docs/curation-flags.md)."),
     ) -> None:
         from analysis.errors import AnalysisError, InputError, OptionError
 
@@ -282,7 +286,7 @@ def register(app: typer.Typer) -> None:
                      "drop --csv, --outcome, --statistic and --timepoint, or drop --all")
                 raise typer.Exit(EXIT_BAD_INPUT)
             run_pool_all(kb_file, tuple(c.strip() for c in (by or "").split(",") if c.strip()), method.value,
-                         test.value, level, policy_options(tiers, include_secondary, stratum_level),
+                         test.value, level, policy_options(tiers, include_secondary, stratum_level, exclude_flag),
                          as_json or output_format == "json", endpoint)
             return
         if csv_file is None:
@@ -295,11 +299,14 @@ def register(app: typer.Typer) -> None:
                 _err(f"oligokb pool: --format {fmt!r} is not one of table, csv, json")
                 raise typer.Exit(EXIT_BAD_INPUT)
             run_kb_pool(kb_file, outcome, statistic, tuple(c.strip() for c in (by or "").split(",") if c.strip()),
-                        timepoint, method.value, test.value, level, policy_options(tiers, include_secondary, stratum_level),
-                        fmt, endpoint, sensitivity)
+                        timepoint, method.value, test.value, level,
+                        policy_options(tiers, include_secondary, stratum_level, exclude_flag), fmt, endpoint, sensitivity)
             return
         if outcome is not None or statistic is not None:
             _err("oligokb pool: --csv FILE and --outcome/--statistic are two input modes; give one")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        if exclude_flag:
+            _err("oligokb pool: --exclude-flag is for knowledge-base mode (a CSV of effect sizes carries no curation flags)")
             raise typer.Exit(EXIT_BAD_INPUT)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -351,9 +358,11 @@ def analysis_errors(command: str):  # type: ignore[no-untyped-def]
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
-def policy_options(tiers: str | None, include_secondary: bool, stratum_level: str | None) -> dict:
+def policy_options(tiers: str | None, include_secondary: bool, stratum_level: str | None,
+                   exclude_flags: list[str] | None = None) -> dict:
     """The pooling policy's choices as keyword arguments of analysis.kb_pool (checked there)."""
-    return {"tiers": "all" if include_secondary and tiers is None else tiers, "levels": stratum_level}
+    return {"tiers": "all" if include_secondary and tiers is None else tiers, "levels": stratum_level,
+            "exclude_flags": tuple(exclude_flags or ())}
 
 
 def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint,

@@ -214,6 +214,16 @@ def conflict_marks(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.Series:
     return pd.Series({i: mark(i) for i in table.index}, dtype=object)
 
 
+FLAG_MARK = "⚑"
+
+
+def flag_marks(flags: object) -> list[str]:
+    """A row's curation flags (the export's `flags` column) as marks: "⚑ direction_doubtful", ..."""
+    if not isinstance(flags, str) or not flags:
+        return []
+    return [f"{FLAG_MARK} {code}" for code in flags.split(";")]
+
+
 def _ci_text(row: pd.Series) -> str:
     if not row["ci_low"] and not row["ci_high"]:
         return ""
@@ -266,9 +276,10 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=EVIDENCE_VIEW_COLUMNS)
     table = table.astype(object)  # row-wise steps below: Arrow strings are slow to read one cell at a time
     conflict = conflict_marks(table, conflicts)
+    flags = table["flags"] if "flags" in table.columns else pd.Series("", index=table.index)
     marks = []
-    for role, c in zip(table["publication_role"], conflict):
-        parts = (["secondary"] if role == "secondary" else []) + ([c] if c else [])
+    for role, c, f in zip(table["publication_role"], conflict, flags):
+        parts = (["secondary"] if role == "secondary" else []) + ([c] if c else []) + flag_marks(f)
         marks.append(" · ".join(parts))
     view = pd.DataFrame({
         "marks": marks,

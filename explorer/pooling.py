@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from analysis import flag_rule  # noqa: E402
 from analysis.effects import ilogit  # noqa: E402
 from analysis.forest import save_forest  # noqa: E402
 from analysis.forest_kb import forest_from_pool  # noqa: E402
@@ -26,6 +27,10 @@ STRATIFIERS = {"histology": "histology", "oligo-state": "oligo_state", "design":
 METHOD_CHOICES = METHODS
 TEST_CHOICES = TESTS
 FORMATS = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+
+
+# Curation flags a user may also leave out (the others always are: analysis.flag_rule.DEFAULT_EXCLUDED).
+OPTIONAL_FLAG_EXCLUSIONS = [f for f in flag_rule.FLAG_KINDS if f not in flag_rule.DEFAULT_EXCLUDED]
 
 
 def outcomes_for(table: pd.DataFrame, statistic: str) -> list[str]:

@@ -70,6 +70,22 @@ WHERE {
 }
 ORDER BY ?publication_id ?group_id"""
 
+# Curation flags (docs/curation-flags.md) on the study's oligo-state mapping, its groups and its figures.
+FLAGS = PREFIXES + """
+SELECT ?study ?on ?flag ?reason ?other
+WHERE {
+  { ?study okb:oligoStateAssignment ?target . BIND("oligo-state mapping" AS ?on) }
+  UNION { ?target a okb:Group ; okb:inStudy ?study ; dcterms:identifier ?gid . ?gpub okb:hasGroup ?target ; dcterms:identifier ?gpid .
+          BIND(CONCAT("group ", ?gpid, " / ", ?gid) AS ?on) }
+  UNION { ?target a okb:Statistic ; okb:group ?sgroup ; dcterms:identifier ?sid ; prov:wasDerivedFrom ?spub .
+          ?sgroup okb:inStudy ?study . ?spub dcterms:identifier ?spid . BIND(CONCAT("figure ", ?spid, " / ", ?sid) AS ?on) }
+  ?target okb:hasFlag ?f . ?f okb:flagKind ?kind ; okb:flagReason ?reason .
+  OPTIONAL { ?f okb:otherStatistic ?o }
+  BIND(STRAFTER(STR(?kind), "curation-flag/") AS ?flag)
+  BIND(IF(BOUND(?o), STRAFTER(STR(?o), "/id/pub/"), "") AS ?other)
+}
+ORDER BY ?on ?flag"""
+
 OVERLAPS = PREFIXES + """
 SELECT ?study ?other_id ?other_label WHERE {
   { ?study okb:overlapsWith ?other } UNION { ?other okb:overlapsWith ?study }
@@ -114,6 +130,7 @@ class StudyPage:
     groups: pd.DataFrame
     publications: pd.DataFrame
     overlaps: pd.DataFrame
+    flags: pd.DataFrame  # curation flags: on (mapping, group, figure), flag, reason, other
 
 
 def study_choices(graph) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -149,4 +166,5 @@ def study_page(graph, study_id: str) -> StudyPage | None:  # type: ignore[no-unt
             n=lambda f: f["n"].map(lambda v: "" if v == "" or v is None else str(int(v)))),
         publications=pubs,
         overlaps=_select(graph, OVERLAPS, study).fillna(""),
+        flags=_select(graph, FLAGS, study).fillna(""),
     )

@@ -20,6 +20,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from extract.sources import KIND_ROLES, ReadIn, SourceKind, check_url, publication_tier, TIER_RANK
+from extract.flags import (Flag, Partition, check_group_flags, check_report_flag_targets,
+                           check_statistic_flags)
 from kb.errors import UnknownTermError
 from kb.vocabulary import resolve, top_concept
 from kb import namespaces as ns
@@ -189,6 +191,10 @@ class AssignmentInput(Strict):
         return self
 
 
+# The oligo-states that name no single ESTRO-EORTC state: what a low-confidence mapping is mapped to.
+NON_SPECIFIC_STATES = frozenset({"unresolved", "mixed", "unmappable", "not_assessed", "oligometastatic_disease"})
+
+
 class OligoStateMapping(Strict):
     as_published: str = Field(min_length=1, max_length=300, description="the author's own label, verbatim")
     mapped: OligoState
@@ -202,6 +208,10 @@ class OligoStateMapping(Strict):
     def _candidates_when_ambiguous(self) -> "OligoStateMapping":
         if self.mapped in ("mixed", "unresolved") and len(self.candidates) < 2:
             raise ValueError(f"mapped: {self.mapped} needs at least two candidates (the states it may be or mixes)")
+        # docs/curation-flags.md: a mapping of low confidence names no single state; its candidates do.
+        if self.confidence == "low" and self.mapped not in NON_SPECIFIC_STATES:
+            raise ValueError(f"confidence low with mapped: {self.mapped}: a low-confidence mapping is mapped to unresolved "
+                             f"(or mixed), with the states it may be as candidates (docs/curation-flags.md)")
         return self
 
 
@@ -315,7 +325,19 @@ class Group(Strict):
     oligo_state: OligoState | None = None
     oligo_state_as_published: str | None = None
     definition: str | None = Field(None, max_length=1000)
+    subgroup_by: list[Partition] = Field(default_factory=list, description="what else the group is a subgroup by: sex, "
+                                         "dose, regimen, site, post_randomisation, ... (its own histology / oligo_state count)")
+    flags: list[Flag] = Field(default_factory=list, description="curation flags (extract/flags.py)")
     source: Source | None = None
+
+    @model_validator(mode="after")
+    def _flags(self) -> "Group":
+        check_group_flags(self)
+        if any(f.flag == "mapping_low_confidence" and (f.mapping or "oligo_state") == "oligo_state" for f in self.flags) \
+                and self.oligo_state not in NON_SPECIFIC_STATES:
+            raise ValueError(f"oligo_state {self.oligo_state} with a mapping_low_confidence flag: a low-confidence mapping is "
+                             "mapped to unresolved (or mixed), with the states it may be as the flag's alternatives")
+        return self
 
     @model_validator(mode="after")
     def _n_has_source(self) -> "Group":
@@ -377,6 +399,12 @@ class Statistic(Strict):
     derivation: str = Field("reported", max_length=300)
     source: Source
     note: str | None = Field(None, max_length=2000)
+    flags: list[Flag] = Field(default_factory=list, description="curation flags (extract/flags.py)")
+
+    @model_validator(mode="after")
+    def _flags(self) -> "Statistic":
+        check_statistic_flags(self)
+        return self
 
     @field_validator("p_value", mode="before")
     @classmethod
@@ -488,6 +516,7 @@ class Report(Strict):
                 gid = getattr(stat, field)
                 if gid is not None and gid not in group_ids:
                     raise ValueError(f"statistics[{i}] ({stat.id}).{field}: {gid!r} is not a group of this report; groups: {group_ids}")
+        check_report_flag_targets(self)
         return self
 
 

@@ -178,13 +178,35 @@ def cross_check(ex: Extractions) -> list[Problem]:
                 elif report.study not in {q.study for q in quoted.reports}:
                     problems.append(Problem(file, where, f"{report.quotes.publication!r} does not report {report.study!r}", "name a report of this study"))
             arm_ids = [a.id for a in study.arms]
+            roles = {a.id: a.role for a in study.arms}
             for g, group in enumerate(report.groups):
                 if group.arm is not None and group.arm not in arm_ids:
                     problems.append(Problem(file, f"reports[{r}].groups[{g}].arm", f"{group.arm!r} is not an arm of {study.id}; arms: {arm_ids}"))
+                elif "post_randomisation" in group.subgroup_by and roles.get(group.arm or "") in ("experimental", "control"):
+                    problems.append(Problem(file, f"reports[{r}].groups[{g}].arm", f"a post-randomisation subgroup is not the "
+                                            f"randomised arm {group.arm!r} ({roles[group.arm]})", "leave arm out and say in the definition which arm it was drawn from"))
+            problems.extend(_flag_targets(ex, file, r, report))
         studies_reported = [r.study for r in pub.reports]
         if len(studies_reported) != len(set(studies_reported)):
             problems.append(Problem(file, "reports", "a study appears in two reports blocks", "merge them"))
     problems.extend(_supersedes_cycles(ex))
+    return problems
+
+
+def _flag_targets(ex: Extractions, file: str, r: int, report) -> list[Problem]:  # type: ignore[no-untyped-def]
+    """A flag's other statistic in another report (<publication>/<study>/stat/<id>) exists."""
+    problems = []
+    for i, stat in enumerate(report.statistics):
+        for f in stat.flags:
+            if f.other is None or "/" not in f.other:
+                continue
+            pub_id, study_id, _, stat_id = f.other.split("/")
+            pub = ex.publications.get(pub_id)
+            found = pub is not None and any(rep.study == study_id and any(s.id == stat_id for s in rep.statistics)
+                                            for rep in pub.reports)
+            if not found:
+                problems.append(Problem(file, f"reports[{r}].statistics[{i}].flags", f"other {f.other!r} is not a statistic of the "
+                                        "knowledge base", "write <publication>/<study>/stat/<id> of an existing figure"))
     return problems
 
 

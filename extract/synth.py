@@ -202,6 +202,8 @@ class _Study:
         }
         if self.oligo_state in ("mixed", "unresolved"):
             mapping["candidates"] = candidates
+        elif mapping["confidence"] == "low":  # a low-confidence mapping names no single state (docs/curation-flags.md)
+            mapping["confidence"] = "moderate"
         arms = [{"id": arm, "label": {"experimental": "SABR", "control": "standard of care", "single": "SABR"}[role],
                  "role": role, "treatment": "sabr" if role != "control" else "standard_of_care"} for arm, role in self.arms]
         sheet: dict = {

@@ -28,6 +28,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from extract.schema import PublicationSheet, Source, StudySheet, p_value_number
 from extract.sources import ReadIn, figure_tier, kind_notation, publication_tier
+from extract.flags import group_partitions
 from extract.sheets import Extractions, collect, gc_paused, is_synthetic, sheet_paths, try_parse
 from kb import namespaces as ns
 from kb.namespaces import BIBO, ID, OKB, SYNTH_ID
@@ -69,7 +70,7 @@ def bind_prefixes(graph: Graph, base: Namespace = ID) -> Graph:
     graph.bind("bibo", BIBO)
     for prefix, dns in [("oc", ns.OUTCOME), ("st", ns.STATISTIC), ("hi", ns.HISTOLOGY), ("os", ns.OLIGO_STATE),
                         ("de", ns.DESIGN), ("to", ns.TIME_ORIGIN), ("tr", ns.TREATMENT), ("ua", ns.UNIT_OF_ANALYSIS),
-                        ("es", ns.ESTIMATOR), ("un", ns.UNIT), ("pr", ns.PUBLICATION_ROLE),
+                        ("es", ns.ESTIMATOR), ("un", ns.UNIT), ("pr", ns.PUBLICATION_ROLE), ("cf", ns.CURATION_FLAG),
                         ("sk", ns.SOURCE_KIND), ("et", ns.EVIDENCE_TIER)]:
         graph.bind(prefix, dns._NS)
     return graph
@@ -213,6 +214,10 @@ def _study_rows(t: _Rows, study: StudySheet, base: str) -> None:
     t.plain(a, O.rationale, m.rationale)
     t.plain(a, O.mappedBy, m.mapped_by)
     t.plain(a, O.confidence, m.confidence)
+    if m.confidence == "low":  # docs/curation-flags.md: every low-confidence mapping carries its flag
+        alternatives = ", ".join(m.candidates) or "not listed"
+        _flag_rows(t, a, "mapping_low_confidence", f"oligo-state mapping of low confidence ({m.mapped}); it may be: {alternatives}",
+                   alternatives=[_vocab("oligo_state", c) for c in m.candidates])
     seen: dict[str, int] = {}
     for inp in m.inputs:
         # one node per input: a second input of the same name (one per component trial) gets "-2", ...
@@ -292,6 +297,11 @@ def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:
                 t.iri(g, O.oligoState, _vocab("oligo_state", group.oligo_state))
                 t.plain(g, O.oligoStateAsPublished, group.oligo_state_as_published)
             t.opt(g, _P["description"], group.definition)
+            for partition in group_partitions(group):
+                t.plain(g, O.subgroupBy, partition)
+            for flag in group.flags:
+                scheme = flag.mapping or ("oligo_state" if group.oligo_state else "histology")
+                _flag_rows(t, g, flag.flag, flag.reason, alternatives=[_vocab(scheme, x) for x in flag.alternatives])
             if group.n is not None and group.source is not None:
                 t.lit(g, O.n, _typed(group.n, _XSD_INTEGER), _XSD_INTEGER)
                 _source_rows(t, g, p, group.source, read_in=pub.read_in)
@@ -351,6 +361,27 @@ def _statistic_rows(t: _Rows, pub: str, scope: str, stat, tier: str,  # type: ig
     page = stat.source.read_in or read_in
     t.iri(s, O.evidenceTier, _vocab("evidence_tier", figure_tier(tier, page.page_kind if page else None)))
     _source_rows(t, s, pub, stat.source, stat.derivation, read_in)
+    for flag in stat.flags:
+        other = None
+        if flag.other is not None:
+            other = f"{pub.rsplit('/', 1)[0]}/{flag.other}" if "/" in flag.other else f"{scope}/stat/{flag.other}"
+        _flag_rows(t, s, flag.flag, flag.reason, other=other,
+                   alternatives=[_vocab("outcome", x) for x in flag.alternatives])
+
+
+def _flag_rows(t: _Rows, target: str, kind: str, reason: str, other: str | None = None,
+               alternatives: Iterable[str] = ()) -> None:
+    """A curation flag on a statistic, group or mapping (extract/flags.py): one node, <target>/flag/<kind>."""
+    O = _OKB
+    f = f"{target}/flag/{kind}"
+    t.iri(target, O.hasFlag, f)
+    t.iri(f, _TYPE, O.CurationFlag)
+    t.iri(f, O.flagKind, _vocab("curation_flag", kind))
+    t.plain(f, O.flagReason, reason)
+    if other is not None:
+        t.iri(f, O.otherStatistic, other)
+    for alt in alternatives:
+        t.iri(f, O.alternative, alt)
 
 
 def sheet_rows(sheet: StudySheet | PublicationSheet, base: Namespace = ID) -> list[Row]:

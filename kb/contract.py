@@ -59,8 +59,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "statistic_type_id",
     "group_arm_role",  # role of the group's study arm: "experimental" | "control" | "single" | "" (not an arm)
     "reference_arm_role",  # same for the reference group of a comparison
-    "group_is_subgroup",  # "true" when the group carries its own histology or oligo-state (a subgroup)
-    "group_subgroup_by",  # which of them: "histology", "oligo_state" or "histology;oligo_state"
+    "group_is_subgroup",  # "true" for every subgroup (its own histology or oligo-state, or a subgroup_by in the sheet)
+    "group_subgroup_by",  # what it partitions by, sorted, ";"-separated: histology, oligo_state, sex, age, dose, regimen, site, ...
     "group_arm_id",  # the study arm the group is (or is a subgroup of): matches groups across reports
     "reference_arm_id",  # same for the reference group
     "reference_n",  # n of the reference group as that publication reports it
@@ -79,6 +79,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "read_in_date",  # YYYY-MM-DD, the date the page was read
     "publication_url",  # a report no DOI, PMID or seed document was read for: the page that identifies it
     "publication_date_read",  # and the date that page was read
+    "flags",  # curation flags (docs/curation-flags.md): notation codes, sorted, ";"-separated, e.g. "direction_doubtful"
+    "flag_reasons",  # each flag's "code: reason [other: <statistic_id>]", sorted, " | "-separated
 )
 
 ALL_COLUMNS: tuple[str, ...] = EVIDENCE_COLUMNS + EXTRA_COLUMNS

@@ -21,6 +21,13 @@ def _number_text(value: object) -> str:
     return text
 
 
+def _sorted_list(value: object, sep: str) -> str:
+    """A GROUP_CONCAT's parts (in whatever order the engine gave them) sorted, without repeats."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return ""
+    return sep.join(sorted(set(str(value).split(sep))))
+
+
 def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.DataFrame:
     """The export contract as a DataFrame of strings ("" for not applicable), in contract column order.
     A back-end with a table cache (kb.store.OxigraphKB) keeps the whole table once per KB version."""
@@ -49,7 +56,7 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["comparator"] = labels["comparator"]
     out["publication_id"] = raw["publication_id"]
     out["publication_role"] = labels["publication_role"]
-    out["supersedes"] = raw["publication_id"].map(supersedes).fillna("")
+    out["supersedes"] = raw["publication_id"].map(supersedes).fillna("").map(lambda v: _sorted_list(v, ";"))
     out["outcome"] = labels["outcome"]
     out["outcome_time_origin"] = labels["time_origin"]
     out["statistic"] = labels["statistic"]
@@ -80,14 +87,14 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["derivation"] = raw["derivation"]
     out["p_value_as_published"] = raw["p_value_as_published"].fillna("")
     out["covariate"] = raw["covariate"].fillna("")
-    out["overlaps_with"] = raw["study_id"].map(overlaps).fillna("")
+    out["overlaps_with"] = raw["study_id"].map(overlaps).fillna("").map(lambda v: _sorted_list(v, ";"))
     for col, src in [("histology_id", "histology"), ("oligo_state_id", "oligo_state"), ("outcome_id", "outcome"), ("statistic_type_id", "statistic")]:
         out[col] = raw[src].map(lambda iri: iri.rsplit("/", 1)[-1] if iri else "")
     out["group_arm_role"] = raw["group_arm_role"].fillna("")
     out["reference_arm_role"] = raw["reference_arm_role"].fillna("")
     # A computed xsd:boolean: rdflib and Oxigraph give True, Virtuoso's JSON results give 1.
     out["group_is_subgroup"] = raw["group_is_subgroup"].map(lambda v: "true" if v is True or v in (1, "1", "true") else "false")
-    out["group_subgroup_by"] = raw["group_subgroup_by"].fillna("")
+    out["group_subgroup_by"] = raw["group_subgroup_by"].map(lambda v: _sorted_list(v, ";"))
     out["group_arm_id"] = raw["group_arm_id"].fillna("")
     out["reference_arm_id"] = raw["reference_arm_id"].fillna("")
     out["seed_document"] = raw["seed_document"].fillna("")
@@ -104,5 +111,8 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["publication_url"] = raw["publication_url"].fillna("")
     out["publication_date_read"] = raw["publication_date_read"].map(lambda v: "" if v is None or pd.isna(v) else str(v)[:10])
     out["reference_n"] = raw["reference_n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
+    # Curation flags (issue 20): notation codes sorted, ";"-joined; "code: reason" sorted, " | "-joined.
+    out["flags"] = raw["flags"].map(lambda v: _sorted_list(v, ";"))
+    out["flag_reasons"] = raw["flag_reasons"].map(lambda v: _sorted_list(v, " | "))
     out = out.fillna("").astype(str)  # one string dtype, whichever back-end (typed or lexical) answered
     return out[list(ALL_COLUMNS)].reset_index(drop=True)

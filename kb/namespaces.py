@@ -13,6 +13,21 @@ SYNTH_ID = Namespace(BASE + "synthetic/id/")  # instance data of `oligokb synth`
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 
 
+class CURATION_FLAG(DefinedNamespace):
+    """Curation flags (kb/vocab)."""
+
+    _NS = Namespace(VOCAB + "curation-flag/")
+    _fail = True
+
+    ci_level_doubtful: URIRef
+    derived_value: URIRef
+    direction_doubtful: URIRef
+    do_not_pool: URIRef
+    duplicate_of: URIRef
+    mapping_low_confidence: URIRef
+    post_randomisation_subgroup: URIRef
+    value_doubtful: URIRef
+
 class DESIGN(DefinedNamespace):
     """Study designs (kb/vocab)."""
 
@@ -253,6 +268,7 @@ class OKB(DefinedNamespace):
 
     Arm: URIRef
     AssignmentInput: URIRef
+    CurationFlag: URIRef
     Group: URIRef
     WebPage: URIRef
     OligoStateAssignment: URIRef
@@ -262,6 +278,7 @@ class OKB(DefinedNamespace):
     Study: URIRef
     aboutStudy: URIRef
     abstractNumber: URIRef
+    alternative: URIRef
     accrualPeriod: URIRef
     adjusted: URIRef
     adjustedFor: URIRef
@@ -285,6 +302,9 @@ class OKB(DefinedNamespace):
     estimator: URIRef
     evidenceTier: URIRef
     firstAuthor: URIRef
+    flagKind: URIRef
+    flagReason: URIRef
+    hasFlag: URIRef
     group: URIRef
     hasArm: URIRef
     hasGroup: URIRef
@@ -306,6 +326,7 @@ class OKB(DefinedNamespace):
     oligoStateAsPublished: URIRef
     oligoStateAssignment: URIRef
     outcome: URIRef
+    otherStatistic: URIRef
     overlapsWith: URIRef
     pValue: URIRef
     pValueAsPublished: URIRef
@@ -326,6 +347,7 @@ class OKB(DefinedNamespace):
     sourceText: URIRef
     statisticType: URIRef
     stratumLevel: URIRef
+    subgroupBy: URIRef
     tierRank: URIRef
     timeOrigin: URIRef
     timepointMonths: URIRef

@@ -151,6 +151,20 @@ def _py(term: object) -> object:
     return str(term)
 
 
+# Columns a query aggregates with GROUP_CONCAT, whose order SPARQL leaves to the engine (and which differs
+# between a query's full answer and its answer with parameters): their parts are sorted, so every back-end
+# and every path gives the same text.
+CONCATENATED = {"flags": ";", "flag_reasons": " | ", "group_subgroup_by": ";", "overlaps_with": ";", "supersedes": ";"}
+
+
+def sort_concatenated(frame: pd.DataFrame) -> pd.DataFrame:
+    """The GROUP_CONCAT columns of CONCATENATED with their parts sorted (in place; also returned)."""
+    for column, sep in CONCATENATED.items():
+        if column in frame.columns and len(frame):
+            frame[column] = frame[column].map(lambda v: sep.join(sorted(v.split(sep))) if isinstance(v, str) and v else v)
+    return frame
+
+
 def run_named(graph, name: str, params: dict[str, str] | None = None, lexical: bool = False) -> pd.DataFrame:
     """A named query on an rdflib Graph (initBindings) or a kb.store.OxigraphKB (substitution).
     lexical=True lets a back-end that can (OxigraphKB) return every value as text, faster."""
@@ -160,7 +174,7 @@ def run_named(graph, name: str, params: dict[str, str] | None = None, lexical: b
         return graph.select_named_lexical(name, bound)
     if hasattr(graph, "select"):  # kb.store.OxigraphKB
         return graph.select(text, bound)
-    return result_frame(graph.query(text, initBindings=bound))
+    return sort_concatenated(result_frame(graph.query(text, initBindings=bound)))
 
 
 def run_query(graph: Graph, text: str) -> Result:

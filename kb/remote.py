@@ -145,9 +145,9 @@ class SparqlEndpoint:
 
     def select(self, text: str, bindings: dict[str, object]) -> pd.DataFrame:
         """A named query's text with its bindings (see with_values) -> the table run_named returns."""
-        from kb.query import result_frame
+        from kb.query import result_frame, sort_concatenated
 
-        return result_frame(self._results(with_values(text, bindings)))
+        return sort_concatenated(result_frame(self._results(with_values(text, bindings))))
 
     def query(self, text: str) -> tuple[str, object]:
         """An ad-hoc query, vetted by the guard before anything is sent: ("SELECT", DataFrame),

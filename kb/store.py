@@ -104,13 +104,17 @@ class OxigraphKB:
                                     convert_options=pa_csv.ConvertOptions(
                                         column_types={c: pa.string() for c in columns}, strings_can_be_null=True,
                                         quoted_strings_can_be_null=True, null_values=[""]))
-        return all_null_as_none(table.to_pandas())
+        from kb.query import sort_concatenated
+
+        return sort_concatenated(all_null_as_none(table.to_pandas()))
 
     def select(self, text: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
         solutions = self._query(text, bindings)
         columns = [v.value for v in solutions.variables]
         rows = [[_py(solution[v]) for v in solutions.variables] for solution in solutions]
-        return pd.DataFrame(rows, columns=columns)
+        from kb.query import sort_concatenated
+
+        return sort_concatenated(pd.DataFrame(rows, columns=columns))
 
 
 def _py(term: object) -> object:

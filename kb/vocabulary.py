@@ -16,6 +16,7 @@ ONTOLOGY_FILE = Path(__file__).parent / "ontology.ttl"
 
 # Sheet field name -> the DefinedNamespace of its scheme.
 SCHEMES: dict[str, type] = {
+    "curation_flag": ns.CURATION_FLAG,
     "design": ns.DESIGN,
     "estimator": ns.ESTIMATOR,
     "evidence_tier": ns.EVIDENCE_TIER,

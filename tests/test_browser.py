@@ -195,6 +195,21 @@ def test_explorer_end_to_end(server, page):
     assert "study=sabr-comet" in page.url, page.url
     _shot(page, "03-study")
 
+    # Curation flags: a flagged figure carries the ⚑ mark on its row, and the study page lists the flags.
+    page.goto(f"{server}/?view=Study&study=fode-hoyer2015-sbrt")
+    page.get_by_text("Curation flags").first.wait_for()
+    _settled(page)
+    grids = page.locator('[data-testid="stDataFrame"]')
+    flagged = grids.filter(has_text="⚑ direction_doubtful")
+    flagged.first.wait_for(state="attached")
+    # the flags table and the row marks of the figures table (a grid draws its cells once it is in view)
+    deadline = time.monotonic() + 30
+    while flagged.count() < 2 and time.monotonic() < deadline:
+        grids.last.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+    assert flagged.count() >= 2, flagged.count()
+    _shot(page, "03b-study-flags")
+
     # Pooled analysis and its downloads.
     _tab(page, "Pooled analysis")
     page.locator('[data-testid="stImage"] img').first.wait_for(state="visible")

@@ -112,6 +112,18 @@ CASES = [
     Case("citation-url-without-date", TRIAL_PUB, sub("  doi: 10.9999/fixture.2020.001\n", "  url: https://example.org/abstract/10\n"), "citation", "url needs date_read"),
     Case("citation-url-not-http", TRIAL_PUB, sub("  doi: 10.9999/fixture.2020.001\n", "  url: www.example.org/abstract/10\n  date_read: 2026-12-06\n"), "citation.url", "is not an http(s) URL"),
     Case("kind-in-wrong-folder", "studies/test-review-2021.yaml", copy_of(REVIEW_PUB), "kind", "a publication sheet in studies/"),
+    # curation flags (docs/curation-flags.md)
+    Case("flag-direction-on-a-median", TRIAL_PUB, sub("      - id: os-median-sabr\n", "      - id: os-median-sabr\n        flags: [{flag: direction_doubtful, reason: the direction looks swapped}]\n"),
+         "reports[0].statistics[1]", "direction_doubtful is only for comparative statistics"),
+    Case("flag-unknown-kind", TRIAL_PUB, sub("      - id: os-median-sabr\n", "      - id: os-median-sabr\n        flags: [{flag: doubtful, reason: the direction looks swapped}]\n"),
+         "reports[0].statistics[1].flags[0].flag", "Input should be"),
+    Case("flag-other-missing", TRIAL_PUB, sub("      - id: os-median-sabr\n", "      - id: os-median-sabr\n        flags: [{flag: duplicate_of, reason: entered twice in the sheet, other: no-such-stat}]\n"),
+         "reports[0]", "other 'no-such-stat' is not a statistic of this report"),
+    Case("post-randomisation-on-an-arm", TRIAL_PUB, sub("        label: TKI alone\n", "        label: TKI alone\n        subgroup_by: [post_randomisation]\n"
+                                                        "        flags: [{flag: post_randomisation_subgroup, reason: selected after randomisation}]\n"),
+         "reports[0].groups[1].arm", "a post-randomisation subgroup is not the randomised arm"),
+    Case("low-confidence-with-one-state", TRIAL_STUDY, sub("  confidence: high\n", "  confidence: low\n"), "oligo_state",
+         "a low-confidence mapping is mapped to unresolved"),
 ]
 
 
