@@ -27,7 +27,8 @@ class Score:
     found: int = 0
     mentions: int = 0
     matching: int = 0
-    level_as_percent: int = 0
+    level_as_percent: int = 0  # a CI level given as 95 rather than 0.95
+    level_as_mention: int = 0  # a CI level ("95% CI") reported as a percentage mention
     p_right: int = 0
     p_marked: int = 0
 
@@ -89,13 +90,15 @@ def score_text(mentions: list[dict], figures: list[dict], score: Score) -> tuple
     score.mentions += len(mentions)
     score.matching += len(mentions) - len(unused)
     score.level_as_percent += sum(1 for m in mentions if (m.get("ci_level") or 0) > 1)
+    score.level_as_mention += sum(1 for m in mentions if m.get("is_ci_level"))
     return missed, unused
 
 
 def finder_mentions(text: str) -> list[dict]:
     from extract.finder import find
 
-    return [m.as_dict() for m in find(text)]
+    ci_after = re.compile(r"\s?%?\s*(?:CI|C\.I\.|confidence|IC)\b")
+    return [dict(m.as_dict(), is_ci_level=m.unit == "percent" and bool(ci_after.match(text, m.end))) for m in find(text)]
 
 
 _OLD_KINDS = {"hazard ratio": "hazard_ratio", "percentage": "proportion", "median": "median", "p-value": "p_value"}
@@ -131,7 +134,8 @@ def baseline_mentions(text: str) -> list[dict]:
             continue
         number = m.group(2) if kind == "p-value" else m.group(1)
         out.append({"kind": _OLD_KINDS[kind], "value": val(number), "end": m.end(),
-                    "p_value": number if kind == "p-value" else None})
+                    "p_value": number if kind == "p-value" else None,
+                    "is_ci_level": kind == "percentage" and bool(re.match(r"\s*(?:CI|confidence|IC)\b", text[m.end():]))})
     return out
 
 
@@ -152,17 +156,18 @@ def evaluate(split: str = "all", baseline: bool = False, show: bool = False, out
 
 def report(score: Score, label: str) -> str:
     return (f"{label}: recall {score.recall:.1%} ({score.found}/{score.marked}), precision {score.precision:.1%} "
-            f"({score.matching}/{score.mentions}), CI levels as percentages: {score.level_as_percent}, "
+            f"({score.matching}/{score.mentions}), CI levels reported as percentage mentions: {score.level_as_mention}, "
+            f"as levels > 1: {score.level_as_percent}, "
             f"ratio p-values right: {score.p_right}/{score.p_marked}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tune", "heldout", "all"), default=None)
+    parser.add_argument("--split", choices=("tune", "heldout", "fresh", "all"), default=None)
     parser.add_argument("--baseline", action="store_true", help="score the pre-issue-19 coverage finder")
     parser.add_argument("--show", action="store_true", help="list what was missed and what matched nothing")
     args = parser.parse_args(argv)
-    splits = [args.split] if args.split else ["tune", "heldout", "all"]
+    splits = [args.split] if args.split else ["tune", "heldout", "fresh", "all"]
     for split in splits:
         score = evaluate(split, args.baseline, args.show)
         print(report(score, f"{'baseline' if args.baseline else 'finder'} {split} ({len(load(split))} texts)"))
