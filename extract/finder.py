@@ -45,25 +45,25 @@ CI_RE = re.compile(
 BARE_CI_RE = re.compile(rf"\s*(?:[(\[]|,|;)\s*(?P<low>{NUM}){DASH}(?P<high>{BOUND})\s*(?=[)\],;])", re.IGNORECASE)
 RATIO_RE = re.compile(
     r"(?P<name>\b(?:(?:adjusted|pooled|univariable|multivariable)\s+)?(?:subdistribution\s+)?(?:hazard|odds|risk)\s+ratios?\b"
-    r"|\brelative\s+risk\b|(?<![\w-])(?-i:[as]?(?:HR|OR|RR))\b)(?!\s*[-/])"
-    r"(?P<gap>(?:\s*[\[(]\s*(?-i:[as]?(?:HR|OR|RR))\s*[\])])?[^\d.;!?<>≤≥⩽⩾]{0,45}?)"
+    r"|\brelative\s+risk\b|(?<![\w-])(?-i:[asS]?(?:HR|OR|RR))\b)(?!\s*[-/])"
+    r"(?P<gap>(?:\s*[\[(]\s*(?-i:[asS]?(?:HR|OR|RR))\s*[\])])?[^\d.;!?<>≤≥⩽⩾]{0,45}?)"
     r"(?P<value>(?<![\w·])\d+(?:[.,·]\d+)?)(?![\w·%])", re.IGNORECASE)
 P_RE = re.compile(
-    rf"(?<![\w-])(?:(?:stratified\s+)?log-?rank\s+|two-sided\s+|2-sided\s+)?[Pp](?:\s*-?\s*values?)?\s*"
+    rf"(?<![\w-])(?:(?:1|2|one|two)-sided\s+)?(?:(?:stratified\s+)?log-?rank\s+)?(?:(?:1|2|one|two)-sided\s+)?[Pp](?:\s*-?\s*values?)?\s*"
     rf"(?P<op>=|<|>|≤|≥|⩽|⩾|<=|>=|of)\s*(?P<num>{NUM})(?![\w·])")
 P_THRESHOLD_BEFORE = re.compile(r"(?:α|alpha|𝝰|threshold|significance level|wherein|considered|defined)\W*(?:\w+\W+){0,3}$", re.IGNORECASE)
 P_THRESHOLD_AFTER = re.compile(r"^\W{0,3}(?:indicates?|was considered|were considered|deemed|is considered|denotes?)", re.IGNORECASE)
 TIMEPOINT_RE = re.compile(
-    rf"\b(?P<n>{NUM}|{WORDNUM})(?:\s*(?:,|and|or|/|-)\s*(?:{NUM}))*\s*(?:-\s*(?P<u>years?|months?|yr|an|ans|mois)\b(?!\s*(?:follow|of follow))"
-    rf"|\s(?P<ub>years?|yr)\s+(?=(?:OS|PFS|DFS|LC|overall|progression|local|disease|survival|rates?|cumulative|incidence)\b))"
-    rf"|\bat\s+(?P<n2>{NUM}|{WORDNUM})(?:\s*(?:,|and)\s*{NUM})*\s*(?P<u2>years?|months?)"
+    rf"\b(?P<n>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|or|/|-)\s*(?:{NUM}|{WORDNUM}))*\s*(?:-\s*(?P<u>years?|months?|yrs?|an|ans|mois)\b(?!\s*(?:follow|of follow))"
+    rf"|\s(?P<ub>years?|yrs?)\s+(?=(?:OS|PFS|DFS|LC|overall|progression|local|disease|survival|rates?|cumulative|incidence)\b))"
+    rf"|\bat\s+(?P<n2>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|-|–)\s*{NUM})*\s*(?P<u2>years?|months?|yrs?)\b"
     rf"|\b[àa]\s+(?P<n3>{NUM}|un|deux|trois|cinq)(?:\s+et\s+{NUM})?\s+(?P<u3>ans?|mois)\b", re.IGNORECASE)
 COUNT_NOUN = (r"(?:patients?|participants?|men|women|subjects?|cases?|deaths?|events?|lesions?|metastases|instances|"
               r"persons?|individuals|children|adults|hommes|femmes|patientes?|métastases|metastases|récidives|décès|cas|malades|sujets)")
 COUNT_AFTER = re.compile(rf"^(?:\s+(?:[a-zé’'-]+\s+){{0,2}}?){COUNT_NOUN}\b", re.IGNORECASE)
 COUNT_VERB = re.compile(r"^\s+(?:received|presented|underwent|developed|died|experienced|were\s+(?:randomi[sz]ed|treated|assigned|enrolled)|"
-                        r"randomi[sz]ed|traité(?:e)?s|traitees|with\s+(?:synchronous|metachronous))\b", re.IGNORECASE)
-COUNT_BEFORE = re.compile(r"(?:\bn\s*=\s*|\bof\s+whom\s+|\bdont\s+|\b(?:out\s+)?of\s+(?:the\s+)?)$", re.IGNORECASE)
+                        r"randomi[sz]ed|traité(?:e)?s|traitees|with\s+(?:synchronous|metachronous)|(?:were|was)\s+(?:male|female|men|women))\b", re.IGNORECASE)
+COUNT_BEFORE = re.compile(r"(?:\bn\s*=\s*|\bof\s+whom\s+|\bdont\s+|\bout\s+of\s+(?:the\s+)?)$", re.IGNORECASE)
 _LIMITS = r"≤|<|>|≥|⩽|⩾|\bup\s+to|\bat\s+(?:least|most)|\bno\s+more\s+than|\bmore\s+than|\bfewer\s+than|\bless\s+than|\bover|\bwithin|\bevery"
 COUNT_LIMIT_BEFORE = re.compile(rf"(?:{_LIMITS})\s*$", re.IGNORECASE)
 LIMIT_BEFORE = re.compile(rf"(?:{_LIMITS}|\bafter|\bat|\bbefore|\bin|\bfor|\bpendant|\bdepuis)\s*$", re.IGNORECASE)
@@ -131,10 +131,16 @@ def _bound(printed: str) -> float | str | None:
 def sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans: a stop followed by space and a capital (or a new line); decimals never split."""
     spans, start = [], 0
-    for m in re.finditer(r"(?<=[.!?])\s+(?=[A-Z“\"(À-Ý])|\n\s*", text):
+    for m in re.finditer(r"(?<=[.!?])\s+(?=[A-Z“\"(À-Ý0-9])|\n\s*", text):
         before = text[max(0, m.start() - 4):m.start()]
         if re.search(r"\b(?:vs|al|Dr|Fig|No|approx|e\.g|i\.e)\.$", before):
             continue
+        if "\n" in m.group(0) and "\n\n" not in m.group(0):
+            line = text[text.rfind("\n", 0, m.start()) + 1:m.start()]
+            nxt = text[m.end():m.end() + 1]
+            # a hard-wrapped line goes on; a heading or a line ending a sentence stops
+            if not (line.rstrip().endswith((".", "!", "?", ":")) or len(line) < 40) or not (nxt.isupper() or nxt.isdigit()):
+                continue
         if m.start() > start:
             spans.append((start, m.start()))
         start = m.end()
@@ -321,7 +327,7 @@ class _Finder:
                     mm.end = self.attach_ci(mm, b)
 
     def percents(self) -> None:
-        pat = re.compile(rf"(?<![\w·.,])(?P<v>{NUM})(?![\w·])\s?(?:%|per\s?cent\b|pour\s?cent\b)", re.IGNORECASE)
+        pat = re.compile(rf"(?:(?<![\w·.,])|(?<=%,))(?P<v>\d+(?:[.,·]\d+)?)(?![\w·])\s?(?:%|per\s?cent\b|pour\s?cent\b)", re.IGNORECASE)
         for p in pat.finditer(self.text):
             a, b = p.start("v"), p.end("v")
             if not self.free(a, p.end()) or self.in_ci(a):
@@ -332,6 +338,10 @@ class _Finder:
                 continue
             if SCORE_BEFORE.search(before) or re.match(r"\s*(?:accrual|of the (?:planned|target))", after, re.IGNORECASE):
                 continue
+            if re.search(rf"\d\s?%?\s*(?:-|–|—)\s*$", before) or re.match(rf"\s*(?:-|–|—)\s*{NUM}\s?%", after):
+                continue  # a range of rates ("62–91%", "15%-20%") is not a figure
+            if re.match(r"\s*(?:relative\s+)?(?:decreased?|reduc\w*|lower|higher|increased?|improvement|gain)\b", after, re.IGNORECASE):
+                continue  # "a 43% decreased risk": a relative effect, not a rate
             kind, tp = self._rate_kind(a, p.end())
             m = self.add(kind, a, p.end(), p.group("v"), unit="percent", timepoint=tp)
             if m is not None:
@@ -374,9 +384,9 @@ class _Finder:
             word = printed[0].isalpha()
             ok = bool(COUNT_AFTER.match(after)) or bool(COUNT_BEFORE.search(before)) and not word
             ok = ok or bool(COUNT_VERB.match(after)) or bool(re.match(r"\s+in\s+the\s+[\w+/-]+\s+(?:group|arm)\b", after))
-            ok = ok or bool(re.match(rf"\s*\(\s*{NUM}\s?%\s*\)", after)) and not re.search(r"\bin\s*$", before)
+            ok = ok or bool(re.match(rf"\s*\(\s*{NUM}\s?%\s*\)", after))
             ok = ok or bool(re.match(rf"\s+(?:out\s+)?of\s+(?:the\s+)?{NUM}\s+", after)) and bool(re.search(COUNT_NOUN, after[:40], re.IGNORECASE))
-            ok = ok or bool(re.match(rf"\s*,\s*(?:{NUM}\s*,\s*)*(?:and\s+)?{NUM}\s+{COUNT_NOUN}", after, re.IGNORECASE))
+            ok = ok or bool(re.match(rf"(?:\s*,\s*(?:{NUM}\s*,\s*)*(?:and\s+)?|\s+and\s+){NUM}\s+{COUNT_NOUN}", after, re.IGNORECASE))
             # "lesions (106 OM and 57 OP)"; "59 randomized to SABR and 31 to SOC"
             ok = ok or bool(re.search(rf"{COUNT_NOUN}\s*\(\s*(?:{NUM}\s+[^\W\d]+\s+and\s+)?$", before, re.IGNORECASE)) and bool(re.match(r"\s+[^\W\d]+\s*(?:and|\))", after))
             s0, _ = self.sentence(a)
