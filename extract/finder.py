@@ -56,11 +56,11 @@ P_THRESHOLD_AFTER = re.compile(r"^\W{0,3}(?:indicates?|was considered|were consi
 TIMEPOINT_RE = re.compile(
     rf"\b(?P<n>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|or|/|-)\s*(?:{NUM}|{WORDNUM}))*\s*(?:-\s*(?P<u>years?|months?|yrs?|an|ans|mois)\b(?!\s*(?:follow|of follow))"
     rf"|\s(?P<ub>years?|yrs?)\s+(?=(?:OS|PFS|DFS|LC|overall|progression|local|disease|survival|rates?|cumulative|incidence)\b))"
-    rf"|\bat\s+(?P<n2>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|-|–)\s*{NUM})*\s*(?P<u2>years?|months?|yrs?)\b"
+    rf"|\b(?:at|after)\s+(?P<n2>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|-|–)\s*{NUM})*\s*(?P<u2>years?|months?|yrs?)\b"
     rf"|\b[àa]\s+(?P<n3>{NUM}|un|deux|trois|cinq)(?:\s+et\s+{NUM})?\s+(?P<u3>ans?|mois)\b", re.IGNORECASE)
 COUNT_NOUN = (r"(?:patients?|participants?|men|women|subjects?|cases?|deaths?|events?|lesions?|metastases|instances|"
               r"persons?|individuals|children|adults|hommes|femmes|patientes?|métastases|metastases|récidives|décès|cas|malades|sujets)")
-COUNT_AFTER = re.compile(rf"^(?:\s+(?:[a-zé’'-]+\s+){{0,2}}?){COUNT_NOUN}\b", re.IGNORECASE)
+COUNT_AFTER = re.compile(rf"^\s+(?:(?:[A-Z][\w’'-]*|[–-])\s+){{0,3}}(?:(?i:[a-zé’'-]+)\s+){{0,2}}?(?i:{COUNT_NOUN})\b")
 COUNT_VERB = re.compile(r"^\s+(?:received|presented|underwent|developed|died|experienced|were\s+(?:randomi[sz]ed|treated|assigned|enrolled)|"
                         r"randomi[sz]ed|traité(?:e)?s|traitees|with\s+(?:synchronous|metachronous)|(?:were|was)\s+(?:male|female|men|women))\b", re.IGNORECASE)
 COUNT_BEFORE = re.compile(r"(?:\bn\s*=\s*|\bof\s+whom\s+|\bdont\s+|\bout\s+of\s+(?:the\s+)?)$", re.IGNORECASE)
@@ -201,7 +201,8 @@ class _Finder:
                 self.take(pos + ci.start(), pos + ci.end())
                 return pos + ci.end()
         bare = BARE_CI_RE.match(window, skip)
-        if bare and (ratio or bare.group(0).lstrip()[:1] in "([") and not re.match(r"\s*[(\[]\s*(?:range|IQR)", window[skip:], re.IGNORECASE):
+        follow_up = m.kind == "median" and re.search(r"follow", self.text[self.sentence(pos)[0]:pos], re.IGNORECASE)
+        if bare and not follow_up and (ratio or bare.group(0).lstrip()[:1] in "([") and not re.match(r"\s*[(\[]\s*(?:range|IQR)", window[skip:], re.IGNORECASE):
             low, high = number(bare.group("low")), _bound(bare.group("high"))
             if low is not None and low <= m.value and (high == "NR" or (high is not None and high >= m.value)):
                 self._set_ci(m, bare, self._sentence_level(pos))
@@ -298,7 +299,7 @@ class _Finder:
     def timepoints(self) -> None:
         """'5-year', '6-month', 'at 6 months', 'à 1 et 2 ans': time points, not values."""
         for r in TIMEPOINT_RE.finditer(self.text):
-            if "-" in r.group(0) or re.match(r"(?i)at\b|[àa]\s", r.group(0)):
+            if "-" in r.group(0) or re.match(r"(?i)(?:at|after)\b|[àa]\s", r.group(0)):
                 self.take(r.start(), r.end())
 
     def time_values(self) -> None:
@@ -327,9 +328,11 @@ class _Finder:
                     mm.end = self.attach_ci(mm, b)
 
     def percents(self) -> None:
-        pat = re.compile(rf"(?:(?<![\w·.,])|(?<=%,))(?P<v>\d+(?:[.,·]\d+)?)(?![\w·])\s?(?:%|per\s?cent\b|pour\s?cent\b)", re.IGNORECASE)
+        pat = re.compile(rf"(?:(?<![\w·.,])|(?<=%,))(?P<v>\d+(?:[.,·]\d+)?)(?![\w·])\s?(?:%|per\s?cent\b|pour\s?cent\b)"
+                         rf"|\b(?P<w>{WORDNUM})\s+(?:per\s?cent|percent|pour\s?cent)\b", re.IGNORECASE)
         for p in pat.finditer(self.text):
-            a, b = p.start("v"), p.end("v")
+            g = "v" if p.group("v") else "w"
+            a, b = p.start(g), p.end(g)
             if not self.free(a, p.end()) or self.in_ci(a):
                 continue
             after = self.text[p.end():p.end() + 30]
@@ -338,12 +341,14 @@ class _Finder:
                 continue
             if SCORE_BEFORE.search(before) or re.match(r"\s*(?:accrual|of the (?:planned|target))", after, re.IGNORECASE):
                 continue
+            if re.search(r"\b(?:mean|average|median)\b,?[^.;%,]{0,30}$", before, re.IGNORECASE):
+                continue  # "a mean PSA response of 69% (median, 74.5%)": a summary of a percentage, not a rate
             if re.search(rf"\d\s?%?\s*(?:-|–|—)\s*$", before) or re.match(rf"\s*(?:-|–|—)\s*{NUM}\s?%", after):
                 continue  # a range of rates ("62–91%", "15%-20%") is not a figure
             if re.match(r"\s*(?:relative\s+)?(?:decreased?|reduc\w*|lower|higher|increased?|improvement|gain)\b", after, re.IGNORECASE):
                 continue  # "a 43% decreased risk": a relative effect, not a rate
             kind, tp = self._rate_kind(a, p.end())
-            m = self.add(kind, a, p.end(), p.group("v"), unit="percent", timepoint=tp)
+            m = self.add(kind, a, p.end(), p.group(g), unit="percent", timepoint=tp)
             if m is not None:
                 m.end = self.attach_ci(m, p.end())
             # "from 24 to 46%": the first value is a percentage too
@@ -358,10 +363,13 @@ class _Finder:
         sent = self.text[s:e]
         if re.search(rf"(?<!arm )(?<!group )(?<![\w·.,])(?:\d+|{WORDNUM})(?:\s+(?!(?:{TIME_UNIT}))[^\W\d]+){{0,2}}\s*\($", self.text[max(s, a - 40):a], re.IGNORECASE) or re.search(r"\b(?:occurred|occurring)\s+in\s*$", self.text[max(s, a - 20):a]):
             return "proportion", None  # "39 (43%)", "occurred in 19%"
-        tp = _timepoint(sent)
-        if tp is None:
+        cs = max([s] + [s + x.end() for x in re.finditer(r";|,?\s+(?:while|whereas|but)\s+", self.text[s:a])])
+        ce = min([e] + [a + x.start() for x in re.finditer(r";|,?\s+(?:while|whereas|but)\s+", self.text[a:e])])
+        clause = self.text[cs:ce]
+        tp = _timepoint(clause)
+        if tp is None or re.search(r"\bcrude\b", clause, re.IGNORECASE):
             return "proportion", None
-        if INCIDENCE_CUE.search(sent):
+        if INCIDENCE_CUE.search(clause):
             return "cumulative_incidence", tp
         if re.search(r"\b(?:occurred|progressed|had\s+progressed)\b", sent):
             return "proportion", tp
@@ -376,9 +384,12 @@ class _Finder:
             if re.search(r"[.,·]", printed) and not re.fullmatch(r"[1-9]\d{0,2},\d{3}", printed):
                 continue  # a count is a whole number
             before, after = self.text[max(0, a - 30):a], self.text[b:b + 60]
-            if COUNT_LIMIT_BEFORE.search(before) or LIMIT_AFTER.match(after) or re.search(rf"(?:[-/–]|\bto|\bor|\bà|(?:\d|\b(?:{WORDNUM}))\s+a)\s*$", before, re.IGNORECASE):
+            if COUNT_LIMIT_BEFORE.search(before) or LIMIT_AFTER.match(after) or re.search(rf"(?:\d|\b(?:{WORDNUM}))\s*(?:[-/–]|\bto|\bor|\bà|\ba)\s*$", before, re.IGNORECASE):
                 if not COUNT_BEFORE.search(before):
                     continue
+            if re.search(r"\(\s*$", before) and re.match(r"\s*/\s*\d+\s*\)", after):
+                self.add("count", a, b, printed)  # "(13/78)": 13 of 78
+                continue
             if re.match(rf"\s*(?:-|–|/|\bto\b|\bà\b|\bor\b|\ba\b)\s*(?:\d|{WORDNUM}\b)", after, re.IGNORECASE):
                 continue
             word = printed[0].isalpha()
@@ -422,7 +433,7 @@ class _Finder:
 
     def ranges_before_ci(self) -> None:
         # IQRs and ranges in brackets first, so a "range, 28.3 to 61.4 months" is never a CI or two medians.
-        for r in re.finditer(r"[(\[]\s*(?:range|IQR|interquartile\s+range)[^)\]]*[)\]]|\b(?:range|interquartile\s+range)\s*[,:=]?\s*[\d.,·]+\s*(?:\w+\s*)?(?:-|–|—|to)\s*[\d.,·]+", self.text, re.IGNORECASE):
+        for r in re.finditer(r"[(\[]\s*(?:range|IQR|interquartile\s+range)[^)\];]*[)\];]|\b(?:range|interquartile\s+range)\s*[,:=]?\s*[\d.,·]+\s*(?:\w+\s*)?(?:-|–|—|to)\s*[\d.,·]+", self.text, re.IGNORECASE):
             self.take(r.start(), r.end())
 
 
