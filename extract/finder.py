@@ -64,7 +64,7 @@ COUNT_AFTER = re.compile(rf"^\s+(?:(?:[A-Z][\w’'-]*|[–-])\s+){{0,3}}(?:(?i:[
 COUNT_VERB = re.compile(r"^\s+(?:received|presented|underwent|developed|died|experienced|were\s+(?:randomi[sz]ed|treated|assigned|enrolled)|"
                         r"randomi[sz]ed|traité(?:e)?s|traitees|with\s+(?:synchronous|metachronous)|(?:were|was)\s+(?:male|female|men|women))\b", re.IGNORECASE)
 COUNT_BEFORE = re.compile(r"(?:\bn\s*=\s*|\bof\s+whom\s+|\bdont\s+|\bout\s+of\s+(?:the\s+)?)$", re.IGNORECASE)
-_LIMITS = r"≤|<|>|≥|⩽|⩾|\bup\s+to|\bat\s+(?:least|most)|\bno\s+more\s+than|\bmore\s+than|\bfewer\s+than|\bless\s+than|\bover|\bwithin|\bevery"
+_LIMITS = r"≤|<|>|≥|⩽|⩾|\bbeyond|\bau-delà\s+de|\bup\s+to|\bat\s+(?:least|most)|\bno\s+more\s+than|\bmore\s+than|\bfewer\s+than|\bless\s+than|\bover|\bwithin|\bevery"
 COUNT_LIMIT_BEFORE = re.compile(rf"(?:{_LIMITS})\s*$", re.IGNORECASE)
 LIMIT_BEFORE = re.compile(rf"(?:{_LIMITS}|\bafter|\bat|\bbefore|\bin|\bfor|\bpendant|\bdepuis)\s*$", re.IGNORECASE)
 LIMIT_AFTER = re.compile(r"^\s*(?:or\s+(?:fewer|more|less)|ou\s+(?:moins|plus))\b", re.IGNORECASE)
@@ -321,6 +321,8 @@ class _Finder:
                 before = self.text[max(0, a - 40):a]
                 if LIMIT_BEFORE.search(before) or AGE_BEFORE.search(before) or LIMIT_AFTER.match(self.text[b:b + 20]):
                     continue
+                if re.match(rf"\s*(?:{TIME_UNIT})?\s*(?:after|later|post|après|from|since|depuis)\b", self.text[m.end():m.end() + 20], re.IGNORECASE):
+                    continue  # "deux mois après la radiothérapie": a time point
                 if re.search(r"[\d·]\s*(?:\bto|-|–|—)\s*$", before) and not re.search(r"\bfrom\s+\S+\s+to\s*$", before):
                     continue
                 mm = self.add("median", a, b, v.group(0), unit=unit)
