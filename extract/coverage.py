@@ -48,7 +48,9 @@ def find_mentions(text: str) -> list[Mention]:
         kind = _LEGACY_KINDS[m.kind]
         if kind not in CHECKED:
             continue
-        out.append(Mention(kind, (m.as_printed,), m.start, m.start + len(m.as_printed), context(m.start, m.end)))
+        at = text.find(m.as_printed, m.start, m.end + 1)  # a ratio's span starts at its name ("hazard ratio, 0.60")
+        at = m.start if at < 0 else at
+        out.append(Mention(kind, (m.as_printed,), at, at + len(m.as_printed), context(m.start, m.end)))
         if m.ci_low is not None:
             bounds = tuple(n for n in m.numbers[1:3] if re.fullmatch(r"[\d.,·]+", n))
             out.append(Mention("confidence interval", bounds, m.start, m.end, context(m.start, m.end)))
