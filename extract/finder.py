@@ -54,12 +54,12 @@ P_RE = re.compile(
 P_THRESHOLD_BEFORE = re.compile(r"(?:α|alpha|𝝰|threshold|significance level|wherein|considered|defined)\W*(?:\w+\W+){0,3}$", re.IGNORECASE)
 P_THRESHOLD_AFTER = re.compile(r"^\W{0,3}(?:indicates?|was considered|were considered|deemed|is considered|denotes?)", re.IGNORECASE)
 TIMEPOINT_RE = re.compile(
-    rf"\b(?P<n>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|or|/|-)\s*(?:{NUM}|{WORDNUM}))*\s*(?:-\s*(?P<u>years?|months?|yrs?|an|ans|mois)\b(?!\s*(?:follow|of follow))"
+    rf"\b(?P<n>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|or|/|[-‐‑])\s*(?:{NUM}|{WORDNUM}))*\s*(?:[-‐‑]\s*(?P<u>years?|months?|yrs?|an|ans|mois)\b(?!\s*(?:follow|of follow))"
     rf"|\s(?P<ub>years?|yrs?)\s+(?=(?:OS|PFS|DFS|LC|overall|progression|local|disease|survival|rates?|cumulative|incidence)\b))"
     rf"|\b(?:at|after)\s+(?P<n2>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|-|–)\s*{NUM})*\s*(?P<u2>years?|months?|yrs?)\b"
     rf"|\b[àa]\s+(?P<n3>{NUM}|un|deux|trois|cinq)(?:\s+et\s+{NUM})?\s+(?P<u3>ans?|mois)\b", re.IGNORECASE)
 COUNT_NOUN = (r"(?:patients?|participants?|men|women|subjects?|cases?|deaths?|events?|lesions?|metastases|instances|"
-              r"persons?|individuals|children|adults|hommes|femmes|patientes?|métastases|metastases|récidives|décès|cas|malades|sujets)")
+              r"persons?|individuals|children|adults|tumou?rs|nodules|hommes|femmes|patientes?|métastases|metastases|récidives|décès|cas|malades|sujets)")
 COUNT_AFTER = re.compile(rf"^\s+(?:(?:[A-Z][\w’'-]*|[–-])\s+){{0,3}}(?:(?i:[a-zé’'-]+)\s+){{0,2}}?(?i:{COUNT_NOUN})\b")
 COUNT_VERB = re.compile(r"^\s+(?:received|presented|underwent|developed|died|experienced|were\s+(?:randomi[sz]ed|treated|assigned|enrolled)|"
                         r"randomi[sz]ed|traité(?:e)?s|traitees|with\s+(?:synchronous|metachronous)|(?:were|was)\s+(?:male|female|men|women))\b", re.IGNORECASE)
@@ -72,7 +72,7 @@ MEDIAN_CUE = re.compile(r"\b(?:m[ée]dian[e]?s?|m(?:PFS|OS|DFS)|survivals?|survi
                         r"temps|délai|d[ée]lai|dur[ée]es?|interval)\b", re.IGNORECASE)
 AGE_BEFORE = re.compile(r"\bage[ds]?\b[^.;]{0,25}$", re.IGNORECASE)
 INCIDENCE_CUE = re.compile(r"\b(?:cumulative\s+incidences?|incidences?|risques?|risks?|taux\s+cumul)", re.IGNORECASE)
-SCORE_BEFORE = re.compile(r"(?:score|KPS|Karnofsky|ECOG|accrual)[^.;]{0,40}$", re.IGNORECASE)
+SCORE_BEFORE = re.compile(r"(?:score|KPS|Karnofsky|ECOG)(?:\s*\([A-Za-z]+\))?\s*(?:of|was|=|≥|>|<|≤)?\s*(?:\d+\s?%?\s*(?:or|vs\.?|to|-|–)\s*)?$", re.IGNORECASE)
 GROUP_RE = re.compile(
     r"\b(?:in|for|with|among|dans)\s+(?:the\s+|le\s+|la\s+|those\s+|patients\s+)?(?P<g>(?:[\w+/-]+\s+){0,4}?(?:group|arm|cohort|groupe|bras)s?(?:\s+\d)?)\b"
     r"|\b(?P<g2>(?:arm|groupe?|bras)\s+\d)\b|\bwith\s+(?P<g3>[A-Z][\w/+-]*(?:\s+(?:plus|with|\+)\s+[\w/+-]+)?)\b"
@@ -241,7 +241,7 @@ class _Finder:
             end = self.attach_ci(m, r.end("value"), ratio=True)
             m.end = end
             # "the adjusted HR ... on PFS was 0.30 (0.19–0.47) and on OS, 0.11 (0.04–0.30)": a second ratio.
-            more = re.match(rf"\s*\)?\s*(?:and|,|;)\s+(?:on|for|in)\s+[^\d;.]{{1,30}}?,?\s*(?P<v>{NUM})(?=\s*[(\[])", self.text[end:end + 80])
+            more = re.match(rf"(?:\s*[;,]\s*[Pp]\s*(?:=|<|>|≤|≥)\s*{NUM})?\s*[)\]]?\s*(?:and|,|;)\s+(?:(?:on|for|in)\s+[^\d;.]{{1,30}}?,?\s*)?(?P<v>{NUM})(?=\s*[(\[])", self.text[end:end + 80])
             if more and m.ci_low is not None:
                 m2 = self.add(kind, end + more.start("v"), end + more.end("v"), more.group("v"), adjusted=m.adjusted)
                 if m2 is not None:
@@ -299,7 +299,7 @@ class _Finder:
     def timepoints(self) -> None:
         """'5-year', '6-month', 'at 6 months', 'à 1 et 2 ans': time points, not values."""
         for r in TIMEPOINT_RE.finditer(self.text):
-            if "-" in r.group(0) or re.match(r"(?i)(?:at|after)\b|[àa]\s", r.group(0)):
+            if re.search(r"[-‐‑]", r.group(0)) or re.match(r"(?i)(?:at|after)\b|[àa]\s", r.group(0)):
                 self.take(r.start(), r.end())
 
     def time_values(self) -> None:
@@ -323,6 +323,8 @@ class _Finder:
                     continue
                 if re.match(rf"\s*(?:{TIME_UNIT})?\s*(?:after|later|post|après|from|since|depuis)\b", self.text[m.end():m.end() + 20], re.IGNORECASE):
                     continue  # "deux mois après la radiothérapie": a time point
+                if re.search(r"\b(?:rang\w*|var\w*|between)\s+(?:from\s+)?(?:\S+\s+(?:to|and)\s+)?$", before, re.IGNORECASE):
+                    continue  # "ranging from 12.1 to 22.1 months"
                 if re.search(r"[\d·]\s*(?:\bto|-|–|—)\s*$", before) and not re.search(r"\bfrom\s+\S+\s+to\s*$", before):
                     continue
                 mm = self.add("median", a, b, v.group(0), unit=unit)
@@ -343,6 +345,8 @@ class _Finder:
                 continue
             if SCORE_BEFORE.search(before) or re.match(r"\s*(?:accrual|of the (?:planned|target))", after, re.IGNORECASE):
                 continue
+            if re.search(r"(?:<|>|≤|≥|⩽|⩾)\s*$", before):
+                continue  # "(< 10%)": a threshold
             if re.search(r"\b(?:mean|average|median)\b,?[^.;%,]{0,30}$", before, re.IGNORECASE):
                 continue  # "a mean PSA response of 69% (median, 74.5%)": a summary of a percentage, not a rate
             if re.search(rf"\d\s?%?\s*(?:-|–|—)\s*$", before) or re.match(rf"\s*(?:-|–|—)\s*{NUM}\s?%", after):
@@ -353,12 +357,13 @@ class _Finder:
             m = self.add(kind, a, p.end(), p.group(g), unit="percent", timepoint=tp)
             if m is not None:
                 m.end = self.attach_ci(m, p.end())
-            # "from 24 to 46%": the first value is a percentage too
-            fr = re.search(rf"\bfrom\s+(?P<v>{NUM})\s+to\s+$", self.text[max(0, a - 30):a])
-            if fr:
-                fa = max(0, a - 30) + fr.start("v")
-                fb = max(0, a - 30) + fr.end("v")
-                self.add(kind, fa, fb, fr.group("v"), unit="percent", timepoint=tp)
+            # "from 24 to 46%", "45.1 and 36.1%", "32, 25 and 19%": the values before are percentages too
+            lead = re.search(rf"(?:\bfrom\s+(?:{NUM})\s+to|(?<![\w·.,])(?:{NUM})(?:\s*,\s*(?:{NUM}))*\s*(?:,\s*)?(?:and|or|vs\.?|versus))\s+$", self.text[max(0, a - 60):a])
+            if lead and not re.search(r"[-–—]\s*$", self.text[:max(0, a - 60) + lead.start()]):
+                for v in re.finditer(rf"(?<![\w·.,]){NUM}(?![\w·]|[.,]\d)", lead.group(0)):
+                    fa, fb = max(0, a - 60) + lead.start() + v.start(), max(0, a - 60) + lead.start() + v.end()
+                    if self.free(fa, fb) and not self.in_ci(fa):
+                        self.add(kind, fa, fb, v.group(0), unit="percent", timepoint=tp)
 
     def _rate_kind(self, a: int, b: int) -> tuple[str, float | None]:
         s, e = self.sentence(a)
@@ -378,10 +383,15 @@ class _Finder:
         return "landmark_rate", tp
 
     def counts(self) -> None:
+        for n in re.finditer(r"(?<![\d.,])\d{1,3}(?:[\u00a0\u2009\u202f ]\d{3})+(?![\d.,])", self.text):
+            if self.free(n.start(), n.end()) and COUNT_AFTER.match(self.text[n.end():n.end() + 60]):
+                m = self.add("count", n.start(), n.end(), re.sub(r"\D", "", n.group(0)))  # "129 000 recorded cases"
+                if m is not None:
+                    m.as_printed = n.group(0)
         for n in NUMBER_RE.finditer(self.text):
             a, b = n.start(), n.end()
             printed = n.group(0)
-            if not self.free(a, b) or self.in_ci(a) or ("," in printed and not re.fullmatch(r"[1-9]\d{0,2},\d{3}", printed)):
+            if not self.free(a, b) or self.in_ci(a) or re.fullmatch(r"0+", printed) or ("," in printed and not re.fullmatch(r"[1-9]\d{0,2},\d{3}", printed)):
                 continue
             if re.search(r"[.,·]", printed) and not re.fullmatch(r"[1-9]\d{0,2},\d{3}", printed):
                 continue  # a count is a whole number
