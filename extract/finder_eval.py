@@ -163,11 +163,11 @@ def report(score: Score, label: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tune", "heldout", "fresh", "fresh2", "fresh3", "all"), default=None)
+    parser.add_argument("--split", choices=("tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "all"), default=None)
     parser.add_argument("--baseline", action="store_true", help="score the pre-issue-19 coverage finder")
     parser.add_argument("--show", action="store_true", help="list what was missed and what matched nothing")
     args = parser.parse_args(argv)
-    splits = [args.split] if args.split else ["tune", "heldout", "fresh", "fresh2", "fresh3", "all"]
+    splits = [args.split] if args.split else ["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "all"]
     for split in splits:
         score = evaluate(split, args.baseline, args.show)
         print(report(score, f"{'baseline' if args.baseline else 'finder'} {split} ({len(load(split))} texts)"))
