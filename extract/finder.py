@@ -56,10 +56,10 @@ P_THRESHOLD_AFTER = re.compile(r"^\W{0,3}(?:indicates?|was considered|were consi
 TIMEPOINT_RE = re.compile(
     rf"\b(?P<n>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|or|/|[-‐‑])\s*(?:{NUM}|{WORDNUM}))*\s*(?:[-‐‑]\s*(?P<u>years?|months?|yrs?|an|ans|mois)\b(?!\s*(?:follow|of follow))"
     rf"|\s(?P<ub>years?|yrs?)\s+(?=(?:OS|PFS|DFS|LC|overall|progression|local|disease|survival|rates?|cumulative|incidence)\b))"
-    rf"|\b(?:at|after)\s+(?P<n2>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|-|–)\s*{NUM})*\s*(?P<u2>years?|months?|yrs?)\b"
+    rf"|\b(?:at|after)\s+(?P<n2>{NUM}|{WORDNUM})(?:\s*(?:years?|months?))?(?:\s*(?:,\s*and|,|and|-|–)\s*(?:{NUM}|{WORDNUM})(?:\s*(?:years?|months?)(?=\s*(?:,|and)))?)*\s*(?P<u2>years?|months?|yrs?)\b"
     rf"|\b[àa]\s+(?P<n3>{NUM}|un|deux|trois|cinq)(?:\s+et\s+{NUM})?\s+(?P<u3>ans?|mois)\b", re.IGNORECASE)
 COUNT_NOUN = (r"(?:patients?|participants?|men|women|subjects?|cases?|deaths?|events?|lesions?|metastases|instances|"
-              r"persons?|individuals|children|adults|tumou?rs|nodules|hommes|femmes|patientes?|métastases|metastases|récidives|décès|cas|malades|sujets)")
+              r"persons?|individuals|children|adults|tumou?rs|nodules|males?|females?|procedures|operations|resections|hommes|femmes|patientes?|métastases|metastases|récidives|décès|cas|malades|sujets)")
 COUNT_AFTER = re.compile(rf"^\s+(?:(?:[A-Z][\w’'-]*|[–-])\s+){{0,3}}(?:(?i:[a-zé’'-]+)\s+){{0,2}}?(?i:{COUNT_NOUN})\b")
 COUNT_VERB = re.compile(r"^\s+(?:received|presented|underwent|developed|died|experienced|were\s+(?:randomi[sz]ed|treated|assigned|enrolled)|"
                         r"randomi[sz]ed|traité(?:e)?s|traitees|with\s+(?:synchronous|metachronous)|(?:were|was)\s+(?:male|female|men|women))\b", re.IGNORECASE)
@@ -345,6 +345,8 @@ class _Finder:
                 continue
             if SCORE_BEFORE.search(before) or re.match(r"\s*(?:accrual|of the (?:planned|target))", after, re.IGNORECASE):
                 continue
+            if re.match(r"\s*(?:isodose|of\s+the\s+(?:prescri\w+|planned)\s+dose|dose\s+level)", after, re.IGNORECASE):
+                continue  # "prescribed at 80% isodose": a dose level
             if re.search(r"(?:<|>|≤|≥|⩽|⩾)\s*$", before):
                 continue  # "(< 10%)": a threshold
             if re.search(r"\b(?:mean|average|median)\b,?[^.;%,]{0,30}$", before, re.IGNORECASE):
@@ -408,7 +410,7 @@ class _Finder:
             ok = bool(COUNT_AFTER.match(after)) or bool(COUNT_BEFORE.search(before)) and not word
             ok = ok or bool(COUNT_VERB.match(after)) or bool(re.match(r"\s+in\s+the\s+[\w+/-]+\s+(?:group|arm)\b", after))
             ok = ok or bool(re.match(rf"\s*\(\s*{NUM}\s?%\s*\)", after))
-            ok = ok or bool(re.match(rf"\s+(?:out\s+)?of\s+(?:the\s+)?{NUM}\s+", after)) and bool(re.search(COUNT_NOUN, after[:40], re.IGNORECASE))
+            ok = ok or bool(re.match(rf"\s+(?:out\s+)?of\s+(?:the\s+|these\s+|those\s+)?{NUM}\s+", after)) and bool(re.search(COUNT_NOUN, after[:40], re.IGNORECASE))
             ok = ok or bool(re.match(rf"(?:\s*,\s*(?:{NUM}\s*,\s*)*(?:and\s+)?|\s+and\s+){NUM}\s+{COUNT_NOUN}", after, re.IGNORECASE))
             # "lesions (106 OM and 57 OP)"; "59 randomized to SABR and 31 to SOC"
             ok = ok or bool(re.search(rf"{COUNT_NOUN}\s*\(\s*(?:{NUM}\s+[^\W\d]+\s+and\s+)?$", before, re.IGNORECASE)) and bool(re.match(r"\s+[^\W\d]+\s*(?:and|\))", after))
@@ -475,6 +477,8 @@ def _timepoint(sentence: str) -> float | None:
     n = t.group("n") or t.group("n2") or t.group("n3")
     u = (t.group("u") or t.group("ub") or t.group("u2") or t.group("u3")).lower()
     value = number(n)
+    if value is None:  # "two and three years": the first of them
+        value = number(re.split(r"\s+|-(?=[a-z])", n.strip())[0])
     if value is None:
         return None
     return value if u.startswith(("mo", "mois")) else value * 12

@@ -103,7 +103,7 @@ def test_offsets_quote_unit_timepoint_and_group():
 
 # -- the marked texts -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("split", ["tune", "heldout", "fresh", "fresh2", "fresh3", "all"])
+@pytest.mark.parametrize("split", ["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "all"])
 def test_finder_meets_the_targets_on_the_marked_texts(split):
     score = evaluate(split)
     assert score.recall >= 0.95, f"{split}: recall {score.recall:.1%}"
