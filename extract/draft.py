@@ -15,6 +15,7 @@ whether it is adjusted), and the ids (todo-stat-N, todo-group-N: rename them).
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -68,7 +69,10 @@ def draft(mentions: list[Mention], locator: str) -> dict:
                 comments[before[-1]["id"]] += f"; p {m.p_value} printed after the comparison: check which figure it belongs to"
                 continue
         sid = f"todo-stat-{len(stats) + 1}"
-        entry: dict = {"id": sid, "outcome": TODO, "statistic": _STATISTIC[m.kind], "group": TODO}
+        statistic = _STATISTIC[m.kind]
+        if m.kind == "hazard_ratio" and m.label and re.search(r"sub|^s\s*hr$", m.label, re.IGNORECASE):
+            statistic = "subdistribution_hazard_ratio"
+        entry: dict = {"id": sid, "outcome": TODO, "statistic": statistic, "group": TODO}
         if m.kind in RATIOS or m.kind == "p_value":
             entry["reference_group"] = TODO
         entry["value"] = _value(m) if m.kind != "p_value" else _printed(m.as_printed)

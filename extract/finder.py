@@ -97,6 +97,7 @@ class Mention:
     timepoint: float | None = None  # months
     group: str | None = None
     adjusted: bool | None = None
+    label: str | None = None  # a ratio's name as printed ("hazard ratio", "SHR", "OR")
     numbers: list[str] = field(default_factory=list)  # every number of the mention as printed (value, bounds, p)
 
     def as_dict(self) -> dict:
@@ -222,6 +223,11 @@ class _Finder:
         m.numbers += [ci.group("low").strip(), ci.group("high").strip()] + ([level] if level else [])
 
     # -- passes ----------------------------------------------------------------------------------
+    def ranges_before_ci(self) -> None:
+        # IQRs and ranges in brackets first, so a "range, 28.3 to 61.4 months" is never a CI or two medians.
+        for r in re.finditer(r"[(\[]\s*(?:range|IQR|interquartile\s+range)[^)\];]*[)\];]|\b(?:range|interquartile\s+range)\s*[,:=]?\s*[\d.,·]+\s*(?:\w+\s*)?(?:-|–|—|to)\s*[\d.,·]+", self.text, re.IGNORECASE):
+            self.take(r.start(), r.end())
+
     def ratios(self) -> None:
         for r in RATIO_RE.finditer(self.text):
             name = r.group("name").lower()
@@ -236,6 +242,7 @@ class _Finder:
             m = self.add(kind, r.start("name"), r.end("value"), r.group("value"))
             if m is None:
                 continue
+            m.label = r.group("name")
             sent = self.text[slice(*self.sentence(r.start()))]
             m.adjusted = True if ADJUSTED_CUE.search(sent) else False if UNADJUSTED_CUE.search(sent) else None
             end = self.attach_ci(m, r.end("value"), ratio=True)
@@ -243,7 +250,7 @@ class _Finder:
             # "the adjusted HR ... on PFS was 0.30 (0.19–0.47) and on OS, 0.11 (0.04–0.30)": a second ratio.
             more = re.match(rf"(?:\s*[;,]\s*[Pp]\s*(?:=|<|>|≤|≥)\s*{NUM})?\s*[)\]]?\s*(?:and|,|;)\s+(?:(?:on|for|in)\s+[^\d;.]{{1,30}}?,?\s*)?(?P<v>{NUM})(?=\s*[(\[])", self.text[end:end + 80])
             if more and m.ci_low is not None:
-                m2 = self.add(kind, end + more.start("v"), end + more.end("v"), more.group("v"), adjusted=m.adjusted)
+                m2 = self.add(kind, end + more.start("v"), end + more.end("v"), more.group("v"), adjusted=m.adjusted, label=m.label)
                 if m2 is not None:
                     m2.end = self.attach_ci(m2, m2.end, ratio=True)
 
@@ -285,7 +292,7 @@ class _Finder:
         return None
 
     def ranges(self) -> None:
-        """Ranges, IQRs, eligibility limits, doses, grades, years, ratios 1:2 and time points use their numbers."""
+        """Ranges, doses, grades, years, ratios (1:2) and labels (phase 2, arm 1) use their numbers: no counts."""
         t = self.text
         for r in re.finditer(rf"[(\[]\s*(?:range|IQR|interquartile\s+range|min[–-]max)[^)\]]*[)\]]|\b(?:range|IQR|interquartile\s+range)\s*[,:=]?\s*{NUM}\s*(?:{TIME_UNIT})?{DASH}{NUM}\s*(?:{TIME_UNIT})?", t, re.IGNORECASE):
             self.take(r.start(), r.end())
@@ -429,6 +436,8 @@ class _Finder:
             if g is None:
                 prev = ordered[i - 1].end if i > 0 and ordered[i - 1].end > s else s
                 g = GROUP_RE.search(self.text, prev, m.start)
+                if g is not None and re.search(r"\b(?:compared|versus|vs|v|than|contre)\b", self.text[g.end():m.start]):
+                    g = None  # "8.4 months with SABR compared to five months": SABR is the first value's group
             if g is not None:
                 m.group = " ".join(next(x for x in g.groups() if x).split())
 
@@ -445,16 +454,11 @@ class _Finder:
         self.groups()
         return sorted(self.mentions, key=lambda m: (m.start, m.kind))
 
-    def ranges_before_ci(self) -> None:
-        # IQRs and ranges in brackets first, so a "range, 28.3 to 61.4 months" is never a CI or two medians.
-        for r in re.finditer(r"[(\[]\s*(?:range|IQR|interquartile\s+range)[^)\];]*[)\];]|\b(?:range|interquartile\s+range)\s*[,:=]?\s*[\d.,·]+\s*(?:\w+\s*)?(?:-|–|—|to)\s*[\d.,·]+", self.text, re.IGNORECASE):
-            self.take(r.start(), r.end())
-
 
 def _inside_brackets(s: str, pos: int) -> bool:
     depth = 0
     for ch in s[:pos]:
-        depth += ch in "([" 
+        depth += ch in "(["
         depth -= ch in ")]"
     return depth > 0
 

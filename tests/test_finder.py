@@ -161,6 +161,21 @@ def test_find_table_and_bad_input(tmp_path):
     assert run_cli("find", str(binary)).returncode == 2
 
 
+def test_draft_of_lancet_words_and_comparison_p(tmp_path):
+    src = tmp_path / "lancet.txt"
+    src.write_text("Median overall survival was 8·4 months (90% CI 6·1–12·0) with SABR compared to five months with standard "
+                   "of care (p=0.03). Tumour diameter (SHR, 1.28; P < .001) predicted local failure.", encoding="utf-8")
+    result = run_cli("find", str(src), "--format", "yaml")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("# DRAFT") == 5  # 3 statistics, 2 group cues
+    stats = yaml.safe_load(result.stdout)["statistics"]
+    lancet, words, shr = stats
+    assert lancet["value"] == "8.4" and lancet["ci"] == {"low": "6.1", "high": "12.0", "level": "0.9"} and "middle-dot" in lancet["note"]
+    assert lancet["source"]["quote"].startswith("Median overall survival was 8·4 months")
+    assert words["value"] == "5" and words["source"]["number_in_words"] == "five" and words["p_value"] == "0.03"
+    assert shr["statistic"] == "subdistribution_hazard_ratio" and shr["p_value"] == "<.001" and shr["adjusted"] == "TODO"
+
+
 def test_drafted_sheet_builds_once_outcome_and_group_are_filled(tmp_path):
     """STOMP's JCO abstract (a marked text): the draft's numbers, CIs, p and quotes replace the hand-made
     statistics of ost2018-jco; the build refuses the draft as it comes and accepts it once filled in."""
