@@ -61,7 +61,7 @@ def _table(mentions: list, source: Path) -> None:
 
     for m in mentions:
         ci = f"{num(m.ci_low)} to {num(m.ci_high)}" if m.ci_low is not None else ""
-        level = f"{m.ci_level:.0%}" if m.ci_level is not None else ""
+        level = format(m.ci_level, "g") if m.ci_level is not None else ""  # a fraction, as in the sheets
         tp = f"{num(m.timepoint)} months" if m.timepoint is not None else ""
         table.add_row(m.kind, num(m.value), ci, level, m.p_value or "", m.unit or "", tp, m.group or "", f"{m.start}-{m.end}")
     out.print(table)
