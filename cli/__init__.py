@@ -5,7 +5,7 @@ exit codes (0 ok, 1 non-conformant, 2 bad input, 3 internal).
 """
 import typer
 
-from cli import analysis_commands, kb_commands
+from cli import analysis_commands, find_command, kb_commands
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
 
@@ -19,6 +19,7 @@ kb_commands.register(app)
 kb_commands.register_curation(app)
 analysis_commands.register(app)
 analysis_commands.register_forest(app)
+find_command.register(app)
 
 
 def _pool_csv_flag(argv: list[str]) -> list[str]:

@@ -1,25 +1,23 @@
 """Which statistic mentions of a source text are in the knowledge base for that publication.
 
-The finder reads the forms papers use: "HR 0.57, 95% CI 0.30-1.10", "(95% CI, 8.5–10.5)", en and em
-dashes, "to", French decimal commas ("0,57"), percentages ("68%", "85,5 %"), p-values ("p = 0.007",
-"P<0.001"), and medians with a unit ("median OS of 40 months"). A mention is *covered* when a quote of
+The mentions come from the statistic finder (extract.finder, docs/finder.md): ratios, medians, rates and
+p-values with their CI bounds and p as separate mentions; a CI level ("95% CI") is never a mention. Counts
+are left out of the check (group sizes are checked by the sheets' own quotes). A mention is *covered* when a quote of
 one of the publication's figures spans it and that figure carries the number; *left out* when a
-`left_out` entry of the publication's sheet names the number; otherwise it is a *miss*.
+`left_out` entry of the publication's sheet names the number; otherwise it is a *miss*. A quoted sentence
+that restates a number another figure of the publication carries ("restated in Results") is covered too.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-NUM = r"\d+(?:[.,]\d+)?"
-DASH = r"\s*(?:-|–|—|to|à)\s*"
-PATTERNS: dict[str, re.Pattern[str]] = {
-    "hazard ratio": re.compile(rf"\b(?:HR|hazard ratio|aHR|sHR)\b\s*(?:[:=,]|of|was|\()?\s*({NUM})", re.IGNORECASE),
-    "confidence interval": re.compile(rf"(\d{{2}})\s*%\s*(?:CI|confidence interval|IC)\s*[,:=]?\s*\(?\s*({NUM}){DASH}({NUM})", re.IGNORECASE),
-    "p-value": re.compile(rf"\b[pP]\s*(?:-?value)?\s*(=|<|>|≤|≥)\s*({NUM}|[.,]\d+)"),
-    "percentage": re.compile(rf"(?<![\d.,])({NUM})\s*%"),
-    "median": re.compile(rf"\bm[ée]dian[e]?\b[^.;]{{0,80}}?({NUM})\s*(months?|mo\b|mois|weeks?|semaines|years?|ans|days?|jours)", re.IGNORECASE),
-}
+_LEGACY_KINDS = {"hazard_ratio": "hazard ratio", "odds_ratio": "odds ratio", "risk_ratio": "risk ratio", "median": "median",
+                 "landmark_rate": "percentage", "cumulative_incidence": "percentage", "proportion": "percentage",
+                 "count": "count", "p_value": "p-value"}
+# Kinds coverage checks: a count ("62 patients") is checked only where a sheet gives a group size, so
+# counts are left to the curator (oligokb find lists them); every other kind must be covered or left out.
+CHECKED = {"hazard ratio", "odds ratio", "risk ratio", "median", "percentage", "p-value", "confidence interval"}
 
 
 @dataclass(frozen=True)
@@ -36,24 +34,39 @@ def normalise(text: str) -> str:
 
 
 def find_mentions(text: str) -> list[Mention]:
-    """Statistic mentions in a (whitespace-normalised) text, in order."""
+    """Statistic mentions in a (whitespace-normalised) text, in order, from the finder (extract.finder):
+    each figure's value, its CI bounds and its p-value as separate mentions, as coverage has always listed them."""
+    from extract.finder import CI_RE, find
+
     text = normalise(text)
+
+    def context(a: int, b: int) -> str:
+        return text[max(0, a - 60):min(len(text), b + 60)]
+
     out = []
-    for kind, pattern in PATTERNS.items():
-        for m in pattern.finditer(text):
-            groups = [g for g in m.groups() if g and re.fullmatch(rf"{NUM}|[.,]\d+", g)]
-            if kind == "confidence interval":
-                groups = groups[1:]  # the level is not a figure of its own
-            if not groups:
-                continue
-            lo, hi = max(0, m.start() - 60), min(len(text), m.end() + 60)
-            out.append(Mention(kind, tuple(groups), m.start(), m.end(), text[lo:hi]))
+    for m in find(text):
+        kind = _LEGACY_KINDS[m.kind]
+        if kind not in CHECKED:
+            continue
+        at = text.find(m.as_printed, m.start, m.end + 1)  # a ratio's span starts at its name ("hazard ratio, 0.60")
+        at = m.start if at < 0 else at
+        out.append(Mention(kind, (m.as_printed,), at, at + len(m.as_printed), context(m.start, m.end)))
+        if m.ci_low is not None:
+            bounds = tuple(n for n in m.numbers[1:3] if re.fullmatch(r"[\d.,·]+", n))
+            out.append(Mention("confidence interval", bounds, m.start, m.end, context(m.start, m.end)))
+        if m.p_value is not None and kind != "p-value":
+            out.append(Mention("p-value", (re.sub(r"^[<>=≤≥⩽⩾]+\s*", "", m.p_value),), m.start, m.end, context(m.start, m.end)))
+    spans = [(m.start, m.end) for m in out]
+    for ci in CI_RE.finditer(text):  # a CI that follows no figure of its own
+        if not any(a <= ci.start() < b for a, b in spans):
+            bounds = tuple(n for n in (ci.group("low").strip(), ci.group("high").strip()) if re.fullmatch(r"[\d.,·]+", n))
+            out.append(Mention("confidence interval", bounds, ci.start(), ci.end(), context(ci.start(), ci.end())))
     return sorted(out, key=lambda x: (x.start, x.kind))
 
 
 def _as_number(text: str) -> float | None:
     try:
-        return float(text.replace(",", ".").lstrip("."))
+        return float(text.replace(",", ".").replace("·", ".").lstrip("."))
     except ValueError:
         return None
 
@@ -78,12 +91,15 @@ def coverage(text: str, figures: list[tuple[str, list[str]]], left_out: list[str
         while start != -1:
             spans.append(Covered(start, start + len(q), frozenset(n for n in map(_as_number, numbers) if n is not None)))
             start = norm.find(q, start + 1)
+    every = frozenset().union(*(s.numbers for s in spans)) if spans else frozenset()
     left_numbers = [normalise(entry) for entry in left_out]
     results = []
     for mention in find_mentions(text):
         values = [n for n in map(_as_number, mention.numbers) if n is not None]
-        covered = any(s.start <= mention.start and mention.end <= s.end + 1 and all(v in s.numbers for v in values)
-                      for s in spans)
+        inside = [s for s in spans if s.start <= mention.start and mention.end <= s.end + 1]
+        # covered: a quote holds the mention and its figure carries the numbers, or the quote restates numbers
+        # that figures of the publication carry ("restated in Results: 12.3 and 4.0 months")
+        covered = any(all(v in s.numbers for v in values) for s in inside) or bool(inside) and all(v in every for v in values)
         if covered:
             results.append((mention, "covered"))
             continue

@@ -28,7 +28,7 @@ def test_finder_reads_the_forms_papers_use(text, kind, numbers):
 
 def test_no_false_percentage_inside_a_ci_level():
     kinds = [m.kind for m in find_mentions("HR 0.57, 95% CI 0.30-1.10")]
-    assert "percentage" in kinds  # "95%" is a percentage mention, but...
+    assert "percentage" not in kinds  # issue 19: "95%" of a CI is the CI's level, never a percentage mention
     text = "The 2-year OS was 40% (95% CI 28-52)."
     results = coverage(text, [("The 2-year OS was 40% (95% CI 28-52).", ["40", "28", "52", "95"])], [])
     assert all(status == "covered" for _, status in results), results
