@@ -250,7 +250,7 @@ def register(app: typer.Typer) -> None:
                     triples, _ = distinct_triples(result, sys.maxsize)
                     typer.echo(write_triples(triples, "TURTLE").decode("utf-8"))
                     return
-                frame = solutions_frame(result)
+                frame = solutions_frame(result, text)
         except OligokbError as exc:
             fail(exc)
         _print_frame(frame, fmt)

@@ -100,7 +100,7 @@ def _work(kb, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs
 
     checked, result = run_query(kb, text)
     if checked.form == "SELECT":
-        return _outcome("SELECT", solutions_frame(result), None, row_cap, triple_cap)
+        return _outcome("SELECT", solutions_frame(result, checked.text), None, row_cap, triple_cap)
     if checked.form == "ASK":
         return QueryOutcome("ASK", answer=bool(result))
     triples, truncated = distinct_triples(result, triple_cap)

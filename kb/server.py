@@ -94,14 +94,16 @@ def _media(media: str) -> str:
     return media if media.endswith("json") else f"{media}; charset=utf-8"
 
 
-def capped_solutions(solutions, max_rows: int):  # type: ignore[no-untyped-def]
+def capped_solutions(solutions, max_rows: int, text: str = ""):  # type: ignore[no-untyped-def]
     """The first max_rows solutions as a pyoxigraph QuerySolutions, and whether there were more. The
     solutions are read one by one (no more than the cap needs), written as SPARQL TSV (each term in its
     N-Triples form, which escapes tabs and newlines: one solution per line) and read back by Oxigraph's
     TSV parser, so Oxigraph's own writers write the answer. -> (solutions, truncated, count)"""
     import pyoxigraph as ox
 
-    variables = solutions.variables
+    from kb.query import columns
+
+    variables = columns(text, solutions.variables)  # SELECT *: as the variables appear in the query
     lines = ["\t".join(str(v) for v in variables)]
     count, truncated = 0, False
     for solution in solutions:
@@ -162,7 +164,7 @@ def sparql_job(kb, text: str, accept: str | None, max_rows: int):  # type: ignor
     if isinstance(result, ox.QueryBoolean):
         return _media(media), result.serialize(format=getattr(ox.QueryResultsFormat, fmt)), False, 1
     if isinstance(result, ox.QuerySolutions):
-        capped, truncated, count = capped_solutions(result, max_rows)
+        capped, truncated, count = capped_solutions(result, max_rows, checked.text)
         return _media(media), capped.serialize(format=getattr(ox.QueryResultsFormat, fmt)), truncated, count
     triples, truncated = distinct_triples(result, max_rows)
     return _media(media), write_triples(triples, fmt), truncated, len(triples)

@@ -47,15 +47,18 @@ class CheckedQuery:
     form: str  # "SELECT" | "ASK" | "CONSTRUCT" | "DESCRIBE"
 
 
-def first_keyword(text: str) -> str:
-    """The first word after the prologue (BASE, PREFIX, comments), upper-cased; "" if there is none."""
+def _after_prologue(text: str) -> int:
     position = 0
     while True:
         match = _PROLOGUE.match(text, position)
         if match is None or match.end() == position:
-            break
+            return position
         position = match.end()
-    word = _WORD.match(text, position)
+
+
+def first_keyword(text: str) -> str:
+    """The first word after the prologue (BASE, PREFIX, comments), upper-cased; "" if there is none."""
+    word = _WORD.match(text, _after_prologue(text))
     return word.group(0).upper() if word else ""
 
 
@@ -64,6 +67,31 @@ def is_update(text: str) -> bool:
 
 
 _EMPTY: ox.Store | None = None
+_UNKNOWN_FUNCTION = re.compile(r"The custom function <([^>]*)> is not supported")
+MAX_UNKNOWN_FUNCTIONS = 64
+
+
+def _unbound(*_args):  # type: ignore[no-untyped-def]
+    return None
+
+
+def prepare(store: ox.Store, text: str):  # type: ignore[no-untyped-def]
+    """store.query(text), with every extension function Oxigraph does not know evaluated as SPARQL says
+    an unknown function is: an error, so the expression is unbound (Oxigraph would refuse the query).
+    Raises SyntaxError when the text does not parse."""
+    functions: dict = {}  # type: ignore[type-arg]
+    while True:
+        try:
+            return store.query(text, custom_functions=functions or None)
+        except SyntaxError:
+            raise
+        except RuntimeError as exc:
+            unknown = _UNKNOWN_FUNCTION.search(str(exc))
+            if unknown is None or len(functions) >= MAX_UNKNOWN_FUNCTIONS:
+                raise
+            functions[ox.NamedNode(unknown.group(1))] = _unbound
+        except (UnicodeError, ValueError, TypeError) as exc:  # e.g. a lone surrogate the text cannot carry
+            raise SyntaxError(f"the text cannot be read: {exc}") from None
 
 
 def _prepare(text: str):  # type: ignore[no-untyped-def]
@@ -71,12 +99,7 @@ def _prepare(text: str):  # type: ignore[no-untyped-def]
     global _EMPTY
     if _EMPTY is None:
         _EMPTY = ox.Store()
-    try:
-        return _EMPTY.query(text)
-    except SyntaxError:
-        raise
-    except (UnicodeError, ValueError, TypeError) as exc:  # e.g. a lone surrogate the text cannot carry
-        raise SyntaxError(f"the text cannot be read: {exc}") from None
+    return prepare(_EMPTY, text)
 
 
 def _marked(text: str, word: str) -> str:
@@ -128,6 +151,9 @@ def check_query(text: str) -> CheckedQuery:
     keyword = first_keyword(text)
     if keyword in UPDATE_KEYWORDS:
         raise QueryRefused(UPDATE_REFUSED)
+    if not text[_after_prologue(text):].strip():
+        raise QueryRefused("there is no SELECT, ASK, CONSTRUCT or DESCRIBE after the prologue (an empty SPARQL Update, "
+                           "and updates are refused: the knowledge base is read-only)")
     try:
         if "service" in text.lower():
             try:
