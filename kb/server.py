@@ -146,6 +146,13 @@ def distinct_triples(iterator, max_rows: int) -> tuple[list, bool]:  # type: ign
     return list(seen), False
 
 
+def xml_safe(body: bytes) -> bytes:
+    """A carriage return inside a literal, written as a character reference: XML parsers turn a raw CR
+    (and CR LF) into LF, so "x\r\ny" would come back as "x\ny". Oxigraph's XML writers write CR raw,
+    and only inside text and attribute values, where &#13; means the same character."""
+    return body.replace(b"\r", b"&#13;")
+
+
 def sparql_job(kb, text: str, accept: str | None, max_rows: int):  # type: ignore[no-untyped-def]
     """Runs in a worker: guard, evaluate with Oxigraph, cap, write with Oxigraph's writers.
     -> (media type, body, truncated, count)"""
@@ -165,9 +172,11 @@ def sparql_job(kb, text: str, accept: str | None, max_rows: int):  # type: ignor
         return _media(media), result.serialize(format=getattr(ox.QueryResultsFormat, fmt)), False, 1
     if isinstance(result, ox.QuerySolutions):
         capped, truncated, count = capped_solutions(result, max_rows, checked.text)
-        return _media(media), capped.serialize(format=getattr(ox.QueryResultsFormat, fmt)), truncated, count
+        body = capped.serialize(format=getattr(ox.QueryResultsFormat, fmt))
+        return _media(media), xml_safe(body) if fmt == "XML" else body, truncated, count
     triples, truncated = distinct_triples(result, max_rows)
-    return _media(media), write_triples(triples, fmt), truncated, len(triples)
+    body = write_triples(triples, fmt)
+    return _media(media), xml_safe(body) if fmt == "RDF_XML" else body, truncated, len(triples)
 
 
 def frame_body(frame, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
