@@ -13,8 +13,8 @@ evaluated next anyway (the CLI).
 SERVICE is found without letting Oxigraph prepare a query that holds one: every "service" in the text
 (any case, anywhere) gets an "é" appended, which keeps it valid inside strings, IRIs, comments, variable
 and prefixed names, and turns the keyword into a word the grammar has no place for. If that text
-parses, the query has no SERVICE; if not, the query is refused unprepared (rdflib's parser, which
-evaluates nothing, only words the refusal). FROM is found the same way (after the query itself has parsed). Oxigraph reads \\u escapes only
+parses, the query has no SERVICE; if not, the query is refused, never prepared (a probe with GRAPH in
+place of SERVICE only words the refusal). FROM is found the same way (after the query itself has parsed). Oxigraph reads \\u escapes only
 inside strings and IRIs, so an escaped keyword (SERVIC\\u0045) does not parse either way.
 """
 from __future__ import annotations
@@ -107,32 +107,19 @@ def _marked(text: str, word: str) -> str:
     return re.sub(re.escape(word), lambda match: match.group(0) + _MARK, text, flags=re.IGNORECASE)
 
 
-def _has_service(text: str) -> bool:
-    """Whether rdflib's parser (a parser only: it evaluates nothing) finds a SERVICE in the query; used to
-    word the refusal, never to allow a query."""
-    try:
-        import pyparsing
-        from rdflib.plugins.sparql.parser import parseQuery
-
-        return "ServiceGraphPattern" in _names(parseQuery(text), set(), pyparsing)
-    except Exception:  # noqa: BLE001 - rdflib cannot read it: word the refusal from Oxigraph's message
-        return False
+_SERVICE_WORD = re.compile(r"(?<![\w:?$\u00b7\u00c0-\U000effff])SERVICE(?:[ \t\r\n]+SILENT)?(?![\w:\-\u00b7\u00c0-\U000effff])",
+                           re.IGNORECASE)
 
 
-def _names(node: object, out: set[str], pyparsing) -> set[str]:  # type: ignore[no-untyped-def]
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    if isinstance(node, CompValue):
-        out.add(node.name)
-        for value in node.values():
-            _names(value, out, pyparsing)
-    elif isinstance(node, (list, tuple, pyparsing.ParseResults)):
-        for value in node:
-            _names(value, out, pyparsing)
-    elif isinstance(node, dict):
-        for value in node.values():
-            _names(value, out, pyparsing)
-    return out
+def _service_verdict(text: str) -> str:
+    """The refusal for a query whose text has a SERVICE keyword or does not parse: SERVICE's message when
+    the query parses with GRAPH in place of each SERVICE [SILENT] word (GRAPH takes the same IRI or
+    variable and group; the probe reaches no endpoint), the parser's message otherwise."""
+    try:  # any "service" the substitution left (a keyword it missed too) is marked: the probe has none
+        _prepare(_marked(_SERVICE_WORD.sub("GRAPH", text), "service"))
+    except SyntaxError as error:
+        return _message(error) + " (a SERVICE would be refused too)"
+    return FORBIDDEN["ServiceGraphPattern"]
 
 
 def _message(error: SyntaxError) -> str:
@@ -158,10 +145,8 @@ def check_query(text: str) -> CheckedQuery:
         if "service" in text.lower():
             try:
                 _prepare(_marked(text, "service"))
-            except SyntaxError as error:  # never prepare the query itself: it may call the endpoint
-                if _has_service(text):
-                    raise QueryRefused(FORBIDDEN["ServiceGraphPattern"]) from None
-                raise QueryRefused(_message(error) + " (or a SERVICE, which is refused)") from None
+            except SyntaxError:  # never prepare the query itself: it may call the endpoint
+                raise QueryRefused(_service_verdict(text)) from None
         try:
             prepared = _prepare(text)
         except SyntaxError as error:
