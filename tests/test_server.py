@@ -235,6 +235,21 @@ def test_malformed_query_gets_the_parser_message(server):
         assert body.startswith(b"the query does not parse: error at 1:")  # Oxigraph's parser, line:column
 
 
+def test_graph_is_empty_and_broken_queries_are_400_never_500(server):
+    status, _, body = get(server, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert status == 200 and json.loads(body)["results"]["bindings"] == []  # the service has a default graph only
+    status, _, body = get(server, "ASK { FILTER(false) }")
+    assert status == 200 and json.loads(body)["boolean"] is False
+    for broken in ("SELECT ?x WHERE { BIND(1 AS ?x) BIND(2 AS ?x) }", "SELECT * WHERE { VALUES (?a ?b) { (1) } }",
+                   "SELECT ?s ?o WHERE { ?s ?p ?o } GROUP BY ?s", 'SELECT * { ?s ?p "\\uD800" }', "SELECT * {",
+                   "SELECT (<urn:x:unknown>(1) AS ?x) (COALESCE() AS ?y) WHERE {}"):
+        status, _, body = post_form(server, {"query": broken})
+        assert status in (200, 400), (broken, status, body)
+        assert status == 200 or body.startswith(b"the query does not parse: "), body
+    status, _, body = post_form(server, {"query": "SELECT (<urn:x:unknown>(1) AS ?x) (COALESCE() AS ?y) WHERE {}"})
+    assert status == 200 and json.loads(body)["results"]["bindings"] == [{}]  # errors leave values unbound
+
+
 def test_protocol_errors(server):
     assert http(server, "/sparql")[0] == 400  # no query
     status, _, body = http(server, "/sparql?" + urllib.parse.urlencode([("query", "ASK {}"), ("query", "ASK {}")]))
