@@ -466,3 +466,45 @@ def run_job(case: Case) -> str | None:
     if got_media is None or got_media.split(";")[0] != media or truncated:
         return f"no answer in {media}: {got_media} {body!r}"
     return check_answer(case, media, body)
+
+
+def run_syntax(case: Case) -> str | None:
+    """A syntax test through the guard and the job: positive queries answered, the rest refused."""
+    from kb.errors import QueryRefused
+    from kb.server import sparql_job
+
+    text = query_with_base(case)
+    accept = case.kind == "PositiveSyntaxTest11"
+    try:
+        sparql_job(StoreKB(ox.Store()), text, None, 10)
+    except QueryRefused as exc:
+        return f"refused: {exc}" if accept else None
+    return None if accept else "accepted"
+
+
+def table() -> str:
+    """Pass / fail / skipped per folder (the job's path; tests/test_w3c.py runs HTTP too)."""
+    from tests.test_w3c import KNOWN_FAILURES, SKIPPED
+
+    lines = ["| folder | approved: pass | approved: fail | not approved: pass | not approved: fail | skipped |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    totals = Counter()
+    for folder in FOLDERS:
+        counts = Counter()
+        for case in read_manifest(folder):
+            if case.id in SKIPPED:
+                counts["skipped"] += 1
+                continue
+            problem = run_syntax(case) if "Syntax" in case.kind else run_job(case)
+            counts[("approved" if case.approved else "other", "fail" if problem else "pass")] += 1
+            assert (problem is not None) == (case.id in KNOWN_FAILURES), (case.id, problem)
+        totals.update(counts)
+        lines.append(f"| {folder} | {counts['approved', 'pass']} | {counts['approved', 'fail']} | "
+                     f"{counts['other', 'pass']} | {counts['other', 'fail']} | {counts['skipped']} |")
+    lines.append(f"| **all** | {totals['approved', 'pass']} | {totals['approved', 'fail']} | {totals['other', 'pass']} | "
+                 f"{totals['other', 'fail']} | {totals['skipped']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table())
