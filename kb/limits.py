@@ -166,7 +166,7 @@ class Worker:
         except (EOFError, OSError):
             self.kill()
             if self.memory_mb > 0:
-                raise QueryOutOfMemory(memory_message(self.memory_mb).replace("hit", "probably hit", 1)) from None  # Oxigraph aborts on a failed allocation
+                raise QueryOutOfMemory(memory_message(self.memory_mb).replace("hit", "probably hit", 1)) from None  # an allocation Oxigraph cannot make ends the process
             raise QueryFailed("the query worker stopped without an answer (out of memory?): narrow the query") from None
         if status == "ok":
             return payload

@@ -14,8 +14,9 @@ SERVICE is found without letting Oxigraph prepare a query that holds one: every 
 (any case, anywhere) gets an "é" appended, which keeps it valid inside strings, IRIs, comments, variable
 and prefixed names, and turns the keyword into a word the grammar has no place for. If that text
 parses, the query has no SERVICE; if not, the query is refused, never prepared (a probe with GRAPH in
-place of SERVICE only words the refusal). FROM is found the same way (after the query itself has parsed). Oxigraph reads \\u escapes only
-inside strings and IRIs, so an escaped keyword (SERVIC\\u0045) does not parse either way.
+place of SERVICE only words the refusal). FROM is found the same way, after the query itself has
+parsed. Oxigraph reads \\u escapes only inside strings and IRIs, so an escaped keyword (SERVIC\\u0045)
+does not parse either way; its keywords are ASCII, matched in any case, as the marking is.
 """
 from __future__ import annotations
 
