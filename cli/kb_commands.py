@@ -203,7 +203,7 @@ def register(app: typer.Typer) -> None:
         endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Query this SPARQL 1.1 endpoint (Oxigraph, Virtuoso, Fuseki, oligokb serve) instead of --kb."),
     ) -> None:
         """Run a read-only SPARQL query on the knowledge base. SERVICE, FROM and updates are refused."""
-        from kb.query import NAMED_QUERIES, load_kb, result_frame, run_named, run_query
+        from kb.query import NAMED_QUERIES, run_named, run_query, solutions_frame
         from kb.store import load_store
 
         if fmt not in ("table", "csv", "json"):
@@ -219,7 +219,7 @@ def register(app: typer.Typer) -> None:
 
                 graph = SparqlEndpoint(endpoint)  # run_named binds parameters with a checked VALUES block
             else:
-                graph = load_kb(kb_file) if name is None else load_store(kb_file)
+                graph = load_store(kb_file)  # Oxigraph: named queries and ad-hoc queries on one engine
             if name is not None:  # as text for table and csv: the materialised tables answer at once (kb.materialise)
                 frame = run_named(graph, name, params, lexical=fmt != "json")
             else:
@@ -240,14 +240,17 @@ def register(app: typer.Typer) -> None:
                     else:
                         _print_frame(answer, fmt)
                     return
-                result = run_query(graph, text)
-                if result.type == "ASK":
-                    typer.echo("true" if result.askAnswer else "false")
+                checked, result = run_query(graph, text)
+                if checked.form == "ASK":
+                    typer.echo("true" if result else "false")
                     return
-                if result.type in ("CONSTRUCT", "DESCRIBE"):
-                    typer.echo(result.serialize(format="turtle").decode("utf-8"))
+                if checked.form in ("CONSTRUCT", "DESCRIBE"):
+                    from kb.server import distinct_triples, write_triples
+
+                    triples, _ = distinct_triples(result, sys.maxsize)
+                    typer.echo(write_triples(triples, "TURTLE").decode("utf-8"))
                     return
-                frame = result_frame(result)
+                frame = solutions_frame(result, text)
         except OligokbError as exc:
             fail(exc)
         _print_frame(frame, fmt)
@@ -263,6 +266,7 @@ def register(app: typer.Typer) -> None:
         max_concurrent: int = typer.Option(32, "--max-concurrent", help="Queries admitted at once (running or waiting); more get HTTP 503."),
         max_request_bytes: int = typer.Option(100_000, "--max-request-bytes", help="Largest request body or query string."),
         max_memory_mb: int = typer.Option(2048, "--max-memory-mb", help="Address-space cap of each worker (RLIMIT_AS), MB; a query that needs more gets HTTP 503 and its worker is replaced. 0: no cap."),
+        no_vocabularies: bool = typer.Option(False, "--no-vocabularies", help="Serve the --kb file alone (Turtle, N-Triples or RDF/XML), without the bundled vocabularies and ontology: any data can be served (the named queries need the vocabularies)."),
     ) -> None:
         """Serve a read-only SPARQL 1.1 Protocol endpoint (/sparql) and the named queries (/queries/NAME).
 
@@ -281,7 +285,8 @@ def register(app: typer.Typer) -> None:
             if not kb_file.exists():
                 load_kb(kb_file)  # raises the friendly error
             run_server(kb_file, host, port, Limits(timeout=timeout, max_rows=max_rows, max_request_bytes=max_request_bytes,
-                                                   max_concurrent=max_concurrent, workers=workers, max_memory_mb=max_memory_mb),
+                                                   max_concurrent=max_concurrent, workers=workers, max_memory_mb=max_memory_mb,
+                                                   vocabularies=not no_vocabularies),
                        echo=lambda line: err.print(line, markup=False))
         except OligokbError as exc:
             fail(exc)

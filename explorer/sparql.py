@@ -1,5 +1,5 @@
-"""The SPARQL console's runner: the one guard (kb.sparql_guard.check_query, again inside
-kb.query.run_query), then the query in a separate process with a time limit and a row cap.
+"""The SPARQL console's runner: the one guard (kb.sparql_guard.check_query, inside kb.query.run_query),
+then the query evaluated by Oxigraph, in a separate process with a time limit and a row cap.
 
 The worker is kb.limits' (the mechanism the SPARQL endpoint uses too): a fresh process that loads the
 knowledge base read-only and runs the query; when the time limit passes it is killed, so a runaway query
@@ -92,17 +92,25 @@ def _outcome(form: str, answer, prefixes, row_cap: int, triple_cap: int) -> Quer
                         total=len(triples))
 
 
-def _work(graph, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs in a kb.limits worker
-    from kb.query import result_frame, run_query
+def _work(kb, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs in a kb.limits worker
+    """Guard, then Oxigraph on the worker's store (kb.query.run_query): the engine the endpoint and the
+    CLI use, so the console gives their answers."""
+    from kb.query import run_query, solutions_frame
+    from kb.server import distinct_triples, write_triples
 
-    result = run_query(graph, text)
-    if result.type == "SELECT":
-        answer = result_frame(result)
-    elif result.type == "ASK":
-        answer = result.askAnswer
-    else:
-        answer = result.graph
-    return _outcome(result.type, answer, graph.namespaces(), row_cap, triple_cap)
+    checked, result = run_query(kb, text)
+    if checked.form == "SELECT":
+        return _outcome("SELECT", solutions_frame(result, checked.text), None, row_cap, triple_cap)
+    if checked.form == "ASK":
+        return QueryOutcome("ASK", answer=bool(result))
+    triples, truncated = distinct_triples(result, triple_cap)
+    # total: the triples counted up to the cap (one more than shown when truncated)
+    return QueryOutcome(checked.form, turtle=write_triples(triples, "TURTLE").decode("utf-8"), truncated=truncated,
+                        total=len(triples) + truncated)
+
+
+def _guard_job(_kb, text: str):  # type: ignore[no-untyped-def]  # runs in a worker that holds no KB
+    return check_query(text)
 
 
 def run_console_query(kb_path: Path, text: str, *, time_limit: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
@@ -111,11 +119,12 @@ def run_console_query(kb_path: Path, text: str, *, time_limit: float = TIME_LIMI
     memory, evaluation) or kb.remote.RemoteError (the endpoint cannot be reached or answered an error)."""
     if not text.strip():
         raise QueryRefused("the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query, or pick an example")
-    check_query(text)  # refuse before starting a worker; run_query checks again in the worker
     if endpoint:
         from kb.build import bind_prefixes
         from kb.remote import SparqlEndpoint
 
-        form, answer = SparqlEndpoint(endpoint, timeout=time_limit).query(text)
+        # the guard parses with Oxigraph, which prepares some operators eagerly: bounded, in a worker
+        checked = run_once(None, "explorer.sparql:_guard_job", (text,), time_limit)
+        form, answer = SparqlEndpoint(endpoint, timeout=time_limit).query(text, checked=checked)
         return _outcome(form, answer, bind_prefixes(Graph()).namespaces(), row_cap, triple_cap)
     return run_once(kb_path, "explorer.sparql:_work", (text, row_cap, triple_cap), time_limit)

@@ -1,14 +1,14 @@
 """Bounded evaluation: the one mechanism every SPARQL surface (endpoint, explorer console) uses to run a
 query under a wall-clock limit.
 
-rdflib has no timeout of its own, so a query runs in a worker process that holds the knowledge base; when
-the limit passes, the worker is killed (SIGKILL after SIGTERM) and a fresh one takes its place. Workers
+Oxigraph has no timeout of its own, so a query runs in a worker process that holds the knowledge base (an
+Oxigraph store, kb.store.OxigraphKB); when the limit passes, the worker is killed (SIGKILL after SIGTERM) and a fresh one takes its place. Workers
 come from a "forkserver" (a clean process started once), so forking is safe from a threaded server.
 
 Each worker's address space is capped (RLIMIT_AS, default 2048 MB): a query that needs more gets a
 MemoryError inside the worker, which reports it and exits, and a fresh worker takes its place.
 
-A job is a function named by "module:function" that the worker calls as ``function(graph, *args)``;
+A job is a function named by "module:function" that the worker calls as ``function(kb, *args)``;
 it returns a picklable value. Errors come back as a kind and a message, never as a traceback:
 ``QueryRefused`` (the guard), ``InputError`` (bad parameters), or ``QueryFailed`` (evaluation, time,
 memory).
@@ -26,9 +26,9 @@ from pathlib import Path
 from kb.errors import InputError, OligokbError, QueryRefused
 
 LOAD_LIMIT_S = 120.0  # loading the knowledge base into a new worker (not counted against a query)
-MEMORY_MB = 2048  # address-space cap of a worker (the bundled KB loaded: about 430 MB); 0 = no cap
+MEMORY_MB = 2048  # address-space cap of a worker; 0 = no cap
 _CTX = mp.get_context("forkserver")
-_CTX.set_forkserver_preload(["kb.query", "kb.sparql_guard", "kb.limits"])
+_CTX.set_forkserver_preload(["kb.query", "kb.store", "kb.sparql_guard", "kb.limits", "kb.server"])
 
 
 class QueryFailed(OligokbError):
@@ -67,19 +67,30 @@ class Busy(OligokbError):
     exit_code = 3
 
 
-def _main(kb_path: str, conn, memory_mb: int = 0) -> None:  # the worker process  # type: ignore[no-untyped-def]
+def load_worker_kb(kb_path: str, vocabularies: bool = True):  # type: ignore[no-untyped-def]
+    """What a worker holds: the knowledge base in an Oxigraph store (kb.store.OxigraphKB), loaded now so
+    that no query pays the load; None for a worker that only runs the guard (kb_path "")."""
+    if not kb_path:
+        return None
+    from kb.query import kb_file_version
+    from kb.store import OxigraphKB
+
+    kb = OxigraphKB(Path(kb_file_version(Path(kb_path))[0]), vocabularies)
+    kb.triples()
+    return kb
+
+
+def _main(kb_path: str, conn, memory_mb: int = 0, vocabularies: bool = True) -> None:  # the worker process  # type: ignore[no-untyped-def]
     try:
         cap_memory(memory_mb)
-        from kb.query import load_kb
-
-        graph = load_kb(Path(kb_path))
+        graph = load_worker_kb(kb_path, vocabularies)
     except MemoryError:
         conn.send(("error", f"loading {kb_path} needs more than the {memory_mb:,} MB memory limit: raise --max-memory-mb"))
         return
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
         conn.send(("error", f"cannot load {kb_path}: {exc}"))
         return
-    conn.send(("ready", len(graph)))
+    conn.send(("ready", 0 if graph is None else graph.triples()))
     while True:
         try:
             job = conn.recv()
@@ -114,10 +125,12 @@ def _main(kb_path: str, conn, memory_mb: int = 0) -> None:  # the worker process
 class Worker:
     """One evaluation process holding the knowledge base; answers one job at a time."""
 
-    def __init__(self, kb_path: Path, load_limit: float = LOAD_LIMIT_S, memory_mb: int = MEMORY_MB):
-        self.kb_path, self.memory_mb = Path(kb_path), memory_mb
+    def __init__(self, kb_path: Path | None, load_limit: float = LOAD_LIMIT_S, memory_mb: int = MEMORY_MB,
+                 vocabularies: bool = True):
+        self.kb_path, self.memory_mb = Path(kb_path) if kb_path else None, memory_mb
         self.conn, child = _CTX.Pipe(duplex=True)
-        self.process = _CTX.Process(target=_main, args=(str(self.kb_path), child, memory_mb), daemon=True)
+        self.process = _CTX.Process(target=_main, args=(str(self.kb_path or ""), child, memory_mb, vocabularies),
+                                    daemon=True)
         self.process.start()
         child.close()
         if not self.conn.poll(load_limit):
@@ -153,7 +166,7 @@ class Worker:
         except (EOFError, OSError):
             self.kill()
             if self.memory_mb > 0:
-                raise QueryOutOfMemory(memory_message(self.memory_mb).replace("hit", "probably hit", 1)) from None
+                raise QueryOutOfMemory(memory_message(self.memory_mb).replace("hit", "probably hit", 1)) from None  # an allocation Oxigraph cannot make ends the process
             raise QueryFailed("the query worker stopped without an answer (out of memory?): narrow the query") from None
         if status == "ok":
             return payload
@@ -185,9 +198,10 @@ class Worker:
         self.kill()
 
 
-def run_once(kb_path: Path, target: str, args: tuple, time_limit: float,  # type: ignore[no-untyped-def]
+def run_once(kb_path: Path | None, target: str, args: tuple, time_limit: float,  # type: ignore[no-untyped-def]
              memory_mb: int = MEMORY_MB):
-    """One job in a fresh worker (the explorer console): load, run under the limits, stop."""
+    """One job in a fresh worker (the explorer console): load, run under the limits, stop. kb_path None:
+    a worker that holds no knowledge base (the guard alone, before a query goes to an endpoint)."""
     worker = Worker(kb_path, memory_mb=memory_mb)
     try:
         return worker.call(target, args, time_limit)
@@ -199,14 +213,15 @@ class WorkerPool:
     """A fixed number of workers; each call borrows one, a killed worker is replaced in the background,
     so the pool keeps answering after a query runs past its limit."""
 
-    def __init__(self, kb_path: Path, size: int, time_limit: float, queue_wait: float, memory_mb: int = MEMORY_MB):
+    def __init__(self, kb_path: Path, size: int, time_limit: float, queue_wait: float, memory_mb: int = MEMORY_MB,
+                 vocabularies: bool = True):
         self.kb_path, self.size, self.time_limit, self.queue_wait = Path(kb_path), size, time_limit, queue_wait
-        self.memory_mb = memory_mb
+        self.memory_mb, self.vocabularies = memory_mb, vocabularies
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
-        first = Worker(self.kb_path, memory_mb=memory_mb)  # fails loudly (missing or unreadable KB) before serving anything
+        first = Worker(self.kb_path, memory_mb=memory_mb, vocabularies=vocabularies)  # fails loudly (missing or unreadable KB) before serving anything
         self._adopt(first)
         for _ in range(size - 1):
             self._replace()
@@ -225,7 +240,7 @@ class WorkerPool:
                 if self._closed:
                     return
                 try:
-                    self._adopt(Worker(self.kb_path, memory_mb=self.memory_mb))
+                    self._adopt(Worker(self.kb_path, memory_mb=self.memory_mb, vocabularies=self.vocabularies))
                     return
                 except QueryFailed:
                     time.sleep(1 + attempt)

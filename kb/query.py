@@ -177,7 +177,55 @@ def run_named(graph, name: str, params: dict[str, str] | None = None, lexical: b
     return sort_concatenated(result_frame(graph.query(text, initBindings=bound)))
 
 
-def run_query(graph: Graph, text: str) -> Result:
-    """An ad-hoc read-only query, vetted by the guard before rdflib sees it."""
-    checked = check_query(text)
-    return graph.query(checked.text)
+def run_query(kb, text: str, checked=None):  # type: ignore[no-untyped-def]
+    """An ad-hoc read-only query, vetted by the guard, then evaluated by Oxigraph on the knowledge base
+    (a kb.store.OxigraphKB; an rdflib Graph is copied into one). Returns (CheckedQuery, result): a
+    pyoxigraph QuerySolutions (SELECT), QueryBoolean (ASK) or QueryTriples (CONSTRUCT, DESCRIBE).
+    The default graph is the whole knowledge base; there are no named graphs, so GRAPH matches nothing.
+    `checked`: the guard's CheckedQuery for this text, when the caller has just run the guard."""
+    checked = checked or check_query(text)  # before evaluation: Oxigraph would call a SERVICE endpoint
+    from kb.sparql_guard import prepare
+
+    store = kb.store if hasattr(kb, "store") else _oxigraph_copy(kb)
+    try:
+        return checked, prepare(store, checked.text)
+    except SyntaxError as exc:  # the guard parsed it already; kept for a clear message all the same
+        from kb.errors import QueryRefused
+
+        raise QueryRefused(f"the query does not parse: {exc}") from None
+
+
+def _oxigraph_copy(graph: Graph):  # type: ignore[no-untyped-def]
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.load(input=graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+_SELECT_STAR = re.compile(r"SELECT(?:\s|#[^\n]*\n)+(?:(?:DISTINCT|REDUCED)(?:\s|#[^\n]*\n)+)?\*", re.IGNORECASE)
+_VARIABLE = re.compile(r"[?$]([A-Za-z0-9_\u00b7\u00c0-\U000effff]+)")
+
+
+def columns(text: str, variables: list) -> list:  # type: ignore[type-arg]
+    """The answer's columns: the query's projection; for `SELECT *`, the variables in the order they
+    first appear in the query text (SPARQL leaves that order open; Oxigraph sorts them by name), so the
+    columns of CSV and TSV answers, and of the console's table, read as written."""
+    from kb.sparql_guard import _after_prologue
+
+    if not _SELECT_STAR.match(text, _after_prologue(text)):
+        return list(variables)
+    first: dict[str, int] = {}
+    for match in _VARIABLE.finditer(text):
+        first.setdefault(match.group(1), match.start())
+    return sorted(variables, key=lambda v: (first.get(v.value, len(text)), v.value))
+
+
+def solutions_frame(solutions, text: str = "") -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Oxigraph SELECT solutions -> DataFrame of Python values (as result_frame; columns in the query's
+    projection order, None when unbound)."""
+    from kb.store import _py
+
+    variables = columns(text, solutions.variables)
+    rows = [[_py(solution[v]) for v in variables] for solution in solutions]
+    return pd.DataFrame(rows, columns=[v.value for v in variables])

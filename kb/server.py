@@ -5,6 +5,10 @@ queries as simple URLs.
     GET      /queries           the named queries and their parameters (JSON)
     GET      /queries/{name}    a named query, parameters from the query string (?histology=nsclc)
 
+Correct: queries are evaluated by Oxigraph (pyoxigraph), which implements SPARQL 1.1 to the W3C tests
+(tests/test_w3c.py runs them through this module), on the knowledge base as the default graph (no named
+graphs: GRAPH matches nothing); answers are written by Oxigraph's own results and RDF writers.
+
 Closed: every query passes kb.sparql_guard.check_query (updates, SERVICE anywhere, FROM, FROM NAMED
 refused) inside the worker, before evaluation; default-graph-uri / named-graph-uri are refused too.
 Bounded: evaluation happens in kb.limits worker processes, killed at the per-query time limit (or
@@ -19,32 +23,30 @@ Status codes: 400 refused or malformed (the guard's or the parser's message), 40
 
 import json
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from urllib.parse import parse_qs
 
 from kb.errors import InputError, QueryRefused
 from kb.limits import MEMORY_MB, Busy, QueryFailed, QueryOutOfMemory, QueryTimeout, WorkerPool
-from kb.sparql_guard import FORBIDDEN, check_query
+from kb.sparql_guard import FORBIDDEN, UPDATE_REFUSED, is_update
 
-SELECT_FORMATS = {  # media type -> rdflib result serializer ("tsv" is ours: rdflib has none)
-    "application/sparql-results+json": "json",
-    "application/json": "json",
-    "application/sparql-results+xml": "xml",
-    "application/xml": "xml",
-    "text/xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
+SELECT_FORMATS = {  # media type -> Oxigraph's SPARQL results writer
+    "application/sparql-results+json": "JSON",
+    "application/json": "JSON",
+    "application/sparql-results+xml": "XML",
+    "application/xml": "XML",
+    "text/xml": "XML",
+    "text/csv": "CSV",
+    "text/tab-separated-values": "TSV",
 }
-ASK_FORMATS = {k: v for k, v in SELECT_FORMATS.items() if v in ("json", "xml")}
-GRAPH_FORMATS = {  # CONSTRUCT / DESCRIBE
-    "text/turtle": "turtle",
-    "application/ld+json": "json-ld",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "xml",
+ASK_FORMATS = {k: v for k, v in SELECT_FORMATS.items() if v in ("JSON", "XML")}
+GRAPH_FORMATS = {  # CONSTRUCT / DESCRIBE -> Oxigraph's RDF writer
+    "text/turtle": "TURTLE",
+    "application/ld+json": "JSON_LD",
+    "application/n-triples": "N_TRIPLES",
+    "application/rdf+xml": "RDF_XML",
 }
 TABLE_FORMATS = {"application/json": "json", "text/csv": "csv", "text/tab-separated-values": "tsv"}  # named queries
-CHARSET = {"json": "", "json-ld": ""}
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Limits:
     max_concurrent: int = 32
     workers: int = 2
     max_memory_mb: int = MEMORY_MB  # per worker (RLIMIT_AS); 0 = no cap
+    vocabularies: bool = True  # load the bundled vocabularies and ontology next to the KB file
 
 
 def negotiate(accept: str | None, offers: dict[str, str]) -> str | None:
@@ -87,22 +90,76 @@ def negotiate(accept: str | None, offers: dict[str, str]) -> str | None:
     return None
 
 
-def _tsv(variables, rows) -> bytes:  # type: ignore[no-untyped-def]
-    """SPARQL 1.1 TSV: ?var headers, terms in Turtle syntax, empty for unbound."""
-    lines = ["\t".join(f"?{v}" for v in variables)]
-    for row in rows:
-        lines.append("\t".join("" if row.get(v) is None else row[v].n3() for v in variables))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+def _media(media: str) -> str:
+    return media if media.endswith("json") else f"{media}; charset=utf-8"
 
 
-def _media(media: str, fmt: str) -> str:
-    return media if fmt in CHARSET or media.endswith("json") else f"{media}; charset=utf-8"
+def capped_solutions(solutions, max_rows: int, text: str = ""):  # type: ignore[no-untyped-def]
+    """The first max_rows solutions as a pyoxigraph QuerySolutions, and whether there were more. The
+    solutions are read one by one (no more than the cap needs), written as SPARQL TSV (each term in its
+    N-Triples form, which escapes tabs and newlines: one solution per line) and read back by Oxigraph's
+    TSV parser, so Oxigraph's own writers write the answer. -> (solutions, truncated, count)"""
+    import pyoxigraph as ox
+
+    from kb.query import columns
+
+    variables = columns(text, solutions.variables)  # SELECT *: as the variables appear in the query
+    lines = ["\t".join(str(v) for v in variables)]
+    count, truncated = 0, False
+    for solution in solutions:
+        if count == max_rows:
+            truncated = True
+            break
+        lines.append("\t".join("" if solution[v] is None else str(solution[v]) for v in variables))
+        count += 1
+    text = "\n".join(lines) + "\n"
+    return ox.parse_query_results(text, ox.QueryResultsFormat.TSV), truncated, count
 
 
-def sparql_job(graph, text: str, accept: str | None, max_rows: int):  # type: ignore[no-untyped-def]
-    """Runs in a worker: guard, evaluate, cap, serialize. -> (media type, body, truncated, count)."""
+def kb_prefixes() -> dict[str, str]:
+    """The knowledge base's prefixes, for Turtle answers."""
     from rdflib import Graph
-    from rdflib.query import Result
+
+    from kb.build import bind_prefixes
+
+    return {prefix: str(namespace) for prefix, namespace in bind_prefixes(Graph()).namespaces() if prefix}
+
+
+def write_triples(triples, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
+    import pyoxigraph as ox
+
+    rdf_format = getattr(ox.RdfFormat, fmt)
+    prefixes = kb_prefixes() if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+    return ox.serialize(triples, format=rdf_format, prefixes=prefixes)
+
+
+def distinct_triples(iterator, max_rows: int) -> tuple[list, bool]:  # type: ignore[type-arg]
+    """At most max_rows distinct triples of a CONSTRUCT/DESCRIBE answer (an RDF graph is a set), and
+    whether there were more."""
+    seen: dict = {}  # type: ignore[type-arg]
+    for triple in iterator:
+        if triple in seen:
+            continue
+        if len(seen) == max_rows:
+            return list(seen), True
+        seen[triple] = None
+    return list(seen), False
+
+
+def xml_safe(body: bytes) -> bytes:
+    """A carriage return inside a literal, written as a character reference: XML parsers turn a raw CR
+    (and CR LF) into LF, so "x\r\ny" would come back as "x\ny". Oxigraph's XML writers write CR raw,
+    and only inside text and attribute values, where &#13; means the same character."""
+    return body.replace(b"\r", b"&#13;")
+
+
+def sparql_job(kb, text: str, accept: str | None, max_rows: int):  # type: ignore[no-untyped-def]
+    """Runs in a worker: guard, evaluate with Oxigraph, cap, write with Oxigraph's writers.
+    -> (media type, body, truncated, count)"""
+    import pyoxigraph as ox
+
+    from kb.query import run_query
+    from kb.sparql_guard import check_query
 
     checked = check_query(text)  # before evaluation; raises QueryRefused with what to change
     offers = {"SELECT": SELECT_FORMATS, "ASK": ASK_FORMATS}.get(checked.form, GRAPH_FORMATS)
@@ -110,27 +167,16 @@ def sparql_job(graph, text: str, accept: str | None, max_rows: int):  # type: ig
     if media is None:  # a value, not an exception: the worker reports exceptions as 400/500
         return None, f"a {checked.form} result is available as: {', '.join(offers)}", False, 0
     fmt = offers[media]
-    result = graph.query(checked.text)
-    if result.type == "ASK":
-        return _media(media, fmt), result.serialize(format=fmt), False, 1
-    if result.type == "SELECT":
-        pending = getattr(result, "_genbindings", None)  # unevaluated solutions: take only what the cap needs
-        rows = list(islice(pending if pending is not None else result.bindings, max_rows + 1))
-        truncated = len(rows) > max_rows
-        rows = rows[:max_rows]
-        if fmt == "tsv":
-            return _media(media, fmt), _tsv(result.vars, rows), truncated, len(rows)
-        capped = Result("SELECT")
-        capped.vars = result.vars
-        capped.bindings = rows
-        return _media(media, fmt), capped.serialize(format=fmt, encoding="utf-8"), truncated, len(rows)
-    triples = list(islice(iter(result.graph), max_rows + 1))
-    out = Graph()
-    for prefix, namespace in graph.namespaces():
-        out.bind(prefix, namespace, override=True)
-    for triple in triples[:max_rows]:
-        out.add(triple)
-    return _media(media, fmt), out.serialize(format=fmt, encoding="utf-8"), len(triples) > max_rows, len(out)
+    _, result = run_query(kb, checked.text, checked)
+    if isinstance(result, ox.QueryBoolean):
+        return _media(media), result.serialize(format=getattr(ox.QueryResultsFormat, fmt)), False, 1
+    if isinstance(result, ox.QuerySolutions):
+        capped, truncated, count = capped_solutions(result, max_rows, checked.text)
+        body = capped.serialize(format=getattr(ox.QueryResultsFormat, fmt))
+        return _media(media), xml_safe(body) if fmt == "XML" else body, truncated, count
+    triples, truncated = distinct_triples(result, max_rows)
+    body = write_triples(triples, fmt)
+    return _media(media), xml_safe(body) if fmt == "RDF_XML" else body, truncated, len(triples)
 
 
 def frame_body(frame, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
@@ -141,11 +187,13 @@ def frame_body(frame, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
     return frame.to_csv(index=False, lineterminator="\n", sep="\t" if fmt == "tsv" else ",").encode("utf-8")
 
 
-def named_job(graph, name: str, params: dict[str, str], fmt: str, max_rows: int):  # type: ignore[no-untyped-def]
-    """Runs in a worker: kb.query.run_named (parameters bound by the engine, never written into text)."""
+def named_job(kb, name: str, params: dict[str, str], fmt: str, max_rows: int):  # type: ignore[no-untyped-def]
+    """Runs in a worker: kb.query.run_named on the worker's Oxigraph store (parameters bound by the engine,
+    never written into text). CSV and TSV come from the table cache (kb.materialise) as text, as
+    `oligokb query --format csv` does; JSON keeps numbers and booleans typed, from the store."""
     from kb.query import run_named
 
-    frame = run_named(graph, name, params)
+    frame = run_named(kb, name, params, lexical=fmt != "json")
     return frame_body(frame.head(max_rows), fmt), len(frame) > max_rows, min(len(frame), max_rows)
 
 
@@ -243,11 +291,8 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  
         if fields.get("default-graph-uri") or fields.get("named-graph-uri"):
             return error(400, FORBIDDEN["DatasetClause"].replace("the FROM clause", "default-graph-uri and named-graph-uri"))
         if "update" in fields:
-            text = fields["update"][0]  # the guard says why: "SPARQL Update ... is refused: ... read-only"
-            try:
-                check_query(text)
-            except QueryRefused as exc:
-                return error(400, str(exc))
+            if is_update(fields["update"][0]):  # a look at the first keyword only: nothing is parsed or run
+                return error(400, UPDATE_REFUSED)
             return error(400, "this endpoint is read-only: send a query (query=...), not an update")
         queries = fields.get("query", []) + ([direct] if direct is not None else [])
         if len(queries) != 1:
@@ -291,7 +336,7 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  
         headers = {"Vary": "Accept", "X-Oligokb-Rows": str(count)}
         if truncated:
             headers["X-Oligokb-Truncated"] = f"only the first {limits.max_rows:,} rows"
-        return Response(data, media_type=_media(media, fmt), headers=headers)
+        return Response(data, media_type=_media(media), headers=headers)
 
     @app.get("/")
     async def root() -> Response:
@@ -308,7 +353,7 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  
 
 def start_pool(kb_path: Path, limits: Limits) -> WorkerPool:
     return WorkerPool(kb_path, limits.workers, limits.timeout, queue_wait=max(30.0, 3 * limits.timeout),
-                      memory_mb=limits.max_memory_mb)
+                      memory_mb=limits.max_memory_mb, vocabularies=limits.vocabularies)
 
 
 def memory_text(limits: Limits) -> str:
@@ -321,7 +366,8 @@ def serve(kb_path: Path, host: str, port: int, limits: Limits, echo=print) -> No
 
     pool = start_pool(kb_path, limits)
     app = create_app(kb_path, limits, pool)
-    echo(f"oligokb SPARQL endpoint: http://{host}:{port}/sparql ({kb_path}, {limits.workers} worker(s), "
+    what = kb_path if limits.vocabularies else f"{kb_path} alone, without the vocabularies"
+    echo(f"oligokb SPARQL endpoint: http://{host}:{port}/sparql ({what}, {limits.workers} worker(s), "
          f"{limits.timeout:g} s per query, {limits.max_rows:,} rows, {limits.max_concurrent} queries at once, "
          f"{memory_text(limits)} per worker)")
     try:

@@ -33,17 +33,18 @@ class OxigraphKB:
     The store is loaded on first use: a table answered from the materialised cache (kb.materialise)
     never pays the load (about 2 minutes and 8 GB at 50,000 studies)."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, vocabularies: bool = True):
+        self.path, self.vocabularies = path, vocabularies
         self._store: ox.Store | None = None
 
     @property
     def store(self) -> ox.Store:
         if self._store is None:
             store = ox.Store()
-            for source in [self.path, *sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE]:
+            extra = [*sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE] if self.vocabularies else []
+            for source in [self.path, *extra]:
                 try:
-                    store.bulk_load(path=str(source), format=ox.RdfFormat.TURTLE)
+                    store.bulk_load(path=str(source), format=rdf_format(Path(source)))
                 except (OSError, SyntaxError, ValueError) as exc:
                     raise InputError(Problem(str(source), "", f"cannot load into Oxigraph: {exc}")) from None
             self._store = store
@@ -55,7 +56,10 @@ class OxigraphKB:
         return len(self.store)
 
     def cached(self, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
-        """A frame derived from this KB version, kept in the table cache (kb.materialise)."""
+        """A frame derived from this KB version, kept in the table cache (kb.materialise); a store without
+        the vocabularies (`serve --no-vocabularies`) computes it each time instead."""
+        if not self.vocabularies:
+            return compute()
         return cached_frame(self.path, name, compute, columns)
 
     def select_named_lexical(self, name: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
@@ -117,31 +121,41 @@ class OxigraphKB:
         return sort_concatenated(pd.DataFrame(rows, columns=columns))
 
 
+def rdf_format(path: Path) -> ox.RdfFormat:
+    """The RDF syntax of a file by its extension (.nt, .rdf, .jsonld, ...); Turtle otherwise."""
+    found = ox.RdfFormat.from_extension(path.suffix.lstrip(".").lower()) if path.suffix else None
+    return found if found in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.RDF_XML, ox.RdfFormat.N3) else ox.RdfFormat.TURTLE
+
+
 def _py(term: object) -> object:
     """Oxigraph terms -> the Python values kb.query.result_frame gives for rdflib terms."""
     if term is None:
         return None
     if isinstance(term, ox.Literal):
         datatype = term.datatype.value
-        if datatype == XSD + "integer":
-            return int(term.value)
-        if datatype == XSD + "decimal":
-            return Decimal(term.value)
+        try:
+            if datatype == XSD + "integer":
+                return int(term.value)
+            if datatype == XSD + "decimal":
+                return Decimal(term.value)
+            if datatype in (XSD + "double", XSD + "float"):
+                return float(term.value)
+        except (ValueError, ArithmeticError):  # an ill-typed literal ("abc"^^xsd:integer) stays text
+            return term.value
         if datatype == XSD + "boolean":
             return term.value in ("true", "1")
-        if datatype in (XSD + "double", XSD + "float"):
-            return float(term.value)
         return term.value
     return term.value  # NamedNode, BlankNode
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, mtime_ns: int) -> OxigraphKB:
-    return OxigraphKB(Path(path))
+def _load(path: str, mtime_ns: int, vocabularies: bool) -> OxigraphKB:
+    return OxigraphKB(Path(path), vocabularies)
 
 
-def load_store(path: Path) -> OxigraphKB:
-    """The knowledge base in Oxigraph, loaded once per file version."""
+def load_store(path: Path, vocabularies: bool = True) -> OxigraphKB:
+    """The knowledge base in Oxigraph (with the vocabularies and the ontology unless vocabularies=False),
+    loaded once per file version."""
     from kb.query import kb_file_version
 
-    return _load(*kb_file_version(path))
+    return _load(*kb_file_version(path), vocabularies)

@@ -78,6 +78,15 @@ SERVICE_POSITIONS = {
     "ask": "ASK { SERVICE <{url}> { ?s ?p ?o } }",
     "construct": "CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <{url}> { ?s ?p ?o } }",
     "variable-endpoint": "SELECT * WHERE { BIND(<{url}> AS ?e) SERVICE ?e { ?s ?p ?o } }",
+    # Oxigraph evaluates ORDER BY and ASK when it prepares a query: the guard must never prepare these
+    "order-by": "SELECT * WHERE { SERVICE <{url}> { ?s ?p ?o } } ORDER BY ?s",
+    "ask-filter": "ASK { ?s ?p ?o FILTER NOT EXISTS { SERVICE SILENT <{url}> { ?s ?p ?o } } }",
+    "lower-case": "select * where { service <{url}> { ?s ?p ?o } }",
+    "no-spaces": "SELECT*WHERE{SERVICE<{url}>{?s ?p ?o}}",
+    "prefixed-endpoint": "PREFIX e: <{url}#> SELECT * WHERE { SERVICE e:x { ?s ?p ?o } }",
+    "after-a-string": "SELECT * WHERE { ?s ?p \"service\" . SERVICE <{url}> { ?s ?p ?o } }",
+    "after-a-comment": "SELECT * WHERE { # not a SERVICE\n SERVICE <{url}> { ?s ?p ?o } }",
+    "after-a-dot": "SELECT * WHERE { ?s ?p ?o .SERVICE <{url}> { ?s ?p ?o } } ORDER BY ?s",
 }
 DATASET = {
     "from": "SELECT * FROM <{url}> WHERE { ?s ?p ?o }",
@@ -199,3 +208,75 @@ def test_split_order_by_and_sort_give_the_query_order():
     got = sort_by_variables(frame, order)
     # SPARQL: unbound first, then code point order ("10" < "2"; "Z" < "x")
     assert list(zip(got["b"].fillna("-"), got["a"])) == [("-", "y"), ("10", "w"), ("2", "Z"), ("2", "x")]
+
+
+@pytest.mark.parametrize("text", [
+    'SELECT * WHERE { ?s ?p "a service from the clinic" }',
+    "PREFIX service: <urn:x:> SELECT ?service ?from WHERE { ?service service:from ?from }",
+    "SELECT * WHERE { ?s <urn:service> ?o } # SERVICE <http://example.org/> FROM <x>",
+    "SELECT * WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?o), 'FROM'))}",
+    'SELECT * WHERE { ?s ?p "\\u0053ERVICE" }',
+])
+def test_words_service_and_from_elsewhere_are_fine(text):
+    assert check_query(text).form == "SELECT"
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { SERVIC\\u0045 <http://127.0.0.1:9/> { ?s ?p ?o } }",  # escapes count only in strings, IRIs
+    "SELECT ?x WHERE { BIND(1 AS ?x) BIND(2 AS ?x) }",  # variable scope in BIND
+    "SELECT ?s ?o WHERE { ?s ?p ?o } GROUP BY ?s",  # projecting a variable that is not grouped
+    "SELECT * WHERE { ?s ?p ?o } GROUP BY ?s",
+    "SELECT * WHERE { VALUES (?a ?b) { (1) } }",  # VALUES arity
+    'SELECT * WHERE { ?s ?p "\\uD800" }',  # a lone surrogate escape
+    "SELECT * WHERE { ?s ?p '\ud800' }",  # a lone surrogate in the text itself
+    "SELECT * WHERE { ?s ?p ?o } LIMIT -1",
+    "",
+    "PREFIX : <urn:x:>",
+    "\x00\x01 SELECT",
+    "ASK { FILTER(",
+    "SELECT (COUNT(*) AS ?n) (COUNT(*) AS ?n) WHERE { }",
+])
+def test_the_guard_takes_the_parsers_verdict(text):
+    with pytest.raises(QueryRefused):
+        check_query(text)
+
+
+def test_the_guard_never_crashes_on_broken_queries():
+    """Every prefix and a few mutations of real queries: a verdict (CheckedQuery or QueryRefused) each time."""
+    from tests.w3c_suite import W3C_DIR
+
+    texts = [path.read_text(encoding="utf-8") for path in sorted((W3C_DIR / "functions").glob("*.rq"))[:25]]
+    seen = 0
+    for text in texts:
+        for cut in range(0, len(text), 7):
+            for variant in (text[:cut], text[cut:], text[:cut] + "\\" + text[cut:], text[:cut] + "\ud800" + text[cut:]):
+                try:
+                    check_query(variant)
+                except QueryRefused:
+                    pass
+                seen += 1
+    assert seen > 1000
+
+
+def test_ask_filter_false_and_graph_on_the_default_graph_service(fixture_kb):
+    from kb.store import load_store
+
+    store = load_store(fixture_kb)
+    checked, answer = run_query(store, "ASK { FILTER(false) }")
+    assert checked.form == "ASK" and bool(answer) is False
+    _, answer = run_query(store, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert list(answer) == []
+    _, answer = run_query(store, "SELECT (COALESCE() AS ?x) (<urn:unknown:fn>(1) AS ?y) WHERE { }")
+    assert [[row[0], row[1]] for row in answer] == [[None, None]]  # errors leave a value unbound
+
+
+def test_cli_query_select_star_and_construct(fixture_kb, tmp_path):
+    select = tmp_path / "select.rq"
+    select.write_text("PREFIX okb: <https://w3id.org/oligokb/ns#> SELECT * WHERE { ?study a okb:Study ; okb:design ?design }")
+    result = run_cli("query", str(select), "--format", "csv", "--kb", str(fixture_kb))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "study,design" and len(result.stdout.splitlines()) == 3
+    construct = tmp_path / "construct.rq"
+    construct.write_text("CONSTRUCT { ?s a ?t } WHERE { ?s a <https://w3id.org/oligokb/ns#Study> ; a ?t }")
+    result = run_cli("query", str(construct), "--kb", str(fixture_kb))
+    assert result.returncode == 0 and "okb:Study" in result.stdout
