@@ -38,6 +38,8 @@ VALUES = [
     ("false", "false", ("literal", "false", XSD + "boolean", None)),
     ("true", "true", ("literal", "true", XSD + "boolean", None)),
     ("p0d", '"P0D"^^<http://www.w3.org/2001/XMLSchema#duration>', ("literal", "P0D", XSD + "duration", None)),
+    ("any_uri", '"https://example.org/a?b=1&c=2"^^<http://www.w3.org/2001/XMLSchema#anyURI>',
+     ("literal", "https://example.org/a?b=1&c=2", XSD + "anyURI", None)),
     ("integer", "235", ("literal", "235", XSD + "integer", None)),
     ("decimal", "0.70", ("literal", "0.70", XSD + "decimal", None)),
     ("negative", "-1.25", ("literal", "-1.25", XSD + "decimal", None)),
