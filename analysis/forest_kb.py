@@ -10,6 +10,7 @@ import math
 
 from matplotlib.axes import Axes
 
+from analysis.effects import z_for_level
 from analysis.forest import ForestRow, ForestSummary, forest_plot
 from analysis.kb_pool import KBPool
 
@@ -70,8 +71,14 @@ def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | Non
             ranks.append(rank)
             label = f"{r.study_label} ({r.publication_id})" + (f" {TIER_MARKS[rank]}" if rank in TIER_MARKS else "")
             if ratio:
-                rows.append(ForestRow(label, _num(r.value), _num(r.ci_low), _num(r.ci_high), weight, detail
-                                      + (f" · {level:.0%} CI" if level and abs(level - 0.95) > 1e-9 else ""), group))
+                low, high = _num(r.ci_low), _num(r.ci_high)
+                shown = f" · {level:.0%} CI" if level and abs(level - 0.95) > 1e-9 else ""
+                if (low is None or high is None) and getattr(r, "derivation_route", "") == "SE from exact p-value":
+                    # no CI printed: draw the interval the pool used (from the exact p), and say so
+                    z = z_for_level(result.level)
+                    low, high = math.exp(r.yi - z * math.sqrt(r.vi)), math.exp(r.yi + z * math.sqrt(r.vi))
+                    shown = f" · {result.level:.0%} CI derived from p = {r.p_value}"
+                rows.append(ForestRow(label, _num(r.value), low, high, weight, detail + shown, group))
             else:
                 rows.append(ForestRow(label, _num(r.value), _num(r.ci_low) if r.ci_low else None,
                                       _num(r.ci_high) if r.ci_high else None, weight, detail, group))
@@ -96,5 +103,5 @@ def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | Non
         xlabel="Hazard ratio (log scale)" if ratio else f"{result.outcome} (%)",
         favours=("favours MDT", "favours control") if ratio else ("", ""),
         ci_label=f"{level} CI as published" if ratio else f"{level} CI",
-        estimate_header=f"HR ({level} CI as published)" if ratio else f"% ({level} CI)",
+        estimate_header=f"HR ({level} CI as published or derived)" if ratio else f"% ({level} CI)",
         xlim=xlim, title=title or what, footnotes=tier_footnotes(ranks), ax=ax)

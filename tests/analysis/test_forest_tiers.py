@@ -38,3 +38,19 @@ def test_rows_read_outside_the_trials_report_are_marked_and_footnoted():
     # the year shown is the study's own report's (2016), never the review's (2022)
     details = [t.split(" · ")[0] for t in texts]
     assert "2016" in details and "2022" not in details
+
+
+def test_a_ci_derived_from_the_exact_p_is_drawn_and_said_to_be_derived():
+    import math
+
+    from scipy import stats
+
+    rows = table(row(study_id="f", study_label="Phi", publication_id="f1", value="0.60", p_value="0.04"),
+                 row(study_id="a", study_label="Alpha", publication_id="a1", value="0.57", ci_low="0.30", ci_high="1.10"))
+    result = pool_knowledge_base(rows, outcome="overall survival", statistic="hazard ratio")
+    texts = _texts(forest_from_pool(result))
+    se = abs(math.log(0.6)) / stats.norm.isf(0.04 / 2)  # the SE from the exact two-sided p
+    low, high = (0.6 * math.exp(s * stats.norm.isf(0.025) * se) for s in (-1, 1))
+    assert f"0.60 ({low:.2f}–{high:.2f})" in texts  # the interval the pool used, not "CI not reported"
+    assert any(t.endswith("95% CI derived from p = 0.04") for t in texts)
+    assert "0.57 (0.30–1.10)" in texts and not any("derived" in t and "Alpha" in t for t in texts)
