@@ -60,10 +60,10 @@ def parse_levels(text: str | Mapping[str, str] | None) -> dict[str, str]:
     for column, level in pairs:
         column, level = column.strip().replace("-", "_"), str(level).strip().lower()
         if column not in LEVELLED:
-            raise InputError(f"--level {column!r}: only {', '.join(LEVELLED)} have levels", column="level")
+            raise InputError(f"--stratum-level {column!r}: only {', '.join(LEVELLED)} have levels", column="stratum-level")
         if level not in ("1", "2", "term"):
-            raise InputError(f"--level {column}={level or '?'}: write 1 (what a reviewer pools, the default), 2 (finer) "
-                             "or term (the term as extracted)", column="level")
+            raise InputError(f"--stratum-level {column}={level or '?'}: write 1 (what a reviewer pools, the default), 2 (finer) "
+                             "or term (the term as extracted)", column="stratum-level")
         out[column] = level
     return out
 
