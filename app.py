@@ -18,6 +18,7 @@ import streamlit as st
 
 from analysis.errors import AnalysisError
 from explorer import data as ex
+from extract.sources import OWN_REPORT_TIERS
 from explorer import sparql as sx
 from explorer.study import study_choices, study_page
 from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT, find_conflicts
@@ -421,9 +422,8 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     levels = ",".join(f"{c}={level}" for c in strata_by if c in ("histology", "oligo_state")) or None
     try:
         result = pooled(source, outcome, statistic, strata_by, timepoint, method, test, tiers, levels, exclude_flags)
-        own_only = set(tiers) <= {"trial_full_report", "trial_abstract"}
-        own = None if own_only else pooled(source, outcome, statistic, strata_by, timepoint, method, test,
-                                           ("trial_full_report", "trial_abstract"), levels, exclude_flags)
+        own = None if set(tiers) <= set(OWN_REPORT_TIERS) else pooled(
+            source, outcome, statistic, strata_by, timepoint, method, test, OWN_REPORT_TIERS, levels, exclude_flags)
     except (AnalysisError, OligokbError) as exc:
         fail(f"The pooled analysis cannot run with these choices: {exc}")
         return

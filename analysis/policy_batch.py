@@ -335,10 +335,7 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
     """
     kept_tiers = allowed_tiers(tiers, include_secondary)
     excluded_flags = flag_rule.excluded_flags(exclude_flags)
-    for column in by:
-        if column not in table.columns:
-            raise InputError(f"--by column {column!r} is not an evidence-table column", column="by")
-    table = prepare(table, by=tuple(by), levels=levels)
+    table = prepare(table, by=tuple(by), levels=levels)  # an unknown --by column is _check's error, below
     cols = _Columns(table)
     given = None if combos is None else list(combos)
     rates = given is None or any(c[1] in RATE_STATISTICS for c in given)

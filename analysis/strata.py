@@ -110,7 +110,7 @@ def prepare(rows: pd.DataFrame, *, by: tuple[str, ...] = (), levels: Mapping[str
              for sid, lo, hi in zip(span.index, span["min"], span["max"])}
     out["study_years"] = out["study_id"].map(label).fillna("")
     for column in by:
-        if column not in LEVELLED:
+        if column not in LEVELLED or column not in out.columns:
             continue
         level = levels.get(column, DEFAULT_LEVEL)
         out[f"{column}_term"] = out[column]

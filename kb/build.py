@@ -287,15 +287,13 @@ def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:
                 _source_rows(t, g, p, group.source, read_in=pub.read_in)
         claim = report.role == "secondary" and pub.role == "primary"  # a primary report's claim about another study
         for stat in report.statistics:
-            _statistic_rows(t, p, scope, stat, figure_tier(tier, "review") if claim else tier, pub.read_in)
-            if claim:
-                t.iri(f"{scope}/stat/{stat.id}", O.role, _vocab("publication_role", "secondary"))
+            _statistic_rows(t, p, scope, stat, figure_tier(tier, "review") if claim else tier, pub.read_in, claim)
         for reason in report.left_out:
             t.plain(p, O.note, f"left out ({report.study}): {reason}")
 
 
 def _statistic_rows(t: _Rows, pub: str, scope: str, stat, tier: str,  # type: ignore[no-untyped-def]
-                    read_in: ReadIn | None) -> None:
+                    read_in: ReadIn | None, claim: bool = False) -> None:
     O = _OKB
     s = f"{scope}/stat/{stat.id}"
     t.iri(s, _TYPE, O.Statistic)
@@ -338,6 +336,8 @@ def _statistic_rows(t: _Rows, pub: str, scope: str, stat, tier: str,  # type: ig
     t.opt(s, O.covariate, stat.covariate)
     t.opt(s, O.adjustedFor, stat.adjusted_for)
     t.opt(s, O.note, stat.note)
+    if claim:  # a primary report's claim about another study: a secondary figure
+        t.iri(s, O.role, _vocab("publication_role", "secondary"))
     page = stat.source.read_in or read_in
     t.iri(s, O.evidenceTier, _vocab("evidence_tier", figure_tier(tier, page.page_kind if page else None)))
     _source_rows(t, s, pub, stat.source, stat.derivation, read_in)

@@ -56,7 +56,7 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["comparator"] = labels["comparator"]
     out["publication_id"] = raw["publication_id"]
     out["publication_role"] = labels["publication_role"]
-    out["supersedes"] = raw["publication_id"].map(supersedes).fillna("").map(lambda v: _sorted_list(v, ";"))
+    out["supersedes"] = raw["publication_id"].map(supersedes).fillna("")
     out["outcome"] = labels["outcome"]
     out["outcome_time_origin"] = labels["time_origin"]
     out["statistic"] = labels["statistic"]
@@ -87,7 +87,7 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["derivation"] = raw["derivation"]
     out["p_value_as_published"] = raw["p_value_as_published"].fillna("")
     out["covariate"] = raw["covariate"].fillna("")
-    out["overlaps_with"] = raw["study_id"].map(overlaps).fillna("").map(lambda v: _sorted_list(v, ";"))
+    out["overlaps_with"] = raw["study_id"].map(overlaps).fillna("")
     for col, src in [("histology_id", "histology"), ("oligo_state_id", "oligo_state"), ("outcome_id", "outcome"), ("statistic_type_id", "statistic")]:
         out[col] = raw[src].map(lambda iri: iri.rsplit("/", 1)[-1] if iri else "")
     out["group_arm_role"] = raw["group_arm_role"].fillna("")

@@ -39,7 +39,7 @@ def _code_digest() -> str:
     """Everything besides the KB file that shapes a materialised table."""
     digest = hashlib.sha256(FORMAT.encode())
     for path in [*sorted(QUERY_DIR.glob("*.rq")), *sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE,
-                 Path(__file__).with_name("export.py"), Path(__file__).with_name("conflicts.py")]:
+                 *(Path(__file__).with_name(name) for name in ("export.py", "conflicts.py", "query.py", "store.py"))]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
