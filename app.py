@@ -18,12 +18,12 @@ import streamlit as st
 
 from analysis.errors import AnalysisError
 from explorer import data as ex
-from extract.sources import OWN_REPORT_TIERS
+from terms.tiers import OWN_REPORT_TIERS
 from explorer import sparql as sx
 from explorer.study import study_choices, study_page
 from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT, find_conflicts
-from kb.contract import ALL_COLUMNS
-from kb.errors import OligokbError, QueryRefused
+from terms.contract import ALL_COLUMNS
+from terms.errors import OligokbError, QueryRefused
 from kb.export import evidence_table
 from kb.query import load_kb, run_named
 from kb.remote import RemoteError
@@ -526,7 +526,7 @@ def about_view(full: pd.DataFrame) -> None:
     st.caption("Cite the original publications for any figure you use: each row of the evidence table links its "
                "DOI (or PMID) and quotes the sentence the number was read from.")
     search_record_view()
-    st.markdown("**Vocabularies** (SKOS, kb/vocab)")
+    st.markdown("**Vocabularies** (SKOS, terms/vocab)")
     st.dataframe(ex.vocabularies(), hide_index=True, height="content")
     st.caption("Oligo-states follow the ESTRO-EORTC classification (Guckenberger et al., Lancet Oncol 2020). "
                "The data model: docs/data-model.md; the export columns: docs/export-contract.md.")

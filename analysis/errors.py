@@ -1,18 +1,20 @@
 """Typed errors and warnings of the analysis engine.
 
-Only the CLI and the app catch these; each class maps to one exit code there
-(`InputError`/`OptionError` -> 2 bad input, `ConvergenceError` -> 3 internal).
+They descend from the project's error root (terms.errors.OligokbError), whose `exit_code` the CLI
+maps to the process's exit status: `InputError`/`OptionError` 2 (bad input), `ConvergenceError` 3.
 
 Warnings subclass `RuntimeWarning` and say what to check.
 """
 from __future__ import annotations
 
+from terms import errors as root
 
-class AnalysisError(Exception):
+
+class AnalysisError(root.OligokbError):
     """Base class of every error raised by `analysis`."""
 
 
-class InputError(AnalysisError, ValueError):
+class InputError(AnalysisError, root.InputError, ValueError):
     """A data value cannot be used: names the file, row, column and the problem.
 
     `row` is 1-based for data rows of a file (the header is row 0) and 0-based for arrays
@@ -33,11 +35,16 @@ class InputError(AnalysisError, ValueError):
         if column is not None:
             where.append(f"column '{column}'")
         prefix = ", ".join(where)
-        super().__init__(f"{prefix}: {problem}" if prefix else problem)
+        # One problem, in the shape every bad-input error has (terms.errors.Problem); the message
+        # stays the short one-line form.
+        self.problems = [root.Problem(source or "", ", ".join(where[1:] if source is not None else where), problem)]
+        Exception.__init__(self, f"{prefix}: {problem}" if prefix else problem)
 
 
 class OptionError(AnalysisError, ValueError):
     """An option has a value that is not allowed; names the argument, value and what is allowed."""
+
+    exit_code = 2
 
     def __init__(self, argument: str, value: object, allowed: str):
         self.argument = argument

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from analysis.errors import InputError
 
-# The notations of kb/vocab/curation_flag.ttl (tests/analysis/test_flag_rule.py compares them).
+# The notations of terms/vocab/curation_flag.ttl (tests/analysis/test_flag_rule.py compares them).
 FLAG_KINDS = ("ci_level_doubtful", "derived_value", "direction_doubtful", "do_not_pool", "duplicate_of",
               "mapping_low_confidence", "post_randomisation_subgroup", "value_doubtful")
 DEFAULT_EXCLUDED = ("direction_doubtful", "do_not_pool", "duplicate_of", "post_randomisation_subgroup")

@@ -24,8 +24,6 @@ In a notebook display ``ax.figure``; write files with `save_forest`.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +38,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon
 
 from analysis.errors import InputError, OptionError
+from terms.files import atomic_writer
 
 __all__ = ["ForestRow", "ForestSummary", "forest_plot", "save_forest", "format_estimate",
            "SAVE_FORMATS"]
@@ -659,7 +658,7 @@ def save_forest(fig_or_ax, path, *, dpi: int = PNG_DPI) -> Path:
     """Write the figure to ``path`` as SVG, PNG (``dpi``, default 200) or PDF, by extension.
 
     The file is written to a temporary file in the same directory and moved into place with
-    ``os.replace``, so readers never see a partial file and a failure leaves none. Uses a tight
+    ``os.replace`` (terms.files.atomic_writer), so readers never see a partial file and a failure leaves none. Uses a tight
     bounding box, so text columns outside a caller's Axes are kept. SVG and PDF carry no date,
     so the same plot gives the same bytes; PDF fonts are embedded as TrueType. Raises
     `OptionError` (a ValueError) for any other extension, before anything is written.
@@ -680,15 +679,7 @@ def save_forest(fig_or_ax, path, *, dpi: int = PNG_DPI) -> Path:
         raise InputError(f"cannot write {path}: directory {path.parent} does not exist")
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None},
                 "png": {}}[fmt]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh, rc_context(_SAVE_RC):
-            fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.1,
-                        metadata=metadata, facecolor="white")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_writer(path) as fh, rc_context(_SAVE_RC):
+        fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.1,
+                    metadata=metadata, facecolor="white")
     return path

@@ -34,13 +34,13 @@ def _label_columns(result: KBPool) -> list[str]:
             if c not in fixed or len({p.values[c] for p in result.pools}) > 1]
 
 
-#: The mark of a row whose number was not read in the trial's own report, by tier rank (extract/sources.py).
+#: The mark of a row whose number was not read in the trial's own report, by tier rank (terms/tiers.py).
 TIER_MARKS = {"3": "†", "4": "‡", "5": "§", "6": "¶"}
 
 
 def tier_footnotes(ranks) -> list[str]:  # type: ignore[no-untyped-def]
     """One footnote per tier that marks a row, naming the tier."""
-    from extract.sources import TIER_LABEL, TIER_RANK
+    from terms.tiers import TIER_LABEL, TIER_RANK
 
     label = {str(rank): TIER_LABEL[tier] for tier, rank in TIER_RANK.items()}
     used = sorted({str(r) for r in ranks} & set(TIER_MARKS))

@@ -1,6 +1,6 @@
 """Pooling policy: which published figures enter a pooled analysis, stated and visible.
 
-Input is the evidence table (kb/contract.py columns, as strings). Output is the selected rows with
+Input is the evidence table (terms/contract.py columns, as strings). Output is the selected rows with
 their effect sizes (yi, vi) and every left-out row with its reason. The rules, in order:
 
 0. Curation flags (analysis.flag_rule): figures flagged direction_doubtful, do_not_pool, duplicate_of (the

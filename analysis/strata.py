@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 import pandas as pd
 
 from analysis.errors import InputError
-from extract.sources import OWN_REPORT_TIERS, TIER_LABEL, TIER_RANK, parse_tiers
+from terms.tiers import OWN_REPORT_TIERS, TIER_LABEL, TIER_RANK, parse_tiers
 
 __all__ = ["OWN_REPORT_TIERS", "ALL_TIERS", "PRIMARY_TIERS", "allowed_tiers", "prepare", "tier_reason", "tiers_text"]
 
@@ -69,7 +69,7 @@ def parse_levels(text: str | Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _level_labels(scheme: str, notations: Iterable[str], level: str) -> dict[str, str]:
-    from kb.vocabulary import pref_label, resolve, stratum_concept
+    from terms.vocabulary import pref_label, resolve, stratum_concept
 
     out = {}
     for notation in notations:

@@ -91,7 +91,7 @@ def _open(backend: str, kb: Path):  # type: ignore[no-untyped-def]
     if backend == "oxrdflib":
         from rdflib import Graph
 
-        from kb.vocabulary import vocabulary_graph
+        from terms.vocabulary import vocabulary_graph
 
         graph = Graph(store="Oxigraph")
         graph.parse(kb, format="turtle")
@@ -119,7 +119,8 @@ def _query_cases(work: Path) -> list[tuple[str, dict[str, str]]]:
 def stage_build(work: Path, backend: str) -> dict:
     """What `oligokb build` does (kb.build.build_sheets: parse, check and write each sheet's Turtle, in
     worker processes when there are many sheets); backend "serial" runs it in one process."""
-    from kb.build import build_sheets, write_atomic
+    from kb.build import build_sheets
+    from terms.files import write_atomic
 
     jobs = 1 if backend == "serial" else None
     t0 = time.perf_counter()
@@ -128,8 +129,8 @@ def stage_build(work: Path, backend: str) -> dict:
     t1 = time.perf_counter()
     a_pub = sorted(ex.publications)[0]
     report = ex.publications[a_pub].reports[0]
-    from kb.build import statistic_iri, study_iri
-    from kb.namespaces import SYNTH_ID
+    from terms.iri import statistic_iri, study_iri
+    from terms.namespaces import SYNTH_ID
 
     meta = {"a_study": str(study_iri(report.study, SYNTH_ID)),
             "a_statistic": str(statistic_iri(a_pub, report.study, report.statistics[0].id, SYNTH_ID))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kb.build import write_atomic
+from terms.files import write_atomic
 
 ROWS = [  # (label, path into a size's results)
     ("build: sheets -> Turtle", ("build",)),

@@ -328,7 +328,7 @@ def register(app: typer.Typer) -> None:
 
 def kb_evidence(command: str, kb_file: Path, endpoint: str | None = None):  # type: ignore[no-untyped-def]
     """The evidence table of the KB file (its materialised copy) or of the endpoint; exit with a message."""
-    from kb.errors import OligokbError
+    from terms.errors import OligokbError
     from kb.export import evidence_table
     from kb.store import load_store
 
@@ -372,7 +372,7 @@ def pool_selection(command: str, kb_file: Path, outcome: str, statistic: str, by
     from analysis.kb_pool import pool_knowledge_base
 
     table = kb_evidence(command, kb_file, endpoint) if table is None else table
-    from kb.vocabulary import pref_label, resolve, terms
+    from terms.vocabulary import pref_label, resolve, terms
 
     # Vocabulary ids (overall_survival) as in `oligokb query --param`, or the export's labels (overall survival).
     outcome, statistic = (pref_label(resolve(column, text)) if text in terms(column) else text

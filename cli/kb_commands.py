@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import track
 
-from kb.errors import InputError, OligokbError, Problem
+from terms.errors import InputError, OligokbError, Problem
 
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
@@ -77,7 +77,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build data/studies.ttl from the extraction sheets (deterministic, atomic)."""
         from extract.sheets import is_synthetic
-        from kb.build import build_sheets, iter_triples, serialize_ntriples, sha256, write_atomic
+        from kb.build import build_sheets, iter_triples, serialize_ntriples
+        from terms.files import sha256, write_atomic
 
         started = time.perf_counter()
         if is_synthetic(sheets) and out.resolve() == Path("data/studies.ttl").resolve():
@@ -245,7 +246,7 @@ def register(app: typer.Typer) -> None:
                     typer.echo("true" if result else "false")
                     return
                 if checked.form in ("CONSTRUCT", "DESCRIBE"):
-                    from kb.server import distinct_triples, write_triples
+                    from server.endpoint import distinct_triples, write_triples
 
                     triples, _ = distinct_triples(result, sys.maxsize)
                     typer.echo(write_triples(triples, "TURTLE").decode("utf-8"))
@@ -274,8 +275,8 @@ def register(app: typer.Typer) -> None:
         and capped at --max-memory-mb.
         """
         from kb.query import load_kb
-        from kb.server import Limits
-        from kb.server import serve as run_server
+        from server.endpoint import Limits
+        from server.endpoint import serve as run_server
 
         if min(timeout, max_rows, workers, max_concurrent, max_request_bytes) <= 0 or max_memory_mb < 0:
             err.print("--timeout, --max-rows, --workers, --max-concurrent and --max-request-bytes must be positive, "
@@ -300,7 +301,8 @@ def register(app: typer.Typer) -> None:
         endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Read the evidence table from this SPARQL 1.1 endpoint (a store holding the KB and the vocabularies) instead of --kb."),
     ) -> None:
         """Export the evidence table (one row per figure, docs/export-contract.md) or the graph."""
-        from kb.build import bind_prefixes, write_atomic
+        from kb.turtle import bind_prefixes
+        from terms.files import write_atomic
         from kb.export import evidence_table
         from kb.query import load_kb
         from kb.store import load_store

@@ -18,8 +18,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT
-from kb.namespaces import ID, OKB
-from kb.vocabulary import SCHEMES, pref_label, vocabulary_graph
+from terms.namespaces import ID, OKB
+from terms.vocabulary import SCHEMES, pref_label, vocabulary_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_KB = ROOT / "data" / "studies.ttl"
@@ -86,7 +86,7 @@ class Term:
 
 
 def vocabulary_tree(scheme: str) -> list[Term]:
-    """Every concept of a scheme (kb/vocab), depth first; top concepts with narrower ones come first."""
+    """Every concept of a scheme (terms/vocab), depth first; top concepts with narrower ones come first."""
     base = str(SCHEMES[scheme]._NS)
     g = vocabulary_graph()
     concepts = set(g.subjects(SKOS.inScheme, URIRef(base)))
@@ -264,7 +264,7 @@ def tier_text(rank: object, label: object) -> str:
 
 def tier_choices(table: pd.DataFrame) -> dict[str, str]:
     """Tier notation -> '2 trial's own abstract (17)': every tier, with its figure count, best first."""
-    from extract.sources import TIER_LABEL, TIER_RANK
+    from terms.tiers import TIER_LABEL, TIER_RANK
 
     counts = table["evidence_tier_id"].value_counts() if "evidence_tier_id" in table else {}
     return {tier: f"{rank} {TIER_LABEL[tier]} ({int(counts.get(tier, 0))})" for tier, rank in TIER_RANK.items()}
@@ -330,7 +330,7 @@ def counts(table: pd.DataFrame, studies: pd.DataFrame, publications: pd.DataFram
 
 
 def vocabularies() -> pd.DataFrame:
-    """The concept schemes of kb/vocab with their term counts and sources."""
+    """The concept schemes of terms/vocab with their term counts and sources."""
     g = vocabulary_graph()
     rows = []
     for name, ns in SCHEMES.items():
@@ -408,7 +408,7 @@ def remote_selection_turtle(endpoint, statistic_ids: list[str], chunk: int = 200
     """selection_turtle from a SPARQL endpoint (kb.remote.SparqlEndpoint): the same triples, asked for
     `chunk` statistics at a time (each IRI checked and written as a term by kb.remote.sparql_term; the
     query passes the guard before it is sent)."""
-    from kb.build import bind_prefixes
+    from kb.turtle import bind_prefixes
     from kb.remote import sparql_term
 
     out = bind_prefixes(Graph())

@@ -1,9 +1,9 @@
 """The SPARQL console's runner: the one guard (kb.sparql_guard.check_query, inside kb.query.run_query),
 then the query evaluated by Oxigraph, in a separate process with a time limit and a row cap.
 
-The worker is kb.limits' (the mechanism the SPARQL endpoint uses too): a fresh process that loads the
+The worker is server.limits' (the mechanism the SPARQL endpoint uses too): a fresh process that loads the
 knowledge base read-only and runs the query; when the time limit passes it is killed, so a runaway query
-costs nothing after that. QueryFailed is kb.limits.QueryFailed.
+costs nothing after that. QueryFailed is server.limits.QueryFailed.
 
 With a SPARQL endpoint (the explorer's --endpoint / OLIGOKB_ENDPOINT), the guarded query is sent there
 instead (kb.remote.SparqlEndpoint.query: the guard runs before anything is sent); the store's own limits
@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 from rdflib import Graph
 
-from kb.errors import QueryRefused
-from kb.limits import QueryFailed, run_once  # noqa: F401 - QueryFailed is the console's error (app.py)
+from terms.errors import QueryRefused
+from server.limits import QueryFailed, run_once  # noqa: F401 - QueryFailed is the console's error (app.py)
 from kb.sparql_guard import check_query
 
 TIME_LIMIT_S = 20.0
@@ -38,7 +38,7 @@ ORDER BY ?study""",
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX st: <https://w3id.org/oligokb/vocab/statistic/>
+PREFIX st: <https://w3id.org/oligoterms/vocab/statistic/>
 SELECT ?study ?outcome ?hr ?low ?high ?quote WHERE {
   ?stat okb:statisticType st:hazard_ratio ; okb:valueAsPublished ?hr ; okb:outcome/skos:prefLabel ?outcome ;
         okb:group/okb:inStudy/rdfs:label ?study ; prov:qualifiedDerivation/okb:quote ?quote .
@@ -58,7 +58,7 @@ SELECT ?publication ?supersedes WHERE {
   ?p a okb:Publication ; dcterms:identifier ?publication ; dcterms:replaces/dcterms:identifier ?supersedes .
 }""",
     "Is there a phase III trial? (ASK)": """PREFIX okb: <https://w3id.org/oligokb/ns#>
-PREFIX de: <https://w3id.org/oligokb/vocab/design/>
+PREFIX de: <https://w3id.org/oligoterms/vocab/design/>
 ASK { ?study a okb:Study ; okb:design de:rct_phase_3 }""",
     "One study's triples (DESCRIBE)": "DESCRIBE <https://w3id.org/oligokb/id/study/sabr-comet>",
 }
@@ -92,11 +92,11 @@ def _outcome(form: str, answer, prefixes, row_cap: int, triple_cap: int) -> Quer
                         total=len(triples))
 
 
-def _work(kb, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs in a kb.limits worker
+def _work(kb, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs in a server.limits worker
     """Guard, then Oxigraph on the worker's store (kb.query.run_query): the engine the endpoint and the
     CLI use, so the console gives their answers."""
     from kb.query import run_query, solutions_frame
-    from kb.server import distinct_triples, write_triples
+    from server.endpoint import distinct_triples, write_triples
 
     checked, result = run_query(kb, text)
     if checked.form == "SELECT":
@@ -120,7 +120,7 @@ def run_console_query(kb_path: Path, text: str, *, time_limit: float = TIME_LIMI
     if not text.strip():
         raise QueryRefused("the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query, or pick an example")
     if endpoint:
-        from kb.build import bind_prefixes
+        from kb.turtle import bind_prefixes
         from kb.remote import SparqlEndpoint
 
         # the guard parses with Oxigraph, which prepares some operators eagerly: bounded, in a worker

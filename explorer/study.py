@@ -11,7 +11,7 @@ import pandas as pd
 from rdflib import URIRef
 
 from kb.query import result_frame, run_named
-from kb.vocabulary import pref_label
+from terms.vocabulary import pref_label
 
 PREFIXES = """PREFIX okb: <https://w3id.org/oligokb/ns#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
@@ -143,7 +143,7 @@ def study_choices(graph) -> pd.DataFrame:  # type: ignore[no-untyped-def]
 
 def study_page(graph, study_id: str) -> StudyPage | None:  # type: ignore[no-untyped-def]
     """Everything the study page shows; None when the study is not in the knowledge base."""
-    # The study's IRI as the knowledge base has it (a synthetic KB uses its own base, kb.namespaces.SYNTH_ID).
+    # The study's IRI as the knowledge base has it (a synthetic KB uses its own base, terms.namespaces.SYNTH_ID).
     studies = run_named(graph, "studies", lexical=True)
     match = studies.loc[studies["study_id"] == study_id, "study"]
     if match.empty:

@@ -101,7 +101,7 @@ def draft(mentions: list[Mention], locator: str) -> dict:
         if "·" in m.as_printed or any("·" in n for n in m.numbers):
             notes.append("the quote prints a middle-dot decimal; the sheets' quote check reads 8.4 or 8,4 only")
         if m.kind == "risk_ratio":
-            notes.append("risk ratio: kb/vocab/statistic.ttl has no term for it yet")
+            notes.append("risk ratio: terms/vocab/statistic.ttl has no term for it yet")
         if m.ci_low is not None and m.ci_level is None:
             notes.append("CI printed without its level: read it elsewhere in the paper")
         if notes:

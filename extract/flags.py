@@ -1,6 +1,6 @@
 """Curation flags in the sheets (issue 20): the curator's warnings as structured fields.
 
-A flag names its kind (a term of kb/vocab/curation_flag.ttl), a short reason and, where it applies, the
+A flag names its kind (a term of terms/vocab/curation_flag.ttl), a short reason and, where it applies, the
 other statistic it points to (`other`) or a mapping's alternatives (`alternatives`). Statistics and groups
 carry `flags:`; a study's oligo-state mapping of confidence low carries mapping_low_confidence by itself
 (kb.build writes it, with the mapping's candidates as alternatives). Groups state the variables they are a
@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kb.errors import UnknownTermError
-from kb.vocabulary import resolve
+from terms.errors import UnknownTermError
+from terms.vocabulary import resolve
 
 # What a subgroup partitions its study's patients (or lesions) by. histology and oligo_state also come
 # from the group's own histology / oligo_state fields.

@@ -19,12 +19,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from extract.sources import KIND_ROLES, ReadIn, SourceKind, check_url, publication_tier, TIER_RANK
-from extract.flags import (Flag, Partition, check_group_flags, check_report_flag_targets,
-                           check_statistic_flags)
-from kb.errors import UnknownTermError
-from kb.vocabulary import resolve, top_concept
-from kb import namespaces as ns
+from extract.flags import Flag, Partition, check_group_flags, check_report_flag_targets, check_statistic_flags
+from extract.sources import ReadIn, check_url
+from terms import namespaces as ns
+from terms.errors import UnknownTermError
+from terms.tiers import KIND_ROLES, TIER_RANK, SourceKind, publication_tier
+from terms.vocabulary import resolve, top_concept
 
 SLUG = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$"
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")

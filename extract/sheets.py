@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from extract.schema import PublicationSheet, StudySheet
 from extract.synth import MARKER
 from extract.yaml_io import line_of, load_sheet
-from kb.errors import InputError, Problem
+from terms.errors import InputError, Problem
 
 DEFAULT_ROOT = Path("data/extractions")
 

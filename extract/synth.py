@@ -7,7 +7,7 @@ and sometimes a secondary review that re-quotes figures and now and then disagre
 study, hazard-ratio CIs at 80, 90 or 95 %.
 
 Synthetic data never mixes with the real knowledge base: the output directory carries a SYNTHETIC
-marker, the build then mints IRIs under kb.namespaces.SYNTH_ID (not ID), every quote starts with
+marker, the build then mints IRIs under terms.namespaces.SYNTH_ID (not ID), every quote starts with
 "[synthetic]", DOIs use the 10.5555 test prefix, and the real data directory is refused as a target.
 Seeded: the same seed and N give the same bytes.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.errors import InputError, Problem
+from terms.errors import InputError, Problem
 
 MARKER = "SYNTHETIC"
 MARKER_TEXT = (

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from kb.errors import InputError, Problem
+from terms.errors import InputError, Problem
 
 MAX_SHEET_BYTES = 1_000_000  # far above any real extraction sheet (the largest is ~40 kB)
 

@@ -1,12 +1,12 @@
-"""The evidence-table export (kb/contract.py): one row per statistic, labels in lower case."""
+"""The evidence-table export (terms/contract.py): one row per statistic, labels in lower case."""
 from __future__ import annotations
 
 import pandas as pd
 from rdflib import Graph, URIRef
 
-from kb.contract import ALL_COLUMNS
+from terms.contract import ALL_COLUMNS
 from kb.query import run_named
-from kb.vocabulary import pref_label, tier_rank, top_concept
+from terms.vocabulary import pref_label, tier_rank, top_concept
 
 LABELLED = ["design", "histology", "oligo_state", "intervention", "comparator", "publication_role", "outcome",
             "time_origin", "statistic", "unit", "unit_of_analysis", "estimator", "source_kind", "evidence_tier"]

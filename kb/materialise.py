@@ -26,7 +26,7 @@ import pandas as pd
 from rdflib import URIRef
 from rdflib.namespace import SKOS
 
-from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR, vocabulary_graph
+from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR, vocabulary_graph
 
 FORMAT = "1"
 CACHE_ENV = "OLIGOKB_CACHE"  # a directory for every KB's cache; default: .oligokb-cache/ beside the KB file
@@ -97,7 +97,7 @@ _IN_MEMORY: dict[str, pd.DataFrame] = {}
 
 
 def _write(target: Path, name: str, frame: pd.DataFrame) -> None:
-    from kb.build import write_atomic
+    from terms.files import write_atomic
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

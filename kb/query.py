@@ -11,11 +11,11 @@ import pandas as pd
 from rdflib import Graph, Literal, URIRef
 from rdflib.query import Result
 
-from kb.build import publication_iri, study_iri
-from kb.errors import InputError, Problem, UnknownTermError
-from kb.namespaces import ID
+from terms.iri import publication_iri, study_iri
+from terms.errors import InputError, Problem, UnknownTermError
+from terms.namespaces import ID
 from kb.sparql_guard import check_query
-from kb.vocabulary import resolve, vocabulary_graph
+from terms.vocabulary import resolve, vocabulary_graph
 
 QUERY_DIR = Path(__file__).parent / "queries"
 DEFAULT_KB = Path("data/studies.ttl")
@@ -89,7 +89,7 @@ def compose(text: str, bound: set[str]) -> str:
 def to_term(param: Param, value: str) -> URIRef:
     """A user's parameter text -> the IRI to bind; unknown vocabulary terms list the closest ones."""
     if param.kind in ("study", "publication", "statistic_id") and value.startswith(("http://", "https://")):
-        return URIRef(value)  # a whole IRI, e.g. of a synthetic knowledge base (kb.namespaces.SYNTH_ID)
+        return URIRef(value)  # a whole IRI, e.g. of a synthetic knowledge base (terms.namespaces.SYNTH_ID)
     if param.kind == "study":
         return study_iri(value)
     if param.kind == "publication":
@@ -190,7 +190,7 @@ def run_query(kb, text: str, checked=None):  # type: ignore[no-untyped-def]
     try:
         return checked, prepare(store, checked.text)
     except SyntaxError as exc:  # the guard parsed it already; kept for a clear message all the same
-        from kb.errors import QueryRefused
+        from terms.errors import QueryRefused
 
         raise QueryRefused(f"the query does not parse: {exc}") from None
 

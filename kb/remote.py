@@ -29,7 +29,7 @@ import pandas as pd
 from rdflib import Graph, Literal, URIRef, Variable
 from rdflib.query import Result
 
-from kb.errors import InputError, OligokbError, Problem
+from terms.errors import InputError, OligokbError, Problem
 from kb.sparql_guard import check_query
 
 IRIREF = re.compile(r'[^<>"{}|^`\\\x00-\x20]*')

@@ -7,7 +7,7 @@ remote endpoint; FROM and FROM NAMED are refused (the dataset is the knowledge b
 The verdict is the parser's: the query is parsed by Oxigraph (the engine that evaluates it), so what the
 SPARQL 1.1 grammar forbids is refused with Oxigraph's message. Parsing goes through `Store.query` on an
 empty store: it never touches data, but Oxigraph evaluates some operators (ASK, ORDER BY) when the query
-is prepared, so call check_query where evaluation is bounded (a kb.limits worker) or where the query is
+is prepared, so call check_query where evaluation is bounded (a server.limits worker) or where the query is
 evaluated next anyway (the CLI).
 
 SERVICE is found without letting Oxigraph prepare a query that holds one: every "service" in the text
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kb.errors import QueryRefused
+from terms.errors import QueryRefused
 
 FORBIDDEN = {
     "ServiceGraphPattern": "SERVICE is refused: queries run on the bundled knowledge base only and make no outbound calls",

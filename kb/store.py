@@ -20,9 +20,9 @@ import pyarrow.csv as pa_csv
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from kb.errors import InputError, Problem
+from terms.errors import InputError, Problem
 from kb.materialise import MATERIALISED, all_null_as_none, cached_frame, filter_named, provenance_from_tables
-from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
+from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

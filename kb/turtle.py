@@ -12,8 +12,8 @@ import pyoxigraph as ox
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
-from kb import namespaces as ns
-from kb.namespaces import BIBO, ID, OKB
+from terms import namespaces as ns
+from terms.namespaces import BIBO, ID, OKB
 
 # A row is one triple as plain strings: (subject, predicate, object, datatype, language, is_literal),
 # object being an IRI (is_literal 0, datatype and language "") or a literal's lexical form. Sorting

@@ -15,7 +15,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
-from kb.vocabulary import vocabulary_graph
+from terms.vocabulary import vocabulary_graph
 
 SHAPES_FILE = Path(__file__).parent / "shapes.ttl"
 
@@ -46,7 +46,8 @@ class Violation:
 
 def sheet_iris(ex) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The IRI of each sheet's study or publication (every node of the sheet is under it) -> "kind:id"."""
-    from kb.build import id_base, publication_iri, study_iri
+    from kb.build import id_base
+    from terms.iri import publication_iri, study_iri
 
     base = id_base(ex)
     out = {}
@@ -132,7 +133,7 @@ CHUNK_SHEETS = 400  # sheets per pySHACL call: big enough to amortise its set-up
 def _rules_hash() -> str:
     """What a cached result depends on besides the sheet: the shapes, the vocabularies and the code
     that turns sheets into triples. A change to any of them invalidates the whole cache."""
-    from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
+    from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
 
     root = Path(__file__).resolve().parents[1]
     files = [SHAPES_FILE, ONTOLOGY_FILE, *sorted(VOCAB_DIR.glob("*.ttl")), root / "kb" / "build.py",
@@ -157,7 +158,7 @@ def validate_extractions(ex, cache: Path | None = None,  # type: ignore[no-untyp
     one edit, only that sheet is validated again.
     """
     from kb.build import id_base, sheet_triples
-    from kb.namespaces import OKB
+    from terms.namespaces import OKB
 
     rules = _rules_hash()
     entries: dict[str, dict] = {}
@@ -199,7 +200,7 @@ def validate_extractions(ex, cache: Path | None = None,  # type: ignore[no-untyp
         for key in chunk:
             entries[key] = {"hash": hashes[key], "violations": found[key]}
     if cache_path is not None:
-        from kb.build import write_atomic
+        from terms.files import write_atomic
 
         kept = {key: entries[key] for key in ex.files}
         write_atomic(cache_path, json.dumps({"rules": rules, "sheets": kept}, sort_keys=True).encode("utf-8"))

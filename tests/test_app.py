@@ -17,7 +17,7 @@ from kb.export import evidence_table
 from kb.query import load_kb
 from kb.remote import SparqlEndpoint
 from kb.store import load_store
-from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
+from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
 from tests.conftest import free_port, oxigraph_server
 from tests.test_query import listener  # noqa: F401 - a fixture
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from extract.sheets import load_extractions
-from kb.contract import ALL_COLUMNS, EVIDENCE_COLUMNS
+from terms.contract import ALL_COLUMNS, EVIDENCE_COLUMNS
 from tests.conftest import ROOT, VALID_SHEETS, run_cli
 
 
@@ -173,7 +173,7 @@ def test_parallel_build_equals_serial_and_plain(tmp_path):
 
 def test_parallel_build_reports_the_same_problems(sheets):
     from kb.build import build_sheets
-    from kb.errors import InputError
+    from terms.errors import InputError
 
     pub = sheets / "publications" / "test-trial-2020.yaml"
     pub.write_text(pub.read_text().replace("kind: publication", "kind: publication\nbogus_field: 1", 1))
@@ -210,7 +210,7 @@ def test_turtle_writer_matches_oxigraphs_on_hard_terms():
     """kb.build writes Turtle itself (rows_turtle); Oxigraph's writer is the reference, also for terms
     the sheets rarely hold: control characters, quotes, backslashes, non-ASCII, odd numbers."""
     from kb.build import _XSD_BOOLEAN, _XSD_DECIMAL, _XSD_GYEAR, _XSD_INTEGER, _ox_rows_turtle, rows_turtle
-    from kb.namespaces import OKB
+    from terms.namespaces import OKB
 
     texts = ["plain", "", 'say "hi"', "back\\slash", "tab\there", "line\nbreak\r\n", "\x00\x01\x07\x08\x0b\x0c\x1f",
              "del\x7f", "\ufffe\uffff\ufffd", "é ü 中文 😀", "≤0.001", "a'b", "<iri-like>", "50 %", "trailing \\"]
@@ -220,9 +220,9 @@ def test_turtle_writer_matches_oxigraphs_on_hard_terms():
     for dt in (_XSD_DECIMAL, _XSD_INTEGER, _XSD_BOOLEAN, _XSD_GYEAR):
         rows += [(s, str(OKB.value), v, dt, "", 1) for v in numbers + ["true", "false", "True"]]
     rows += [(s, str(OKB.design), iri, "", "", 0) for iri in (
-        "https://w3id.org/oligokb/vocab/design/rct_phase_2", "https://w3id.org/oligokb/vocab/design/",
-        "https://w3id.org/oligokb/vocab/design/a.b", "https://w3id.org/oligokb/vocab/design/1abc",
-        "https://w3id.org/oligokb/vocab/design/a~b", "https://w3id.org/oligokb/ns#Study", "http://example.org/x#y")]
+        "https://w3id.org/oligoterms/vocab/design/rct_phase_2", "https://w3id.org/oligoterms/vocab/design/",
+        "https://w3id.org/oligoterms/vocab/design/a.b", "https://w3id.org/oligoterms/vocab/design/1abc",
+        "https://w3id.org/oligoterms/vocab/design/a~b", "https://w3id.org/oligokb/ns#Study", "http://example.org/x#y")]
     rows += [("https://w3id.org/oligokb/ns#Study", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", str(OKB.Study), "", "", 0),
              ("https://w3id.org/oligokb/ns#Study", str(OKB.quote), "x", "", "en", 1)]
     rows = sorted(set(rows))

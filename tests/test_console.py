@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from explorer.sparql import run_console_query
-from kb.errors import QueryRefused
+from terms.errors import QueryRefused
 from tests.conftest import oxigraph_server
 
 OKB = "PREFIX okb: <https://w3id.org/oligokb/ns#> "

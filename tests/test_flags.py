@@ -165,7 +165,7 @@ def test_a_low_confidence_study_mapping_is_unresolved():
 
 def test_cross_sheet_rules(sheets):
     """A flag's other statistic in another publication must exist; a post-randomisation subgroup is no randomised arm."""
-    from kb.errors import InputError
+    from terms.errors import InputError
 
     pub = next((sheets / "publications").glob("*.yaml"))
     text = pub.read_text()

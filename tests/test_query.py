@@ -7,7 +7,7 @@ import threading
 import pandas as pd
 import pytest
 
-from kb.errors import InputError, QueryRefused
+from terms.errors import InputError, QueryRefused
 from kb.query import load_kb, run_named, run_query
 from kb.sparql_guard import check_query
 from tests.conftest import run_cli

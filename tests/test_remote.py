@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kb.errors import InputError, QueryRefused
+from terms.errors import InputError, QueryRefused
 from kb.query import load_kb, run_named
 from kb.remote import SparqlEndpoint, with_values
-from kb.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
+from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
 from tests.conftest import ROOT, VALID_SHEETS, free_port, oxigraph_server, run_cli, stop
 from tests.test_query import DATASET, SERVICE_POSITIONS, UPDATES, listener  # noqa: F401 - listener is a fixture
 from tests.test_server import NAMED_CASES, start_server
@@ -158,7 +158,7 @@ def test_export_and_pool_read_a_remote_store(ntriples, oxigraph):
 # only the port is a free one, and `uv run oligokb` is this checkout's CLI.
 OXIGRAPH_DOC_COMMANDS = [
     "oxigraph load --location oligokb-db --file data/studies.nt",
-    'for f in kb/vocab/*.ttl kb/ontology.ttl; do oxigraph load --location oligokb-db --file "$f"; done',
+    'for f in terms/vocab/*.ttl terms/ontology.ttl; do oxigraph load --location oligokb-db --file "$f"; done',
     "oxigraph serve-read-only --location oligokb-db --bind 127.0.0.1:7879",
     "uv run oligokb query --name studies --endpoint http://127.0.0.1:7879/query",
 ]

@@ -26,7 +26,7 @@ from rdflib import URIRef
 from kb.export import evidence_table
 from kb.query import run_named
 from kb.store import load_store
-from kb.vocabulary import pref_label, top_concept
+from terms.vocabulary import pref_label, top_concept
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "data" / "search" / "prisma.yaml"

@@ -1,9 +1,9 @@
-"""The evidence-tier rule (extract/sources.py) and the tier vocabulary (kb/vocab/source.ttl) say the same."""
+"""The evidence-tier rule (terms/tiers.py) and the tier vocabulary (terms/vocab/source.ttl) say the same."""
 from rdflib.namespace import SKOS
 
-from extract.sources import KIND_ROLES, TIER_LABEL, TIER_RANK, figure_tier, kind_notation, publication_tier
-from kb import namespaces as ns
-from kb.vocabulary import terms, tier_rank, vocabulary_graph
+from terms.tiers import KIND_ROLES, TIER_LABEL, TIER_RANK, figure_tier, kind_notation, publication_tier
+from terms import namespaces as ns
+from terms.vocabulary import terms, tier_rank, vocabulary_graph
 
 
 def test_ranks_and_labels_are_the_vocabularys():

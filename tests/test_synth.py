@@ -12,9 +12,9 @@ from extract.sheets import load_extractions
 from extract.synth import generate
 from kb.build import build_graph
 from kb.conflicts import find_conflicts
-from kb.errors import InputError
+from terms.errors import InputError
 from kb.export import evidence_table
-from kb.namespaces import ID, SYNTH_ID
+from terms.namespaces import ID, SYNTH_ID
 from kb.validate import validate_graph
 from tests.conftest import run_cli
 
@@ -72,7 +72,7 @@ def test_shape_of_the_evidence(synth):
 
 def test_some_secondary_reports_disagree_with_the_primary(synth):
     graph = build_graph(synth)
-    from kb.vocabulary import vocabulary_graph
+    from terms.vocabulary import vocabulary_graph
 
     conflicts = find_conflicts(evidence_table(graph + vocabulary_graph()))
     assert len(conflicts) > 5

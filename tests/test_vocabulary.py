@@ -3,9 +3,9 @@ import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDF, SKOS
 
-from kb import namespaces as ns
-from kb.errors import UnknownTermError
-from kb.vocabulary import SCHEMES, resolve, terms, vocabulary_graph
+from terms import namespaces as ns
+from terms.errors import UnknownTermError
+from terms.vocabulary import SCHEMES, resolve, terms, vocabulary_graph
 
 
 @pytest.mark.parametrize("scheme", sorted(SCHEMES))

@@ -3,7 +3,7 @@
 - syntax-query, syntax-update-1: every positive query is accepted by the guard and answered 200 over
   HTTP; every negative query, and every update, is refused by the guard and answered 400 (never 500).
 - the query-evaluation folders a default-graph service can run, json-res and csv-tsv-res: each query
-  through kb.server.sparql_job (JSON, N-Triples) and over HTTP through the FastAPI app (XML, Turtle),
+  through server.endpoint.sparql_job (JSON, N-Triples) and over HTTP through the FastAPI app (XML, Turtle),
   compared with the expected results by the suite's rules (tests/w3c_suite.py); the tests that share
   the most common data file also through a live `oligokb serve --no-vocabularies` (its workers).
 
@@ -22,8 +22,8 @@ from collections import Counter
 
 import pytest
 
-from kb.errors import QueryRefused
-from kb.server import Limits, create_app
+from terms.errors import QueryRefused
+from server.endpoint import Limits, create_app
 from kb.sparql_guard import check_query
 from tests import w3c_suite as w3c
 from tests.conftest import free_port, stop
@@ -81,7 +81,7 @@ def _params(cases):  # type: ignore[no-untyped-def]
 
 
 class Http:
-    """Requests to a live uvicorn on 127.0.0.1 serving kb.server's app (urllib: a real HTTP client)."""
+    """Requests to a live uvicorn on 127.0.0.1 serving server.endpoint's app (urllib: a real HTTP client)."""
 
     def __init__(self, base: str) -> None:
         self.base = base
@@ -172,7 +172,7 @@ def test_live_server_with_its_workers(tmp_path):
     """`oligokb serve --kb FILE --no-vocabularies` (uvicorn, the worker processes): the evaluation tests
     that share the most common data file, each in XML, and a positive and a negative syntax test."""
     from tests.test_server import start_server
-    from kb.server import SELECT_FORMATS  # noqa: F401 - the server module the CLI starts
+    from server.endpoint import SELECT_FORMATS  # noqa: F401 - the server module the CLI starts
 
     runnable = [c for c in EVALUATION if c.id not in SKIPPED and c.id not in KNOWN_FAILURES and len(c.data) == 1]
     data, _ = Counter(c.data[0] for c in runnable).most_common(1)[0]

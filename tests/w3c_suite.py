@@ -373,7 +373,7 @@ def graph_equal(expected_path: Path, expected_base: str, actual: bytes, actual_f
 # --- running a test through the endpoint's code ---------------------------------------------------------
 
 class InProcessPool:
-    """kb.limits.WorkerPool's interface, running the job in this process on `kb` (a test's own data):
+    """server.limits.WorkerPool's interface, running the job in this process on `kb` (a test's own data):
     the FastAPI app, negotiation and the jobs run as served; the worker processes are tested apart
     (tests/test_server.py, and test_w3c.py's live server)."""
 
@@ -383,8 +383,8 @@ class InProcessPool:
     def call(self, target: str, args: tuple):  # type: ignore[no-untyped-def,type-arg]
         import importlib
 
-        from kb.errors import InputError, QueryRefused
-        from kb.limits import QueryFailed
+        from terms.errors import InputError, QueryRefused
+        from server.limits import QueryFailed
 
         module, _, name = target.partition(":")
         try:
@@ -458,8 +458,8 @@ def answer_media(case: Case, style: str) -> str:
 
 
 def run_job(case: Case) -> str | None:
-    """An evaluation test through kb.server.sparql_job (guard, Oxigraph, cap, writer)."""
-    from kb.server import sparql_job
+    """An evaluation test through server.endpoint.sparql_job (guard, Oxigraph, cap, writer)."""
+    from server.endpoint import sparql_job
 
     media = answer_media(case, "a")
     got_media, body, truncated, _ = sparql_job(StoreKB(load_data(case)), query_with_base(case), media, 10**6)
@@ -470,8 +470,8 @@ def run_job(case: Case) -> str | None:
 
 def run_syntax(case: Case) -> str | None:
     """A syntax test through the guard and the job: positive queries answered, the rest refused."""
-    from kb.errors import QueryRefused
-    from kb.server import sparql_job
+    from terms.errors import QueryRefused
+    from server.endpoint import sparql_job
 
     text = query_with_base(case)
     accept = case.kind == "PositiveSyntaxTest11"

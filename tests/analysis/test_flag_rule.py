@@ -24,7 +24,7 @@ def bundled() -> pd.DataFrame:
 
 
 def test_the_rule_knows_the_vocabulary():
-    from kb.vocabulary import terms
+    from terms.vocabulary import terms
 
     assert flag_rule.FLAG_KINDS == terms("curation_flag")
     with pytest.raises(InputError, match="not a curation flag"):

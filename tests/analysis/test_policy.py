@@ -13,7 +13,7 @@ from analysis.errors import InputError
 from analysis.kb_pool import pool_knowledge_base
 from analysis.meta import meta_analysis
 from analysis.policy import select_estimates
-from kb.contract import ALL_COLUMNS
+from terms.contract import ALL_COLUMNS
 
 
 def row(**kw) -> dict:

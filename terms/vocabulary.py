@@ -1,4 +1,4 @@
-"""The SKOS vocabularies of kb/vocab/*.ttl: loading, term lookup with closest-term hints, labels."""
+"""The SKOS vocabularies of terms/vocab/*.ttl: loading, term lookup with closest-term hints, labels."""
 from __future__ import annotations
 
 import difflib
@@ -8,8 +8,8 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 
-from kb import namespaces as ns
-from kb.errors import UnknownTermError
+from terms import namespaces as ns
+from terms.errors import UnknownTermError
 
 VOCAB_DIR = Path(__file__).parent / "vocab"
 ONTOLOGY_FILE = Path(__file__).parent / "ontology.ttl"
@@ -86,7 +86,7 @@ def resolve(scheme: str, term: str) -> URIRef:
     hints = closest(scheme, term)
     hint = f"; did you mean {', '.join(repr(h) for h in hints)}?" if hints else ""
     raise UnknownTermError(
-        f"{term!r} is not a term of the {scheme} vocabulary (kb/vocab){hint} "
+        f"{term!r} is not a term of the {scheme} vocabulary (terms/vocab){hint} "
         f"Allowed: {', '.join(terms(scheme))}"
     )
 
@@ -124,7 +124,7 @@ def tier_rank(iri: str) -> int | None:
 
 @lru_cache(maxsize=None)
 def stratum_concept(iri: str, level: int) -> str:
-    """The concept a term is pooled under at stratum level `level` (okb:stratumLevel, kb/vocab): the
+    """The concept a term is pooled under at stratum level `level` (okb:stratumLevel, terms/vocab): the
     term itself when its level is <= level, else its nearest broader term whose level is <= level;
     a term with no level on it or above it stands for itself."""
     g = vocabulary_graph()

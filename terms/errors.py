@@ -24,6 +24,8 @@ class Problem:
 
 
 class OligokbError(Exception):
+    """The root of every error the tool raises on purpose; `exit_code` is the CLI's exit status for it."""
+
     exit_code = 3
 
 
@@ -43,8 +45,10 @@ class InputError(OligokbError):
         return "\n".join([head, *(str(p) for p in self.problems)])
 
 
-class UnknownTermError(ValueError):
+class UnknownTermError(OligokbError, ValueError):
     """A vocabulary term that is not in its scheme; the message lists the closest terms."""
+
+    exit_code = 2
 
 
 class QueryRefused(OligokbError):

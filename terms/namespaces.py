@@ -1,7 +1,7 @@
 """RDF namespaces of oligokb, as rdflib DefinedNamespaces with `_fail = True`: a typo is an error.
 
-The vocabulary classes mirror the SKOS concept schemes in kb/vocab/*.ttl (a test asserts they list the
-same terms). The ontology namespace OKB mirrors kb/ontology.ttl the same way.
+The vocabulary classes mirror the SKOS concept schemes in terms/vocab/*.ttl (a test asserts they list the
+same terms). The ontology namespace OKB mirrors terms/ontology.ttl the same way.
 """
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
@@ -14,7 +14,7 @@ BIBO = Namespace("http://purl.org/ontology/bibo/")
 
 
 class CURATION_FLAG(DefinedNamespace):
-    """Curation flags (kb/vocab)."""
+    """Curation flags (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "curation-flag/")
     _fail = True
@@ -29,7 +29,7 @@ class CURATION_FLAG(DefinedNamespace):
     value_doubtful: URIRef
 
 class DESIGN(DefinedNamespace):
-    """Study designs (kb/vocab)."""
+    """Study designs (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "design/")
     _fail = True
@@ -45,7 +45,7 @@ class DESIGN(DefinedNamespace):
     single_arm_trial: URIRef
 
 class ESTIMATOR(DefinedNamespace):
-    """Estimators (kb/vocab)."""
+    """Estimators (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "estimator/")
     _fail = True
@@ -59,7 +59,7 @@ class ESTIMATOR(DefinedNamespace):
     one_minus_kaplan_meier: URIRef
 
 class HISTOLOGY(DefinedNamespace):
-    """Histologies (kb/vocab)."""
+    """Histologies (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "histology/")
     _fail = True
@@ -86,7 +86,7 @@ class HISTOLOGY(DefinedNamespace):
     solid_tumour: URIRef
 
 class OLIGO_STATE(DefinedNamespace):
-    """Oligo-states (ESTRO-EORTC 2020) (kb/vocab)."""
+    """Oligo-states (ESTRO-EORTC 2020) (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "oligo-state/")
     _fail = True
@@ -113,7 +113,7 @@ class OLIGO_STATE(DefinedNamespace):
     unresolved: URIRef
 
 class OUTCOME(DefinedNamespace):
-    """Outcomes (kb/vocab)."""
+    """Outcomes (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "outcome/")
     _fail = True
@@ -143,7 +143,7 @@ class OUTCOME(DefinedNamespace):
     treatment_related_death: URIRef
 
 class PUBLICATION_ROLE(DefinedNamespace):
-    """Publication roles (kb/vocab)."""
+    """Publication roles (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "publication-role/")
     _fail = True
@@ -152,7 +152,7 @@ class PUBLICATION_ROLE(DefinedNamespace):
     secondary: URIRef
 
 class SOURCE_KIND(DefinedNamespace):
-    """Source kinds: what kind of document a report is (kb/vocab/source.ttl)."""
+    """Source kinds: what kind of document a report is (terms/vocab/source.ttl)."""
 
     _NS = Namespace(VOCAB + "source-kind/")
     _fail = True
@@ -164,7 +164,7 @@ class SOURCE_KIND(DefinedNamespace):
     review: URIRef
 
 class EVIDENCE_TIER(DefinedNamespace):
-    """Evidence tiers, best first (kb/vocab/source.ttl)."""
+    """Evidence tiers, best first (terms/vocab/source.ttl)."""
 
     _NS = Namespace(VOCAB + "evidence-tier/")
     _fail = True
@@ -177,7 +177,7 @@ class EVIDENCE_TIER(DefinedNamespace):
     trial_full_report: URIRef
 
 class STATISTIC(DefinedNamespace):
-    """Statistic types (kb/vocab)."""
+    """Statistic types (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "statistic/")
     _fail = True
@@ -195,7 +195,7 @@ class STATISTIC(DefinedNamespace):
     test_p_value: URIRef
 
 class TIME_ORIGIN(DefinedNamespace):
-    """Time origins (kb/vocab)."""
+    """Time origins (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "time-origin/")
     _fail = True
@@ -213,7 +213,7 @@ class TIME_ORIGIN(DefinedNamespace):
     start_of_treatment: URIRef
 
 class TREATMENT(DefinedNamespace):
-    """Treatments (kb/vocab)."""
+    """Treatments (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "treatment/")
     _fail = True
@@ -236,7 +236,7 @@ class TREATMENT(DefinedNamespace):
     thermal_ablation: URIRef
 
 class UNIT_OF_ANALYSIS(DefinedNamespace):
-    """Units of analysis (kb/vocab)."""
+    """Units of analysis (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "unit-of-analysis/")
     _fail = True
@@ -246,7 +246,7 @@ class UNIT_OF_ANALYSIS(DefinedNamespace):
     unknown: URIRef
 
 class UNIT(DefinedNamespace):
-    """Units (kb/vocab)."""
+    """Units (terms/vocab)."""
 
     _NS = Namespace(VOCAB + "unit/")
     _fail = True
@@ -261,7 +261,7 @@ class UNIT(DefinedNamespace):
 
 
 class OKB(DefinedNamespace):
-    """The oligokb ontology (kb/ontology.ttl)."""
+    """The oligokb ontology (terms/ontology.ttl)."""
 
     _NS = Namespace(BASE + "ns#")
     _fail = True

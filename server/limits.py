@@ -23,12 +23,12 @@ import threading
 import time
 from pathlib import Path
 
-from kb.errors import InputError, OligokbError, QueryRefused
+from terms.errors import InputError, OligokbError, QueryRefused
 
 LOAD_LIMIT_S = 120.0  # loading the knowledge base into a new worker (not counted against a query)
 MEMORY_MB = 2048  # address-space cap of a worker; 0 = no cap
 _CTX = mp.get_context("forkserver")
-_CTX.set_forkserver_preload(["kb.query", "kb.store", "kb.sparql_guard", "kb.limits", "kb.server"])
+_CTX.set_forkserver_preload(["kb.query", "kb.store", "kb.sparql_guard", "server.limits", "server.endpoint"])
 
 
 class QueryFailed(OligokbError):

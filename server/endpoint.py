@@ -11,7 +11,7 @@ graphs: GRAPH matches nothing); answers are written by Oxigraph's own results an
 
 Closed: every query passes kb.sparql_guard.check_query (updates, SERVICE anywhere, FROM, FROM NAMED
 refused) inside the worker, before evaluation; default-graph-uri / named-graph-uri are refused too.
-Bounded: evaluation happens in kb.limits worker processes, killed at the per-query time limit (or
+Bounded: evaluation happens in server.limits worker processes, killed at the per-query time limit (or
 after a query exhausts the worker's memory cap) and replaced; SELECT rows and CONSTRUCT/DESCRIBE triples are capped (the X-Oligokb-Truncated header says
 so); request bodies and query strings are limited in size; at most `max_concurrent` queries are admitted
 at once (running or waiting for a worker), the rest get 503 with Retry-After.
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from kb.errors import InputError, QueryRefused
-from kb.limits import MEMORY_MB, Busy, QueryFailed, QueryOutOfMemory, QueryTimeout, WorkerPool
 from kb.sparql_guard import FORBIDDEN, UPDATE_REFUSED, is_update
+from server.limits import MEMORY_MB, Busy, QueryFailed, QueryOutOfMemory, QueryTimeout, WorkerPool
+from terms.errors import InputError, QueryRefused
 
 SELECT_FORMATS = {  # media type -> Oxigraph's SPARQL results writer
     "application/sparql-results+json": "JSON",
@@ -120,7 +120,7 @@ def kb_prefixes() -> dict[str, str]:
     """The knowledge base's prefixes, for Turtle answers."""
     from rdflib import Graph
 
-    from kb.build import bind_prefixes
+    from kb.turtle import bind_prefixes
 
     return {prefix: str(namespace) for prefix, namespace in bind_prefixes(Graph()).namespaces() if prefix}
 
@@ -302,7 +302,7 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  
         if not text.strip():
             return error(400, "the query is empty")
         try:
-            media, data, truncated, count = await run("kb.server:sparql_job", (text, request.headers.get("accept"), limits.max_rows))
+            media, data, truncated, count = await run("server.endpoint:sparql_job", (text, request.headers.get("accept"), limits.max_rows))
         except Exception as exc:  # noqa: BLE001 - mapped to a status by failure()
             return failure(exc)
         if media is None:
@@ -330,7 +330,7 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  
             return error(406, f"a named query's table is available as: {', '.join(TABLE_FORMATS)}")
         fmt = TABLE_FORMATS[media]
         try:
-            data, truncated, count = await run("kb.server:named_job", (name, params, fmt, limits.max_rows))
+            data, truncated, count = await run("server.endpoint:named_job", (name, params, fmt, limits.max_rows))
         except Exception as exc:  # noqa: BLE001
             return failure(exc)
         headers = {"Vary": "Accept", "X-Oligokb-Rows": str(count)}
