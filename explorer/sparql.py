@@ -38,7 +38,7 @@ ORDER BY ?study""",
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX st: <https://w3id.org/oligoterms/vocab/statistic/>
+PREFIX st: <https://w3id.org/oligokb/vocab/statistic/>
 SELECT ?study ?outcome ?hr ?low ?high ?quote WHERE {
   ?stat okb:statisticType st:hazard_ratio ; okb:valueAsPublished ?hr ; okb:outcome/skos:prefLabel ?outcome ;
         okb:group/okb:inStudy/rdfs:label ?study ; prov:qualifiedDerivation/okb:quote ?quote .
@@ -58,7 +58,7 @@ SELECT ?publication ?supersedes WHERE {
   ?p a okb:Publication ; dcterms:identifier ?publication ; dcterms:replaces/dcterms:identifier ?supersedes .
 }""",
     "Is there a phase III trial? (ASK)": """PREFIX okb: <https://w3id.org/oligokb/ns#>
-PREFIX de: <https://w3id.org/oligoterms/vocab/design/>
+PREFIX de: <https://w3id.org/oligokb/vocab/design/>
 ASK { ?study a okb:Study ; okb:design de:rct_phase_3 }""",
     "One study's triples (DESCRIBE)": "DESCRIBE <https://w3id.org/oligokb/id/study/sabr-comet>",
 }

@@ -220,9 +220,9 @@ def test_turtle_writer_matches_oxigraphs_on_hard_terms():
     for dt in (_XSD_DECIMAL, _XSD_INTEGER, _XSD_BOOLEAN, _XSD_GYEAR):
         rows += [(s, str(OKB.value), v, dt, "", 1) for v in numbers + ["true", "false", "True"]]
     rows += [(s, str(OKB.design), iri, "", "", 0) for iri in (
-        "https://w3id.org/oligoterms/vocab/design/rct_phase_2", "https://w3id.org/oligoterms/vocab/design/",
-        "https://w3id.org/oligoterms/vocab/design/a.b", "https://w3id.org/oligoterms/vocab/design/1abc",
-        "https://w3id.org/oligoterms/vocab/design/a~b", "https://w3id.org/oligokb/ns#Study", "http://example.org/x#y")]
+        "https://w3id.org/oligokb/vocab/design/rct_phase_2", "https://w3id.org/oligokb/vocab/design/",
+        "https://w3id.org/oligokb/vocab/design/a.b", "https://w3id.org/oligokb/vocab/design/1abc",
+        "https://w3id.org/oligokb/vocab/design/a~b", "https://w3id.org/oligokb/ns#Study", "http://example.org/x#y")]
     rows += [("https://w3id.org/oligokb/ns#Study", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", str(OKB.Study), "", "", 0),
              ("https://w3id.org/oligokb/ns#Study", str(OKB.quote), "x", "", "en", 1)]
     rows = sorted(set(rows))

@@ -5,7 +5,7 @@ import pytest
 
 from tests.test_shapes import VALID_HR, VALID_RATE, _violations
 
-CF = "https://w3id.org/oligoterms/vocab/curation-flag/"
+CF = "https://w3id.org/oligokb/vocab/curation-flag/"
 
 
 def _flag(target: str, kind: str, extra: str = "") -> str:

@@ -14,18 +14,18 @@ PREFIXES = """
 @prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix bibo: <http://purl.org/ontology/bibo/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix st: <https://w3id.org/oligoterms/vocab/statistic/> .
-@prefix oc: <https://w3id.org/oligoterms/vocab/outcome/> .
-@prefix to: <https://w3id.org/oligoterms/vocab/time-origin/> .
-@prefix un: <https://w3id.org/oligoterms/vocab/unit/> .
-@prefix ua: <https://w3id.org/oligoterms/vocab/unit-of-analysis/> .
-@prefix pr: <https://w3id.org/oligoterms/vocab/publication-role/> .
-@prefix de: <https://w3id.org/oligoterms/vocab/design/> .
-@prefix hi: <https://w3id.org/oligoterms/vocab/histology/> .
-@prefix os: <https://w3id.org/oligoterms/vocab/oligo-state/> .
-@prefix tr: <https://w3id.org/oligoterms/vocab/treatment/> .
-@prefix sk: <https://w3id.org/oligoterms/vocab/source-kind/> .
-@prefix et: <https://w3id.org/oligoterms/vocab/evidence-tier/> .
+@prefix st: <https://w3id.org/oligokb/vocab/statistic/> .
+@prefix oc: <https://w3id.org/oligokb/vocab/outcome/> .
+@prefix to: <https://w3id.org/oligokb/vocab/time-origin/> .
+@prefix un: <https://w3id.org/oligokb/vocab/unit/> .
+@prefix ua: <https://w3id.org/oligokb/vocab/unit-of-analysis/> .
+@prefix pr: <https://w3id.org/oligokb/vocab/publication-role/> .
+@prefix de: <https://w3id.org/oligokb/vocab/design/> .
+@prefix hi: <https://w3id.org/oligokb/vocab/histology/> .
+@prefix os: <https://w3id.org/oligokb/vocab/oligo-state/> .
+@prefix tr: <https://w3id.org/oligokb/vocab/treatment/> .
+@prefix sk: <https://w3id.org/oligokb/vocab/source-kind/> .
+@prefix et: <https://w3id.org/oligokb/vocab/evidence-tier/> .
 @prefix : <https://w3id.org/oligokb/id/> .
 """
 

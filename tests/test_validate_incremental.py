@@ -25,7 +25,7 @@ EXTRA_SHAPES = """
 @prefix t: <https://example.org/test-shapes#> .
 t:NoHarm a sh:NodeShape ; sh:targetSubjectsOf okb:statisticType ;
     sh:sparql [ a sh:SPARQLConstraint ; sh:message "test: hazard ratio above 1.2" ;
-      sh:select "SELECT $this ?value WHERE { $this <https://w3id.org/oligokb/ns#statisticType> <https://w3id.org/oligoterms/vocab/statistic/hazard_ratio> ; <https://w3id.org/oligokb/ns#value> ?value . FILTER(?value > 1.2) }" ] .
+      sh:select "SELECT $this ?value WHERE { $this <https://w3id.org/oligokb/ns#statisticType> <https://w3id.org/oligokb/vocab/statistic/hazard_ratio> ; <https://w3id.org/oligokb/ns#value> ?value . FILTER(?value > 1.2) }" ] .
 t:Recent a sh:NodeShape ; sh:targetClass okb:Publication ;
     sh:property [ sh:path dcterms:issued ; sh:minInclusive "2010"^^xsd:gYear ; sh:message "test: before 2010" ] .
 """
