@@ -38,7 +38,7 @@ def _label_columns(result: KBPool) -> list[str]:
 TIER_MARKS = {"3": "†", "4": "‡", "5": "§", "6": "¶"}
 
 
-def tier_footnotes(ranks) -> list[str]:  # type: ignore[no-untyped-def]
+def tier_footnotes(ranks) -> list[str]:
     """One footnote per tier that marks a row, naming the tier."""
     from terms.tiers import TIER_LABEL, TIER_RANK
 

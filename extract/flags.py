@@ -76,7 +76,7 @@ def _duplicates(flags: list[Flag]) -> None:
         raise ValueError(f"flags: each kind at most once per figure or group, got {kinds}")
 
 
-def check_statistic_flags(stat) -> None:  # type: ignore[no-untyped-def]
+def check_statistic_flags(stat) -> None:
     """The flags of one statistic (extract.schema.Statistic) fit it."""
     _duplicates(stat.flags)
     kinds = {f.flag for f in stat.flags}
@@ -96,7 +96,7 @@ def check_statistic_flags(stat) -> None:  # type: ignore[no-untyped-def]
         raise ValueError(f"derivation {stat.derivation!r}: a value derived rather than printed needs a derived_value flag")
 
 
-def check_group_flags(group) -> None:  # type: ignore[no-untyped-def]
+def check_group_flags(group) -> None:
     """The flags and subgroup_by of one group (extract.schema.Group) fit it."""
     _duplicates(group.flags)
     kinds = {f.flag for f in group.flags}
@@ -120,7 +120,7 @@ def check_group_flags(group) -> None:  # type: ignore[no-untyped-def]
         raise ValueError(f"subgroup_by lists a variable twice: {group.subgroup_by}")
 
 
-def check_report_flag_targets(report) -> None:  # type: ignore[no-untyped-def]
+def check_report_flag_targets(report) -> None:
     """A flag's `other` names a statistic of this report (or, with slashes, another report's: checked
     across sheets by extract.sheets.cross_check)."""
     ids = {s.id for s in report.statistics}
@@ -130,7 +130,7 @@ def check_report_flag_targets(report) -> None:  # type: ignore[no-untyped-def]
                 raise ValueError(f"statistics[{i}] ({stat.id}).flags: other {f.other!r} is not a statistic of this report")
 
 
-def group_partitions(group) -> list[str]:  # type: ignore[no-untyped-def]
+def group_partitions(group) -> list[str]:
     """What a group is a subgroup by, sorted: its own histology / oligo-state and its subgroup_by."""
     found = set(group.subgroup_by)
     if group.histology:

@@ -193,7 +193,7 @@ def cross_check(ex: Extractions) -> list[Problem]:
     return problems
 
 
-def _flag_targets(ex: Extractions, file: str, r: int, report) -> list[Problem]:  # type: ignore[no-untyped-def]
+def _flag_targets(ex: Extractions, file: str, r: int, report) -> list[Problem]:
     """A flag's other statistic in another report (<publication>/<study>/stat/<id>) exists."""
     problems = []
     for i, stat in enumerate(report.statistics):

@@ -36,7 +36,7 @@ class LineDict(dict):
     lines: dict[str, int]
 
 
-def _compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+def _compose_node(self, parent, index):
     event = self.peek_event()
     if isinstance(event, yaml.AliasEvent):
         raise yaml.constructor.ConstructorError(
@@ -49,7 +49,7 @@ def _compose_node(self, parent, index):  # type: ignore[no-untyped-def]
     return yaml.SafeLoader.compose_node(self, parent, index)
 
 
-def _construct_mapping(loader, node, deep=False):  # type: ignore[no-untyped-def]
+def _construct_mapping(loader, node, deep=False):
     loader.flatten_mapping(node)
     result = LineDict()
     result.lines = {}
@@ -87,7 +87,7 @@ _BOOL_VALUES = yaml.constructor.SafeConstructor.bool_values
 _ScalarNode, _MappingNode, _SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
 
 
-def _resolve_scalar_first(self, kind, value, implicit):  # type: ignore[no-untyped-def]
+def _resolve_scalar_first(self, kind, value, implicit):
     """Resolver.resolve for scalars without its per-call overhead (libyaml calls it for every scalar):
     the same implicit resolvers, looked up by first character; there are no path resolvers."""
     if kind is _ScalarNode:
@@ -100,14 +100,14 @@ def _resolve_scalar_first(self, kind, value, implicit):  # type: ignore[no-untyp
     return yaml.resolver.BaseResolver.resolve(self, kind, value, implicit)
 
 
-_FastSheetLoader.resolve = _resolve_scalar_first  # type: ignore[method-assign]
+_FastSheetLoader.resolve = _resolve_scalar_first
 
 
 class _Unusual(Exception):
     """A node the direct construction does not handle (a tag, merge key or complex key): use the loader."""
 
 
-def _construct_plain(node):  # type: ignore[no-untyped-def]
+def _construct_plain(node):
     """What _FastSheetLoader's constructors make of a node tree, built directly (about twice as fast):
     mappings (LineDict with lines), sequences, and str/null/bool scalars. Anything else raises _Unusual."""
     cls = node.__class__

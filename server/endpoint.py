@@ -94,7 +94,7 @@ def _media(media: str) -> str:
     return media if media.endswith("json") else f"{media}; charset=utf-8"
 
 
-def capped_solutions(solutions, max_rows: int, text: str = ""):  # type: ignore[no-untyped-def]
+def capped_solutions(solutions, max_rows: int, text: str = ""):
     """The first max_rows solutions as a pyoxigraph QuerySolutions, and whether there were more. The
     solutions are read one by one (no more than the cap needs), written as SPARQL TSV (each term in its
     N-Triples form, which escapes tabs and newlines: one solution per line) and read back by Oxigraph's
@@ -125,7 +125,7 @@ def kb_prefixes() -> dict[str, str]:
     return {prefix: str(namespace) for prefix, namespace in bind_prefixes(Graph()).namespaces() if prefix}
 
 
-def write_triples(triples, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
+def write_triples(triples, fmt: str) -> bytes:
     import pyoxigraph as ox
 
     rdf_format = getattr(ox.RdfFormat, fmt)
@@ -133,10 +133,10 @@ def write_triples(triples, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
     return ox.serialize(triples, format=rdf_format, prefixes=prefixes)
 
 
-def distinct_triples(iterator, max_rows: int) -> tuple[list, bool]:  # type: ignore[type-arg]
+def distinct_triples(iterator, max_rows: int) -> tuple[list, bool]:
     """At most max_rows distinct triples of a CONSTRUCT/DESCRIBE answer (an RDF graph is a set), and
     whether there were more."""
-    seen: dict = {}  # type: ignore[type-arg]
+    seen: dict = {}
     for triple in iterator:
         if triple in seen:
             continue
@@ -153,7 +153,7 @@ def xml_safe(body: bytes) -> bytes:
     return body.replace(b"\r", b"&#13;")
 
 
-def sparql_job(kb, text: str, accept: str | None, max_rows: int):  # type: ignore[no-untyped-def]
+def sparql_job(kb, text: str, accept: str | None, max_rows: int):
     """Runs in a worker: guard, evaluate with Oxigraph, cap, write with Oxigraph's writers.
     -> (media type, body, truncated, count)"""
     import pyoxigraph as ox
@@ -179,7 +179,7 @@ def sparql_job(kb, text: str, accept: str | None, max_rows: int):  # type: ignor
     return _media(media), xml_safe(body) if fmt == "RDF_XML" else body, truncated, len(triples)
 
 
-def frame_body(frame, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
+def frame_body(frame, fmt: str) -> bytes:
     """A named query's table as `oligokb query --format json|csv` writes it (tsv: tab-separated)."""
     if fmt == "json":
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
@@ -187,7 +187,7 @@ def frame_body(frame, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
     return frame.to_csv(index=False, lineterminator="\n", sep="\t" if fmt == "tsv" else ",").encode("utf-8")
 
 
-def named_job(kb, name: str, params: dict[str, str], fmt: str, max_rows: int):  # type: ignore[no-untyped-def]
+def named_job(kb, name: str, params: dict[str, str], fmt: str, max_rows: int):
     """Runs in a worker: kb.query.run_named on the worker's Oxigraph store (parameters bound by the engine,
     never written into text). CSV and TSV come from the table cache (kb.materialise) as text, as
     `oligokb query --format csv` does; JSON keeps numbers and booleans typed, from the store."""
@@ -201,7 +201,7 @@ class TooLarge(Exception):
     pass
 
 
-def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  # type: ignore[no-untyped-def]
+def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):
     """The ASGI application. Starts the worker pool (which loads the KB) unless one is given."""
     from contextlib import asynccontextmanager
 
@@ -216,7 +216,7 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  
     state = {"inflight": 0}
 
     @asynccontextmanager
-    async def lifespan(_app):  # type: ignore[no-untyped-def]
+    async def lifespan(_app):
         yield
         pool.close()
 
@@ -225,7 +225,7 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):  
     def error(status: int, message: str, **headers: str) -> PlainTextResponse:
         return PlainTextResponse(message.rstrip() + "\n", status_code=status, headers=headers or None)
 
-    async def run(target: str, args: tuple):  # type: ignore[no-untyped-def]
+    async def run(target: str, args: tuple):
         """Admission (503 when full), then the job in a worker thread -> pool -> process."""
         if state["inflight"] >= limits.max_concurrent:
             raise Busy(f"{limits.max_concurrent} queries are already running or waiting; try again shortly")
@@ -360,7 +360,7 @@ def memory_text(limits: Limits) -> str:
     return f"{limits.max_memory_mb:,} MB" if limits.max_memory_mb > 0 else "no memory cap"
 
 
-def serve(kb_path: Path, host: str, port: int, limits: Limits, echo=print) -> None:  # type: ignore[no-untyped-def]
+def serve(kb_path: Path, host: str, port: int, limits: Limits, echo=print) -> None:
     """Load the workers (errors before binding the port), then run uvicorn until interrupted."""
     import uvicorn
 

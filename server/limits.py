@@ -67,7 +67,7 @@ class Busy(OligokbError):
     exit_code = 3
 
 
-def load_worker_kb(kb_path: str, vocabularies: bool = True):  # type: ignore[no-untyped-def]
+def load_worker_kb(kb_path: str, vocabularies: bool = True):
     """What a worker holds: the knowledge base in an Oxigraph store (kb.store.OxigraphKB), loaded now so
     that no query pays the load; None for a worker that only runs the guard (kb_path "")."""
     if not kb_path:
@@ -150,7 +150,7 @@ class Worker:
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def call(self, target: str, args: tuple, time_limit: float):  # type: ignore[no-untyped-def]
+    def call(self, target: str, args: tuple, time_limit: float):
         """Run one job; at the time limit kill this worker and raise QueryTimeout."""
         try:
             self.conn.send((target, args))
@@ -198,7 +198,7 @@ class Worker:
         self.kill()
 
 
-def run_once(kb_path: Path | None, target: str, args: tuple, time_limit: float,  # type: ignore[no-untyped-def]
+def run_once(kb_path: Path | None, target: str, args: tuple, time_limit: float,
              memory_mb: int = MEMORY_MB):
     """One job in a fresh worker (the explorer console): load, run under the limits, stop. kb_path None:
     a worker that holds no knowledge base (the guard alone, before a query goes to an endpoint)."""
@@ -247,7 +247,7 @@ class WorkerPool:
 
         threading.Thread(target=start, name="oligokb-worker-start", daemon=True).start()
 
-    def call(self, target: str, args: tuple):  # type: ignore[no-untyped-def]
+    def call(self, target: str, args: tuple):
         try:
             worker = self._idle.get(timeout=self.queue_wait)
         except queue.Empty:
