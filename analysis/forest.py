@@ -25,17 +25,19 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib import rc_context, ticker, transforms
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon
+from matplotlib.typing import RcKeyType
 
 from analysis.errors import InputError, OptionError
 from analysis.forest_input import (
@@ -85,7 +87,7 @@ SAVE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 PNG_DPI = 200
 #: Stable SVG ids (same plot, same bytes); TrueType (Type 42) fonts in PDF, since some journals
 #: reject the Type 3 fonts matplotlib embeds by default.
-_SAVE_RC = {"svg.hashsalt": "oligokb-forest", "pdf.fonttype": 42}
+_SAVE_RC: dict[RcKeyType, Any] = {"svg.hashsalt": "oligokb-forest", "pdf.fonttype": 42}
 
 _COLOR_STUDY = "#1f3b63"
 _COLOR_SUBGROUP = "#8c8c8c"
@@ -159,8 +161,7 @@ def _nice_ticks(low: float, high: float, log: bool) -> list[float]:
         return ticks
     if high <= low:
         low, high = low - 1.0, high + 1.0
-    ticks = ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
-    ticks = [float(t) for t in ticks]
+    ticks = [float(t) for t in ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)]
     lo_t = max(t for t in ticks if t <= low + 1e-12)
     hi_t = min(t for t in ticks if t >= high - 1e-12)
     return [t for t in ticks if lo_t - 1e-12 <= t <= hi_t + 1e-12]
@@ -382,11 +383,11 @@ def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = 
         fig_w = MARGIN_IN + cols.left + GAP_IN + plot_width + cols.right + MARGIN_IN
         plot_h = (n_units + title_units) * ROW_IN
         fig_h = MARGIN_IN + plot_h + bottom_in + MARGIN_IN
-        fig = Figure(figsize=(fig_w, fig_h))
-        FigureCanvasAgg(fig)
-        ax = fig.add_axes(((MARGIN_IN + cols.left + GAP_IN) / fig_w,
+        new_fig = Figure(figsize=(fig_w, fig_h))
+        FigureCanvasAgg(new_fig)
+        ax = new_fig.add_axes(((MARGIN_IN + cols.left + GAP_IN) / fig_w,
                            (bottom_in + MARGIN_IN) / fig_h, plot_width / fig_w, plot_h / fig_h))
-    fig = ax.figure
+    fig: Figure | SubFigure = ax.figure
     x_lo, x_hi = _x_axis(ax, studies, pooled, log_scale=log_scale, null_value=null_value,
                          xlim=xlim, xticks=xticks)
     ax.set_ylim(n_units, -title_units)   # row units, first row at the top
@@ -488,7 +489,7 @@ def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = 
     if overall_line and overall and x_lo <= overall[0].obj.est <= x_hi:
         ax.plot([overall[0].obj.est] * 2, [first_row_top, overall[0].y - DIAMOND_HALF],
                 color="#555555", lw=0.8, ls=(0, (4, 3)), gid=GID_OVERALL, zorder=1)
-    if favours_on and x_lo < null_value < x_hi:
+    if favours is not None and null_value is not None and x_lo < null_value < x_hi:
         below = transforms.blended_transform_factory(ax.transData, ax.transAxes)
         for text, sign, ha in ((f"\u2190 {favours[0]}", -1, "right"),
                                (f"{favours[1]} \u2192", 1, "left")):

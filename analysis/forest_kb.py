@@ -7,6 +7,7 @@ I2, Q beneath; a one-study stratum gets none (forest_plot enforces it).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from matplotlib.axes import Axes
 
@@ -53,9 +54,10 @@ def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | Non
     rows, summaries = [], []
     columns = _label_columns(result)
     ranks: list[str] = []
+    r: Any  # a row of the evidence table (itertuples): its fields are the table's columns
     for pool in result.pools:
         group = _stratum_label(pool, columns)
-        for r, weight in zip(pool.rows.itertuples(), pool.weights_pct):
+        for r, weight in zip(pool.rows.itertuples(), pool.weights_pct, strict=True):
             level = _num(r.ci_level)
             n = f"n={r.n}" if r.n else ""
             if ratio and r.n:
@@ -82,7 +84,7 @@ def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | Non
             else:
                 rows.append(ForestRow(label, _num(r.value), _num(r.ci_low) if r.ci_low else None,
                                       _num(r.ci_high) if r.ci_high else None, weight, detail, group))
-        if pool.k >= 2:
+        if pool.k >= 2 and pool.estimate is not None and pool.ci_low is not None and pool.ci_high is not None:
             stats = (f"τ² = {pool.tau2:.3g}, I² = {pool.i2:.0f}%, Q = {pool.q:.2f} (df = {pool.q_df}, p = {pool.q_p:.2g})"
                      + (f"; {pool.note}" if pool.note else ""))
             summaries.append(ForestSummary(f"{result.method} pooled, k = {pool.k}", pool.estimate, pool.ci_low, pool.ci_high,
@@ -96,12 +98,12 @@ def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | Non
         half = min(max(half, math.log(2)), math.log(100))
         xlim = (math.exp(-half), math.exp(half))
     what = f"{result.statistic} of {result.outcome}" + (f" at {result.timepoint_months:g} months" if result.timepoint_months else "")
-    level = f"{result.level:.0%}"
+    level_text = f"{result.level:.0%}"
     return forest_plot(
         rows, summaries,
         log_scale=ratio, null_value=1.0 if ratio else None,
         xlabel="Hazard ratio (log scale)" if ratio else f"{result.outcome} (%)",
         favours=("favours MDT", "favours control") if ratio else ("", ""),
-        ci_label=f"{level} CI as published" if ratio else f"{level} CI",
-        estimate_header=f"HR ({level} CI as published or derived)" if ratio else f"% ({level} CI)",
+        ci_label=f"{level_text} CI as published" if ratio else f"{level_text} CI",
+        estimate_header=f"HR ({level_text} CI as published or derived)" if ratio else f"% ({level_text} CI)",
         xlim=xlim, title=title or what, footnotes=tier_footnotes(ranks), ax=ax)

@@ -35,7 +35,7 @@ DASH = r"\s*(?:-|–|—|‒|−|\bto\b|\bà\b)\s*"
 TIME_UNIT = r"(?:months?|mo\b|mos\b|years?|yrs?\b|weeks?|wks?\b|days?|mois|ans?\b|années?|semaines?|jours?)"
 PCT = r"\s?(?:%|per\s?cent\b|pour\s?cent\b)"
 NR = r"(?:not\s+reached|NR|non\s+atteinte?)"
-LEVEL = rf"(?P<level>\d{{2}}(?:[.,·]\d+)?)\s?%\s*(?:CI|C\.I\.|confidence\s+intervals?|IC|CrI|credible\s+interval)\b(?:\s*[\[(]\s*CI\s*[\])])?"
+LEVEL = r"(?P<level>\d{2}(?:[.,·]\d+)?)\s?%\s*(?:CI|C\.I\.|confidence\s+intervals?|IC|CrI|credible\s+interval)\b(?:\s*[\[(]\s*CI\s*[\])])?"
 LEVEL_FR = r"IC\s*(?:à\s*)?(?P<level2>\d{2})\s?%"
 BOUND = rf"(?:{NUM}|{NR})"
 CI_RE = re.compile(
@@ -205,7 +205,7 @@ class _Finder:
         follow_up = m.kind == "median" and re.search(r"follow", self.text[self.sentence(pos)[0]:pos], re.IGNORECASE)
         if bare and not follow_up and (ratio or bare.group(0).lstrip()[:1] in "([") and not re.match(r"\s*[(\[]\s*(?:range|IQR)", window[skip:], re.IGNORECASE):
             low, high = number(bare.group("low")), _bound(bare.group("high"))
-            if low is not None and low <= m.value and (high == "NR" or (high is not None and high >= m.value)):
+            if low is not None and low <= m.value and (high == "NR" or (isinstance(high, float) and high >= m.value)):
                 self._set_ci(m, bare, self._sentence_level(pos))
                 self.take(pos + bare.start(), pos + bare.end())
                 return pos + bare.end()
@@ -343,7 +343,7 @@ class _Finder:
                          rf"|\b(?P<w>{WORDNUM})\s+(?:per\s?cent|percent|pour\s?cent)\b", re.IGNORECASE)
         for p in pat.finditer(self.text):
             g = "v" if p.group("v") else "w"
-            a, b = p.start(g), p.end(g)
+            a = p.start(g)
             if not self.free(a, p.end()) or self.in_ci(a):
                 continue
             after = self.text[p.end():p.end() + 30]
@@ -358,7 +358,7 @@ class _Finder:
                 continue  # "(< 10%)": a threshold
             if re.search(r"\b(?:mean|average|median)\b,?[^.;%,]{0,30}$", before, re.IGNORECASE):
                 continue  # "a mean PSA response of 69% (median, 74.5%)": a summary of a percentage, not a rate
-            if re.search(rf"\d\s?%?\s*(?:-|–|—)\s*$", before) or re.match(rf"\s*(?:-|–|—)\s*{NUM}\s?%", after):
+            if re.search(r"\d\s?%?\s*(?:-|–|—)\s*$", before) or re.match(rf"\s*(?:-|–|—)\s*{NUM}\s?%", after):
                 continue  # a range of rates ("62–91%", "15%-20%") is not a figure
             if re.match(r"\s*(?:relative\s+)?(?:decreased?|reduc\w*|lower|higher|increased?|improvement|gain)\b", after, re.IGNORECASE):
                 continue  # "a 43% decreased risk": a relative effect, not a rate

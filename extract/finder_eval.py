@@ -53,7 +53,7 @@ def load(split: str = "all") -> list[dict]:
     return out
 
 
-def _same(a: object, b: object) -> bool:
+def _same(a: float | str | None, b: float | str | None) -> bool:
     if a is None or b is None or isinstance(a, str) or isinstance(b, str):
         return a == b
     return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))

@@ -51,7 +51,7 @@ class Flag(BaseModel):
     alternatives: list[str] = Field(default_factory=list, description="mapping_low_confidence: the terms it may be instead")
 
     @model_validator(mode="after")
-    def _fields_of_kind(self) -> "Flag":
+    def _fields_of_kind(self) -> Flag:
         if self.flag == "duplicate_of" and self.other is None:
             raise ValueError("a duplicate_of flag needs other: the preferred statistic (this flag sits on the one not preferred)")
         if self.other is not None and "/" in self.other:

@@ -136,7 +136,7 @@ def words_number(words: str) -> int | None:
     return None
 
 
-def check_number_source(source: "Source", field: str, number: Decimal | int) -> None:
+def check_number_source(source: Source, field: str, number: Decimal | int) -> None:
     """The quote holds the number: in digits, or in the words named by source.number_in_words."""
     lexical = format(number, "f") if isinstance(number, Decimal) else str(number)
     if source.number_in_words is None:
@@ -185,7 +185,7 @@ class AssignmentInput(Strict):
     source: Source
 
     @model_validator(mode="after")
-    def _source_names_publication(self) -> "AssignmentInput":
+    def _source_names_publication(self) -> AssignmentInput:
         if self.source.publication is None:
             raise ValueError("source.publication is required in a study sheet (which publication is the quote from?)")
         return self
@@ -205,7 +205,7 @@ class OligoStateMapping(Strict):
     inputs: list[AssignmentInput] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _candidates_when_ambiguous(self) -> "OligoStateMapping":
+    def _candidates_when_ambiguous(self) -> OligoStateMapping:
         if self.mapped in ("mixed", "unresolved") and len(self.candidates) < 2:
             raise ValueError(f"mapped: {self.mapped} needs at least two candidates (the states it may be or mixes)")
         # docs/curation-flags.md: a mapping of low confidence names no single state; its candidates do.
@@ -255,7 +255,7 @@ class StudySheet(Strict):
         return value
 
     @model_validator(mode="after")
-    def _arms(self) -> "StudySheet":
+    def _arms(self) -> StudySheet:
         ids = [a.id for a in self.arms]
         if len(ids) != len(set(ids)):
             raise ValueError(f"arm ids must be unique, got {ids}")
@@ -295,13 +295,13 @@ class Citation(Strict):
     @field_validator("doi", "pmid", "seed_document")
     @classmethod
     def _identifier_form(cls, value: str | None, info: ValidationInfo) -> str | None:
-        pattern, problem = IDENTIFIER_FORMS[info.field_name]
+        pattern, problem = IDENTIFIER_FORMS[str(info.field_name)]
         if value is not None and not pattern.match(value):
             raise ValueError(f"{value!r} {problem}")
         return value
 
     @model_validator(mode="after")
-    def _identifier(self) -> "Citation":
+    def _identifier(self) -> Citation:
         if self.url is not None and self.date_read is None:
             raise ValueError("url needs date_read: the date the page was read (YYYY-MM-DD)")
         if not self.doi and not self.pmid and not self.seed_document and not self.url:
@@ -331,7 +331,7 @@ class Group(Strict):
     source: Source | None = None
 
     @model_validator(mode="after")
-    def _flags(self) -> "Group":
+    def _flags(self) -> Group:
         check_group_flags(self)
         if any(f.flag == "mapping_low_confidence" and (f.mapping or "oligo_state") == "oligo_state" for f in self.flags) \
                 and self.oligo_state not in NON_SPECIFIC_STATES:
@@ -340,7 +340,7 @@ class Group(Strict):
         return self
 
     @model_validator(mode="after")
-    def _n_has_source(self) -> "Group":
+    def _n_has_source(self) -> Group:
         if self.n is not None:
             if self.source is None:
                 raise ValueError("n needs a source (locator and a quote containing the number)")
@@ -402,7 +402,7 @@ class Statistic(Strict):
     flags: list[Flag] = Field(default_factory=list, description="curation flags (extract/flags.py)")
 
     @model_validator(mode="after")
-    def _flags(self) -> "Statistic":
+    def _flags(self) -> Statistic:
         check_statistic_flags(self)
         return self
 
@@ -412,7 +412,7 @@ class Statistic(Strict):
         return None if value is None else str(value).strip()
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Statistic":
+    def _consistent(self) -> Statistic:
         s = self.statistic
         if s in COMPARATIVE:
             if self.reference_group is None:
@@ -481,7 +481,7 @@ class Quotes(Strict):
     reason: str | None = Field(None, min_length=10, max_length=1000, description="for basis 'inferred': why this report")
 
     @model_validator(mode="after")
-    def _basis(self) -> "Quotes":
+    def _basis(self) -> Quotes:
         if self.basis == "reference list" and self.source is None:
             raise ValueError("basis 'reference list' needs source: the reference entry as printed (locator and quote)")
         if self.basis == "inferred" and not self.reason:
@@ -502,7 +502,7 @@ class Report(Strict):
     left_out: list[str] = Field(default_factory=list, description="figures deliberately not extracted, with the reason")
 
     @model_validator(mode="after")
-    def _references(self) -> "Report":
+    def _references(self) -> Report:
         group_ids = [g.id for g in self.groups]
         dupes = {g for g in group_ids if group_ids.count(g) > 1}
         if dupes:
@@ -537,7 +537,7 @@ class PublicationSheet(Strict):
     note: str | None = Field(None, max_length=3000)
 
     @model_validator(mode="after")
-    def _kind_role_tier(self) -> "PublicationSheet":
+    def _kind_role_tier(self) -> PublicationSheet:
         role = KIND_ROLES[self.source_kind]
         if self.role != role:
             raise ValueError(f"source_kind {self.source_kind!r} is a {role} report, but role is {self.role!r} "
@@ -557,7 +557,7 @@ class PublicationSheet(Strict):
         return self
 
     @model_validator(mode="after")
-    def _quotes_only_in_secondary(self) -> "PublicationSheet":
+    def _quotes_only_in_secondary(self) -> PublicationSheet:
         for r, report in enumerate(self.reports):
             if report.quotes is not None and self.role != "secondary" and report.role != "secondary":
                 raise ValueError(f"reports[{r}].quotes: only a secondary report quotes another report of the study "
@@ -565,7 +565,7 @@ class PublicationSheet(Strict):
         return self
 
     @model_validator(mode="after")
-    def _seed_text(self) -> "PublicationSheet":
+    def _seed_text(self) -> PublicationSheet:
         # The seed identifier is only as good as the text the quotes are checked against: they must agree.
         seed = self.citation.seed_document
         if seed is not None and (self.source_text is None or PurePosixPath(self.source_text).name != f"{seed}.txt"):

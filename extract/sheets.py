@@ -3,10 +3,11 @@ each other (unique ids, references that exist), and report every problem at once
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -35,7 +36,7 @@ def _loc_text(loc: tuple) -> str:
     return out
 
 
-def _fix_for(error: dict) -> str:
+def _fix_for(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "missing":
         return "add this field"
@@ -164,8 +165,8 @@ def cross_check(ex: Extractions) -> list[Problem]:
             elif not {r.study for r in ex.publications[old].reports} & {r.study for r in pub.reports}:
                 problems.append(Problem(file, f"supersedes[{i}]", f"{old!r} reports on none of this publication's studies"))
         for r, report in enumerate(pub.reports):
-            study = ex.studies.get(report.study)
-            if study is None:
+            reported = ex.studies.get(report.study)
+            if reported is None:
                 problems.append(Problem(file, f"reports[{r}].study", f"unknown study {report.study!r}", "add data/extractions/studies/<id>.yaml or fix the id"))
                 continue
             if report.quotes is not None:
@@ -177,14 +178,14 @@ def cross_check(ex: Extractions) -> list[Problem]:
                     problems.append(Problem(file, where, f"{report.quotes.publication!r} is a secondary report", "name the primary report the figures come from"))
                 elif report.study not in {q.study for q in quoted.reports}:
                     problems.append(Problem(file, where, f"{report.quotes.publication!r} does not report {report.study!r}", "name a report of this study"))
-            arm_ids = [a.id for a in study.arms]
-            roles = {a.id: a.role for a in study.arms}
+            arm_ids = [a.id for a in reported.arms]
+            roles = {a.id: a.role for a in reported.arms}
             for g, group in enumerate(report.groups):
                 if group.arm is not None and group.arm not in arm_ids:
-                    problems.append(Problem(file, f"reports[{r}].groups[{g}].arm", f"{group.arm!r} is not an arm of {study.id}; arms: {arm_ids}"))
+                    problems.append(Problem(file, f"reports[{r}].groups[{g}].arm", f"{group.arm!r} is not an arm of {reported.id}; arms: {arm_ids}"))
                 elif "post_randomisation" in group.subgroup_by and roles.get(group.arm or "") in ("experimental", "control"):
                     problems.append(Problem(file, f"reports[{r}].groups[{g}].arm", f"a post-randomisation subgroup is not the "
-                                            f"randomised arm {group.arm!r} ({roles[group.arm]})", "leave arm out and say in the definition which arm it was drawn from"))
+                                            f"randomised arm {group.arm!r} ({roles.get(group.arm or '')})", "leave arm out and say in the definition which arm it was drawn from"))
             problems.extend(_flag_targets(ex, file, r, report))
         studies_reported = [r.study for r in pub.reports]
         if len(studies_reported) != len(set(studies_reported)):

@@ -119,7 +119,7 @@ class _Study:
         if group == "exp":
             base *= math.exp(-self.log_hr[outcome])
         value = _fmt(base, 1)
-        stat = {"id": sid, "outcome": outcome, "statistic": "median", "group": group, "value": value, "unit": "months",
+        stat: dict[str, object] = {"id": sid, "outcome": outcome, "statistic": "median", "group": group, "value": value, "unit": "months",
                 "estimator": "kaplan_meier"}
         label = outcome.replace("_", " ")
         if rng.random() < 0.85:

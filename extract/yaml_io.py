@@ -163,7 +163,7 @@ def load_sheet(path: Path, display: str | None = None) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line: int | None = raw[: exc.start].count(b"\n") + 1
         raise InputError(Problem(name, "", f"byte {exc.start} ({raw[exc.start:exc.start + 1]!r}) is not UTF-8",
                                  "save the sheet as UTF-8 (quotes pasted from PDFs are often Latin-1 or Windows-1252)",
                                  line)) from None

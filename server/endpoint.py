@@ -130,7 +130,7 @@ def write_triples(triples, fmt: str) -> bytes:
 
     rdf_format = getattr(ox.RdfFormat, fmt)
     prefixes = kb_prefixes() if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-    return ox.serialize(triples, format=rdf_format, prefixes=prefixes)
+    return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""  # None only when given a file
 
 
 def distinct_triples(iterator, max_rows: int) -> tuple[list, bool]:

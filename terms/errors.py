@@ -35,9 +35,8 @@ class InputError(OligokbError):
     exit_code = 2
 
     def __init__(self, problems: list[Problem] | Problem | str):
-        if isinstance(problems, (Problem, str)):
-            problems = [problems]
-        self.problems = [p if isinstance(p, Problem) else Problem("", "", p) for p in problems]
+        items = [problems] if isinstance(problems, (Problem, str)) else problems
+        self.problems = [p if isinstance(p, Problem) else Problem("", "", p) for p in items]
         super().__init__(self.report())
 
     def report(self) -> str:

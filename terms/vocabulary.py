@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import difflib
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, SKOS, DefinedNamespace
 
 from terms import namespaces as ns
 from terms.errors import UnknownTermError
@@ -15,7 +15,7 @@ VOCAB_DIR = Path(__file__).parent / "vocab"
 ONTOLOGY_FILE = Path(__file__).parent / "ontology.ttl"
 
 # Sheet field name -> the DefinedNamespace of its scheme.
-SCHEMES: dict[str, type] = {
+SCHEMES: dict[str, type[DefinedNamespace]] = {
     "curation_flag": ns.CURATION_FLAG,
     "design": ns.DESIGN,
     "estimator": ns.ESTIMATOR,
@@ -43,18 +43,18 @@ def vocabulary_graph() -> Graph:
     return graph
 
 
-@lru_cache(maxsize=None)
+@cache
 def terms(scheme: str) -> tuple[str, ...]:
     """The term ids (skos:notation) of a scheme, sorted."""
-    base = str(SCHEMES[scheme]._NS)
+    base = str(SCHEMES[scheme])
     g = vocabulary_graph()
     return tuple(sorted(str(c)[len(base):] for c in g.subjects(SKOS.inScheme, URIRef(base))))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _labels(scheme: str) -> dict[str, str]:
     """Lower-cased prefLabel and altLabel -> term id, to suggest the id for a label typed by hand."""
-    base = str(SCHEMES[scheme]._NS)
+    base = str(SCHEMES[scheme])
     g = vocabulary_graph()
     out: dict[str, str] = {}
     for concept in g.subjects(SKOS.inScheme, URIRef(base)):
@@ -91,38 +91,38 @@ def resolve(scheme: str, term: str) -> URIRef:
     )
 
 
-@lru_cache(maxsize=None)  # the vocabularies do not change while a process runs; exports ask per row
+@cache  # the vocabularies do not change while a process runs; exports ask per row
 def pref_label(iri: URIRef | str) -> str:
     """The English prefLabel of a concept, lower case (the export contract's convention)."""
     label = vocabulary_graph().value(URIRef(str(iri)), SKOS.prefLabel)
     return str(label).lower() if label is not None else ""
 
 
-@lru_cache(maxsize=None)
+@cache
 def top_concept(iri: URIRef) -> URIRef:
     """Follow skos:broader up to the top concept (e.g. rct_phase_2 -> randomised)."""
     g = vocabulary_graph()
     current = iri
     for _ in range(20):
         parent = g.value(current, SKOS.broader)
-        if parent is None:
+        if not isinstance(parent, URIRef):
             return current
         current = parent
     return current
 
 
 def concept_schemes() -> list[URIRef]:
-    return sorted(vocabulary_graph().subjects(RDF.type, SKOS.ConceptScheme))
+    return sorted(s for s in vocabulary_graph().subjects(RDF.type, SKOS.ConceptScheme) if isinstance(s, URIRef))
 
 
-@lru_cache(maxsize=None)
+@cache
 def tier_rank(iri: str) -> int | None:
     """An evidence tier's rank (okb:tierRank: 1 = the trial's own full report ... 6 = a coverage page)."""
     value = vocabulary_graph().value(URIRef(iri), ns.OKB.tierRank)
-    return None if value is None else int(value)
+    return int(value) if isinstance(value, Literal) else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def stratum_concept(iri: str, level: int) -> str:
     """The concept a term is pooled under at stratum level `level` (okb:stratumLevel, terms/vocab): the
     term itself when its level is <= level, else its nearest broader term whose level is <= level;
@@ -133,7 +133,8 @@ def stratum_concept(iri: str, level: int) -> str:
         if current is None:
             break
         own = g.value(current, ns.OKB.stratumLevel)
-        if own is not None and int(own) <= level:
+        if isinstance(own, Literal) and int(own) <= level:
             return str(current)
-        current = g.value(current, SKOS.broader)
+        broader = g.value(current, SKOS.broader)
+        current = broader if isinstance(broader, URIRef) else None
     return iri
