@@ -71,7 +71,7 @@ _SheetLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _co
 
 
 class _FastSheetLoader(getattr(yaml, "CSafeLoader", _SheetLoader)):  # type: ignore[misc]
-    """The same rules on libyaml's C parser (about 5x faster), for sheets with no '&' or '*' at all:
+    """The same rules on libyaml's C parser (faster: docs/performance.md), for sheets with no '&' or '*' at all:
     without those characters a document can hold no anchor and no alias. Anything else, and every
     error, goes through _SheetLoader so the messages stay the same."""
 

@@ -171,6 +171,7 @@ def test_documented_oxigraph_commands(ntriples, tmp_path):
     (tmp_path / "data").mkdir()
     shutil.copy(nt, tmp_path / "data" / "studies.nt")
     (tmp_path / "kb").symlink_to(ROOT / "kb")
+    (tmp_path / "terms").symlink_to(ROOT / "terms")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     for command in OXIGRAPH_DOC_COMMANDS[:2]:
         done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
