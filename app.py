@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 import streamlit as st
 
 from analysis.errors import AnalysisError
 from explorer import data as ex
-from terms.tiers import OWN_REPORT_TIERS
 from explorer import sparql as sx
 from explorer.study import study_choices, study_page
 from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT, find_conflicts
-from terms.contract import ALL_COLUMNS
-from terms.errors import OligokbError, QueryRefused
 from kb.export import evidence_table
 from kb.query import load_kb, run_named
 from kb.remote import RemoteError
+from terms.contract import ALL_COLUMNS
+from terms.errors import OligokbError, QueryRefused
+from terms.tiers import OWN_REPORT_TIERS
 
 SHOWN_ROWS = 2_000  # rows sent to the browser at once: 755,000 figures (50,000 studies) would take minutes
 VIEWS = ["Evidence", "Study", "Pooled analysis", "SPARQL", "About"]
@@ -95,7 +96,7 @@ def selection_turtle(src: ex.Source, statistic_ids: tuple[str, ...]) -> str:
 
 @st.cache_data
 def pooled(rows: pd.DataFrame, outcome: str, statistic: str, by: tuple[str, ...], timepoint: float | None,
-           method: str, test: str, tiers: tuple[str, ...], levels: str, exclude_flags: tuple[str, ...] = ()):
+           method: str, test: str, tiers: tuple[str, ...], levels: str | None, exclude_flags: tuple[str, ...] = ()):
     from analysis.kb_pool import pool_knowledge_base  # scipy and matplotlib load when first needed
 
     return pool_knowledge_base(rows, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
@@ -166,7 +167,7 @@ def sidebar(full: pd.DataFrame) -> ex.Filters:
             options = ex.filter_options(full, key)
             shown = {term.id: term.display(count) for term, count in options}
             from_url(key, list(shown))
-            terms[key] = tuple(st.multiselect(label, list(shown), format_func=shown.get, key=key, placeholder="any"))
+            terms[key] = tuple(st.multiselect(label, list(shown), format_func=shown.__getitem__, key=key, placeholder="any"))
             to_url(key, list(terms[key]))
         from_url("role", ["primary", "secondary"])
         roles = tuple(st.multiselect("Report", ["primary", "secondary"], key="role", placeholder="primary and secondary",
@@ -174,28 +175,28 @@ def sidebar(full: pd.DataFrame) -> ex.Filters:
         to_url("role", list(roles))
         tier_names = ex.tier_choices(full)
         from_url("tier", list(tier_names))
-        tiers = tuple(st.multiselect("Evidence tier", list(tier_names), format_func=tier_names.get, key="tier",
+        tiers = tuple(st.multiselect("Evidence tier", list(tier_names), format_func=tier_names.__getitem__, key="tier",
                                      placeholder="every tier",
                                      help="Where each figure was read, best first: 1 the trial's own full report, 2 its "
                                           "own abstract, 3 a conference abstract, 4 registry results, 5 a review, "
                                           "6 a coverage page (news, congress coverage, digest)."))
         to_url("tier", list(tiers))
         low, high = ex.year_range(full)
-        years = None
+        years: tuple[int, int] | None = None
         if low < high:
             if "years" not in st.session_state:
                 asked = [int(v) for v in (st.query_params.get("from"), st.query_params.get("to")) if v and v.isdigit()]
                 start = min(max(asked[0], low), high) if len(asked) == 2 else low
                 end = min(max(asked[1], start), high) if len(asked) == 2 else high
                 st.session_state["years"] = (start, end)
-            years = st.slider("Publication year", low, high, key="years",
+            years = cast(tuple[int, int], st.slider("Publication year", low, high, key="years",
                               help="Reports whose year is not known (a seed document that prints none) are shown only "
-                                   "while the range is the whole range.")
+                                   "while the range is the whole range."))
             to_url("from", str(years[0]) if years[0] != low else None)
             to_url("to", str(years[1]) if years[1] != high else None)
             if tuple(years) == (low, high):
                 years = None  # the whole range is no filter: reports without a year stay
-        return ex.Filters(terms=terms, roles=roles, years=tuple(years) if years else None, tiers=tiers)
+        return ex.Filters(terms=terms, roles=roles, years=(years[0], years[1]) if years else None, tiers=tiers)
 
 
 # --- Views ------------------------------------------------------------------------------------
@@ -251,6 +252,7 @@ def show_source(row: pd.Series) -> None:
         st.markdown(f"**{plain(row['study_label'])}** · {plain(row['outcome'])}, {plain(row['statistic'])} · "
                     f"value {plain(row['value'])}")
         prov = provenance(SOURCE, row["statistic_id"])
+        p: Any  # a provenance row (itertuples): its fields are the query's variables
         for p in prov.itertuples():
             st.markdown(f"*{plain(p.title)}* ({plain(p.venue)}) · {plain(p.role.rsplit('/', 1)[-1])} report · "
                         f"{plain(p.source_scope)} · {plain(p.locator)}")
@@ -274,9 +276,9 @@ def show_source(row: pd.Series) -> None:
 
 def study_view(full: pd.DataFrame) -> None:
     choices = studies(SOURCE)
-    labels = dict(zip(choices["study_id"], choices["study_label"]))
+    labels = dict(zip(choices["study_id"], choices["study_label"], strict=True))
     from_url("study", list(labels), single=True)
-    study_id = st.selectbox("Study", list(labels), format_func=labels.get, index=None, key="study",
+    study_id = st.selectbox("Study", list(labels), format_func=labels.__getitem__, index=None, key="study",
                             placeholder="Choose a study")
     to_url("study", study_id)
     if study_id is None:
@@ -406,11 +408,11 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     c7, c8 = st.columns([2, 1])
     tier_names = ex.tier_choices(source)
     tiers = tuple(c7.multiselect("Evidence tiers pooled", list(tier_names), default=list(tier_names),
-                                 format_func=tier_names.get, key="pool_tiers",
+                                 format_func=tier_names.__getitem__, key="pool_tiers",
                                  help="Each study contributes its latest data cut from the best tier kept here. Keep "
                                       "1 and 2 for the trials' own reports only."))
     level = c8.selectbox("Stratum level (histology, oligo-state)", list(px.STRATUM_LEVELS),
-                         format_func=px.STRATUM_LEVELS.get, key="pool_level")
+                         format_func=px.STRATUM_LEVELS.__getitem__, key="pool_level")
     exclude_flags = tuple(st.multiselect(
         "Also leave out figures flagged (sensitivity analysis)", px.OPTIONAL_FLAG_EXCLUSIONS, key="pool_exclude_flags",
         help="Figures flagged direction_doubtful, do_not_pool, duplicate_of or post_randomisation_subgroup are always "
@@ -440,7 +442,7 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
         st.image(files["png"], caption="Forest plot", width="stretch")
         stem = px.file_stem(result)
         cols = st.columns([1, 1, 1, 3])
-        for col, fmt in zip(cols, px.FORMATS):
+        for col, fmt in zip(cols, px.FORMATS, strict=False):
             col.download_button(f"Forest plot ({fmt.upper()})", files[fmt], file_name=f"{stem}.{fmt}",
                                 mime=px.FORMATS[fmt], on_click="ignore", key=f"dl_forest_{fmt}")
         st.caption("Rows marked † ‡ § ¶ were not read in the trial's own report: the footnote under the plot names the tier.")
@@ -511,7 +513,7 @@ def about_view(full: pd.DataFrame) -> None:
     version = ex.source_version(SOURCE)
     counts = ex.counts(full, studies(SOURCE), publications(SOURCE), conflicts(SOURCE))
     cols = st.columns(len(counts))
-    for col, (name, value) in zip(cols, counts.items()):
+    for col, (name, value) in zip(cols, counts.items(), strict=True):
         col.metric(name, value)
     st.markdown(f"**Source**: {plain(SOURCE.describe())}")
     st.markdown("**Version**")
@@ -570,7 +572,7 @@ def main() -> None:
     renderers = {"Evidence": lambda: evidence_view(full, rows), "Study": lambda: study_view(full),
                  "Pooled analysis": lambda: pooled_view(full, rows), "SPARQL": sparql_view,
                  "About": lambda: about_view(full)}
-    for name, tab in zip(VIEWS, tabs):
+    for name, tab in zip(VIEWS, tabs, strict=True):
         if not tab.open:
             continue
         with tab:
