@@ -11,7 +11,8 @@ selections stay equal.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
 
 from analysis.errors import InputError
 
@@ -35,7 +36,7 @@ def is_excluded(flags: object, excluded: frozenset[str]) -> bool:
     return isinstance(flags, str) and bool(flags) and not excluded.isdisjoint(flags.split(";"))
 
 
-def reason(row: dict, excluded: frozenset[str]) -> str:
+def reason(row: Mapping[Hashable, Any], excluded: frozenset[str]) -> str:
     """The left-out reason of a flagged row: each excluded flag with the curators' reason."""
     codes = [c for c in str(row.get("flags", "")).split(";") if c in excluded]
     texts = [t for t in str(row.get("flag_reasons", "")).split(" | ") if t.split(":", 1)[0] in excluded]

@@ -97,7 +97,7 @@ def _with_cuts(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def prepare(rows: pd.DataFrame, *, by: tuple[str, ...] = (), levels: Mapping[str, str] | None = None,
+def prepare(rows: pd.DataFrame, *, by: tuple[str, ...] = (), levels: str | Mapping[str, str] | None = None,
             table: pd.DataFrame | None = None) -> pd.DataFrame:
     """`rows` (some rows of the evidence table `table`, default all of it) with the columns the policy
     reads (see the module docstring). A study's years come from all its rows in `table`. Nothing is changed in place."""
