@@ -6,8 +6,8 @@ flags' own reasons. Left out by default: direction_doubtful (the direction canno
 do_not_pool (the curators advise against it), duplicate_of (the same figure entered twice: the preferred one,
 which carries no such flag, is used) and post_randomisation_subgroup (not the randomised population).
 Any other kind can be excluded as well for a sensitivity analysis (`oligokb pool --exclude-flag
-mapping_low_confidence`). Both analysis.policy and analysis.policy_batch use these functions, so their
-selections stay equal.
+mapping_low_confidence`). The policy (analysis.policy_batch) applies them; analysis.policy_rules writes
+the reason with `reason`.
 """
 from __future__ import annotations
 
