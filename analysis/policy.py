@@ -64,8 +64,8 @@ def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: t
     levels: the stratum level of the --by vocabulary columns ({'histology': '2'}; default 1);
     exclude_flags: curation flags left out besides those always left out (analysis.flag_rule).
     The selection is analysis.policy_batch.select_all's, restricted to this analysis."""
-    # The input errors in this function's documented order (the first found is raised; --by is checked
-    # against the table as given), before select_all, which checks them in its own order.
+    # The input errors in the order this function has always checked them (the first found is raised),
+    # and --by against the table as given (select_all also accepts the columns it adds); then select_all.
     flag_rule.excluded_flags(exclude_flags)
     check_statistic(statistic)
     check_by(table.columns, by)
