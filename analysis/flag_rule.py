@@ -6,12 +6,13 @@ flags' own reasons. Left out by default: direction_doubtful (the direction canno
 do_not_pool (the curators advise against it), duplicate_of (the same figure entered twice: the preferred one,
 which carries no such flag, is used) and post_randomisation_subgroup (not the randomised population).
 Any other kind can be excluded as well for a sensitivity analysis (`oligokb pool --exclude-flag
-mapping_low_confidence`). Both analysis.policy and analysis.policy_batch use these functions, so their
-selections stay equal.
+mapping_low_confidence`). The policy (analysis.policy_batch) applies them; analysis.policy_rules writes
+the reason with `reason`.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
 
 from analysis.errors import InputError
 
@@ -35,7 +36,7 @@ def is_excluded(flags: object, excluded: frozenset[str]) -> bool:
     return isinstance(flags, str) and bool(flags) and not excluded.isdisjoint(flags.split(";"))
 
 
-def reason(row: dict, excluded: frozenset[str]) -> str:
+def reason(row: Mapping[Hashable, Any], excluded: frozenset[str]) -> str:
     """The left-out reason of a flagged row: each excluded flag with the curators' reason."""
     codes = [c for c in str(row.get("flags", "")).split(";") if c in excluded]
     texts = [t for t in str(row.get("flag_reasons", "")).split(" | ") if t.split(":", 1)[0] in excluded]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ class StratumPool:
     """One stratum's pooled result on the display scale (HR, or percent for rates)."""
 
     stratum: str
-    values: dict[str, str]  # stratum column -> value
+    values: dict[str, Any]  # stratum column -> its value in the evidence table
     k: int
     estimate: float | None
     ci_low: float | None
@@ -56,7 +56,7 @@ class StratumPool:
     def inputs(self) -> list[dict]:
         """Per input, in the pool's order: which figure, where it was read, and what entered the model."""
         out = []
-        for r, weight in zip(self.rows.to_dict("records"), self.weights_pct):
+        for r, weight in zip(self.rows.to_dict("records"), self.weights_pct, strict=True):
             out.append({c: r.get(c, "") for c in INPUT_COLUMNS} | {"yi": float(r["yi"]), "vi": float(r["vi"]),
                                                                     "sei": math.sqrt(float(r["vi"])),
                                                                     "weight_pct": float(weight)})
@@ -93,7 +93,7 @@ def _study_labels(rows: pd.DataFrame) -> tuple[str, ...]:
     """'<study> (<years of its own reports>)', never a review's year; a seed document that prints no year
     has no year to show."""
     years = rows["study_years"] if "study_years" in rows else rows["publication_year"]
-    return tuple(f"{label} ({year})" if year else str(label) for label, year in zip(rows["study_label"], years))
+    return tuple(f"{label} ({year})" if year else str(label) for label, year in zip(rows["study_label"], years, strict=True))
 
 
 def _display(statistic: str):
@@ -125,7 +125,7 @@ def pool_knowledge_base(table: pd.DataFrame, *, outcome: str, statistic: str, by
             continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = meta_analysis(rows["yi"].to_numpy(float), rows["vi"].to_numpy(float), method=method, test=test,
+            res = meta_analysis(rows["yi"].to_numpy(float).tolist(), rows["vi"].to_numpy(float).tolist(), method=method, test=test,
                                 level=level, studies=list(labels), tau2_ci=False)  # not shown per stratum
         caught_messages.extend(f"{name}: {w.message}" for w in caught)
         has_pi = res.k >= 3 and method != "FE"
@@ -157,7 +157,7 @@ class AllPools:
     `kb_pool(outcome, statistic, timepoint)` gives exactly what `pool_knowledge_base` gives.
     """
 
-    selection: "BatchSelection"
+    selection: BatchSelection
     method: str
     test: str
     level: float
@@ -205,11 +205,12 @@ def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), meth
     (tests/analysis/test_pool_all.py). A stratum whose tau2 iteration does not converge raises
     ConvergenceError, naming the analysis and stratum, as the one-at-a-time fit raises for its analysis.
     """
+    from scipy.special import expit
+
     from analysis.batch import fit_segments
     from analysis.errors import ConvergenceError
     from analysis.options import MAXITER, THRESHOLD, check_options
     from analysis.policy_batch import select_all
-    from scipy.special import expit
 
     threshold = THRESHOLD if threshold is None else threshold
     maxiter = MAXITER if maxiter is None else maxiter
@@ -224,7 +225,7 @@ def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), meth
     failed = np.flatnonzero(multi & ~fit.converged)
     if failed.size:
         j = int(failed[0])
-        o, s, t = sel.combos[int(st["combo"].iat[j])]
+        o, s, t = sel.combos[int(st["combo"].to_numpy()[j])]
         raise ConvergenceError(
             f"{o} / {s}" + (f" at {t:g} months" if t is not None else "") + f", stratum {st['stratum'].iat[j]}: "
             f"Fisher scoring for tau2 did not converge in maxiter={maxiter} iterations"
@@ -259,5 +260,5 @@ def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), meth
     if method == "FE" and test in ("knha", "adhoc"):
         text = ("the Knapp-Hartung method is not meant to be used with FE models (metafor warns the same); "
                 "consider a random-effects method")
-        warns = [(int(c), f"{name}: {text}") for c, name in zip(st["combo"][multi], st["stratum"][multi])]
+        warns = [(int(c), f"{name}: {text}") for c, name in zip(st["combo"][multi], st["stratum"][multi], strict=True)]
     return AllPools(sel, method, test, level, st, weights, tuple(warns))

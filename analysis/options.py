@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 from analysis.errors import OptionError
 
@@ -41,8 +42,8 @@ class OpenInterval:
     hint: str = ""
 
     def check(self, name: str, value: object) -> None:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok or not (self.low < value < self.high):
+        if (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
+                or not (self.low < value < self.high)):
             raise OptionError(name, value, f"a number in ({self.low:g}, {self.high:g}){self.hint}")
 
 
@@ -53,7 +54,11 @@ class PositiveInt:
             raise OptionError(name, value, "a positive integer")
 
 
-CONSTRAINTS = {
+class Constraint(Protocol):
+    def check(self, name: str, value: object) -> None: ...
+
+
+CONSTRAINTS: dict[str, Constraint] = {
     "method": Choice(METHODS),
     "test": Choice(TESTS),
     "measure": Choice(MEASURES),

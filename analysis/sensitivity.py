@@ -6,7 +6,7 @@ k = 2 each refit is a k = 1 fit (tau2 = 0, z test), as in metafor.
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -1,7 +1,7 @@
 """What the pooling policy reads besides the figures: evidence tiers, data cuts, stratum levels.
 
-`prepare(table, by=..., levels=...)` adds the columns both policy paths (analysis.policy and
-analysis.policy_batch) sort and group by, so the rule lives here once:
+`prepare(table, by=..., levels=...)` adds the columns the policy (analysis.policy_batch) sorts and
+groups by:
 
 - `data_cut`, `data_cut_year`: the report a figure's numbers come from (a review's: the report it
   quotes; a review that names none has no known cut and sorts last), and its year;
@@ -12,7 +12,7 @@ analysis.policy_batch) sort and group by, so the rule lives here once:
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -97,17 +97,16 @@ def _with_cuts(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def prepare(rows: pd.DataFrame, *, by: tuple[str, ...] = (), levels: Mapping[str, str] | None = None,
-            table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """`rows` (some rows of the evidence table `table`, default all of it) with the columns the policy
-    reads (see the module docstring). A study's years come from all its rows in `table`. Nothing is changed in place."""
+def prepare(table: pd.DataFrame, *, by: tuple[str, ...] = (),
+            levels: str | Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The evidence table with the columns the policy reads (see the module docstring). Nothing is
+    changed in place."""
     levels = parse_levels(levels) if levels is not None else {}
-    out = _with_cuts(rows)
-    whole = out if table is None or table is rows else _with_cuts(table[table["study_id"].isin(set(rows["study_id"]))])
-    years = pd.to_numeric(whole["data_cut_year"], errors="coerce")
-    span = years.groupby(whole["study_id"]).agg(["min", "max"])
+    out = _with_cuts(table)
+    years = pd.to_numeric(out["data_cut_year"], errors="coerce")
+    span = years.groupby(out["study_id"]).agg(["min", "max"])
     label = {sid: ("" if pd.isna(lo) else f"{int(lo)}" if lo == hi else f"{int(lo)}–{int(hi)}")
-             for sid, lo, hi in zip(span.index, span["min"], span["max"])}
+             for sid, lo, hi in zip(span.index, span["min"], span["max"], strict=True)}
     out["study_years"] = out["study_id"].map(label).fillna("")
     for column in by:
         if column not in LEVELLED or column not in out.columns:

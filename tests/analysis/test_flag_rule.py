@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_pool_all import assert_same_selection
 
 from analysis import flag_rule
 from analysis.errors import InputError
 from analysis.policy import select_estimates
 from analysis.policy_batch import poolable_combos
-from test_pool_all import assert_same_selection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,7 +107,7 @@ def test_batch_equals_select_estimates_on_a_synthetic_kb_with_flags():
     table = pd.read_csv(SYNTH_1K, dtype=str, keep_default_na=False)
     kinds = ["direction_doubtful", "do_not_pool", "value_doubtful", "duplicate_of"]
     extra = [kinds[i % 4] if i % 5 == 0 else "" for i in range(len(table))]
-    table["flags"] = [";".join(sorted(filter(None, {a, *b.split(";")}))) for a, b in zip(extra, table["flags"])]
+    table["flags"] = [";".join(sorted(filter(None, {a, *b.split(";")}))) for a, b in zip(extra, table["flags"], strict=True)]
     table["flag_reasons"] = [" | ".join(f"{c}: synthetic reason" for c in f.split(";")) if f else "" for f in table["flags"]]
     combos = poolable_combos(table)[:12]
     assert assert_same_selection(table, combos, (), False, ("mapping_low_confidence",)) > 0

@@ -51,7 +51,7 @@ HR_ROWS = [
 
 def test_hr_effect_sizes_use_each_ci_at_its_own_level():
     sel = select_estimates(table(*HR_ROWS), outcome="overall survival", statistic="hazard ratio")
-    got = dict(zip(sel.used["study_id"], zip(sel.used["yi"], sel.used["vi"])))
+    got = dict(zip(sel.used["study_id"], zip(sel.used["yi"], sel.used["vi"], strict=True), strict=True))
     for r in HR_ROWS:
         level = float(r["ci_level"])
         yi, vi = got[r["study_id"]]
@@ -84,7 +84,7 @@ def test_secondary_prognostic_and_adjusted_rows_are_left_out_with_reasons():
     )
     sel = select_estimates(rows, outcome="overall survival", statistic="hazard ratio", include_secondary=False)
     assert sorted(sel.used["study_id"]) == ["a", "b", "c"]
-    reasons = dict(zip(sel.excluded["publication_id"] + ":" + sel.excluded["group"], sel.excluded["reason"]))
+    reasons = dict(zip(sel.excluded["publication_id"] + ":" + sel.excluded["group"], sel.excluded["reason"], strict=True))
     assert reasons["review:SABR"].startswith("read in a review or meta-analysis (tier 5): this analysis keeps tiers 1 ")
     assert "prognostic association" in reasons["d1:OPD"]
     assert "unadjusted (ITT) estimate" in reasons["a1:SABR adj"]
@@ -105,8 +105,8 @@ def test_latest_primary_report_wins_and_overlap_is_dropped():
         row(study_id="pooled", study_label="P", publication_id="p1", design_class="randomised", overlaps_with="t;u", value="0.44", ci_low="0.29", ci_high="0.66"),
     )
     sel = select_estimates(rows, outcome="overall survival", statistic="hazard ratio")
-    assert sorted(zip(sel.used["study_id"], sel.used["publication_id"])) == [("s", "s2020"), ("t", "t1")]
-    reasons = dict(zip(sel.excluded["publication_id"], sel.excluded["reason"]))
+    assert sorted(zip(sel.used["study_id"], sel.used["publication_id"], strict=True)) == [("s", "s2020"), ("t", "t1")]
+    reasons = dict(zip(sel.excluded["publication_id"], sel.excluded["reason"], strict=True))
     assert "s2020" in reasons["s2019"] and "latest data cut" in reasons["s2019"]
     assert reasons["p1"].startswith("overlaps with t;u")
 
@@ -139,8 +139,8 @@ def test_the_latest_data_cut_wins_then_the_best_tier_and_own_reports_restrict():
                quotes_publication="u2021", quotes_publication_year="2021", value="0.51", ci_low="0.31", ci_high="0.81"),
     )
     best = select_estimates(rows, outcome="overall survival", statistic="hazard ratio")
-    assert sorted(zip(best.used["study_id"], best.used["publication_id"])) == [("s", "s2020"), ("u", "u-review")]
-    reasons = dict(zip(best.excluded["publication_id"], best.excluded["reason"]))
+    assert sorted(zip(best.used["study_id"], best.used["publication_id"], strict=True)) == [("s", "s2020"), ("u", "u-review")]
+    reasons = dict(zip(best.excluded["publication_id"], best.excluded["reason"], strict=True))
     assert reasons["s2018"].startswith("one estimate per study and stratum: s2020")
     assert "latest primary report" not in " ".join(reasons.values())
     # a study's years are its own reports', never the review's (2022) or the page's
@@ -148,7 +148,7 @@ def test_the_latest_data_cut_wins_then_the_best_tier_and_own_reports_restrict():
     assert set(best.used.loc[best.used["study_id"] == "u", "study_years"]) == {"2021"}
     own = select_estimates(rows, outcome="overall survival", statistic="hazard ratio", tiers="own")
     assert list(own.used["publication_id"]) == ["s2018"]
-    reasons = dict(zip(own.excluded["publication_id"], own.excluded["reason"]))
+    reasons = dict(zip(own.excluded["publication_id"], own.excluded["reason"], strict=True))
     assert reasons["s2020"] == ("read in a coverage page (tier 6): this analysis keeps tiers 1 trial's own full report, "
                                 "2 trial's own abstract")
     assert reasons["rev2022"].startswith("read in a review or meta-analysis (tier 5)")
@@ -166,13 +166,13 @@ def test_strata_form_at_the_level_a_reviewer_asks():
             histology_id="prostate_castration_sensitive", value="0.47", ci_low="0.30", ci_high="0.74"),
     )
     top = select_estimates(rows, outcome="overall survival", statistic="hazard ratio", by=("histology",))
-    strata = dict(zip(top.used["study_id"], top.used["histology"]))
+    strata = dict(zip(top.used["study_id"], top.used["histology"], strict=True))
     assert strata["a"] == strata["b"] == "nsclc"  # EGFR-mutant NSCLC pools with NSCLC by default
     assert strata["c"] == "prostate cancer"
-    assert dict(zip(top.used["study_id"], top.used["histology_term"]))["b"] == "nsclc, egfr-mutant"  # still shown
+    assert dict(zip(top.used["study_id"], top.used["histology_term"], strict=True))["b"] == "nsclc, egfr-mutant"  # still shown
     fine = select_estimates(rows, outcome="overall survival", statistic="hazard ratio", by=("histology",),
                             levels={"histology": "2"})
-    assert dict(zip(fine.used["study_id"], fine.used["histology"]))["b"] == "nsclc, egfr-mutant"
+    assert dict(zip(fine.used["study_id"], fine.used["histology"], strict=True))["b"] == "nsclc, egfr-mutant"
     with pytest.raises(InputError, match="write 1"):
         select_estimates(rows, outcome="overall survival", statistic="hazard ratio", by=("histology",),
                          levels="histology=3")

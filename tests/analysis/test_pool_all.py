@@ -1,6 +1,7 @@
 """Every analysis at once (analysis.policy_batch.select_all, analysis.batch.fit_segments,
-analysis.kb_pool.pool_all) equals the one-at-a-time path: select_estimates for the selections, and
-meta_analysis (pinned to metafor in test_metafor_alignment.py) for every number."""
+analysis.kb_pool.pool_all) equals the one-at-a-time path: select_estimates (select_all restricted to one
+analysis, so an analysis' selection does not depend on which others are selected with it) for the
+selections, and meta_analysis (pinned to metafor in test_metafor_alignment.py) for every number."""
 from __future__ import annotations
 
 import math
@@ -10,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from metafor_reference import FIXTURES
+from test_policy import HR_ROWS, row, table
 
 from analysis.batch import fit_segments
 from analysis.errors import ConvergenceError, InputError, OptionError
@@ -18,8 +21,6 @@ from analysis.meta import meta_analysis
 from analysis.options import METHODS, TESTS
 from analysis.policy import select_estimates
 from analysis.policy_batch import poolable_combos, select_all
-from metafor_reference import FIXTURES
-from test_policy import HR_ROWS, row, table
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNTH_1K = Path("/tmp/oligokb-bench/n1000/evidence.csv")
@@ -72,7 +73,7 @@ def assert_same_pools(tab: pd.DataFrame, combos=None, by=(), method="REML", test
         got = batch.kb_pool(outcome, statistic, t)
         assert got.warnings == ref.warnings
         assert [p.stratum for p in got.pools] == [p.stratum for p in ref.pools]
-        for a, b in zip(got.pools, ref.pools):
+        for a, b in zip(got.pools, ref.pools, strict=True):
             assert (a.k, a.studies, a.values, a.note, a.q_df) == (b.k, b.studies, b.values, b.note, b.q_df)
             pd.testing.assert_frame_equal(a.rows, b.rows)
             for name in NUMBERS:
@@ -224,7 +225,7 @@ def ragged(rng, sizes, tau2=0.05):
 def fixture_segments():
     """metafor's fixture datasets as segments (yi, vi), plus k = 1 and k = 2 cases."""
     out = []
-    for name, d in FIXTURES["datasets"].items():
+    for d in FIXTURES["datasets"].values():
         if "yi" in d and "vi" in d and len(d["yi"]) >= 1:
             out.append((np.asarray(d["yi"], float), np.asarray(d["vi"], float)))
     return out
@@ -241,7 +242,7 @@ def test_fit_segments_equals_meta_analysis(rng, method, test):
     fit = fit_segments(np.concatenate(ys), np.concatenate(vs), [len(y) for y in ys], method=method, test=test)
     start = 0
     boundary = 0
-    for j, (y, v) in enumerate(zip(ys, vs)):
+    for j, (y, v) in enumerate(zip(ys, vs, strict=True)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ref = meta_analysis(y, v, method=method, test=test, tau2_ci=False)
@@ -266,7 +267,7 @@ def test_fit_segments_flags_exactly_the_fits_that_do_not_converge(rng):
     for maxiter in (1, 2, 3):
         fit = fit_segments(np.concatenate(ys), np.concatenate(vs), sizes, method="REML", maxiter=maxiter)
         raised = []
-        for y, v in zip(ys, vs):
+        for y, v in zip(ys, vs, strict=True):
             try:
                 meta_analysis(y, v, method="REML", maxiter=maxiter, tau2_ci=False)
                 raised.append(False)

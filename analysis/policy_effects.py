@@ -1,0 +1,166 @@
+"""Effect sizes for the pooling policy (rule 9 of analysis.policy), for many rows at once.
+
+Hazard ratios: log HR with its SE from the CI at its own level, else from an exact p-value
+(analysis.effects.log_hr_from_ci / log_hr_from_p). Rates: the logit of events = rate x n with escalc's
+0.5 correction for 0 or n events (analysis.effects.events_from_rate / plo). The arithmetic is that of
+those functions, applied per unique published value, so the numbers are the same to the bit; a row those
+functions refuse is handed to them, so its message (or the error raised) is theirs.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from analysis.effects import events_from_rate, log_hr_from_ci, log_hr_from_p, plo, z_for_level
+from analysis.errors import AnalysisWarning, InputError
+from analysis.policy_columns import Columns, parse_number
+from analysis.policy_rules import NO_N, NO_STANDARD_ERROR, SE_ERROR, UNIT_NOT_PERCENT, VALUE_NOT_NUMBER
+
+RATE_ROUTE = "logit, events = rate x n"
+CORRECTED_RATE_ROUTE = RATE_ROUTE + " (+0.5 correction)"
+P_VALUE_ROUTE = "SE from exact p-value"
+
+
+def ci_route(level: float) -> str:
+    return f"SE from {level:.0%} CI"
+
+
+@dataclass
+class EffectSizes:
+    """Per row: yi, vi, the derivation route (an index into `routes`, -1 for none) and, for a row that
+    gives none, why (policy_rules.EFFECT_FAILURES code, else -1)."""
+
+    yi: np.ndarray
+    vi: np.ndarray
+    route: np.ndarray
+    failure: np.ndarray
+    routes: list[str] = field(default_factory=list)
+    messages: dict[int, str] = field(default_factory=dict)   # table position -> error text, for SE_ERROR
+
+    @classmethod
+    def empty(cls, size: int) -> EffectSizes:
+        return cls(np.full(size, np.nan), np.full(size, np.nan), np.full(size, -1, dtype=np.int64),
+                   np.full(size, -1, dtype=np.int64))
+
+    def route_code(self, text: str) -> int:
+        if text not in self.routes:
+            self.routes.append(text)
+        return self.routes.index(text)
+
+
+def effect_sizes(cols: Columns, rows: np.ndarray, is_hr: np.ndarray) -> EffectSizes:
+    """The effect size of each row at `rows` (positions in cols' table); is_hr: per row, whether it is
+    a hazard ratio (else a rate)."""
+    out = EffectSizes.empty(rows.size)
+    value = cols.number("value")[rows]
+    if is_hr.any():
+        _hazard_ratios(cols, rows, np.flatnonzero(is_hr), value, out)
+    if (~is_hr).any():
+        _rates(cols, rows, np.flatnonzero(~is_hr), value, out)
+    return out
+
+
+def _squares(se: np.ndarray) -> list[float]:
+    """LogHR.vi = se**2 with Python's float power (C pow), which can differ from numpy's x*x by 1 ulp."""
+    return [x**2 for x in se.tolist()]
+
+
+def _hr_error(value: float, low: float, high: float, level: float, p: float, by_ci: bool) -> str:
+    """The error of log_hr_from_ci / log_hr_from_p for a row the vectorised checks refuse."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AnalysisWarning)  # reported by `oligokb pool` separately
+        try:
+            if by_ci:
+                log_hr_from_ci(value, low, high, level)
+            else:
+                log_hr_from_p(value, p)
+        except InputError as exc:
+            return str(exc)
+    raise AssertionError(f"HR {value}: expected the derivation to refuse it")  # pragma: no cover
+
+
+def _hazard_ratios(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.ndarray, out: EffectSizes) -> None:
+    """log HR and its variance for the rows `idx` (indices into `rows`)."""
+    pos = rows[idx]
+    val = value[idx]
+    cols = cols.subset(pos)       # the hazard-ratio rows only
+    low = cols.number("ci_low")
+    high = cols.number("ci_high")
+    level = cols.number("ci_level")
+    p = cols.number("p_value")
+    no_value = np.isnan(val)
+    out.failure[idx[no_value]] = VALUE_NOT_NUMBER
+    by_ci = ~no_value & ~np.isnan(low) & ~np.isnan(high) & ~np.isnan(level)
+    by_p = ~no_value & ~by_ci & ~np.isnan(p)
+    out.failure[idx[~no_value & ~by_ci & ~by_p]] = NO_STANDARD_ERROR
+    # The checks of log_hr_from_ci / log_hr_from_p, in their order.
+    with np.errstate(invalid="ignore"):
+        bad_ci = by_ci & ~((val > 0) & (low > 0) & (high > 0) & (low < high) & (low <= val) & (val <= high))
+        bad_p = by_p & ~((val > 0) & (p > 0) & (p < 1) & (val != 1.0))
+    bad_level = by_ci & ~bad_ci & ~((level > 0) & (level < 1))
+    if bad_level.any():
+        z_for_level(float(level[np.flatnonzero(bad_level)[0]]))   # raises the OptionError of a CI level
+    for i in np.flatnonzero(bad_ci | bad_p):
+        out.failure[idx[i]] = SE_ERROR
+        out.messages[int(pos[i])] = _hr_error(float(val[i]), float(low[i]), float(high[i]), float(level[i]),
+                                              float(p[i]), bool(by_ci[i]))
+    ci = by_ci & ~bad_ci
+    pv = by_p & ~bad_p
+    logs = {name: cols.mapped(name, lambda u: math.log(x) if (x := parse_number(u)) is not None and x > 0 else np.nan)
+            for name in ("value", "ci_low", "ci_high")}
+    log_val = logs["value"]
+    if ci.any():
+        level_codes, levels = cols.codes("ci_level")
+        zs = np.array([z_for_level(x) if (x := parse_number(u)) is not None and 0 < x < 1 else np.nan
+                       for u in levels], dtype=float)
+        route_of = np.array([out.route_code(ci_route(x)) if (x := parse_number(u)) is not None else -1
+                             for u in levels], dtype=np.int64)
+        j = np.flatnonzero(ci)
+        codes = level_codes[j]
+        se = (logs["ci_high"][j] - logs["ci_low"][j]) / (2.0 * zs[codes])
+        out.yi[idx[j]] = log_val[j]
+        out.vi[idx[j]] = _squares(se)
+        out.route[idx[j]] = route_of[codes]
+    if pv.any():
+        j = np.flatnonzero(pv)
+        p_codes, p_values = cols.codes("p_value")
+        zs = np.array([float(stats.norm.isf(x / 2.0)) if (x := parse_number(u)) is not None and 0 < x < 1 else np.nan
+                       for u in p_values], dtype=float)
+        se = np.abs(log_val[j]) / zs[p_codes[j]]
+        out.yi[idx[j]] = log_val[j]
+        out.vi[idx[j]] = _squares(se)
+        out.route[idx[j]] = out.route_code(P_VALUE_ROUTE)
+
+
+def _rates(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.ndarray, out: EffectSizes) -> None:
+    """Logit of events = rate x n for the rows `idx` (indices into `rows`)."""
+    pos = rows[idx]
+    val = value[idx]
+    n = cols.number("n")[pos]
+    unit_ok = cols.isin("unit", ["percent", ""])[pos]
+    no_value = np.isnan(val)
+    no_n = ~no_value & np.isnan(n)
+    bad_unit = ~no_value & ~no_n & ~unit_ok
+    out.failure[idx[no_value]] = VALUE_NOT_NUMBER
+    out.failure[idx[no_n]] = NO_N
+    out.failure[idx[bad_unit]] = UNIT_NOT_PERCENT
+    j = np.flatnonzero(~no_value & ~no_n & ~bad_unit)
+    r, nn = val[j], n[j]
+    with np.errstate(invalid="ignore", over="ignore"):
+        x = r / 100.0 * nn
+        raises = ~((r >= 0) & (r <= 100)) | ~np.isfinite(x) | (x < 0) | ~(nn > 0) | (x > nn)
+    if raises.any():  # not a reason but an error in the data: raise that of the first such row
+        first = np.flatnonzero(raises)[0]
+        plo([float(events_from_rate(r[first], nn[first]))], [nn[first]])
+        raise AssertionError(f"row {int(pos[j[first]])}: expected events_from_rate or plo to raise")  # pragma: no cover
+    corrected = (x == 0) | (x == nn)
+    x_adj = np.where(corrected, x + 0.5, x)
+    m_adj = np.where(corrected, nn - x + 0.5, nn - x)
+    out.yi[idx[j]] = np.log(x_adj / m_adj)
+    out.vi[idx[j]] = 1.0 / x_adj + 1.0 / m_adj
+    plain, fixed = out.route_code(RATE_ROUTE), out.route_code(CORRECTED_RATE_ROUTE)
+    out.route[idx[j]] = np.where(corrected, fixed, plain)
