@@ -17,6 +17,7 @@ import pandas as pd
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
+from kb.backend import KnowledgeBase, open_kb
 from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT
 from terms.namespaces import ID, OKB
 from terms.vocabulary import SCHEMES, pref_label, vocabulary_graph
@@ -50,15 +51,9 @@ def source(argv: list[str] | None = None) -> Source:
     return Source(endpoint, str(kb_file()))
 
 
-def reader(src: Source):  # type: ignore[no-untyped-def]
+def reader(src: Source) -> KnowledgeBase:
     """What the named queries run on (kb.query.run_named): the endpoint, or the file in Oxigraph."""
-    if src.endpoint:
-        from kb.remote import SparqlEndpoint
-
-        return SparqlEndpoint(src.endpoint)
-    from kb.store import load_store
-
-    return load_store(Path(src.kb_file))
+    return open_kb(src.kb_file, src.endpoint)
 
 
 def endpoint_advice(src: Source) -> str:

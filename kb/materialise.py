@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,6 +86,27 @@ def cached_frame(kb_path: Path, name: str, compute: Callable[[], pd.DataFrame],
     return frame[columns] if columns else frame.copy(deep=False)
 
 
+@dataclass(frozen=True)
+class TableCache:
+    """The table cache of one knowledge-base file: what a back-end that reads a local file answers for
+    `table_cache` (kb.backend.KnowledgeBase); a remote endpoint or an rdflib Graph has none (None)."""
+
+    kb_path: Path
+
+    def frame(self, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
+        return cached_frame(self.kb_path, name, compute, columns)
+
+
+def through_cache(cache: TableCache | None, name: str, compute: Callable[[], pd.DataFrame],
+                  columns: list[str] | None = None) -> pd.DataFrame:
+    """The frame `name` from `cache`; without a cache, computed now (only `columns`, if given): every
+    back-end's `cached` is this, so a caller asks for a derived table the same way of any back-end."""
+    if cache is not None:
+        return cache.frame(name, compute, columns)
+    frame = compute()
+    return frame[columns] if columns else frame
+
+
 def forget() -> None:
     """Drop the tables this process holds (the cache files stay)."""
     _IN_MEMORY.clear()
@@ -135,7 +157,7 @@ _EVIDENCE_FILTERS = {"histology_filter": "histology", "oligo_state_filter": "oli
                      "outcome_filter": "outcome", "statistic_filter": "statistic", "design_filter": "design"}
 
 
-def filter_named(name: str, full: pd.DataFrame, bound: dict[str, URIRef],
+def filter_named(name: str, full: pd.DataFrame, bound: Mapping[str, URIRef],
                  studies: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """A named query's answer with parameters, from its full answer: the same rows in the same order.
     Projected parameter variables come back bound, as SPARQL substitution (SEP-0007) returns them."""
@@ -163,7 +185,7 @@ PROVENANCE_COLUMNS = ["stat", "value", "publication_id", "title", "venue", "year
                       "source_scope", "locator", "quote", "derivation"]
 
 
-def provenance_from_tables(evidence: pd.DataFrame, publications: pd.DataFrame, bound: dict[str, URIRef]) -> pd.DataFrame:
+def provenance_from_tables(evidence: pd.DataFrame, publications: pd.DataFrame, bound: Mapping[str, URIRef]) -> pd.DataFrame:
     """The provenance query's rows (kb/queries/provenance.rq) from the evidence and publications tables,
     which hold every value it reads: the figure's publication, locator, quote and derivation."""
     rows = evidence
