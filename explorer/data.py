@@ -19,6 +19,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 from kb.backend import KnowledgeBase, open_kb
 from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT
+from kb.materialise import narrower_or_self
 from terms.namespaces import ID, OKB
 from terms.vocabulary import SCHEMES, pref_label, vocabulary_graph
 
@@ -73,7 +74,7 @@ class Term:
     id: str
     label: str
     depth: int
-    matches: frozenset[str]  # its own prefLabel and those of every narrower concept
+    matches: frozenset[str]  # the prefLabels of kb.materialise.narrower_or_self: its own and every narrower concept's
 
     def display(self, count: int | None = None) -> str:
         indent = "\u2003" * self.depth + ("└ " if self.depth else "")
@@ -90,19 +91,14 @@ def vocabulary_tree(scheme: str) -> list[Term]:
         parent = g.value(concept, SKOS.broader)
         children.setdefault(parent if parent in concepts else None, []).append(concept)
 
-    def below(concept: URIRef) -> frozenset[str]:
-        out = {pref_label(concept)}
-        for child in children.get(concept, []):
-            out |= below(child)
-        return frozenset(out)
-
     def order(items: list[URIRef]) -> list[URIRef]:
         return sorted(items, key=lambda c: (not children.get(c), pref_label(c)))
 
     out: list[Term] = []
 
     def walk(concept: URIRef, depth: int) -> None:
-        out.append(Term(str(concept)[len(base):], pref_label(concept), depth, below(concept)))
+        matches = frozenset(pref_label(c) for c in narrower_or_self(str(concept)))  # the evidence query's rule
+        out.append(Term(str(concept)[len(base):], pref_label(concept), depth, matches))
         for child in order(children.get(concept, [])):
             walk(child, depth + 1)
 

@@ -147,7 +147,10 @@ def _drop_stale(directory: Path, name: str, keep: str) -> None:
 
 @lru_cache(maxsize=None)
 def narrower_or_self(concept: str) -> frozenset[str]:
-    """`?x skos:broader* <concept>` as a set of IRIs (the vocabularies are fixed while a process runs)."""
+    """`?x skos:broader* <concept>` as a set of IRIs: the one "a concept or any narrower concept" rule
+    outside SPARQL, for the table cache's filters (filter_named) and the explorer's (explorer.data);
+    tests/test_narrower.py compares it with the evidence query's answer. Cached: the vocabularies are
+    fixed while a process runs."""
     graph = vocabulary_graph()
     return frozenset(str(c) for c in graph.transitive_subjects(SKOS.broader, URIRef(concept)))
 
