@@ -153,7 +153,7 @@ def study_page(graph: KnowledgeBase | Graph, study_id: str) -> StudyPage | None:
     pubs = _labelled(pubs, ["role"])
     return StudyPage(
         study_id=study_id,
-        facts={k: str(v) for k, v in row.items()},
+        facts={str(k): str(v) for k, v in row.items()},
         notes=[str(n) for n in _select(graph, NOTES, study)["note"]],
         candidates=sorted(_label(s) for s in _select(graph, CANDIDATES, study)["state"]),
         inputs=_select(graph, INPUTS, study).fillna(""),
