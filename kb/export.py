@@ -42,8 +42,8 @@ def _evidence_table(graph: KnowledgeBase, params: dict[str, str] | None) -> pd.D
     raw = run_named(graph, "evidence", params, lexical=True)  # values as text: every column becomes text here
     pubs = run_named(graph, "publications", lexical=True)
     studies = run_named(graph, "studies", lexical=True)
-    supersedes = dict(zip(pubs["publication_id"], pubs["supersedes"].fillna("")))
-    overlaps = dict(zip(studies["study_id"], studies["overlaps_with"].fillna("")))
+    supersedes = dict(zip(pubs["publication_id"], pubs["supersedes"].fillna(""), strict=True))
+    overlaps = dict(zip(studies["study_id"], studies["overlaps_with"].fillna(""), strict=True))
     out = pd.DataFrame(index=raw.index)
     labels = {}
     for col in LABELLED:
@@ -63,7 +63,7 @@ def _evidence_table(graph: KnowledgeBase, params: dict[str, str] | None) -> pd.D
     out["outcome_time_origin"] = labels["time_origin"]
     out["statistic"] = labels["statistic"]
     out["group"] = raw["group_label"]
-    out["comparison"] = [f"{g} vs {r}" if isinstance(r, str) else "" for g, r in zip(raw["group_label"], raw["reference_label"])]
+    out["comparison"] = [f"{g} vs {r}" if isinstance(r, str) else "" for g, r in zip(raw["group_label"], raw["reference_label"], strict=True)]
     out["n"] = raw["n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     out["timepoint_months"] = raw["timepoint_months"].map(_number_text)
     out["value"] = raw["value"]

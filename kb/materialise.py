@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -145,7 +145,7 @@ def _drop_stale(directory: Path, name: str, keep: str) -> None:
             old.unlink(missing_ok=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def narrower_or_self(concept: str) -> frozenset[str]:
     """`?x skos:broader* <concept>` as a set of IRIs: the one "a concept or any narrower concept" rule
     outside SPARQL, for the table cache's filters (filter_named) and the explorer's (explorer.data);

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
 
 import pandas as pd
@@ -14,10 +14,10 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.query import Result, ResultRow
 
-from terms.iri import publication_iri, study_iri
-from terms.errors import InputError, Problem, UnknownTermError
-from terms.namespaces import ID
 from kb.sparql_guard import check_query
+from terms.errors import InputError, Problem, UnknownTermError
+from terms.iri import publication_iri, study_iri
+from terms.namespaces import ID
 from terms.vocabulary import resolve, vocabulary_graph
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ def sort_concatenated(frame: pd.DataFrame) -> pd.DataFrame:
     """The GROUP_CONCAT columns of CONCATENATED with their parts sorted (in place; also returned)."""
     for column, sep in CONCATENATED.items():
         if column in frame.columns and len(frame):
-            frame[column] = frame[column].map(lambda v: sep.join(sorted(v.split(sep))) if isinstance(v, str) and v else v)
+            frame[column] = frame[column].map(lambda v, sep=sep: sep.join(sorted(v.split(sep))) if isinstance(v, str) and v else v)
     return frame
 
 

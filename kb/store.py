@@ -21,7 +21,6 @@ import pyarrow.csv as pa_csv
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from terms.errors import InputError, Problem
 from kb.materialise import (
     MATERIALISED,
     TableCache,
@@ -30,6 +29,7 @@ from kb.materialise import (
     provenance_from_tables,
     through_cache,
 )
+from terms.errors import InputError, Problem
 from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
 
 if TYPE_CHECKING:
