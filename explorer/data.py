@@ -197,7 +197,7 @@ def conflict_marks(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.Series:
     if conflicts.empty or table.empty:
         return pd.Series("", index=table.index)
     row_of: dict[str, int] = dict(zip(table["statistic_id"], table.index, strict=True))
-    # Only the pairs that touch these rows (the view shows a page; a KB may hold 600,000 pairs).
+    # Only the pairs that touch these rows (the view shows a page; a large KB holds far more pairs).
     touching = conflicts[conflicts["statistic_a"].isin(row_of) | conflicts["statistic_b"].isin(row_of)]
     marks: dict[int, dict[str, list[str]]] = {}
     for c in touching.astype(object).itertuples():

@@ -1,10 +1,10 @@
 """Table results materialised once per knowledge-base version: a read cache beside the KB file.
 
-Oxigraph answers the evidence query at a few microseconds per index lookup and the query needs about
-forty lookups per figure, so at 50,000 studies (755,000 figures) the full table takes minutes, however the
-query is written (docs/performance.md). A living review changes its knowledge base far less often than
-people read it. So the whole answer of a table query (evidence, studies, publications: no parameters) is
-written once per KB file version as Parquet and read back in about a second; a named query with
+Oxigraph answers the evidence query with dozens of index lookups per figure, so on a large knowledge base
+the full table is slow however the query is written (docs/performance.md has the figures). A living review
+changes its knowledge base far less often than people read it. So the whole answer of a table query
+(evidence, studies, publications: no parameters) is written once per KB file version as Parquet and read
+back far faster than it is computed; a named query with
 parameters filters that table with the rule the SPARQL text states (a concept matches itself and every
 narrower concept: `skos:broader*`). The query stays the definition; tests check the filtered table equals
 the query's own answer.
@@ -112,8 +112,8 @@ def forget() -> None:
     _IN_MEMORY.clear()
 
 
-# Reading the evidence table back takes about 2 s at 50,000 studies: a process that answers many
-# queries (the explorer, the server, the bench) keeps the last few tables it read.
+# Reading a large evidence table back still takes a while (docs/performance.md): a process that answers
+# many queries (the explorer, the server, the bench) keeps the last few tables it read.
 _KEEP_IN_MEMORY = 8
 _IN_MEMORY: dict[str, pd.DataFrame] = {}
 

@@ -66,8 +66,8 @@ def split_order_by(text: str) -> tuple[str, list[str]]:
     """The query without its final `ORDER BY ?a ?b ...` (plain variables only), and those variables.
 
     For the whole-table answers of kb.materialise: Oxigraph holds every solution in memory to sort it
-    (about 0.8 GB more at 10,000 studies, several GB at 50,000); sorted afterwards as text, by the same
-    variables, the rows come out in the same order (sort_by_variables)."""
+    (gigabytes on a large KB, docs/performance.md); sorted afterwards as text, by the same variables, the
+    rows come out in the same order (sort_by_variables)."""
     match = _ORDER_BY.search(text)
     if match is None:
         return text, []

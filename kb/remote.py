@@ -7,8 +7,8 @@ an RDF term (an IRI is checked against the SPARQL IRIREF grammar, a literal is e
 the resulting query is parsed again to prove the block is exactly one top-level VALUES holding exactly
 these bindings. A VALUES block inside the WHERE group is joined with the group's other patterns before
 the group's FILTERs apply, so FILTER(?study = ?study_filter) sees the value, as with rdflib's initBindings.
-(Last rather than first: rdflib evaluates a leading VALUES block against the evidence query for minutes;
-last, it takes the time of the unfiltered query, and Oxigraph takes milliseconds either way.) rdflib's SPARQLStore is not used: it appends the VALUES clause
+(Last rather than first: rdflib evaluates a leading VALUES block against the evidence query far more
+slowly; last, it takes the time of the unfiltered query, and Oxigraph is fast either way.) rdflib's SPARQLStore is not used: it appends the VALUES clause
 after the whole query (after ORDER BY), where it is joined only after the WHERE pattern has been
 evaluated with the filter variables unbound, so "# if:" filter lines would enumerate every ancestor
 first and any FILTER on a parameter would see it unbound.

@@ -1,8 +1,8 @@
 """The fast read path: the knowledge base in an in-memory Oxigraph store (pyoxigraph).
 
 rdflib stays the graph API (build, SHACL, provenance walks, the guarded console); the named queries
-that produce tables run here, about 70 times faster on the bundled KB (evidence query: 17 ms against
-1.2 s). Parameters are bound by SPARQL substitution (SEP-0007), never written into query text.
+that produce tables run here, far faster than on rdflib (docs/performance.md). Parameters are bound by
+SPARQL substitution (SEP-0007), never written into query text.
 Oxigraph rewrites decimals ("0.70" -> 0.7): the published lexical forms are separate string literals.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ class OxigraphKB:
     """A read-only in-memory Oxigraph store of one knowledge-base file plus the vocabularies.
 
     The store is loaded on first use: a table answered from the materialised cache (kb.materialise)
-    never pays the load (about 2 minutes and 8 GB at 50,000 studies)."""
+    never pays the load (minutes and gigabytes on a large KB, docs/performance.md)."""
 
     def __init__(self, path: Path, vocabularies: bool = True):
         self.path, self.vocabularies = path, vocabularies
@@ -63,7 +63,7 @@ class OxigraphKB:
 
     def triples(self) -> int:
         """The number of triples (loads the store). Deliberately no __len__: Streamlit's telemetry takes the
-        len() of cached values, which loaded 22M triples (2 minutes) on the explorer's first page."""
+        len() of cached values, which loaded the whole store on the explorer's first page."""
         return len(self.store)
 
     @property
@@ -101,7 +101,7 @@ class OxigraphKB:
     def select_per_study(self, text: str, study: URIRef) -> pd.DataFrame:
         """select(text, {"study": study}) for a query that projects ?study (the study page's queries),
         read from the query's whole answer, which the table cache keeps per KB version (named by the
-        text's digest): the study page at 50,000 studies without loading the store (2 minutes, 7 GB)."""
+        text's digest): the study page of a large KB without loading the store."""
         name = "per-study-" + hashlib.sha256(text.encode()).hexdigest()[:16]
         full = self.cached(name, lambda: self.select(text, {}))
         rows = full[full["study"] == str(study)].reset_index(drop=True).astype(object)
@@ -118,10 +118,10 @@ class OxigraphKB:
 
     def select_lexical(self, text: str, bindings: Mapping[str, URIRef]) -> pd.DataFrame:
         """select()'s rows with every value as text (IRIs and lexical forms; None when unbound), read
-        from Oxigraph's own CSV writer: 2.4x faster than converting term by term (evidence query, 1,000
-        studies), for callers that turn every value into text anyway (the export). The CSV goes through a
-        temporary file into Arrow strings: at 50,000 studies the answer is 1.5 GB of text, which Python
-        string objects would hold several times over. SPARQL CSV writes an unbound value and an empty
+        from Oxigraph's own CSV writer: faster than converting term by term, for callers that turn every
+        value into text anyway (the export). The CSV goes through a temporary file into Arrow strings: a
+        large KB's answer is gigabytes of text, which Python string objects would hold several times over.
+        SPARQL CSV writes an unbound value and an empty
         literal alike; both become None."""
         solutions = self._query(text, bindings)
         columns = [v.value for v in solutions.variables]

@@ -95,7 +95,7 @@ def _ox_rows_turtle(rows: list[Row]) -> bytes:
 
 
 # The same Turtle as Oxigraph's writer (oxttl's TriG/Turtle serializer, pyoxigraph 0.5), written here
-# for the terms the build makes: about 3x faster than making Oxigraph terms one by one. Its rules:
+# for the terms the build makes: faster than making Oxigraph terms one by one. Its rules:
 # the first declared prefix whose IRI starts the IRI gives `prefix:local` when the local name is
 # valid (else the next); rdf:type as predicate is `a`; xsd:boolean, xsd:integer and xsd:decimal
 # literals whose lexical form is Turtle's own grammar are written bare; strings are quoted with
