@@ -121,8 +121,7 @@ class OxigraphKB:
         from Oxigraph's own CSV writer: faster than converting term by term, for callers that turn every
         value into text anyway (the export). The CSV goes through a temporary file into Arrow strings: a
         large KB's answer is gigabytes of text, which Python string objects would hold several times over.
-        SPARQL CSV writes an unbound value and an empty
-        literal alike; both become None."""
+        SPARQL CSV writes an unbound value and an empty literal alike; both become None."""
         solutions = self._query(text, bindings)
         columns = [v.value for v in solutions.variables]
         with tempfile.TemporaryDirectory(prefix="oligokb-") as tmp:
