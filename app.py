@@ -61,10 +61,8 @@ def conflicts(src: ex.Source, columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """The conflict pairs; `columns` for just those (the evidence table's marks need a fifth of them)."""
     kb = reader(src)
     wanted = list(columns) or None
-    if hasattr(kb, "cached"):  # a KB file: kept beside it once per version (kb.materialise)
-        return kb.cached("conflicts", lambda: find_conflicts(table(src)), columns=wanted)
-    found = find_conflicts(table(src))
-    return found[wanted] if wanted else found
+    # A KB file keeps them beside it once per version (kb.materialise); an endpoint computes them.
+    return kb.cached("conflicts", lambda: find_conflicts(table(src)), columns=wanted)
 
 
 @st.cache_data

@@ -9,17 +9,22 @@ import hashlib
 import os
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
+from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, DefinedNamespace
 
+from kb.backend import KnowledgeBase, open_kb
 from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT
+from kb.materialise import narrower_or_self
 from terms.namespaces import ID, OKB
 from terms.vocabulary import SCHEMES, pref_label, vocabulary_graph
+
+if TYPE_CHECKING:
+    from kb.remote import SparqlEndpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_KB = ROOT / "data" / "studies.ttl"
@@ -50,15 +55,9 @@ def source(argv: list[str] | None = None) -> Source:
     return Source(endpoint, str(kb_file()))
 
 
-def reader(src: Source):  # type: ignore[no-untyped-def]
+def reader(src: Source) -> KnowledgeBase:
     """What the named queries run on (kb.query.run_named): the endpoint, or the file in Oxigraph."""
-    if src.endpoint:
-        from kb.remote import SparqlEndpoint
-
-        return SparqlEndpoint(src.endpoint)
-    from kb.store import load_store
-
-    return load_store(Path(src.kb_file))
+    return open_kb(src.kb_file, src.endpoint)
 
 
 def endpoint_advice(src: Source) -> str:
@@ -78,28 +77,30 @@ class Term:
     id: str
     label: str
     depth: int
-    matches: frozenset[str]  # its own prefLabel and those of every narrower concept
+    matches: frozenset[str]  # the prefLabels of kb.materialise.narrower_or_self: its own and every narrower concept's
 
     def display(self, count: int | None = None) -> str:
         indent = "\u2003" * self.depth + ("└ " if self.depth else "")
         return f"{indent}{self.label}" + (f" ({count})" if count is not None else "")
 
 
+def scheme_base(scheme: str) -> str:
+    """The namespace IRI of a scheme of terms.vocabulary.SCHEMES (each an rdflib DefinedNamespace)."""
+    namespace = SCHEMES[scheme]
+    if not issubclass(namespace, DefinedNamespace):
+        raise TypeError(f"{scheme}: not a DefinedNamespace")
+    return str(namespace._NS)
+
+
 def vocabulary_tree(scheme: str) -> list[Term]:
     """Every concept of a scheme (terms/vocab), depth first; top concepts with narrower ones come first."""
-    base = str(SCHEMES[scheme]._NS)
+    base = scheme_base(scheme)
     g = vocabulary_graph()
-    concepts = set(g.subjects(SKOS.inScheme, URIRef(base)))
+    concepts = {URIRef(str(c)) for c in g.subjects(SKOS.inScheme, URIRef(base))}
     children: dict[URIRef | None, list[URIRef]] = {}
     for concept in concepts:
         parent = g.value(concept, SKOS.broader)
-        children.setdefault(parent if parent in concepts else None, []).append(concept)
-
-    def below(concept: URIRef) -> frozenset[str]:
-        out = {pref_label(concept)}
-        for child in children.get(concept, []):
-            out |= below(child)
-        return frozenset(out)
+        children.setdefault(URIRef(str(parent)) if parent in concepts else None, []).append(concept)
 
     def order(items: list[URIRef]) -> list[URIRef]:
         return sorted(items, key=lambda c: (not children.get(c), pref_label(c)))
@@ -107,7 +108,8 @@ def vocabulary_tree(scheme: str) -> list[Term]:
     out: list[Term] = []
 
     def walk(concept: URIRef, depth: int) -> None:
-        out.append(Term(str(concept)[len(base):], pref_label(concept), depth, below(concept)))
+        matches = frozenset(pref_label(c) for c in narrower_or_self(str(concept)))  # the evidence query's rule
+        out.append(Term(str(concept)[len(base):], pref_label(concept), depth, matches))
         for child in order(children.get(concept, [])):
             walk(child, depth + 1)
 
@@ -194,17 +196,17 @@ def conflict_marks(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.Series:
     Both figures of a pair are found by statistic id, whatever each report calls the group."""
     if conflicts.empty or table.empty:
         return pd.Series("", index=table.index)
-    row_of = dict(zip(table["statistic_id"], table.index))
-    # Only the pairs that touch these rows (the view shows a page; a KB may hold 600,000 pairs).
+    row_of: dict[str, int] = dict(zip(table["statistic_id"], table.index, strict=True))
+    # Only the pairs that touch these rows (the view shows a page; a large KB holds far more pairs).
     touching = conflicts[conflicts["statistic_a"].isin(row_of) | conflicts["statistic_b"].isin(row_of)]
     marks: dict[int, dict[str, list[str]]] = {}
     for c in touching.astype(object).itertuples():
         for stat, other in ((c.statistic_a, c.publication_b), (c.statistic_b, c.publication_a)):
-            i = row_of.get(stat)
+            i = row_of.get(str(stat))
             if i is None:  # that figure is not among the rows shown
                 continue
             text = f"{c.field} differs from {other}"
-            kind = marks.setdefault(i, {}).setdefault(c.kind, [])
+            kind = marks.setdefault(i, {}).setdefault(str(c.kind), [])
             if text not in kind:
                 kind.append(text)
 
@@ -266,7 +268,7 @@ def tier_choices(table: pd.DataFrame) -> dict[str, str]:
     """Tier notation -> '2 trial's own abstract (17)': every tier, with its figure count, best first."""
     from terms.tiers import TIER_LABEL, TIER_RANK
 
-    counts = table["evidence_tier_id"].value_counts() if "evidence_tier_id" in table else {}
+    counts: pd.Series | dict[str, int] = table["evidence_tier_id"].value_counts() if "evidence_tier_id" in table else {}
     return {tier: f"{rank} {TIER_LABEL[tier]} ({int(counts.get(tier, 0))})" for tier, rank in TIER_RANK.items()}
 
 
@@ -278,7 +280,7 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
     conflict = conflict_marks(table, conflicts)
     flags = table["flags"] if "flags" in table.columns else pd.Series("", index=table.index)
     marks = []
-    for role, c, f in zip(table["publication_role"], conflict, flags):
+    for role, c, f in zip(table["publication_role"], conflict, flags, strict=True):
         parts = (["secondary"] if role == "secondary" else []) + ([c] if c else []) + flag_marks(f)
         marks.append(" · ".join(parts))
     view = pd.DataFrame({
@@ -293,7 +295,7 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
         "value": table.apply(_value_text, axis=1),
         "CI as published": table.apply(_ci_text, axis=1),
         "p": table["p_value_as_published"].where(table["p_value_as_published"] != "", table["p_value"]),
-        "tier": [tier_text(r, t) for r, t in zip(table["tier_rank"], table["evidence_tier"])],
+        "tier": [tier_text(r, t) for r, t in zip(table["tier_rank"], table["evidence_tier"], strict=True)],
         "source": table.apply(source_link, axis=1),
         "read in": table["read_in_url"],
         "locator": table["source_locator"],
@@ -311,14 +313,14 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
 def source_version(src: Source) -> dict[str, str]:
     """What the About page says about the source: the file's hash, or the endpoint's URL."""
     if src.endpoint:
-        read = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        read = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         return {"source": "SPARQL endpoint", "endpoint": src.endpoint, "read": read}
     return {"source": "file", **kb_version(Path(src.kb_file))}
 
 
 def kb_version(path: Path) -> dict[str, str]:
     data = path.read_bytes()
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     return {"file": str(path.name), "sha256": hashlib.sha256(data).hexdigest(), "bytes": f"{len(data):,}",
             "modified": mtime.strftime("%Y-%m-%d %H:%M:%S UTC")}
 
@@ -333,8 +335,8 @@ def vocabularies() -> pd.DataFrame:
     """The concept schemes of terms/vocab with their term counts and sources."""
     g = vocabulary_graph()
     rows = []
-    for name, ns in SCHEMES.items():
-        scheme = URIRef(str(ns._NS))
+    for name in SCHEMES:
+        scheme = URIRef(scheme_base(name))
         rows.append({"vocabulary": str(g.value(scheme, SKOS.prefLabel) or name), "field": name,
                      "terms": len(set(g.subjects(SKOS.inScheme, scheme))), "namespace": str(scheme),
                      "source": str(g.value(scheme, DCTERMS.source) or "")})
@@ -404,16 +406,18 @@ CONSTRUCT {{ ?node ?p ?o }} WHERE {{
 """
 
 
-def remote_selection_turtle(endpoint, statistic_ids: list[str], chunk: int = 200) -> str:  # type: ignore[no-untyped-def]
+def remote_selection_turtle(endpoint: SparqlEndpoint, statistic_ids: list[str], chunk: int = 200) -> str:
     """selection_turtle from a SPARQL endpoint (kb.remote.SparqlEndpoint): the same triples, asked for
     `chunk` statistics at a time (each IRI checked and written as a term by kb.remote.sparql_term; the
     query passes the guard before it is sent)."""
-    from kb.turtle import bind_prefixes
     from kb.remote import sparql_term
+    from kb.turtle import bind_prefixes
 
     out = bind_prefixes(Graph())
     for start in range(0, len(statistic_ids), chunk):
         terms = " ".join(sparql_term("statistic", statistic_iri(sid)) for sid in statistic_ids[start:start + chunk])
         _, graph = endpoint.query(SELECTION_CONSTRUCT.format(values=f"VALUES ?stat {{ {terms} }}"))
+        if not isinstance(graph, Graph):  # a CONSTRUCT's answer is a graph
+            raise TypeError(f"{endpoint.url} answered a {type(graph).__name__} to a CONSTRUCT")
         out += graph
     return out.serialize(format="turtle")

@@ -111,7 +111,7 @@ def leave_one_out_frame(result: KBPool, pool: StratumPool) -> pd.DataFrame | Non
     """Leave-one-out of one stratum (k >= 3) on the display scale; None for smaller strata."""
     if pool.k < 3:
         return None
-    loo = leave_one_out(pool.rows["yi"].to_numpy(float), pool.rows["vi"].to_numpy(float), method=result.method,
+    loo = leave_one_out(pool.rows["yi"].to_numpy(float).tolist(), pool.rows["vi"].to_numpy(float).tolist(), method=result.method,
                         test=result.test, level=result.level, studies=list(pool.studies))
     show = display_scale(result.statistic)
     frame = loo.to_frame()
@@ -135,7 +135,7 @@ def forest_files(result: KBPool) -> dict[str, bytes]:
                 out[fmt] = path.read_bytes()
         return out
     finally:
-        plt.close(ax.figure)
+        plt.close(ax.get_figure(root=True))
 
 
 def file_stem(result: KBPool) -> str:

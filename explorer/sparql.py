@@ -11,15 +11,21 @@ apply, and the client gives up when the endpoint is silent for the time limit.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from rdflib import Graph
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
 
-from terms.errors import QueryRefused
+from kb.sparql_guard import CheckedQuery, check_query
 from server.limits import QueryFailed, run_once  # noqa: F401 - QueryFailed is the console's error (app.py)
-from kb.sparql_guard import check_query
+from terms.errors import QueryRefused
+
+if TYPE_CHECKING:
+    from kb.store import OxigraphKB
 
 TIME_LIMIT_S = 20.0
 ROW_CAP = 1000
@@ -76,8 +82,10 @@ class QueryOutcome:
     total: int = 0
 
 
-def _outcome(form: str, answer, prefixes, row_cap: int, triple_cap: int) -> QueryOutcome:  # type: ignore[no-untyped-def]
-    """A SELECT frame, an ASK boolean or a CONSTRUCT/DESCRIBE graph -> what the console shows, capped."""
+def _outcome(form: str, answer: Any, prefixes: Iterable[tuple[str, URIRef]], row_cap: int,
+             triple_cap: int) -> QueryOutcome:
+    """A SELECT frame, an ASK boolean or a CONSTRUCT/DESCRIBE graph (`answer`, by `form`) -> what the
+    console shows, capped."""
     if form == "SELECT":
         return QueryOutcome("SELECT", frame=answer.head(row_cap), truncated=len(answer) > row_cap, total=len(answer))
     if form == "ASK":
@@ -92,16 +100,16 @@ def _outcome(form: str, answer, prefixes, row_cap: int, triple_cap: int) -> Quer
                         total=len(triples))
 
 
-def _work(kb, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs in a server.limits worker
+def _work(kb: OxigraphKB, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs in a server.limits worker
     """Guard, then Oxigraph on the worker's store (kb.query.run_query): the engine the endpoint and the
     CLI use, so the console gives their answers."""
     from kb.query import run_query, solutions_frame
     from server.endpoint import distinct_triples, write_triples
 
     checked, result = run_query(kb, text)
-    if checked.form == "SELECT":
-        return _outcome("SELECT", solutions_frame(result, checked.text), None, row_cap, triple_cap)
-    if checked.form == "ASK":
+    if isinstance(result, ox.QuerySolutions):
+        return _outcome("SELECT", solutions_frame(result, checked.text), (), row_cap, triple_cap)
+    if isinstance(result, ox.QueryBoolean):
         return QueryOutcome("ASK", answer=bool(result))
     triples, truncated = distinct_triples(result, triple_cap)
     # total: the triples counted up to the cap (one more than shown when truncated)
@@ -109,7 +117,7 @@ def _work(kb, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs
                         total=len(triples) + truncated)
 
 
-def _guard_job(_kb, text: str):  # type: ignore[no-untyped-def]  # runs in a worker that holds no KB
+def _guard_job(_kb: object, text: str) -> CheckedQuery:  # runs in a worker that holds no KB
     return check_query(text)
 
 
@@ -120,8 +128,8 @@ def run_console_query(kb_path: Path, text: str, *, time_limit: float = TIME_LIMI
     if not text.strip():
         raise QueryRefused("the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query, or pick an example")
     if endpoint:
-        from kb.turtle import bind_prefixes
         from kb.remote import SparqlEndpoint
+        from kb.turtle import bind_prefixes
 
         # the guard parses with Oxigraph, which prepares some operators eagerly: bounded, in a worker
         checked = run_once(None, "explorer.sparql:_guard_job", (text,), time_limit)

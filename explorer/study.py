@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 
-from kb.query import result_frame, run_named
+from kb.backend import KnowledgeBase, as_kb
+from kb.query import run_named
 from terms.vocabulary import pref_label
 
 PREFIXES = """PREFIX okb: <https://w3id.org/oligokb/ns#>
@@ -93,17 +94,11 @@ SELECT ?study ?other_id ?other_label WHERE {
 ORDER BY ?other_id"""
 
 
-def _select(graph, text: str, study: URIRef) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """One of the queries above for one study; ?study is projected because Oxigraph substitutes only
-    projected variables, and dropped from the frame."""
-    bound = {"study": study}
-    if hasattr(graph, "select_per_study"):  # kb.store.OxigraphKB: from the whole answer, kept per KB version
-        frame = graph.select_per_study(text, bound["study"])
-    elif hasattr(graph, "select"):  # kb.remote.SparqlEndpoint
-        frame = graph.select(text, bound)
-    else:
-        frame = result_frame(graph.query(text, initBindings=bound))
-    return frame.drop(columns=["study"])
+def _select(kb: KnowledgeBase, text: str, study: URIRef) -> pd.DataFrame:
+    """One of the queries above for one study (kb.store.OxigraphKB reads it from the whole answer, kept
+    per KB version); ?study is projected because Oxigraph substitutes only projected variables, and
+    dropped from the frame."""
+    return kb.select_per_study(text, study).drop(columns=["study"])
 
 
 def _label(value) -> str:
@@ -133,7 +128,7 @@ class StudyPage:
     flags: pd.DataFrame  # curation flags: on (mapping, group, figure), flag, reason, other
 
 
-def study_choices(graph) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def study_choices(graph: KnowledgeBase | Graph) -> pd.DataFrame:
     """The `studies` named query with labels: one row per study."""
     studies = run_named(graph, "studies", lexical=True)
     for col in ("publications", "figures"):
@@ -141,8 +136,9 @@ def study_choices(graph) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     return _labelled(studies, ["design", "histology", "oligo_state"])
 
 
-def study_page(graph, study_id: str) -> StudyPage | None:  # type: ignore[no-untyped-def]
+def study_page(graph: KnowledgeBase | Graph, study_id: str) -> StudyPage | None:
     """Everything the study page shows; None when the study is not in the knowledge base."""
+    graph = as_kb(graph)
     # The study's IRI as the knowledge base has it (a synthetic KB uses its own base, terms.namespaces.SYNTH_ID).
     studies = run_named(graph, "studies", lexical=True)
     match = studies.loc[studies["study_id"] == study_id, "study"]
@@ -157,7 +153,7 @@ def study_page(graph, study_id: str) -> StudyPage | None:  # type: ignore[no-unt
     pubs = _labelled(pubs, ["role"])
     return StudyPage(
         study_id=study_id,
-        facts={k: str(v) for k, v in row.items()},
+        facts={str(k): str(v) for k, v in row.items()},
         notes=[str(n) for n in _select(graph, NOTES, study)["note"]],
         candidates=sorted(_label(s) for s in _select(graph, CANDIDATES, study)["state"]),
         inputs=_select(graph, INPUTS, study).fillna(""),

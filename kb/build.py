@@ -17,7 +17,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -25,7 +25,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDFS, XSD
 
 from extract.flags import group_partitions
-from extract.schema import PublicationSheet, Source, StudySheet, p_value_number
+from extract.schema import PublicationSheet, Source, Statistic, StudySheet, p_value_number
 from extract.sheets import Extractions, collect, gc_paused, is_synthetic, sheet_paths, try_parse
 from extract.sources import ReadIn
 from kb.turtle import (  # noqa: F401
@@ -38,9 +38,11 @@ from kb.turtle import (  # noqa: F401
     _ox_rows_turtle,
     _prefix_lines,
     bind_prefixes,
+    ox_bytes,
     rows_turtle,
     turtle_prefixes,
 )
+from terms.errors import Problem
 from terms.namespaces import BIBO, ID, OKB, SYNTH_ID
 from terms.tiers import figure_tier, kind_notation, publication_tier
 from terms.vocabulary import resolve
@@ -75,7 +77,7 @@ class _O:
 _OKB = _O()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _vocab(scheme: str, term: str) -> str:
     return str(resolve(scheme, term))
 
@@ -143,7 +145,7 @@ def _page_rows(t: _Rows, pub: str, page: ReadIn) -> str:
 
 
 def _study_rows(t: _Rows, study: StudySheet, base: str) -> None:
-    O = _OKB
+    O = _OKB  # noqa: E741 - reads as the okb: prefix of the Turtle it writes
     s = f"{base}study/{study.id}"
     t.iri(s, _TYPE, O.Study)
     t.plain(s, _P["identifier"], study.id)
@@ -208,7 +210,7 @@ def _study_rows(t: _Rows, study: StudySheet, base: str) -> None:
 
 
 def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:
-    O = _OKB
+    O = _OKB  # noqa: E741 - reads as the okb: prefix of the Turtle it writes
     p = f"{base}pub/{pub.id}"
     c = pub.citation
     t.iri(p, _TYPE, O.Publication)
@@ -281,9 +283,9 @@ def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:
             t.plain(p, O.note, f"left out ({report.study}): {reason}")
 
 
-def _statistic_rows(t: _Rows, pub: str, scope: str, stat, tier: str,  # type: ignore[no-untyped-def]
+def _statistic_rows(t: _Rows, pub: str, scope: str, stat: Statistic, tier: str,
                     read_in: ReadIn | None, claim: bool = False) -> None:
-    O = _OKB
+    O = _OKB  # noqa: E741 - reads as the okb: prefix of the Turtle it writes
     s = f"{scope}/stat/{stat.id}"
     t.iri(s, _TYPE, O.Statistic)
     t.plain(s, _P["identifier"], stat.id)
@@ -341,7 +343,7 @@ def _statistic_rows(t: _Rows, pub: str, scope: str, stat, tier: str,  # type: ig
 def _flag_rows(t: _Rows, target: str, kind: str, reason: str, other: str | None = None,
                alternatives: Iterable[str] = ()) -> None:
     """A curation flag on a statistic, group or mapping (extract/flags.py): one node, <target>/flag/<kind>."""
-    O = _OKB
+    O = _OKB  # noqa: E741 - reads as the okb: prefix of the Turtle it writes
     f = f"{target}/flag/{kind}"
     t.iri(target, O.hasFlag, f)
     t.iri(f, _TYPE, O.CurationFlag)
@@ -415,13 +417,20 @@ def _ox_term(term: object) -> ox.NamedNode | ox.Literal:
     return ox.Literal(str(term))
 
 
+def _ox_named(term: object) -> ox.NamedNode:
+    """A subject or predicate: always an IRI (the build makes no blank nodes)."""
+    if not isinstance(term, URIRef):
+        raise TypeError(f"not an IRI: {term!r}")
+    return _ox_iri(str(term))
+
+
 @lru_cache(maxsize=4096)  # predicates, classes and vocabulary terms repeat on every figure
 def _ox_iri(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
 
 def _ox_triples(triples: Iterable[Triple]) -> Iterator[ox.Triple]:
-    return (ox.Triple(_ox_term(s), _ox_term(p), _ox_term(o)) for s, p, o in triples)
+    return (ox.Triple(_ox_named(s), _ox_named(p), _ox_term(o)) for s, p, o in triples)
 
 
 def sheet_turtle(sheet: StudySheet | PublicationSheet, base: Namespace = ID) -> tuple[bytes, int]:
@@ -439,7 +448,7 @@ def assemble(pieces: Iterable[bytes]) -> bytes:
 
 def serialize(triples: Iterable[Triple]) -> bytes:
     """Deterministic Turtle in the given order (rdflib terms), written by Oxigraph's serializer."""
-    body = ox.serialize(_ox_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=turtle_prefixes())
+    body = ox_bytes(ox.serialize(_ox_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=turtle_prefixes()))
     return HEADER.encode("utf-8") + body
 
 
@@ -468,9 +477,12 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _build_batch(paths: list[str], base: str) -> list[tuple[object, bytes, int]]:
+_Parsed = StudySheet | PublicationSheet | list[Problem]  # a sheet, or the problems that stopped its parsing
+
+
+def _build_batch(paths: list[str], base: str) -> list[tuple[_Parsed, bytes, int]]:
     """For each sheet: the parsed sheet (or its problems), its piece of Turtle and its number of triples."""
-    out: list[tuple[object, bytes, int]] = []
+    out: list[tuple[_Parsed, bytes, int]] = []
     namespace = Namespace(base)
     for path in paths:
         sheet = try_parse(Path(path))
@@ -501,7 +513,7 @@ def build_sheets(root: Path, jobs: int | None = None, progress: Callable[[int, i
     base = str(SYNTH_ID if is_synthetic(root) else ID)
     jobs = default_jobs() if jobs is None else max(1, jobs)
     batches = [[str(p) for p in paths[i:i + BATCH_SHEETS]] for i in range(0, len(paths), BATCH_SHEETS)]
-    results: list[tuple[object, bytes, int]] = []
+    results: list[tuple[_Parsed, bytes, int]] = []
     with gc_paused():
         if jobs == 1 or len(paths) < parallel_min:
             for batch in batches:
@@ -520,8 +532,8 @@ def build_sheets(root: Path, jobs: int | None = None, progress: Callable[[int, i
                     results.extend(future.result())
                     if progress:
                         progress(len(results), len(paths))
-        ex = collect(root, ((path, sheet) for path, (sheet, _, _) in zip(paths, results)), problems)  # type: ignore[misc]
-        piece_of = {str(path): (piece, n) for path, (_, piece, n) in zip(paths, results)}
+        ex = collect(root, ((path, sheet) for path, (sheet, _, _) in zip(paths, results, strict=True)), problems)
+        piece_of = {str(path): (piece, n) for path, (_, piece, n) in zip(paths, results, strict=True)}
         del results
         keys = [f"study:{i}" for i in sorted(ex.studies)] + [f"publication:{i}" for i in sorted(ex.publications)]
         ordered = [piece_of.pop(ex.files[key]) for key in keys]
@@ -532,5 +544,5 @@ def build_sheets(root: Path, jobs: int | None = None, progress: Callable[[int, i
 
 def serialize_ntriples(triples: Iterable[Triple]) -> bytes:
     """Sorted N-Triples, one triple a line, for bulk loading into a triple store."""
-    lines = ox.serialize(_ox_triples(triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8").splitlines()
+    lines = ox_bytes(ox.serialize(_ox_triples(triples), format=ox.RdfFormat.N_TRIPLES)).decode("utf-8").splitlines()
     return ("\n".join(sorted(set(line for line in lines if line))) + "\n").encode("utf-8")

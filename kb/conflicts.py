@@ -12,6 +12,9 @@ other pair is a "disagreement", such as a review that differs from the very repo
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 import pandas as pd
 
 # The same figure: one study, outcome, statistic, time point, unit (44 weeks and 4.4 months are not one median),
@@ -142,7 +145,7 @@ def conflicts_markdown(conflicts: pd.DataFrame) -> str:
     for (study, label), part in conflicts.groupby(["study_id", "study_label"], sort=True):
         lines += [f"## {label} (`{study}`)", ""]
         part = part.sort_values("kind", key=lambda s: s.map(order), kind="stable")
-        for r in part.itertuples():
+        for r in cast(Iterable[Any], part.itertuples()):  # rows of text columns (mypy sees any scalar)
             when = f" at {r.timepoint_months} months" if r.timepoint_months else ""
             lines.append(f"- **{r.outcome}, {r.statistic}{when}, {r.group}: {r.field}** differs: "
                          f"{r.kind} ({r.explanation}; primary: {r.primary or 'none'})")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pandas as pd
 from rdflib import Graph, URIRef
 
-from terms.contract import ALL_COLUMNS
+from kb.backend import KnowledgeBase, as_kb
 from kb.query import run_named
+from terms.contract import ALL_COLUMNS
 from terms.vocabulary import pref_label, tier_rank, top_concept
 
 LABELLED = ["design", "histology", "oligo_state", "intervention", "comparator", "publication_role", "outcome",
@@ -28,20 +29,21 @@ def _sorted_list(value: object, sep: str) -> str:
     return sep.join(sorted(set(str(value).split(sep))))
 
 
-def evidence_table(graph: Graph, params: dict[str, str] | None = None) -> pd.DataFrame:
+def evidence_table(graph: KnowledgeBase | Graph, params: dict[str, str] | None = None) -> pd.DataFrame:
     """The export contract as a DataFrame of strings ("" for not applicable), in contract column order.
     A back-end with a table cache (kb.store.OxigraphKB) keeps the whole table once per KB version."""
-    if not params and hasattr(graph, "cached"):
-        return graph.cached("export", lambda: _evidence_table(graph, None))
-    return _evidence_table(graph, params)
+    kb = as_kb(graph)
+    if not params:
+        return kb.cached("export", lambda: _evidence_table(kb, None))
+    return _evidence_table(kb, params)
 
 
-def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame:
+def _evidence_table(graph: KnowledgeBase, params: dict[str, str] | None) -> pd.DataFrame:
     raw = run_named(graph, "evidence", params, lexical=True)  # values as text: every column becomes text here
     pubs = run_named(graph, "publications", lexical=True)
     studies = run_named(graph, "studies", lexical=True)
-    supersedes = dict(zip(pubs["publication_id"], pubs["supersedes"].fillna("")))
-    overlaps = dict(zip(studies["study_id"], studies["overlaps_with"].fillna("")))
+    supersedes = dict(zip(pubs["publication_id"], pubs["supersedes"].fillna(""), strict=True))
+    overlaps = dict(zip(studies["study_id"], studies["overlaps_with"].fillna(""), strict=True))
     out = pd.DataFrame(index=raw.index)
     labels = {}
     for col in LABELLED:
@@ -61,7 +63,7 @@ def _evidence_table(graph: Graph, params: dict[str, str] | None) -> pd.DataFrame
     out["outcome_time_origin"] = labels["time_origin"]
     out["statistic"] = labels["statistic"]
     out["group"] = raw["group_label"]
-    out["comparison"] = [f"{g} vs {r}" if isinstance(r, str) else "" for g, r in zip(raw["group_label"], raw["reference_label"])]
+    out["comparison"] = [f"{g} vs {r}" if isinstance(r, str) else "" for g, r in zip(raw["group_label"], raw["reference_label"], strict=True)]
     out["n"] = raw["n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     out["timepoint_months"] = raw["timepoint_months"].map(_number_text)
     out["value"] = raw["value"]

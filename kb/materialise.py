@@ -1,10 +1,10 @@
 """Table results materialised once per knowledge-base version: a read cache beside the KB file.
 
-Oxigraph answers the evidence query at a few microseconds per index lookup and the query needs about
-forty lookups per figure, so at 50,000 studies (755,000 figures) the full table takes minutes, however the
-query is written (docs/performance.md). A living review changes its knowledge base far less often than
-people read it. So the whole answer of a table query (evidence, studies, publications: no parameters) is
-written once per KB file version as Parquet and read back in about a second; a named query with
+Oxigraph answers the evidence query with dozens of index lookups per figure, so on a large knowledge base
+the full table is slow however the query is written (docs/performance.md has the figures). A living review
+changes its knowledge base far less often than people read it. So the whole answer of a table query
+(evidence, studies, publications: no parameters) is written once per KB file version as Parquet and read
+back far faster than it is computed; a named query with
 parameters filters that table with the rule the SPARQL text states (a concept matches itself and every
 narrower concept: `skos:broader*`). The query stays the definition; tests check the filtered table equals
 the query's own answer.
@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -85,13 +86,34 @@ def cached_frame(kb_path: Path, name: str, compute: Callable[[], pd.DataFrame],
     return frame[columns] if columns else frame.copy(deep=False)
 
 
+@dataclass(frozen=True)
+class TableCache:
+    """The table cache of one knowledge-base file: what a back-end that reads a local file answers for
+    `table_cache` (kb.backend.KnowledgeBase); a remote endpoint or an rdflib Graph has none (None)."""
+
+    kb_path: Path
+
+    def frame(self, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
+        return cached_frame(self.kb_path, name, compute, columns)
+
+
+def through_cache(cache: TableCache | None, name: str, compute: Callable[[], pd.DataFrame],
+                  columns: list[str] | None = None) -> pd.DataFrame:
+    """The frame `name` from `cache`; without a cache, computed now (only `columns`, if given): every
+    back-end's `cached` is this, so a caller asks for a derived table the same way of any back-end."""
+    if cache is not None:
+        return cache.frame(name, compute, columns)
+    frame = compute()
+    return frame[columns] if columns else frame
+
+
 def forget() -> None:
     """Drop the tables this process holds (the cache files stay)."""
     _IN_MEMORY.clear()
 
 
-# Reading the evidence table back takes about 2 s at 50,000 studies: a process that answers many
-# queries (the explorer, the server, the bench) keeps the last few tables it read.
+# Reading a large evidence table back still takes a while (docs/performance.md): a process that answers
+# many queries (the explorer, the server, the bench) keeps the last few tables it read.
 _KEEP_IN_MEMORY = 8
 _IN_MEMORY: dict[str, pd.DataFrame] = {}
 
@@ -123,9 +145,12 @@ def _drop_stale(directory: Path, name: str, keep: str) -> None:
             old.unlink(missing_ok=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def narrower_or_self(concept: str) -> frozenset[str]:
-    """`?x skos:broader* <concept>` as a set of IRIs (the vocabularies are fixed while a process runs)."""
+    """`?x skos:broader* <concept>` as a set of IRIs: the one "a concept or any narrower concept" rule
+    outside SPARQL, for the table cache's filters (filter_named) and the explorer's (explorer.data);
+    tests/test_narrower.py compares it with the evidence query's answer. Cached: the vocabularies are
+    fixed while a process runs."""
     graph = vocabulary_graph()
     return frozenset(str(c) for c in graph.transitive_subjects(SKOS.broader, URIRef(concept)))
 
@@ -135,7 +160,7 @@ _EVIDENCE_FILTERS = {"histology_filter": "histology", "oligo_state_filter": "oli
                      "outcome_filter": "outcome", "statistic_filter": "statistic", "design_filter": "design"}
 
 
-def filter_named(name: str, full: pd.DataFrame, bound: dict[str, URIRef],
+def filter_named(name: str, full: pd.DataFrame, bound: Mapping[str, URIRef],
                  studies: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """A named query's answer with parameters, from its full answer: the same rows in the same order.
     Projected parameter variables come back bound, as SPARQL substitution (SEP-0007) returns them."""
@@ -163,7 +188,7 @@ PROVENANCE_COLUMNS = ["stat", "value", "publication_id", "title", "venue", "year
                       "source_scope", "locator", "quote", "derivation"]
 
 
-def provenance_from_tables(evidence: pd.DataFrame, publications: pd.DataFrame, bound: dict[str, URIRef]) -> pd.DataFrame:
+def provenance_from_tables(evidence: pd.DataFrame, publications: pd.DataFrame, bound: Mapping[str, URIRef]) -> pd.DataFrame:
     """The provenance query's rows (kb/queries/provenance.rq) from the evidence and publications tables,
     which hold every value it reads: the figure's publication, locator, quote and derivation."""
     rows = evidence

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.query import Result
+from rdflib.query import Result, ResultRow
 
-from terms.iri import publication_iri, study_iri
-from terms.errors import InputError, Problem, UnknownTermError
-from terms.namespaces import ID
 from kb.sparql_guard import check_query
+from terms.errors import InputError, Problem, UnknownTermError
+from terms.iri import publication_iri, study_iri
+from terms.namespaces import ID
 from terms.vocabulary import resolve, vocabulary_graph
+
+if TYPE_CHECKING:
+    from kb.backend import GraphKB, KnowledgeBase
+    from kb.sparql_guard import CheckedQuery
+    from kb.store import OxigraphKB
 
 QUERY_DIR = Path(__file__).parent / "queries"
 DEFAULT_KB = Path("data/studies.ttl")
@@ -58,8 +66,8 @@ def split_order_by(text: str) -> tuple[str, list[str]]:
     """The query without its final `ORDER BY ?a ?b ...` (plain variables only), and those variables.
 
     For the whole-table answers of kb.materialise: Oxigraph holds every solution in memory to sort it
-    (about 0.8 GB more at 10,000 studies, several GB at 50,000); sorted afterwards as text, by the same
-    variables, the rows come out in the same order (sort_by_variables)."""
+    (gigabytes on a large KB, docs/performance.md); sorted afterwards as text, by the same variables, the
+    rows come out in the same order (sort_by_variables)."""
     match = _ORDER_BY.search(text)
     if match is None:
         return text, []
@@ -137,7 +145,7 @@ def result_frame(result: Result) -> pd.DataFrame:
     """SELECT results -> DataFrame of Python values (IRIs as strings, None for unbound)."""
     columns = [str(v) for v in result.vars or []]
     rows = []
-    for row in result:
+    for row in cast("Iterable[ResultRow]", result):  # a SELECT's Result yields ResultRows
         rows.append([_py(term) for term in row])
     return pd.DataFrame(rows, columns=columns)
 
@@ -161,32 +169,36 @@ def sort_concatenated(frame: pd.DataFrame) -> pd.DataFrame:
     """The GROUP_CONCAT columns of CONCATENATED with their parts sorted (in place; also returned)."""
     for column, sep in CONCATENATED.items():
         if column in frame.columns and len(frame):
-            frame[column] = frame[column].map(lambda v: sep.join(sorted(v.split(sep))) if isinstance(v, str) and v else v)
+            frame[column] = frame[column].map(lambda v, sep=sep: sep.join(sorted(v.split(sep))) if isinstance(v, str) and v else v)
     return frame
 
 
-def run_named(graph, name: str, params: dict[str, str] | None = None, lexical: bool = False) -> pd.DataFrame:
-    """A named query on an rdflib Graph (initBindings) or a kb.store.OxigraphKB (substitution).
+def run_named(graph: KnowledgeBase | Graph, name: str, params: dict[str, str] | None = None,
+              lexical: bool = False) -> pd.DataFrame:
+    """A named query on any back-end (kb.backend.KnowledgeBase; an rdflib Graph is read with initBindings).
     lexical=True lets a back-end that can (OxigraphKB) return every value as text, faster."""
+    from kb.backend import as_kb
+
+    kb = as_kb(graph)
     bound = bindings(name, params or {})
-    text = compose(query_text(name), set(bound))
-    if lexical and hasattr(graph, "select_named_lexical"):
-        return graph.select_named_lexical(name, bound)
-    if hasattr(graph, "select"):  # kb.store.OxigraphKB
-        return graph.select(text, bound)
-    return sort_concatenated(result_frame(graph.query(text, initBindings=bound)))
+    if lexical:
+        return kb.select_named_lexical(name, bound)
+    return kb.select(compose(query_text(name), set(bound)), bound)
 
 
-def run_query(kb, text: str, checked=None):  # type: ignore[no-untyped-def]
+def run_query(kb: OxigraphKB | GraphKB | Graph, text: str,
+              checked: CheckedQuery | None = None) -> tuple[CheckedQuery, ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples]:
     """An ad-hoc read-only query, vetted by the guard, then evaluated by Oxigraph on the knowledge base
     (a kb.store.OxigraphKB; an rdflib Graph is copied into one). Returns (CheckedQuery, result): a
     pyoxigraph QuerySolutions (SELECT), QueryBoolean (ASK) or QueryTriples (CONSTRUCT, DESCRIBE).
     The default graph is the whole knowledge base; there are no named graphs, so GRAPH matches nothing.
-    `checked`: the guard's CheckedQuery for this text, when the caller has just run the guard."""
+    `checked`: the guard's CheckedQuery for this text, when the caller has just run the guard.
+    (A remote endpoint evaluates its own: kb.remote.SparqlEndpoint.query.)"""
     checked = checked or check_query(text)  # before evaluation: Oxigraph would call a SERVICE endpoint
+    from kb.backend import GraphKB
     from kb.sparql_guard import prepare
 
-    store = kb.store if hasattr(kb, "store") else _oxigraph_copy(kb)
+    store = GraphKB(kb).store if isinstance(kb, Graph) else kb.store
     try:
         return checked, prepare(store, checked.text)
     except SyntaxError as exc:  # the guard parsed it already; kept for a clear message all the same
@@ -195,9 +207,7 @@ def run_query(kb, text: str, checked=None):  # type: ignore[no-untyped-def]
         raise QueryRefused(f"the query does not parse: {exc}") from None
 
 
-def _oxigraph_copy(graph: Graph):  # type: ignore[no-untyped-def]
-    import pyoxigraph as ox
-
+def _oxigraph_copy(graph: Graph) -> ox.Store:
     store = ox.Store()
     store.load(input=graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     return store
@@ -207,7 +217,7 @@ _SELECT_STAR = re.compile(r"SELECT(?:\s|#[^\n]*\n)+(?:(?:DISTINCT|REDUCED)(?:\s|
 _VARIABLE = re.compile(r"[?$]([A-Za-z0-9_\u00b7\u00c0-\U000effff]+)")
 
 
-def columns(text: str, variables: list) -> list:  # type: ignore[type-arg]
+def columns(text: str, variables: list[ox.Variable]) -> list[ox.Variable]:
     """The answer's columns: the query's projection; for `SELECT *`, the variables in the order they
     first appear in the query text (SPARQL leaves that order open; Oxigraph sorts them by name), so the
     columns of CSV and TSV answers, and of the console's table, read as written."""
@@ -221,7 +231,7 @@ def columns(text: str, variables: list) -> list:  # type: ignore[type-arg]
     return sorted(variables, key=lambda v: (first.get(v.value, len(text)), v.value))
 
 
-def solutions_frame(solutions, text: str = "") -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def solutions_frame(solutions: ox.QuerySolutions, text: str = "") -> pd.DataFrame:
     """Oxigraph SELECT solutions -> DataFrame of Python values (as result_frame; columns in the query's
     projection order, None when unbound)."""
     from kb.store import _py

@@ -7,8 +7,8 @@ an RDF term (an IRI is checked against the SPARQL IRIREF grammar, a literal is e
 the resulting query is parsed again to prove the block is exactly one top-level VALUES holding exactly
 these bindings. A VALUES block inside the WHERE group is joined with the group's other patterns before
 the group's FILTERs apply, so FILTER(?study = ?study_filter) sees the value, as with rdflib's initBindings.
-(Last rather than first: rdflib evaluates a leading VALUES block against the evidence query for minutes;
-last, it takes the time of the unfiltered query, and Oxigraph takes milliseconds either way.) rdflib's SPARQLStore is not used: it appends the VALUES clause
+(Last rather than first: rdflib evaluates a leading VALUES block against the evidence query far more
+slowly; last, it takes the time of the unfiltered query, and Oxigraph is fast either way.) rdflib's SPARQLStore is not used: it appends the VALUES clause
 after the whole query (after ORDER BY), where it is joined only after the WHERE pattern has been
 evaluated with the filter variables unbound, so "# if:" filter lines would enumerate every ancestor
 first and any FILTER on a parameter would see it unbound.
@@ -24,13 +24,15 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 from rdflib import Graph, Literal, URIRef, Variable
 from rdflib.query import Result
 
+from kb.materialise import TableCache, through_cache
+from kb.sparql_guard import CheckedQuery, check_query
 from terms.errors import InputError, OligokbError, Problem
-from kb.sparql_guard import check_query
 
 IRIREF = re.compile(r'[^<>"{}|^`\\\x00-\x20]*')
 SELECT_ACCEPT = "application/sparql-results+json"
@@ -56,7 +58,7 @@ def sparql_term(name: str, term: object) -> str:
     raise InputError(Problem("--param", name, f"cannot bind a {type(term).__name__} on a remote endpoint"))
 
 
-def _values_nodes(node: object, projects: int, out: list) -> list:  # type: ignore[type-arg]
+def _values_nodes(node: object, projects: int, out: list[tuple[int, object]]) -> list[tuple[int, object]]:
     from rdflib.plugins.sparql.parserutils import CompValue
 
     if isinstance(node, CompValue):
@@ -71,14 +73,14 @@ def _values_nodes(node: object, projects: int, out: list) -> list:  # type: igno
     return out
 
 
-def _algebra_values(text: str) -> list:  # type: ignore[type-arg]
+def _algebra_values(text: str) -> list[tuple[int, object]]:
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
 
     return _values_nodes(translateQuery(parseQuery(text)).algebra, 0, [])
 
 
-def with_values(text: str, bindings: dict[str, object]) -> str:
+def with_values(text: str, bindings: Mapping[str, object]) -> str:
     """The query with `VALUES (?a ?b) { (<..> <..>) }` last in its top-level WHERE group (the last
     closing brace of the query: named queries end with solution modifiers that hold no braces)."""
     if not bindings:
@@ -102,7 +104,7 @@ def with_values(text: str, bindings: dict[str, object]) -> str:
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
 
 
@@ -143,13 +145,28 @@ class SparqlEndpoint:
         except Exception as exc:  # noqa: BLE001 - the parser raises several types
             raise RemoteError(f"{self.url}: unreadable SPARQL JSON results: {exc}") from None
 
-    def select(self, text: str, bindings: dict[str, object]) -> pd.DataFrame:
+    # The KnowledgeBase operations (kb.backend): a remote store has no table cache, answers named queries
+    # with the values of its SPARQL JSON results, and a study's rows with a bound ?study.
+    table_cache: TableCache | None = None
+
+    def cached(self, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
+        return through_cache(None, name, compute, columns)
+
+    def select(self, text: str, bindings: Mapping[str, object]) -> pd.DataFrame:
         """A named query's text with its bindings (see with_values) -> the table run_named returns."""
         from kb.query import result_frame, sort_concatenated
 
         return sort_concatenated(result_frame(self._results(with_values(text, bindings))))
 
-    def query(self, text: str, checked=None) -> tuple[str, object]:  # type: ignore[no-untyped-def]
+    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef]) -> pd.DataFrame:
+        from kb.query import compose, query_text
+
+        return self.select(compose(query_text(name), set(bindings)), bindings)
+
+    def select_per_study(self, text: str, study: URIRef) -> pd.DataFrame:
+        return self.select(text, {"study": study})
+
+    def query(self, text: str, checked: CheckedQuery | None = None) -> tuple[str, object]:
         """An ad-hoc query, vetted by the guard before anything is sent: ("SELECT", DataFrame),
         ("ASK", bool) or ("CONSTRUCT"/"DESCRIBE", Graph). `checked`: the guard's CheckedQuery of this
         text when the caller ran the guard already (e.g. in a bounded worker)."""

@@ -21,6 +21,7 @@ does not parse either way; its keywords are ASCII, matched in any case, as the m
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -72,15 +73,18 @@ _UNKNOWN_FUNCTION = re.compile(r"The custom function <([^>]*)> is not supported"
 MAX_UNKNOWN_FUNCTIONS = 64
 
 
-def _unbound(*_args):  # type: ignore[no-untyped-def]
+QueryAnswer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+def _unbound(*_args: object) -> None:
     return None
 
 
-def prepare(store: ox.Store, text: str):  # type: ignore[no-untyped-def]
+def prepare(store: ox.Store, text: str) -> QueryAnswer:
     """store.query(text), with every extension function Oxigraph does not know evaluated as SPARQL says
     an unknown function is: an error, so the expression is unbound (Oxigraph would refuse the query).
     Raises SyntaxError when the text does not parse."""
-    functions: dict = {}  # type: ignore[type-arg]
+    functions: dict[ox.NamedNode, Callable[..., ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]] = {}
     while True:
         try:
             return store.query(text, custom_functions=functions or None)
@@ -95,7 +99,7 @@ def prepare(store: ox.Store, text: str):  # type: ignore[no-untyped-def]
             raise SyntaxError(f"the text cannot be read: {exc}") from None
 
 
-def _prepare(text: str):  # type: ignore[no-untyped-def]
+def _prepare(text: str) -> QueryAnswer:
     """Oxigraph's parse of `text` against an empty store: the prepared result, or SyntaxError."""
     global _EMPTY
     if _EMPTY is None:

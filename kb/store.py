@@ -1,18 +1,19 @@
 """The fast read path: the knowledge base in an in-memory Oxigraph store (pyoxigraph).
 
 rdflib stays the graph API (build, SHACL, provenance walks, the guarded console); the named queries
-that produce tables run here, about 70 times faster on the bundled KB (evidence query: 17 ms against
-1.2 s). Parameters are bound by SPARQL substitution (SEP-0007), never written into query text.
+that produce tables run here, far faster than on rdflib (docs/performance.md). Parameters are bound by
+SPARQL substitution (SEP-0007), never written into query text.
 Oxigraph rewrites decimals ("0.70" -> 0.7): the published lexical forms are separate string literals.
 """
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -20,9 +21,19 @@ import pyarrow.csv as pa_csv
 import pyoxigraph as ox
 from rdflib import URIRef
 
+from kb.materialise import (
+    MATERIALISED,
+    TableCache,
+    all_null_as_none,
+    filter_named,
+    provenance_from_tables,
+    through_cache,
+)
 from terms.errors import InputError, Problem
-from kb.materialise import MATERIALISED, all_null_as_none, cached_frame, filter_named, provenance_from_tables
 from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
+
+if TYPE_CHECKING:
+    from kb.sparql_guard import CheckedQuery
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -31,7 +42,7 @@ class OxigraphKB:
     """A read-only in-memory Oxigraph store of one knowledge-base file plus the vocabularies.
 
     The store is loaded on first use: a table answered from the materialised cache (kb.materialise)
-    never pays the load (about 2 minutes and 8 GB at 50,000 studies)."""
+    never pays the load (minutes and gigabytes on a large KB, docs/performance.md)."""
 
     def __init__(self, path: Path, vocabularies: bool = True):
         self.path, self.vocabularies = path, vocabularies
@@ -52,17 +63,26 @@ class OxigraphKB:
 
     def triples(self) -> int:
         """The number of triples (loads the store). Deliberately no __len__: Streamlit's telemetry takes the
-        len() of cached values, which loaded 22M triples (2 minutes) on the explorer's first page."""
+        len() of cached values, which loaded the whole store on the explorer's first page."""
         return len(self.store)
 
-    def cached(self, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
-        """A frame derived from this KB version, kept in the table cache (kb.materialise); a store without
-        the vocabularies (`serve --no-vocabularies`) computes it each time instead."""
-        if not self.vocabularies:
-            return compute()
-        return cached_frame(self.path, name, compute, columns)
+    @property
+    def table_cache(self) -> TableCache | None:
+        """The materialised tables of this KB file (kb.materialise); a store without the vocabularies
+        (`serve --no-vocabularies`) has none: its answers differ from the full KB's."""
+        return TableCache(self.path) if self.vocabularies else None
 
-    def select_named_lexical(self, name: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
+    def cached(self, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
+        """A frame derived from this KB version, kept in the table cache, or computed each time without one."""
+        return through_cache(self.table_cache, name, compute, columns)
+
+    def query(self, text: str, checked: CheckedQuery | None = None) -> tuple[str, object]:
+        """A guarded ad-hoc query (kb.backend.KnowledgeBase.query) on this store."""
+        from kb.backend import adhoc
+
+        return adhoc(self, text, checked)
+
+    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef]) -> pd.DataFrame:
         """A named query's rows as text (select_lexical). The table queries come from their materialised
         full answer, filtered by the parameters with the query's own rule; provenance from those tables."""
         from kb.query import compose, query_text, sort_by_variables, split_order_by
@@ -81,24 +101,27 @@ class OxigraphKB:
     def select_per_study(self, text: str, study: URIRef) -> pd.DataFrame:
         """select(text, {"study": study}) for a query that projects ?study (the study page's queries),
         read from the query's whole answer, which the table cache keeps per KB version (named by the
-        text's digest): the study page at 50,000 studies without loading the store (2 minutes, 7 GB)."""
+        text's digest): the study page of a large KB without loading the store."""
         name = "per-study-" + hashlib.sha256(text.encode()).hexdigest()[:16]
         full = self.cached(name, lambda: self.select(text, {}))
         rows = full[full["study"] == str(study)].reset_index(drop=True).astype(object)
         return rows.where(rows.notna(), None)  # as select() gives them: Python values, None when unbound
 
-    def _query(self, text: str, bindings: dict[str, URIRef]):  # type: ignore[no-untyped-def]
+    def _query(self, text: str, bindings: Mapping[str, URIRef]) -> ox.QuerySolutions:
         """Parameters bound by SPARQL substitution (SEP-0007), never written into the text."""
-        substitutions = {ox.Variable(name): ox.NamedNode(str(value)) for name, value in bindings.items()}
-        return self.store.query(text, substitutions=substitutions or None)
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(name): ox.NamedNode(str(value)) for name, value in bindings.items()}
+        solutions = self.store.query(text, substitutions=substitutions or None)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise ValueError("a named or per-study query is a SELECT")
+        return solutions
 
-    def select_lexical(self, text: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
+    def select_lexical(self, text: str, bindings: Mapping[str, URIRef]) -> pd.DataFrame:
         """select()'s rows with every value as text (IRIs and lexical forms; None when unbound), read
-        from Oxigraph's own CSV writer: 2.4x faster than converting term by term (evidence query, 1,000
-        studies), for callers that turn every value into text anyway (the export). The CSV goes through a
-        temporary file into Arrow strings: at 50,000 studies the answer is 1.5 GB of text, which Python
-        string objects would hold several times over. SPARQL CSV writes an unbound value and an empty
-        literal alike; both become None."""
+        from Oxigraph's own CSV writer: faster than converting term by term, for callers that turn every
+        value into text anyway (the export). The CSV goes through a temporary file into Arrow strings: a
+        large KB's answer is gigabytes of text, which Python string objects would hold several times over.
+        SPARQL CSV writes an unbound value and an empty literal alike; both become None."""
         solutions = self._query(text, bindings)
         columns = [v.value for v in solutions.variables]
         with tempfile.TemporaryDirectory(prefix="oligokb-") as tmp:
@@ -112,7 +135,7 @@ class OxigraphKB:
 
         return sort_concatenated(all_null_as_none(table.to_pandas()))
 
-    def select(self, text: str, bindings: dict[str, URIRef]) -> pd.DataFrame:
+    def select(self, text: str, bindings: Mapping[str, URIRef]) -> pd.DataFrame:
         solutions = self._query(text, bindings)
         columns = [v.value for v in solutions.variables]
         rows = [[_py(solution[v]) for v in solutions.variables] for solution in solutions]
@@ -145,7 +168,9 @@ def _py(term: object) -> object:
         if datatype == XSD + "boolean":
             return term.value in ("true", "1")
         return term.value
-    return term.value  # NamedNode, BlankNode
+    if isinstance(term, (ox.NamedNode, ox.BlankNode)):
+        return term.value
+    return str(term)  # a quoted triple (RDF-star) as N-Triples
 
 
 @lru_cache(maxsize=4)

@@ -46,11 +46,18 @@ def turtle_prefixes() -> dict[str, str]:
             if prefix not in ("id", "xml", "owl")}
 
 
+def ox_bytes(data: bytes | None) -> bytes:
+    """pyoxigraph's serialize() without an output file: the bytes (typed `bytes | None`)."""
+    if data is None:
+        raise RuntimeError("Oxigraph's serializer returned nothing")
+    return data
+
+
 @lru_cache(maxsize=1)
 def _prefix_lines() -> bytes:
     """The @prefix lines Oxigraph's writer puts before the first triple (the same for every sheet)."""
     probe = ox.Triple(ox.NamedNode("urn:x:s"), ox.NamedNode("urn:x:p"), ox.NamedNode("urn:x:o"))
-    text = ox.serialize([probe], format=ox.RdfFormat.TURTLE, prefixes=turtle_prefixes())
+    text = ox_bytes(ox.serialize([probe], format=ox.RdfFormat.TURTLE, prefixes=turtle_prefixes()))
     tail = b"<urn:x:s> <urn:x:p> <urn:x:o> .\n"
     if not text.endswith(tail):
         raise RuntimeError(f"unexpected Turtle from Oxigraph: {text[-200:]!r}")
@@ -64,7 +71,9 @@ def _ox_rows_turtle(rows: list[Row]) -> bytes:
     named, literal, triple = ox.NamedNode, ox.Literal, ox.Triple
     nodes: dict[str, ox.NamedNode] = {}
     out = []
-    last_s, s_node = None, None
+    last_s = rows[0][0]
+    s_node = named(last_s)
+    o_node: ox.NamedNode | ox.Literal
     for s, p, o, dt, lang, is_lit in rows:
         if s != last_s:
             last_s, s_node = s, named(s)
@@ -78,7 +87,7 @@ def _ox_rows_turtle(rows: list[Row]) -> bytes:
         else:
             o_node = literal(o)
         out.append(triple(s_node, p_node, o_node))
-    text = ox.serialize(out, format=ox.RdfFormat.TURTLE, prefixes=turtle_prefixes())
+    text = ox_bytes(ox.serialize(out, format=ox.RdfFormat.TURTLE, prefixes=turtle_prefixes()))
     head = _prefix_lines()
     if not text.startswith(head):
         raise RuntimeError("Oxigraph's Turtle writer changed its @prefix lines")
@@ -86,7 +95,7 @@ def _ox_rows_turtle(rows: list[Row]) -> bytes:
 
 
 # The same Turtle as Oxigraph's writer (oxttl's TriG/Turtle serializer, pyoxigraph 0.5), written here
-# for the terms the build makes: about 3x faster than making Oxigraph terms one by one. Its rules:
+# for the terms the build makes: faster than making Oxigraph terms one by one. Its rules:
 # the first declared prefix whose IRI starts the IRI gives `prefix:local` when the local name is
 # valid (else the next); rdf:type as predicate is `a`; xsd:boolean, xsd:integer and xsd:decimal
 # literals whose lexical form is Turtle's own grammar are written bare; strings are quoted with
@@ -132,6 +141,8 @@ def _named(iri: str) -> str:
         return f"<{iri}>"
     local = iri[match.end():]
     if not _SIMPLE_LOCAL.fullmatch(local):
+        raise _Unwritable(iri)
+    if match.lastindex is None:  # every alternative of the pattern is a group: not reached
         raise _Unwritable(iri)
     text = _NAMED[iri] = f"{_prefix_order()[match.lastindex - 1][0]}:{local}"
     if iri != _TYPE:

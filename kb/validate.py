@@ -5,17 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pyshacl import validate as shacl_validate
-from rdflib import Graph, URIRef
+from rdflib import Graph
 from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
 from terms.vocabulary import vocabulary_graph
+
+if TYPE_CHECKING:
+    from extract.schema import PublicationSheet, StudySheet
+    from extract.sheets import Extractions
 
 SHAPES_FILE = Path(__file__).parent / "shapes.ttl"
 
@@ -44,7 +49,7 @@ class Violation:
         return FIELD_OF.get(local, local)
 
 
-def sheet_iris(ex) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def sheet_iris(ex: Extractions) -> dict[str, str]:
     """The IRI of each sheet's study or publication (every node of the sheet is under it) -> "kind:id"."""
     from kb.build import id_base
     from terms.iri import publication_iri, study_iri
@@ -57,7 +62,7 @@ def sheet_iris(ex) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return out
 
 
-def sheet_files(ex) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def sheet_files(ex: Extractions) -> dict[str, str]:
     """IRI prefix of each sheet's nodes -> the sheet file (studies and publications; see kb.build)."""
     return {iri: ex.files[key] for iri, key in sheet_iris(ex).items()}
 
@@ -89,9 +94,9 @@ def shapes_graph() -> Graph:
 
 class _PreparedQueryGraph(Graph):
     """pySHACL hands rdflib the text of each SPARQL constraint once per focus node, and rdflib parses it
-    every time: 97 % of validation time on the bundled KB. Here each text is parsed once."""
+    every time, which was most of the validation time. Here each text is parsed once."""
 
-    def query(self, query_object, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def query(self, query_object: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(query_object, str):
             if query_object not in _prepared:
                 _prepared[query_object] = prepareQuery(query_object)
@@ -147,7 +152,7 @@ def _rules_hash() -> str:
 _SHEET_NODE = re.compile(r"^.*?/id/(?:study|pub)/[^/]+")  # a node's sheet IRI: see kb.build's IRI scheme
 
 
-def validate_extractions(ex, cache: Path | None = None,  # type: ignore[no-untyped-def]
+def validate_extractions(ex: Extractions, cache: Path | None = None,
                          progress: Callable[[Iterable], Iterable] | None = None) -> list[Violation]:
     """SHACL on the graph the sheets build, sheet by sheet, in chunks.
 
@@ -175,7 +180,7 @@ def validate_extractions(ex, cache: Path | None = None,  # type: ignore[no-untyp
     key_of = sheet_iris(ex)
     iri_of = {key: iri for iri, key in key_of.items()}
     types = {iri: (OKB.Study if key.startswith("study:") else OKB.Publication) for key, iri in iri_of.items()}
-    sheet_of = {"study": ex.studies, "publication": ex.publications}
+    sheet_of: dict[str, Mapping[str, StudySheet | PublicationSheet]] = {"study": ex.studies, "publication": ex.publications}
     chunks = [todo[i:i + CHUNK_SHEETS] for i in range(0, len(todo), CHUNK_SHEETS)]
     wrap = progress or (lambda it: it)
     for chunk in wrap(chunks):
@@ -186,9 +191,9 @@ def validate_extractions(ex, cache: Path | None = None,  # type: ignore[no-untyp
             for s, p, o in sheet_triples(sheet_of[kind][ident], base):
                 graph.add((s, p, o))
                 subjects.add(str(s))
-        for o in set(graph.objects()):
-            if str(o) in types and str(o) not in subjects:
-                graph.add((o, RDF.type, types[str(o)]))  # the referenced study or publication: its class only
+        for obj in set(graph.objects()):
+            if str(obj) in types and str(obj) not in subjects:
+                graph.add((obj, RDF.type, types[str(obj)]))  # the referenced study or publication: its class only
         found: dict[str, list[dict]] = {key: [] for key in chunk}
         for v in validate_graph(graph):
             owner = _SHEET_NODE.match(v.focus)
