@@ -123,13 +123,15 @@ def pool_csv(csv_path: Path, measure: str, method: str, test: str, level_pct: fl
     level = level_pct / 100.0
     try:
         ni = None
+        y: Any
+        v: Any
         if measure == "GEN":
             y = vals["yi"]
             v = [s**2 for s in vals["sei"]] if "sei" in vals else vals["vi"]
         else:
             y, v = escalc_proportions(vals["xi"], vals["ni"], measure)
             ni = vals["ni"]
-        if by is None:
+        if table.groups is None:
             res = meta_analysis(y, v, method=method, test=test, level=level, studies=studies,
                                 measure=measure, ni=ni)
             return _result_dict(res, level_pct)
@@ -141,7 +143,7 @@ def pool_csv(csv_path: Path, measure: str, method: str, test: str, level_pct: fl
     return {
         "overall": _result_dict(sub.overall, level_pct),
         "subgroups": [{"group": g, **_result_dict(r, level_pct)}
-                      for g, r in zip(sub.groups, sub.subgroups)],
+                      for g, r in zip(sub.groups, sub.subgroups, strict=False)],
         "q_between": sub.q_between.to_dict(),
         "moderator_test": sub.moderator_test.to_dict(),
         "by": by,

@@ -14,7 +14,7 @@ def selection_labels(table: Any, outcome: str, statistic: str) -> tuple[str, str
 
     labels = tuple(pref_label(resolve(column, text)) if text in terms(column) else text
                    for text, column in ((outcome, "outcome"), (statistic, "statistic")))
-    for label, column in zip(labels, ("outcome", "statistic")):
+    for label, column in zip(labels, ("outcome", "statistic"), strict=True):
         known = sorted(set(table[column]))
         if label not in known:
             raise InputError(f"--{column} {label!r} is not in the knowledge base; known: {', '.join(known)}")

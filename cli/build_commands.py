@@ -5,7 +5,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -65,8 +65,8 @@ def build(
     sheets: Path = SHEETS_OPT,
     out: Path = typer.Option(Path("data/studies.ttl"), "--out", help="Where to write the Turtle."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if OUT differs from what the sheets build."),
-    ntriples: Optional[Path] = typer.Option(None, "--ntriples", help="Also write N-Triples (sorted) here, for bulk loading into a triple store."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="Worker processes for large builds (default: the usable CPUs; 1 for none). The output does not depend on it."),
+    ntriples: Path | None = typer.Option(None, "--ntriples", help="Also write N-Triples (sorted) here, for bulk loading into a triple store."),
+    jobs: int | None = typer.Option(None, "--jobs", min=1, help="Worker processes for large builds (default: the usable CPUs; 1 for none). The output does not depend on it."),
 ) -> None:
     """Build data/studies.ttl from the extraction sheets (deterministic, atomic)."""
     from extract.sheets import is_synthetic
@@ -115,7 +115,7 @@ def synth(
 @reported
 def validate(
     sheets: Path = SHEETS_OPT,
-    ttl: Optional[Path] = typer.Option(None, "--ttl", help="Validate this Turtle file instead of the graph built from the sheets."),
+    ttl: Path | None = typer.Option(None, "--ttl", help="Validate this Turtle file instead of the graph built from the sheets."),
     cache: Path = typer.Option(Path(".oligokb-cache"), "--cache", help="Where results per sheet are kept, by content hash: only changed sheets are validated again."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Validate every sheet, and keep no results."),
 ) -> None:

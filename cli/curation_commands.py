@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -34,7 +35,7 @@ def conflicts(
         raise ArgumentError(f"--format {fmt!r} is not one of {', '.join(CONFLICT_FORMATS)}")
     if kind != "all" and kind not in KINDS:
         raise ArgumentError(f"--kind {kind!r} is not one of all, " + ", ".join(repr(k) for k in KINDS))
-    store = load_store(kb_file)  # conflicts are kept once per KB version (kb.materialise)
+    store: Any = load_store(kb_file)  # conflicts are kept once per KB version (kb.materialise)
     found = store.cached("conflicts", lambda: find_conflicts(evidence_table(store)))
     if kind != "all":
         found = found[found["kind"] == kind].reset_index(drop=True)

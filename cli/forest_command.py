@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,18 +18,18 @@ def forest(
     outcome: str = typer.Option(..., "--outcome", help="Outcome label, e.g. \"overall survival\"."),
     statistic: str = typer.Option(..., "--statistic", help="\"hazard ratio\" or \"landmark rate\" (...)."),
     out: Path = typer.Option(..., "--out", help="plot.svg, plot.png or plot.pdf (written atomically)."),
-    by: Optional[str] = typer.Option(None, "--by", help="Evidence-table columns, comma-separated (histology,oligo_state)."),
-    timepoint: Optional[float] = typer.Option(None, "--timepoint", help="Months, for landmark rates."),
+    by: str | None = typer.Option(None, "--by", help="Evidence-table columns, comma-separated (histology,oligo_state)."),
+    timepoint: float | None = typer.Option(None, "--timepoint", help="Months, for landmark rates."),
     method: Method = typer.Option(Method.REML, "--method", help="tau2 estimator."),
     test: Test = typer.Option(Test.z, "--test", help="z, knha or adhoc."),
     level: float = typer.Option(95.0, "--level", help="CI/PI level in percent."),
-    tiers: Optional[str] = typer.Option(None, "--tiers", metavar="TIERS", help=TIERS_HELP),
+    tiers: str | None = typer.Option(None, "--tiers", metavar="TIERS", help=TIERS_HELP),
     include_secondary: bool = typer.Option(False, "--include-secondary", help="All tiers (the default; kept for scripts)."),
-    stratum_level: Optional[str] = typer.Option(None, "--stratum-level", metavar="COLUMN=LEVEL[,...]",
+    stratum_level: str | None = typer.Option(None, "--stratum-level", metavar="COLUMN=LEVEL[,...]",
                                                 help=STRATUM_LEVEL_HELP),
-    title: Optional[str] = typer.Option(None, "--title", help="Plot title."),
+    title: str | None = typer.Option(None, "--title", help="Plot title."),
     kb_file: Path = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle)."),
-    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Read the evidence from this SPARQL 1.1 endpoint instead of --kb."),
+    endpoint: str | None = typer.Option(None, "--endpoint", help="Read the evidence from this SPARQL 1.1 endpoint instead of --kb."),
 ) -> None:
     """Forest plot of a knowledge-base pool (same selection as `oligokb pool`): SVG, PNG or PDF."""
     from analysis.forest import save_forest

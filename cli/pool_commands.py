@@ -11,15 +11,13 @@ import json
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from cli.errors import ArgumentError, prefixed_printer, reports_errors
-from cli.options import (STRATUM_LEVEL_HELP, TABLE_FORMATS, TIERS_HELP, Measure, Method, Test, by_columns,
-                         policy_options)
+from cli.options import STRATUM_LEVEL_HELP, TABLE_FORMATS, TIERS_HELP, Measure, Method, Test, by_columns, policy_options
 
 reported = reports_errors(prefixed_printer("pool"))
 
@@ -76,8 +74,8 @@ class PoolGroup(TyperGroup):
     """The `pool` group: today's spellings run `pool_legacy` under the name `pool` (same usage line and
     messages); the subcommands run as usual."""
 
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
+    # Any: typer vendors its own click (typer._click), whose Context has no public name.
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         legacy, args = pool_args(list(args))
         if legacy:
             return typer.main.get_command(_legacy_app).make_context(info_name, args, parent=parent, **extra)
@@ -123,7 +121,7 @@ def pool_csv_command(
     method: Method = METHOD_OPT,
     test: Test = TEST_OPT,
     level: float = LEVEL_OPT,
-    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN", help="Subgroup column."),
+    by: str | None = typer.Option(None, "--by", metavar="COLUMN", help="Subgroup column."),
     as_json: bool = JSON_OPT,
 ) -> None:
     check_level(level)
@@ -136,21 +134,21 @@ def pool_csv_command(
 def pool_kb_command(
     outcome: str = typer.Option(..., "--outcome", help=OUTCOME_HELP),
     statistic: str = typer.Option(..., "--statistic", help=STATISTIC_HELP),
-    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN[,COLUMN]", help="Evidence-table columns, "
+    by: str | None = typer.Option(None, "--by", metavar="COLUMN[,COLUMN]", help="Evidence-table columns, "
                                      "comma-separated, e.g. histology,oligo_state."),
-    timepoint: Optional[float] = typer.Option(None, "--timepoint", help=TIMEPOINT_HELP),
+    timepoint: float | None = typer.Option(None, "--timepoint", help=TIMEPOINT_HELP),
     method: Method = METHOD_OPT,
     test: Test = TEST_OPT,
     level: float = LEVEL_OPT,
-    tiers: Optional[str] = TIERS_OPT,
+    tiers: str | None = TIERS_OPT,
     include_secondary: bool = SECONDARY_OPT,
-    stratum_level: Optional[str] = STRATUM_LEVEL_OPT,
-    exclude_flag: Optional[list[str]] = EXCLUDE_FLAG_OPT,
+    stratum_level: str | None = STRATUM_LEVEL_OPT,
+    exclude_flag: list[str] | None = EXCLUDE_FLAG_OPT,
     sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity", help=SENSITIVITY_HELP),
     output_format: str = typer.Option("table", "--format", help=KB_FORMAT_HELP),
     as_json: bool = JSON_OPT,
     kb_file: Path = KB_FILE_OPT,
-    endpoint: Optional[str] = ENDPOINT_OPT,
+    endpoint: str | None = ENDPOINT_OPT,
 ) -> None:
     check_level(level)
     pool_from_kb(kb_file, outcome, statistic, by_columns(by), timepoint, method.value, test.value, level,
@@ -163,19 +161,19 @@ def pool_kb_command(
                   "one `pool kb` run each (today's spelling: pool --all).")
 @reported
 def pool_all_command(
-    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN[,COLUMN]", help="Evidence-table columns, "
+    by: str | None = typer.Option(None, "--by", metavar="COLUMN[,COLUMN]", help="Evidence-table columns, "
                                      "comma-separated, e.g. histology,oligo_state."),
     method: Method = METHOD_OPT,
     test: Test = TEST_OPT,
     level: float = LEVEL_OPT,
-    tiers: Optional[str] = TIERS_OPT,
+    tiers: str | None = TIERS_OPT,
     include_secondary: bool = SECONDARY_OPT,
-    stratum_level: Optional[str] = STRATUM_LEVEL_OPT,
-    exclude_flag: Optional[list[str]] = EXCLUDE_FLAG_OPT,
+    stratum_level: str | None = STRATUM_LEVEL_OPT,
+    exclude_flag: list[str] | None = EXCLUDE_FLAG_OPT,
     output_format: str = typer.Option("csv", "--format", help="csv or json."),
     as_json: bool = JSON_OPT,
     kb_file: Path = KB_FILE_OPT,
-    endpoint: Optional[str] = ENDPOINT_OPT,
+    endpoint: str | None = ENDPOINT_OPT,
 ) -> None:
     check_level(level)
     pool_every(kb_file, by_columns(by), method.value, test.value, level,
@@ -186,29 +184,29 @@ def pool_all_command(
 @_legacy_app.command("pool", help=POOL_HELP)
 @reported
 def pool_legacy(
-    csv_file: Optional[Path] = typer.Option(
+    csv_file: Path | None = typer.Option(
         None, "--csv", metavar="FILE", help="CSV of studies (see above); the same as `pool csv FILE`. Without it, "
         "pool a knowledge-base selection (--outcome, --statistic)."),
     measure: Measure = typer.Option(Measure.GEN, "--measure", help="Effect-size scale (CSV mode)."),
     method: Method = METHOD_OPT,
     test: Test = TEST_OPT,
     level: float = LEVEL_OPT,
-    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN[,COLUMN]",
+    by: str | None = typer.Option(None, "--by", metavar="COLUMN[,COLUMN]",
                                      help="Subgroup column (CSV mode) or evidence-table columns, "
                                      "comma-separated (knowledge-base mode), e.g. histology,oligo_state."),
     as_json: bool = JSON_OPT,
-    outcome: Optional[str] = typer.Option(None, "--outcome", help="Knowledge-base mode: " + OUTCOME_HELP),
-    statistic: Optional[str] = typer.Option(None, "--statistic", help="Knowledge-base mode: " + STATISTIC_HELP),
-    timepoint: Optional[float] = typer.Option(None, "--timepoint", help=TIMEPOINT_HELP),
-    tiers: Optional[str] = TIERS_OPT,
+    outcome: str | None = typer.Option(None, "--outcome", help="Knowledge-base mode: " + OUTCOME_HELP),
+    statistic: str | None = typer.Option(None, "--statistic", help="Knowledge-base mode: " + STATISTIC_HELP),
+    timepoint: float | None = typer.Option(None, "--timepoint", help=TIMEPOINT_HELP),
+    tiers: str | None = TIERS_OPT,
     include_secondary: bool = SECONDARY_OPT,
-    stratum_level: Optional[str] = STRATUM_LEVEL_OPT,
+    stratum_level: str | None = STRATUM_LEVEL_OPT,
     sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity", help="Knowledge-base mode: " + SENSITIVITY_HELP),
     output_format: str = typer.Option("table", "--format", help="Knowledge-base mode: " + KB_FORMAT_HELP),
     kb_file: Path = KB_FILE_OPT,
-    endpoint: Optional[str] = ENDPOINT_OPT,
+    endpoint: str | None = ENDPOINT_OPT,
     every: bool = typer.Option(False, "--all", help="The same as `pool all`."),
-    exclude_flag: Optional[list[str]] = EXCLUDE_FLAG_OPT,
+    exclude_flag: list[str] | None = EXCLUDE_FLAG_OPT,
 ) -> None:
     check_level(level)
     if every:
@@ -285,11 +283,14 @@ def kb_evidence(kb_file: Path, endpoint: str | None = None) -> Any:
     from kb.export import evidence_table
     from kb.store import load_store
 
+    source: Any  # a back-end evidence_table reads (its annotation says Graph)
     if endpoint is not None:
         from kb.remote import SparqlEndpoint
 
-        return evidence_table(SparqlEndpoint(endpoint))
-    return evidence_table(load_store(kb_file))
+        source = SparqlEndpoint(endpoint)
+    else:
+        source = load_store(kb_file)
+    return evidence_table(source)
 
 
 def pool_selection(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint: float | None,
@@ -370,7 +371,7 @@ def pool_from_kb(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...
         pi = f", PI {p.pi_low:.2f}-{p.pi_high:.2f}" if p.pi_low is not None else ""
         het = f", tau2 {p.tau2:.3f}, I2 {p.i2:.0f}%" if p.tau2 is not None else ""
         print(f"- {p.stratum}: k = {p.k}, {scale} {est}{pi}{het}" + (f"  [{p.note}]" if p.note else ""))
-        print(f"    studies: {'; '.join(f'{name} [tier {tier}]' for name, tier in zip(p.studies, p.tier_ranks))}")
+        print(f"    studies: {'; '.join(f'{name} [tier {tier}]' for name, tier in zip(p.studies, p.tier_ranks, strict=False))}")
     print(f"tiers kept: {tiers_text(kept)}")
     if own is not None:
         print("sensitivity, trials' own reports only (tiers 1-2):")

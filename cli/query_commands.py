@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -23,7 +23,7 @@ def summary(kb_file: Path = KB_OPT) -> None:
     from kb.query import run_named
     from kb.store import load_store
 
-    graph = load_store(kb_file)  # tables come from the Oxigraph copy (same rows, tests/test_store.py)
+    graph: Any = load_store(kb_file)  # tables come from the Oxigraph copy (same rows, tests/test_store.py)
     table = evidence_table(graph)
     studies = run_named(graph, "studies")
     pubs = run_named(graph, "publications")
@@ -37,19 +37,19 @@ def summary(kb_file: Path = KB_OPT) -> None:
     for col in ("histology", "oligo-state", "studies", "publications", "figures", "primary", "secondary"):
         grid.add_column(col, justify="right" if col not in ("histology", "oligo-state") else "left")
     for (hist, state), part in table.groupby(["histology", "oligo_state"], sort=True):
-        grid.add_row(hist, state, str(part["study_id"].nunique()), str(part["publication_id"].nunique()), str(len(part)),
+        grid.add_row(str(hist), str(state), str(part["study_id"].nunique()), str(part["publication_id"].nunique()), str(len(part)),
                      str((part["publication_role"] == "primary").sum()), str((part["publication_role"] == "secondary").sum()))
     out.print(grid)
 
 
 @reported
 def query(
-    file: Optional[Path] = typer.Argument(None, help="A .rq file with a SELECT, ASK, CONSTRUCT or DESCRIBE query."),
-    name: Optional[str] = typer.Option(None, "--name", help="A named query: studies, evidence, publications, provenance."),
+    file: Path | None = typer.Argument(None, help="A .rq file with a SELECT, ASK, CONSTRUCT or DESCRIBE query."),
+    name: str | None = typer.Option(None, "--name", help="A named query: studies, evidence, publications, provenance."),
     param: list[str] = typer.Option([], "--param", help="key=value for a named query, e.g. histology=nsclc (repeatable)."),
     fmt: str = typer.Option("table", "--format", help="table, csv or json (CONSTRUCT/DESCRIBE: turtle)."),
     kb_file: Path = KB_OPT,
-    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Query this SPARQL 1.1 endpoint (Oxigraph, Virtuoso, Fuseki, oligokb serve) instead of --kb."),
+    endpoint: str | None = typer.Option(None, "--endpoint", help="Query this SPARQL 1.1 endpoint (Oxigraph, Virtuoso, Fuseki, oligokb serve) instead of --kb."),
 ) -> None:
     """Run a read-only SPARQL query on the knowledge base. SERVICE, FROM and updates are refused."""
     from kb.params import parse_params
@@ -137,10 +137,10 @@ def serve(
 @reported
 def export(
     fmt: str = typer.Option("csv", "--format", help="csv (the evidence table), ttl or jsonld (the graph)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),
+    out: Path | None = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),
     param: list[str] = typer.Option([], "--param", help="Filter the evidence table: histology=, oligo_state=, outcome=, statistic=, design=, study=."),
     kb_file: Path = KB_OPT,
-    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Read the evidence table from this SPARQL 1.1 endpoint (a store holding the KB and the vocabularies) instead of --kb."),
+    endpoint: str | None = typer.Option(None, "--endpoint", help="Read the evidence table from this SPARQL 1.1 endpoint (a store holding the KB and the vocabularies) instead of --kb."),
 ) -> None:
     """Export the evidence table (one row per figure, docs/export-contract.md) or the graph."""
     from kb.export import evidence_table
