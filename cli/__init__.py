@@ -3,11 +3,36 @@
 The CLI is thin: it parses arguments, calls kb/ and analysis/, prints, and maps error classes to
 exit codes (0 ok, 1 non-conformant, 2 bad input, 3 internal).
 """
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
-from cli import analysis_commands, find_command, kb_commands
+from cli import build_commands, curation_commands, find_command, forest_command, pool_commands, query_commands
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
+#: The commands in the order `oligokb --help` lists them.
+COMMANDS: tuple[tuple[str, Any], ...] = (
+    ("build", build_commands.build),
+    ("synth", build_commands.synth),
+    ("validate", build_commands.validate),
+    ("summary", query_commands.summary),
+    ("query", query_commands.query),
+    ("serve", query_commands.serve),
+    ("export", query_commands.export),
+    ("conflicts", curation_commands.conflicts),
+    ("coverage", curation_commands.coverage),
+    ("pool", pool_commands.pool_app),
+    ("forest", forest_command.forest),
+    ("find", find_command.find),
+)
+
+
+class _Ordered(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:  # Any: typer's vendored click Context
+        return [name for name, _ in COMMANDS]
+
+
+app = typer.Typer(cls=_Ordered, no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
 
 
 @app.callback()
@@ -15,25 +40,12 @@ def _root() -> None:
     """oligokb: evidence knowledge base and meta-analysis for metastasis-directed radiotherapy."""
 
 
-kb_commands.register(app)
-kb_commands.register_curation(app)
-analysis_commands.register(app)
-analysis_commands.register_forest(app)
-find_command.register(app)
-
-
-def _pool_csv_flag(argv: list[str]) -> list[str]:
-    """`oligokb pool --outcome ... --csv` (no FILE) asks for CSV output, as the issue's contract
-    writes it; `--csv FILE` stays the CSV input mode. Rewrite the bare flag to --format csv."""
-    if "pool" not in argv or "--csv" not in argv:
-        return argv
-    i = argv.index("--csv")
-    if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
-        return argv[:i] + ["--format", "csv"] + argv[i + 1:]
-    return argv
+for _name, _command in COMMANDS:
+    if isinstance(_command, typer.Typer):
+        app.add_typer(_command, name=_name)
+    else:
+        app.command(_name)(_command)
 
 
 def main() -> None:
-    import sys
-
-    app(args=_pool_csv_flag(sys.argv[1:]), prog_name="oligokb")
+    app(prog_name="oligokb")
