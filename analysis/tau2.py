@@ -158,40 +158,52 @@ def _fisher_scoring(studies: Studies, step: Step, threshold: float,
     Two shortcuts give exactly 0 where metafor leaves ~threshold: a step overshooting 0 when the
     step at 0 is also <= 0 (the maximum is on the boundary: metafor halves the step and creeps
     towards 0, we go there directly), and a converged value below BOUNDARY_SNAP with the step
-    at 0 <= 0.
+    at 0 <= 0. The step at 0 is computed only once a model comes near 0: most fits never do.
     """
     n_models = studies.n_models
     tau2 = np.maximum(0.0, _hedges_untruncated(studies))
-    boundary_points_down = step(studies, np.zeros(n_models)) <= 0.0
-    iterations = np.zeros(n_models, dtype=int)
+    iterations = np.full(n_models, maxiter + 1)
     converged = np.zeros(n_models, dtype=bool)
     iterating = np.arange(n_models)
-    current = studies
+    current, current_tau2 = studies, tau2.copy()
+    points_down: np.ndarray | None = None   # per iterating model: is the step at 0 <= 0?
     for iteration in range(1, maxiter + 2):
-        if iterating.size == 0:
-            break
-        old = tau2[iterating]
-        change = step(current, old)
-        change = np.where(np.isfinite(change), change, 0.0)
-        below_zero = old + change < 0.0
-        to_boundary = below_zero & boundary_points_down[iterating]
-        below_zero &= ~to_boundary
-        while below_zero.any():
-            change = np.where(below_zero, change / 2.0, change)
-            below_zero = old + change < 0.0
-        new = old + change
-        stop = np.abs(old - new) <= threshold
-        snap = stop & (new < BOUNDARY_SNAP) & boundary_points_down[iterating]
-        new = np.where(snap | to_boundary, 0.0, new)
-        new = np.where(stop, np.maximum(0.0, new), new)
-        tau2[iterating] = new
-        iterations[iterating] = iteration
+        change = step(current, current_tau2)
+        change[~np.isfinite(change)] = 0.0
+        below_zero = current_tau2 + change < 0.0
+        to_boundary = np.zeros_like(below_zero)
+        if below_zero.any():
+            if points_down is None:
+                points_down = step(current, np.zeros(current_tau2.size)) <= 0.0
+            to_boundary = below_zero & points_down
+            below_zero &= ~to_boundary
+            while below_zero.any():
+                change[below_zero] /= 2.0
+                below_zero = current_tau2 + change < 0.0
+        new = current_tau2 + change
+        stop = np.abs(current_tau2 - new) <= threshold
+        near_zero = stop & (new < BOUNDARY_SNAP)
+        if near_zero.any():
+            if points_down is None:
+                points_down = step(current, np.zeros(current_tau2.size)) <= 0.0
+            near_zero &= points_down
+        new[to_boundary | near_zero] = 0.0
         finished = stop | to_boundary
+        current_tau2 = new
         if finished.any():
-            converged[iterating[finished]] = True
-            iterating = iterating[~finished]
-            if iterating.size:
-                current = current.subset(~finished)
+            done = iterating[finished]
+            tau2[done] = new[finished]
+            iterations[done] = iteration
+            converged[done] = True
+            keep = ~finished
+            if not keep.any():
+                break
+            iterating = iterating[keep]
+            current, current_tau2 = current.subset(keep), new[keep]
+            if points_down is not None:
+                points_down = points_down[keep]
+    else:
+        tau2[iterating] = current_tau2   # the last iterate of the models that did not converge
     return Tau2Estimates(tau2, iterations, converged)
 
 

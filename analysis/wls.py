@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -74,9 +74,9 @@ def q_generalised(tau2: float, yi: np.ndarray, vi: np.ndarray, X: np.ndarray) ->
 
 # --- one or many models behind one interface ----------------------------------------------------
 
-@dataclass(frozen=True)
-class WeightedFit:
-    """A WLS fit of every model of a `Studies` with weights `wi` (per row)."""
+class WeightedFit(NamedTuple):
+    """A WLS fit of every model of a `Studies` with weights `wi` (per row). A named tuple, as it
+    is built once per Fisher-scoring step."""
 
     wi: np.ndarray      # per row
     sum_w: np.ndarray   # per model: sum wi
@@ -124,7 +124,7 @@ class OneModel:
         return 1
 
     def sum(self, per_row: np.ndarray) -> np.ndarray:
-        return np.array([np.sum(per_row)])
+        return per_row.sum(keepdims=True)
 
     def rows(self, per_model: np.ndarray) -> np.ndarray:
         return per_model   # length 1: broadcasts over the rows
@@ -135,9 +135,13 @@ class OneModel:
         return self
 
     def fit(self, wi: np.ndarray) -> WeightedFit:
-        fit = wls(self.yi, wi, self.X)
-        return WeightedFit(wi=wi, sum_w=self.sum(wi), beta=fit.beta, a_inv=fit.a_inv,
-                           resid=fit.resid, rss=np.array([fit.rss]))
+        # `wls`, with the per-model sums as length-1 arrays.
+        xw = self.X * wi[:, None]
+        a_inv = np.linalg.inv(self.X.T @ xw)
+        beta = a_inv @ (xw.T @ self.yi)
+        resid = self.yi - self.X @ beta
+        return WeightedFit(wi=wi, sum_w=self.sum(wi), beta=beta, a_inv=a_inv, resid=resid,
+                           rss=self.sum(wi * resid**2))
 
     def trace_p(self, fit: WeightedFit) -> np.ndarray:
         return np.array([trace_p(fit.wi, self.X, fit.a_inv)])
