@@ -49,7 +49,7 @@ def meta_analysis(yi: Numbers, vi: Numbers | None = None, *,
     "knha" (Knapp-Hartung, t(k-1), not floored), "adhoc" (Knapp-Hartung floored at 1).
     level: CI/PI level as a fraction. measure: "GEN" (no back-transformation), "PLO" or "PFT"
     (back-transform the pooled values; PFT needs `ni`). tau2_ci=False skips the Q-profile CI of
-    tau2 (NaN in the result): about half the time of a fit, for callers that do not show it.
+    tau2 (NaN in the result), a root search per bound, for callers that do not show it.
     """
     check_options(method=method, test=test, level=level, measure=measure, threshold=threshold,
                   maxiter=maxiter)

@@ -7,7 +7,7 @@ A = X'WX, the projection used throughout metafor is
     P = W - W X A^-1 X' W,
 
 so that P y = W (y - X b) with b = A^-1 X'W y. Nothing here forms a k x k matrix: every trace
-is reduced to p x p algebra, which keeps k = 10,000 cheap (metafor is O(k^3)).
+is reduced to p x p algebra, so the cost grows linearly in k (metafor's is O(k^3)).
 
 The estimators and the heterogeneity/test rules are written once, against `Studies`: the data
 of one or more models with the WLS algebra they need. `OneModel` is one fit with any design
