@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analysis.errors import ConvergenceError, InputError
 from analysis.model import heterogeneity, knapp_hartung_scale, prediction_bounds, wald_tests
@@ -33,7 +34,7 @@ class BatchResult:
     iterations: np.ndarray
 
 
-def reml_batch(yi: np.ndarray, vi: np.ndarray, *, level: float = 0.95,
+def reml_batch(yi: ArrayLike, vi: ArrayLike, *, level: float = 0.95,
                threshold: float = THRESHOLD, maxiter: int = MAXITER) -> BatchResult:
     """REML fits of every column of (k, m) arrays `yi`, `vi` (k >= 2, vi > 0).
 
@@ -87,7 +88,7 @@ class SegmentFit:
     weights_pct: np.ndarray  # per row, in the input order
 
 
-def _segments(yi, vi, sizes) -> Segments:
+def _checked_segments(yi: ArrayLike, vi: ArrayLike, sizes: ArrayLike) -> Segments:
     """Checked input: finite yi, finite vi > 0, sizes >= 1 covering every row."""
     y = np.asarray(yi, dtype=float).ravel()
     v = np.asarray(vi, dtype=float).ravel()
@@ -103,8 +104,9 @@ def _segments(yi, vi, sizes) -> Segments:
     return Segments(y, v, k)
 
 
-def fit_segments(yi, vi, sizes, *, method: str = "REML", test: str = "z", level: float = 0.95,
-                 threshold: float = THRESHOLD, maxiter: int = MAXITER) -> SegmentFit:
+def fit_segments(yi: ArrayLike, vi: ArrayLike, sizes: ArrayLike, *, method: str = "REML",
+                 test: str = "z", level: float = 0.95, threshold: float = THRESHOLD,
+                 maxiter: int = MAXITER) -> SegmentFit:
     """`meta_analysis` (without the tau2 CI) of every segment of ragged strata at once.
 
     Rows `yi`, `vi` (length n) hold the segments one after the other; `sizes` (length m, each >= 1,
@@ -117,7 +119,7 @@ def fit_segments(yi, vi, sizes, *, method: str = "REML", test: str = "z", level:
     `analysis.kb_pool.pool_all`).
     """
     check_options(method=method, test=test, level=level, threshold=threshold, maxiter=maxiter)
-    segments = _segments(yi, vi, sizes)
+    segments = _checked_segments(yi, vi, sizes)
     k = segments.sizes
     estimates = estimate_many(segments, method, threshold=threshold, maxiter=maxiter)
     converged = estimates.converged
@@ -132,10 +134,10 @@ def fit_segments(yi, vi, sizes, *, method: str = "REML", test: str = "z", level:
     het = heterogeneity(segments, method, tau2)
     weights = 100.0 * fit.wi / segments.rows(fit.sum_w)
     # A segment without a tau2 has no results: NaN, as its weights.
-    missing = np.where(converged, 1.0, np.nan)
+    nan_if_failed = np.where(converged, 1.0, np.nan)
     return SegmentFit(k=k, tau2=tau2, iterations=estimates.iterations, converged=converged,
-                      estimate=fit.beta * missing, se=se * missing, stat=tests.stat * missing,
-                      df=df, p_value=tests.p_value * missing, ci_low=tests.ci_low * missing,
-                      ci_high=tests.ci_high * missing, pi_low=pi_low * missing,
-                      pi_high=pi_high * missing, q=het.q, q_df=k - 1, q_p=het.q_p, i2=het.i2,
-                      h2=het.h2, test_used=test_used, weights_pct=weights * segments.rows(missing))
+                      estimate=fit.beta * nan_if_failed, se=se * nan_if_failed, stat=tests.stat * nan_if_failed,
+                      df=df, p_value=tests.p_value * nan_if_failed, ci_low=tests.ci_low * nan_if_failed,
+                      ci_high=tests.ci_high * nan_if_failed, pi_low=pi_low * nan_if_failed,
+                      pi_high=pi_high * nan_if_failed, q=het.q, q_df=k - 1, q_p=het.q_p, i2=het.i2,
+                      h2=het.h2, test_used=test_used, weights_pct=weights * segments.rows(nan_if_failed))

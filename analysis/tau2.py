@@ -29,7 +29,7 @@ from scipy import optimize, stats
 
 from analysis.errors import ConvergenceError
 from analysis.options import MAXITER, ROOT_XTOL, THRESHOLD
-from analysis.wls import OneModel, Studies, q_generalised
+from analysis.wls import OneModel, Studies, WeightedFit, q_generalised
 
 #: brentq's relative tolerance: its minimum allowed value is 4 * machine epsilon.
 ROOT_RTOL = 4 * np.finfo(float).eps
@@ -72,7 +72,8 @@ class Tau2Estimates:
 Step = Callable[[Studies, np.ndarray], np.ndarray]
 
 
-def _random_effects_fit(studies: Studies, tau2: np.ndarray):
+def _random_effects_fit(studies: Studies, tau2: np.ndarray) -> WeightedFit:
+    """The WLS fit with random-effects weights 1/(v_i + tau2) of each model."""
     wi = 1.0 / (studies.vi + studies.rows(tau2))
     return studies.fit(wi)
 
