@@ -170,26 +170,28 @@ def _fisher_scoring(studies: Studies, step: Step, threshold: float,
     points_down: np.ndarray | None = None   # per iterating model: is the step at 0 <= 0?
     for iteration in range(1, maxiter + 2):
         change = step(current, current_tau2)
-        change[~np.isfinite(change)] = 0.0
-        below_zero = current_tau2 + change < 0.0
-        to_boundary = np.zeros_like(below_zero)
-        if below_zero.any():
+        change = np.where(np.isfinite(change), change, 0.0)
+        new = current_tau2 + change
+        to_boundary = None
+        if new.min() < 0.0:
             if points_down is None:
                 points_down = step(current, np.zeros(current_tau2.size)) <= 0.0
+            below_zero = new < 0.0
             to_boundary = below_zero & points_down
             below_zero &= ~to_boundary
             while below_zero.any():
-                change[below_zero] /= 2.0
+                change = np.where(below_zero, change / 2.0, change)
                 below_zero = current_tau2 + change < 0.0
-        new = current_tau2 + change
+            new = current_tau2 + change
         stop = np.abs(current_tau2 - new) <= threshold
         near_zero = stop & (new < BOUNDARY_SNAP)
         if near_zero.any():
             if points_down is None:
                 points_down = step(current, np.zeros(current_tau2.size)) <= 0.0
             near_zero &= points_down
-        new[to_boundary | near_zero] = 0.0
-        finished = stop | to_boundary
+        finished = stop if to_boundary is None else stop | to_boundary
+        zero = near_zero if to_boundary is None else near_zero | to_boundary
+        new = np.where(zero, 0.0, new)
         current_tau2 = new
         if finished.any():
             done = iterating[finished]
