@@ -12,7 +12,7 @@ expect very wide intervals. See docs/analysis.md.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from analysis.options import MAXITER, THRESHOLD, check_options
 from analysis.results import BackTransformed, MetaResult
 from analysis.tau2 import q_profile_ci
 from analysis.wls import intercept_design
+
+#: Numeric input: a sequence of numbers or a numpy array.
+Numbers = Sequence[float] | np.ndarray
 
 
 def _variances(yi, vi, sei) -> tuple[np.ndarray, np.ndarray]:
@@ -35,10 +38,10 @@ def _variances(yi, vi, sei) -> tuple[np.ndarray, np.ndarray]:
     return check_data(yi, vi)
 
 
-def meta_analysis(yi: Sequence[float], vi: Sequence[float] | None = None, *,
-                  sei: Sequence[float] | None = None, method: str = "REML", test: str = "z",
+def meta_analysis(yi: Numbers, vi: Numbers | None = None, *,
+                  sei: Numbers | None = None, method: str = "REML", test: str = "z",
                   level: float = 0.95, studies: Sequence[str] | None = None,
-                  measure: str = "GEN", ni: Sequence[float] | None = None,
+                  measure: str = "GEN", ni: Numbers | None = None,
                   threshold: float = THRESHOLD, maxiter: int = MAXITER, tau2_ci: bool = True) -> MetaResult:
     """Random- (or fixed-) effects meta-analysis of outcomes `yi` with variances `vi` (or `sei`).
 
@@ -46,7 +49,7 @@ def meta_analysis(yi: Sequence[float], vi: Sequence[float] | None = None, *,
     "knha" (Knapp-Hartung, t(k-1), not floored), "adhoc" (Knapp-Hartung floored at 1).
     level: CI/PI level as a fraction. measure: "GEN" (no back-transformation), "PLO" or "PFT"
     (back-transform the pooled values; PFT needs `ni`). tau2_ci=False skips the Q-profile CI of
-    tau2 (NaN in the result): about half the time of a fit, for callers that do not show it.
+    tau2 (NaN in the result), a root search per bound, for callers that do not show it.
     """
     check_options(method=method, test=test, level=level, measure=measure, threshold=threshold,
                   maxiter=maxiter)
@@ -80,7 +83,7 @@ def _to_result(fit: ModelFit, method, test, level, measure, y, v, pi_low, pi_hig
         iterations=fit.iterations)
 
 
-def backtransform(result: MetaResult, measure: str, ni: Sequence[float] | None = None
+def backtransform(result: MetaResult, measure: str, ni: Numbers | None = None
                   ) -> BackTransformed:
     """Pooled estimate, CI and PI on the proportion scale.
 
@@ -121,7 +124,7 @@ def escalc_proportions(xi, ni, measure: str) -> tuple[np.ndarray, np.ndarray]:
     raise InputError("measure GEN takes yi and vi, not events and sample sizes", column="measure")
 
 
-def meta_analysis_proportions(xi: Sequence[float], ni: Sequence[float], *, measure: str = "PLO",
+def meta_analysis_proportions(xi: Numbers, ni: Numbers, *, measure: str = "PLO",
                               method: str = "REML", test: str = "z", level: float = 0.95,
                               studies: Sequence[str] | None = None,
                               threshold: float = THRESHOLD, maxiter: int = MAXITER) -> MetaResult:

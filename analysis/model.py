@@ -27,7 +27,7 @@ from scipy import stats
 from analysis.errors import InputError, ModelWarning, SmallKWarning
 from analysis.options import MAXITER, THRESHOLD
 from analysis.tau2 import estimate_tau2
-from analysis.wls import trace_p, wls
+from analysis.wls import OneModel, Studies
 
 #: metafor sets the Knapp-Hartung scale to 0 when y'Py <= .Machine$double.eps.
 KNHA_ZERO_RSS = np.finfo(float).eps
@@ -86,27 +86,91 @@ def check_data(yi, vi, names=("yi", "vi")) -> tuple[np.ndarray, np.ndarray]:
     return y, v
 
 
-def heterogeneity(yi, vi, X, method: str, tau2: float) -> tuple[float, float, float, float]:
-    """Cochran's Q (residual QE with moderators), its p, and metafor's I2 (%) and H2.
+@dataclass(frozen=True)
+class Heterogeneity:
+    """Cochran's Q (residual QE with moderators), its p, I2 (%) and H2; one entry per model."""
+
+    q: np.ndarray
+    q_p: np.ndarray
+    i2: np.ndarray
+    h2: np.ndarray
+
+
+def heterogeneity(studies: Studies, method: str, tau2: np.ndarray) -> Heterogeneity:
+    """Cochran's Q, its p, and metafor's I2 (%) and H2 of every model of `studies`.
 
     Q = y'Py with FE weights 1/v_i, df = k - p. Random effects: I2 = 100 tau2/(tau2 + vt),
     H2 = (tau2 + vt)/vt with the "typical" within-study variance vt = (k - p)/tr(P)
     (Higgins & Thompson 2002, eq. 9; metafor's i2def = "1"). FE: I2 = max(0, 100 (Q - df)/Q),
     H2 = Q/df, not floored. k <= p: Q = 0, p = 1, I2 = 0, H2 = 1.
     """
-    k, p = X.shape
-    if k <= p:
-        return 0.0, 1.0, 0.0, 1.0
-    wi = 1.0 / vi
-    fe = wls(yi, wi, X)
-    q = max(0.0, fe.rss)
-    df = k - p
-    q_p = float(stats.chi2.sf(q, df))
+    estimable = studies.k > studies.p
+    fe = studies.fit(1.0 / studies.vi)
+    df = studies.k - studies.p
+    q = np.where(estimable, np.maximum(0.0, fe.rss), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q_p = np.where(estimable, stats.chi2.sf(q, np.maximum(df, 1)), 1.0)
+        if method == "FE":
+            i2 = np.where(q > 0, np.maximum(0.0, 100.0 * (q - df) / q), np.nan)
+            h2 = q / df
+        else:
+            typical_v = df / studies.trace_p(fe)
+            i2 = 100.0 * tau2 / (typical_v + tau2)
+            h2 = tau2 / typical_v + 1.0
+    return Heterogeneity(q=q, q_p=q_p, i2=np.where(estimable, i2, 0.0),
+                         h2=np.where(estimable, h2, 1.0))
+
+
+def knapp_hartung_scale(rss: np.ndarray, df: np.ndarray, test_used: np.ndarray) -> np.ndarray:
+    """The factor s2 on (X'WX)^-1 under each model's test: 1 under z; y'Py/(k - p) under knha
+    (0 when y'Py <= KNHA_ZERO_RSS, as metafor); that floored at 1 under adhoc."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(rss <= KNHA_ZERO_RSS, 0.0, rss / df)
+    s2 = np.where(test_used == "adhoc", np.maximum(1.0, s2), s2)
+    return np.where(test_used == "z", 1.0, s2)
+
+
+@dataclass(frozen=True)
+class WaldTests:
+    """Tests and CIs of coefficients: z where df is nan, t(df) otherwise."""
+
+    stat: np.ndarray
+    p_value: np.ndarray
+    crit: np.ndarray      # the CI's critical value
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+
+def wald_tests(estimate: np.ndarray, se: np.ndarray, df: np.ndarray | float,
+               level: float) -> WaldTests:
+    """estimate / se against N(0, 1) (df nan) or t(df), and the CI estimate +- crit se."""
+    df = np.broadcast_to(df, np.shape(estimate))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = estimate / se
+    alpha = 1.0 - level
+    t_test = ~np.isnan(df)
+    p_value = 2.0 * stats.norm.sf(np.abs(stat))
+    crit = np.full(np.shape(estimate), float(stats.norm.isf(alpha / 2)))
+    if t_test.any():
+        p_value[t_test] = 2.0 * stats.t.sf(np.abs(stat[t_test]), df[t_test])
+        crit[t_test] = stats.t.isf(alpha / 2, df[t_test])
+    return WaldTests(stat=stat, p_value=p_value, crit=crit, ci_low=estimate - crit * se,
+                     ci_high=estimate + crit * se)
+
+
+def prediction_bounds(estimate: np.ndarray, se: np.ndarray, tau2: np.ndarray, crit: np.ndarray,
+                      method: str) -> tuple[np.ndarray, np.ndarray]:
+    """metafor's predict() interval for a new true effect (intercept-only models).
+
+    mu +- crit * sqrt(se^2 + tau2), with the same crit as the CI: t(k - 1) under knha/adhoc (se
+    is then the Knapp-Hartung se), z otherwise (Riley et al. 2011 suggest t(k - 2); metafor
+    3.8's default does not). nan for FE, which has no random effect.
+    """
     if method == "FE":
-        i2 = max(0.0, 100.0 * (q - df) / q) if q > 0 else np.nan
-        return q, q_p, i2, q / df
-    vt = df / trace_p(wi, X, fe.a_inv)
-    return q, q_p, 100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0
+        nan = np.full(np.shape(estimate), np.nan)
+        return nan, nan
+    half = crit * np.sqrt(se**2 + tau2)
+    return estimate - half, estimate + half
 
 
 def fit_rma(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str, test: str,
@@ -125,34 +189,22 @@ def fit_rma(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str, test: st
         warnings.warn("the Knapp-Hartung method is not meant to be used with FE models "
                       "(metafor warns the same); consider a random-effects method",
                       ModelWarning, stacklevel=3)
+    model = OneModel(yi, vi, X)
     t2 = estimate_tau2(yi, vi, X, method, threshold=threshold, maxiter=maxiter)
     tau2 = t2.tau2
-    wi = 1.0 / (vi + tau2)
-    fit = wls(yi, wi, X)
-    scale = 1.0
-    if test_used in ("knha", "adhoc"):
-        scale = 0.0 if fit.rss <= KNHA_ZERO_RSS else fit.rss / (k - p)
-        if test_used == "adhoc":
-            scale = max(1.0, scale)
+    fit = model.fit(1.0 / (vi + tau2))
+    scale = float(knapp_hartung_scale(fit.rss, model.k - p, np.array(test_used))[0])
     vb = scale * fit.a_inv
     se = np.sqrt(np.diag(vb))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        stat = fit.beta / se
-    alpha = 1.0 - level
-    if test_used == "z":
-        df = np.nan
-        p_value = 2.0 * stats.norm.sf(np.abs(stat))
-        crit = float(stats.norm.isf(alpha / 2))
-    else:
-        df = float(k - p)
-        p_value = 2.0 * stats.t.sf(np.abs(stat), df)
-        crit = float(stats.t.isf(alpha / 2, df))
+    df = np.nan if test_used == "z" else float(k - p)
+    tests = wald_tests(fit.beta, se, df, level)
     qm, qm_df, qm_p = _omnibus(fit.beta, vb, test_used, k, p)
-    q, q_p, i2, h2 = heterogeneity(yi, vi, X, method, tau2)
+    het = heterogeneity(model, method, np.array([tau2]))
     return ModelFit(k=k, p=p, method=method, test_used=test_used, level=level, tau2=tau2,
-                    iterations=t2.iterations, beta=fit.beta, vb=vb, se=se, stat=stat, df=df,
-                    p_value=p_value, ci_low=fit.beta - crit * se, ci_high=fit.beta + crit * se,
-                    crit=crit, wi=wi, q=q, q_p=q_p, i2=i2, h2=h2, qm=qm, qm_df=qm_df, qm_p=qm_p)
+                    iterations=t2.iterations, beta=fit.beta, vb=vb, se=se, stat=tests.stat, df=df,
+                    p_value=tests.p_value, ci_low=tests.ci_low, ci_high=tests.ci_high,
+                    crit=float(tests.crit[0]), wi=fit.wi, q=float(het.q[0]), q_p=float(het.q_p[0]),
+                    i2=float(het.i2[0]), h2=float(het.h2[0]), qm=qm, qm_df=qm_df, qm_p=qm_p)
 
 
 def _omnibus(beta, vb, test_used, k, p):
@@ -174,13 +226,7 @@ def _omnibus(beta, vb, test_used, k, p):
 
 
 def prediction_interval(fit: ModelFit) -> tuple[float, float]:
-    """metafor's predict() interval for a new true effect (intercept-only models).
-
-    mu +- crit * sqrt(se^2 + tau2), with the same crit as the CI: t(k - 1) under knha/adhoc (se
-    is then the Knapp-Hartung se), z otherwise (Riley et al. 2011 suggest t(k - 2); metafor
-    3.8's default does not). None (nan) for FE, which has no random effect.
-    """
-    if fit.method == "FE":
-        return np.nan, np.nan
-    half = fit.crit * np.sqrt(fit.se[0] ** 2 + fit.tau2)
-    return float(fit.beta[0] - half), float(fit.beta[0] + half)
+    """`prediction_bounds` of an intercept-only fit (nan, nan for FE)."""
+    low, high = prediction_bounds(fit.beta[:1], fit.se[:1], np.array([fit.tau2]),
+                                  np.array([fit.crit]), fit.method)
+    return float(low[0]), float(high[0])

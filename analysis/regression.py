@@ -8,7 +8,7 @@ Needs k >= p + 1 for random-effects methods (k >= p for FE).
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

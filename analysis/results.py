@@ -7,7 +7,8 @@ Names follow metafor's vocabulary (`estimate`, `se`, `ci_low`, `tau2`, `i2`, `q`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import Field, dataclass, fields
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ def _clean(value):
 
 class _Result:
     """Mixin: `to_dict()` over the dataclass fields; `to_frame()` of the scalar fields."""
+
+    # Declared so that type checkers know every subclass is a dataclass (each one is).
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     def to_dict(self) -> dict:
         return {f.name: _clean(getattr(self, f.name)) for f in fields(self)}
@@ -198,5 +202,5 @@ class SubgroupResult(_Result):
 
     def to_frame(self) -> pd.DataFrame:
         frames = [self.overall.to_frame().assign(group="overall")]
-        frames += [r.to_frame().assign(group=g) for g, r in zip(self.groups, self.subgroups)]
+        frames += [r.to_frame().assign(group=g) for g, r in zip(self.groups, self.subgroups, strict=True)]
         return pd.concat(frames, ignore_index=True)

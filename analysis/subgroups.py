@@ -12,22 +12,22 @@ Groups are reported in sorted order (as R's factor levels). A group may hold a s
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from analysis.errors import InputError
-from analysis.meta import meta_analysis
+from analysis.meta import Numbers, meta_analysis
 from analysis.model import check_data, fit_rma
 from analysis.options import MAXITER, THRESHOLD, check_options
-from analysis.results import ModeratorTest, QBetween, SubgroupResult
+from analysis.results import MetaResult, ModeratorTest, QBetween, SubgroupResult
 from analysis.wls import intercept_design
 
 
-def subgroup_analysis(yi: Sequence[float], vi: Sequence[float], groups: Sequence[str], *,
+def subgroup_analysis(yi: Numbers, vi: Numbers, groups: Sequence[str], *,
                       method: str = "REML", test: str = "z", level: float = 0.95,
                       studies: Sequence[str] | None = None, measure: str = "GEN",
-                      ni: Sequence[float] | None = None, threshold: float = THRESHOLD,
+                      ni: Numbers | None = None, threshold: float = THRESHOLD,
                       maxiter: int = MAXITER) -> SubgroupResult:
     """Overall fit, one fit per group, Q-between and the common-tau2 moderator test."""
     check_options(method=method, test=test, level=level, measure=measure)
@@ -36,16 +36,16 @@ def subgroup_analysis(yi: Sequence[float], vi: Sequence[float], groups: Sequence
     if g.size != y.size:
         raise InputError(f"{g.size} group labels for {y.size} studies", column="group")
     levels = tuple(sorted(set(g)))
-    kw = dict(method=method, test=test, level=level, measure=measure, threshold=threshold,
-              maxiter=maxiter)
     n = None if ni is None else np.asarray(ni, dtype=float)
-    overall = meta_analysis(y, v, studies=studies, ni=n, **kw)
-    fits = []
-    for level_name in levels:
-        idx = np.flatnonzero(g == level_name)
-        fits.append(meta_analysis(
-            y[idx], v[idx], studies=None if studies is None else [studies[i] for i in idx],
-            ni=None if n is None else n[idx], **kw))
+
+    def pool(rows: np.ndarray) -> MetaResult:
+        return meta_analysis(y[rows], v[rows],
+                             studies=None if studies is None else [studies[int(i)] for i in rows],
+                             ni=None if n is None else n[rows], method=method, test=test,
+                             level=level, measure=measure, threshold=threshold, maxiter=maxiter)
+
+    overall = pool(np.arange(y.size))
+    fits = [pool(np.flatnonzero(g == level_name)) for level_name in levels]
     est = np.array([f.estimate for f in fits])
     se = np.array([f.se for f in fits])
     X1 = intercept_design(len(levels))
