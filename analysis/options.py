@@ -12,18 +12,13 @@ from typing import Protocol
 
 from analysis.errors import OptionError
 
-METHODS = ("FE", "DL", "REML", "PM", "ML", "HE", "SJ", "EB")
+# The estimator names are the registry's; the convergence constants are the estimators' own.
+from analysis.tau2 import MAXITER, METHODS, ROOT_XTOL, THRESHOLD  # noqa: F401 - re-exported
+
 TESTS = ("z", "knha", "adhoc")
 MEASURES = ("GEN", "PLO", "PFT")
 EGGER_MODELS = ("rma", "lm")
 
-#: Convergence of the iterative tau2 estimators (Fisher scoring for ML/REML/EB: stop when the
-#: change in tau2 is below THRESHOLD; root finding for PM and the Q-profile CI: absolute x
-#: tolerance ROOT_XTOL). metafor's stock values (threshold 1e-5, uniroot tol ~1.2e-4) are only
-#: accurate to ~1e-5; these reproduce metafor run with control=list(threshold=1e-12, tol=1e-12).
-THRESHOLD = 1e-12
-ROOT_XTOL = 1e-14
-MAXITER = 1000
 
 
 @dataclass(frozen=True)

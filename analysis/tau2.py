@@ -28,8 +28,15 @@ import numpy as np
 from scipy import optimize, stats
 
 from analysis.errors import ConvergenceError
-from analysis.options import MAXITER, ROOT_XTOL, THRESHOLD
 from analysis.wls import OneModel, Studies, WeightedFit, q_generalised
+
+#: Convergence of the iterative tau2 estimators (Fisher scoring for ML/REML/EB: stop when the
+#: change in tau2 is below THRESHOLD; root finding for PM and the Q-profile CI: absolute x
+#: tolerance ROOT_XTOL). metafor's stock values (threshold 1e-5, uniroot tol ~1.2e-4) are only
+#: accurate to ~1e-5; these reproduce metafor run with control=list(threshold=1e-12, tol=1e-12).
+THRESHOLD = 1e-12
+ROOT_XTOL = 1e-14
+MAXITER = 1000
 
 #: brentq's relative tolerance: its minimum allowed value is 4 * machine epsilon.
 ROOT_RTOL = 4 * np.finfo(float).eps
@@ -291,7 +298,7 @@ def empirical_bayes(studies: Studies, *, threshold: float = THRESHOLD,
 
 Estimator = Callable[..., Tau2Estimates]
 
-#: metafor's method name -> the estimator; the order is the CLI's and `analysis.options.METHODS`.
+#: metafor's method name -> the estimator; the order is the CLI's choices (cli/options.py reads METHODS through analysis.options).
 TAU2_ESTIMATORS: dict[str, Estimator] = {
     "FE": fixed_effect,
     "DL": dersimonian_laird,

@@ -214,7 +214,7 @@ def stage_queries(work: Path, backend: str) -> dict:
     for name, params in _query_cases(work):
         case = name + "?" + "&".join(f"{k}={v}" for k, v in params.items())
         runs = []
-        for rep in range(QUERY_REPS):
+        for _rep in range(QUERY_REPS):
             t0 = time.perf_counter()
             frame = run_named(kb, name, params, lexical=True)
             runs.append(time.perf_counter() - t0)
@@ -253,7 +253,6 @@ def stage_pool(work: Path, backend: str) -> dict:
     from analysis.kb_pool import pool_all, pool_knowledge_base
     from analysis.meta import meta_analysis
     from analysis.policy_batch import poolable_combos
-
     from kb.export import evidence_table
     from kb.store import OxigraphKB
 
@@ -275,7 +274,7 @@ def stage_pool(work: Path, backend: str) -> dict:
         show = math.exp if r["statistic"] == "hazard ratio" else (lambda y: 100 / (1 + math.exp(-y)))
         pairs = [(r["estimate"], show(one.estimate)), (r["ci_low"], show(one.ci_low)), (r["ci_high"], show(one.ci_high)),
                  (r["p_value"], one.p_value), (r["tau2"], one.tau2), (r["i2"], one.i2), (r["q"], one.q), (r["q_p"], one.q_p),
-                 *zip(res.weights_pct[a:a + k], one.weights_pct)]
+                 *zip(res.weights_pct[a:a + k], one.weights_pct, strict=False)]
         if k >= 3:
             pairs += [(r["pi_low"], show(one.pi_low)), (r["pi_high"], show(one.pi_high))]
         for mine, theirs in pairs:
@@ -425,11 +424,11 @@ def _same_answers(result: dict) -> dict:
 
 
 def machine() -> dict:
+    from importlib.metadata import version
+
     import pyoxigraph
     import pyshacl
     import rdflib
-
-    from importlib.metadata import version
 
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
             "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),

@@ -88,7 +88,7 @@ def plot(results: dict, path: Path) -> None:
         points = [(s["studies"], _seconds(_get(s, key), key)) for s in results["sizes"]]
         points = [(x, y) for x, y in points if y]
         if len(points) >= 2:
-            ax.plot(*zip(*points), marker="o", label=label)
+            ax.plot(*zip(*points, strict=False), marker="o", label=label)
     if studies:
         lo, hi = min(studies), max(studies)
         ax.plot([lo, hi], [1, hi / lo], color="grey", linestyle=":", label="linear (slope 1), for reference")

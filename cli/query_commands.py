@@ -87,11 +87,13 @@ def query(
             else:
                 print_frame(answer, fmt)
             return
-        checked, result = run_query(graph, text)
-        if checked.form == "ASK":
+        import pyoxigraph as ox
+
+        _, result = run_query(graph, text)
+        if isinstance(result, ox.QueryBoolean):  # ASK
             typer.echo("true" if result else "false")
             return
-        if checked.form in ("CONSTRUCT", "DESCRIBE"):
+        if isinstance(result, ox.QueryTriples):  # CONSTRUCT, DESCRIBE
             from server.endpoint import distinct_triples, write_triples
 
             triples, _ = distinct_triples(result, sys.maxsize)

@@ -80,7 +80,7 @@ def load_worker_kb(kb_path: str, vocabularies: bool = True):
     return kb
 
 
-def _main(kb_path: str, conn, memory_mb: int = 0, vocabularies: bool = True) -> None:  # the worker process  # type: ignore[no-untyped-def]
+def _main(kb_path: str, conn, memory_mb: int = 0, vocabularies: bool = True) -> None:  # the worker process
     try:
         cap_memory(memory_mb)
         graph = load_worker_kb(kb_path, vocabularies)

@@ -250,7 +250,7 @@ def _same_frames(remote: AppTest, local: AppTest) -> None:
     _clean(local)
     mine, theirs = _frames(remote), _frames(local)
     assert len(mine) == len(theirs) > 0
-    for a, b in zip(mine, theirs):
+    for a, b in zip(mine, theirs, strict=False):
         pd.testing.assert_frame_equal(a, b)
 
 
@@ -342,7 +342,7 @@ def test_sparql_console_and_about_on_the_endpoint(endpoint, monkeypatch, listene
     _clean(at)
     assert any("SPARQL endpoint" in m.value and url in m.value.replace("\\", "") for m in at.markdown)
     version = at.dataframe[0].value
-    assert dict(zip(version["field"], version["value"]))["endpoint"] == url
+    assert dict(zip(version["field"], version["value"], strict=False))["endpoint"] == url
     assert any(f"read from the SPARQL endpoint {url}" in c.value for c in at.code)
 
 

@@ -19,7 +19,7 @@ def test_flagged_rows_carry_the_mark():
     assert direction.sum() == 7
     assert set(table.loc[direction, "publication_id"]) == {"bourgier2019-canrad"}
     # every flag of the row, and only flagged rows, carry marks
-    for flags, marks in zip(table["flags"], view["marks"]):
+    for flags, marks in zip(table["flags"], view["marks"], strict=False):
         assert all(f"⚑ {code}" in marks for code in flags.split(";") if code)
         assert ("⚑" in marks) == bool(flags)
 

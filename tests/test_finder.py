@@ -5,7 +5,6 @@ Expected values are written by hand from the strings (the forms issue 19 lists) 
 tests/data/finder/ (marked before the finder was run on them; see the manifest)."""
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 import yaml

@@ -3,9 +3,9 @@ exit code 2, and the knowledge base file is byte-identical afterwards (nothing h
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 

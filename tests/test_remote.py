@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from terms.errors import InputError, QueryRefused
 from kb.query import load_kb, run_named
 from kb.remote import SparqlEndpoint, with_values
+from terms.errors import InputError, QueryRefused
 from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
 from tests.conftest import ROOT, VALID_SHEETS, free_port, oxigraph_server, run_cli, stop
 from tests.test_query import DATASET, SERVICE_POSITIONS, UPDATES, listener  # noqa: F401 - listener is a fixture
@@ -102,7 +102,7 @@ def test_endpoint_refuses_before_sending(oxigraph, listener, tmp_path):
     url, hits = listener
     _, received = oxigraph
     queries = {**SERVICE_POSITIONS, **DATASET, **{f"update-{i}": u for i, u in enumerate(UPDATES)}}
-    for key, template in queries.items():
+    for template in queries.values():
         for endpoint in (url, oxigraph[0]):
             with pytest.raises(QueryRefused, match="refused"):
                 SparqlEndpoint(endpoint).query(template.replace("{url}", url))

@@ -111,7 +111,7 @@ def test_included_studies_are_the_kb_randomised_studies(record: dict, kb) -> Non
     table = evidence_table(kb)
     with_figures = set(table.loc[table["design_class"] == "randomised", "study_id"])
     studies = run_named(kb, "studies", lexical=True)
-    randomised = {sid for sid, design in zip(studies["study_id"], studies["design"]) if _design_class(design) == "randomised"}
+    randomised = {sid for sid, design in zip(studies["study_id"], studies["design"], strict=False) if _design_class(design) == "randomised"}
     listed = [entry["study_id"] for entry in record["included"]["list"]]
     assert len(listed) == len(set(listed))
     assert with_figures <= set(listed), f"randomised studies with figures not listed: {with_figures - set(listed)}"
@@ -123,7 +123,7 @@ def test_listed_publications_are_the_kb_publications(record: dict, kb) -> None:
     table = evidence_table(kb)
     pubs = run_named(kb, "publications", lexical=True)
     by_study: dict[str, set[str]] = {}
-    for sid, pid in zip(pubs["study_id"], pubs["publication_id"]):
+    for sid, pid in zip(pubs["study_id"], pubs["publication_id"], strict=False):
         by_study.setdefault(sid, set()).add(pid)
     known = set(pubs["publication_id"]) | set(table["publication_id"])
     for entry in record["included"]["list"] + record["overlapping_reports"]:
@@ -134,7 +134,7 @@ def test_listed_publications_are_the_kb_publications(record: dict, kb) -> None:
 
 def test_overlapping_reports_are_the_pooled_analyses(record: dict, kb) -> None:
     studies = run_named(kb, "studies", lexical=True)
-    pooled = {sid: (ov or "") for sid, design, ov in zip(studies["study_id"], studies["design"], studies["overlaps_with"])
+    pooled = {sid: (ov or "") for sid, design, ov in zip(studies["study_id"], studies["design"], studies["overlaps_with"], strict=False)
               if _design_class(design) == "pooled analysis"}
     assert {entry["study_id"] for entry in record["overlapping_reports"]} == set(pooled)
     for entry in record["overlapping_reports"]:

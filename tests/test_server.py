@@ -24,8 +24,8 @@ from rdflib import XSD, Graph
 from rdflib.query import Result
 
 from kb.query import load_kb, run_named
-from server.endpoint import frame_body, negotiate
 from kb.store import load_store
+from server.endpoint import frame_body, negotiate
 from tests.conftest import ROOT, free_port, run_cli, stop
 from tests.test_query import DATASET, SERVICE_POSITIONS, UPDATES, listener  # noqa: F401 - listener is a fixture
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
-from terms.namespaces import ID
 from kb.validate import validate_graph
+from terms.namespaces import ID
 
 PREFIXES = """
 @prefix okb: <https://w3id.org/oligokb/ns#> .

@@ -1,8 +1,8 @@
 """The evidence-tier rule (terms/tiers.py) and the tier vocabulary (terms/vocab/source.ttl) say the same."""
 from rdflib.namespace import SKOS
 
-from terms.tiers import KIND_ROLES, TIER_LABEL, TIER_RANK, figure_tier, kind_notation, publication_tier
 from terms import namespaces as ns
+from terms.tiers import KIND_ROLES, TIER_LABEL, TIER_RANK, figure_tier, kind_notation, publication_tier
 from terms.vocabulary import terms, tier_rank, vocabulary_graph
 
 

@@ -12,10 +12,10 @@ from extract.sheets import load_extractions
 from extract.synth import generate
 from kb.build import build_graph
 from kb.conflicts import find_conflicts
-from terms.errors import InputError
 from kb.export import evidence_table
-from terms.namespaces import ID, SYNTH_ID
 from kb.validate import validate_graph
+from terms.errors import InputError
+from terms.namespaces import ID, SYNTH_ID
 from tests.conftest import run_cli
 
 

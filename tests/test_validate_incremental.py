@@ -71,8 +71,9 @@ def test_only_changed_sheets_are_validated_again(strict_shapes, sheets, tmp_path
     real = validate_mod.validate_graph
 
     def counting(graph: Graph, *args, **kwargs):  # type: ignore[no-untyped-def]
-        from terms.namespaces import OKB
         from rdflib.namespace import RDF
+
+        from terms.namespaces import OKB
 
         seen.append(sum(1 for _ in graph.subjects(RDF.type, OKB.Publication)) + sum(1 for _ in graph.subjects(RDF.type, OKB.Study)))
         return real(graph, *args, **kwargs)

@@ -22,9 +22,9 @@ from collections import Counter
 
 import pytest
 
-from terms.errors import QueryRefused
-from server.endpoint import Limits, create_app
 from kb.sparql_guard import check_query
+from server.endpoint import Limits, create_app
+from terms.errors import QueryRefused
 from tests import w3c_suite as w3c
 from tests.conftest import free_port, stop
 
@@ -171,8 +171,8 @@ def test_evaluation_over_http(case, client):
 def test_live_server_with_its_workers(tmp_path):
     """`oligokb serve --kb FILE --no-vocabularies` (uvicorn, the worker processes): the evaluation tests
     that share the most common data file, each in XML, and a positive and a negative syntax test."""
-    from tests.test_server import start_server
     from server.endpoint import SELECT_FORMATS  # noqa: F401 - the server module the CLI starts
+    from tests.test_server import start_server
 
     runnable = [c for c in EVALUATION if c.id not in SKIPPED and c.id not in KNOWN_FAILURES and len(c.data) == 1]
     data, _ = Counter(c.data[0] for c in runnable).most_common(1)[0]

@@ -242,7 +242,7 @@ def parse_csv_results(body: bytes) -> tuple[list[str], list[dict]]:  # type: ign
     variables, out = rows[0], []
     for line in rows[1:]:
         row = {}
-        for name, value in zip(variables, line):
+        for name, value in zip(variables, line, strict=False):
             if value == "":
                 continue
             row[name] = ("bnode", value[2:]) if value.startswith("_:") else ("text", value)
@@ -347,7 +347,7 @@ def solutions_equal(expected: list[dict], actual: list[dict], keys: list[str] | 
     if keys is None:
         return True
     if not keys:
-        return all(_rows_match([e], [a]) for e, a in zip(expected, actual))
+        return all(_rows_match([e], [a]) for e, a in zip(expected, actual, strict=False))
     key = lambda row: tuple(row.get(k) if (row.get(k) or ("",))[0] != "bnode" else ("bnode",) for k in keys)  # noqa: E731
     return [key(r) for r in expected] == [key(r) for r in actual]
 
@@ -383,8 +383,8 @@ class InProcessPool:
     def call(self, target: str, args: tuple):  # type: ignore[no-untyped-def,type-arg]
         import importlib
 
-        from terms.errors import InputError, QueryRefused
         from server.limits import QueryFailed
+        from terms.errors import InputError, QueryRefused
 
         module, _, name = target.partition(":")
         try:
@@ -470,8 +470,8 @@ def run_job(case: Case) -> str | None:
 
 def run_syntax(case: Case) -> str | None:
     """A syntax test through the guard and the job: positive queries answered, the rest refused."""
-    from terms.errors import QueryRefused
     from server.endpoint import sparql_job
+    from terms.errors import QueryRefused
 
     text = query_with_base(case)
     accept = case.kind == "PositiveSyntaxTest11"

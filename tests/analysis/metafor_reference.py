@@ -74,7 +74,7 @@ def assert_close(ours, ref, kind: str, what: str = "") -> None:
         return
     if isinstance(ref, (list, tuple)):
         assert len(ours) == len(ref), f"{what}: length {len(ours)} vs {len(ref)}"
-        for i, (a, b) in enumerate(zip(ours, ref)):
+        for i, (a, b) in enumerate(zip(ours, ref, strict=False)):
             assert_close(a, b, kind, f"{what}[{i}]")
         return
     assert isinstance(ours, (int, float)) and math.isfinite(ours), f"{what}: ours={ours!r}"

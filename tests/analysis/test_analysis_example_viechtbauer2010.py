@@ -17,10 +17,10 @@ half a unit in the last printed digit (TOLERANCES["published"]):
 from __future__ import annotations
 
 import pytest
+from metafor_reference import FIXTURES, assert_close
 
 from analysis.meta import meta_analysis
 from analysis.regression import meta_regression
-from metafor_reference import FIXTURES, assert_close
 
 BCG = FIXTURES["datasets"]["bcg"]
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from metafor_reference import FIXTURES, assert_close
 
 from analysis.batch import reml_batch
 from analysis.errors import InputError
 from analysis.tau2 import tau2_reml
 from analysis.wls import intercept_design
-from metafor_reference import FIXTURES, assert_close
 
 
 def test_batch_equals_single_fits(rng):

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from metafor_reference import FIXTURES, assert_close, assert_tau2_ci_high, kind_for
 from typer.testing import CliRunner
 
 from cli import app
-from metafor_reference import FIXTURES, assert_close, assert_tau2_ci_high, kind_for
 
 runner = CliRunner()
 
@@ -34,7 +34,7 @@ def write_csv(path: Path, dataset: dict, extra: dict | None = None) -> Path:
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
-        for row in zip(*cols.values()):
+        for row in zip(*cols.values(), strict=False):
             w.writerow([repr(v) if isinstance(v, float) else v for v in row])
     return path
 
@@ -106,7 +106,7 @@ def test_pool_by_matches_metafor(case, tmp_path):
     assert set(out) >= {"overall", "subgroups", "q_between"}
     check_against(out["overall"], case["overall"], case["method"])
     assert [s["group"] for s in out["subgroups"]] == case["groups"]
-    for ours, ref in zip(out["subgroups"], case["subgroups"]):
+    for ours, ref in zip(out["subgroups"], case["subgroups"], strict=False):
         for key in CONTRACT_KEYS:
             if key == "tau2_ci_high":
                 assert_tau2_ci_high(ours[key], ref[key], ref["tau2"],

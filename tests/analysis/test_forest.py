@@ -21,8 +21,7 @@ from matplotlib.patches import Polygon  # noqa: E402
 
 from analysis import forest as fp  # noqa: E402
 from analysis.errors import InputError, OptionError  # noqa: E402
-from analysis.forest import (  # noqa: E402
-    ForestRow, ForestSummary, forest_plot, format_estimate, save_forest)
+from analysis.forest import ForestRow, ForestSummary, forest_plot, format_estimate, save_forest  # noqa: E402
 
 #: Text boxes may touch by rounding; anything more is an overlap (display pixels at 100 dpi).
 OVERLAP_TOL_PX = 0.5
@@ -236,7 +235,7 @@ def test_markers_sit_at_the_estimates_in_row_order_and_scale_with_weight():
     ys = [m.get_ydata()[0] for m in markers]
     assert ys == sorted(ys)                      # first row drawn at the top (inverted y)
     assert ax.get_ylim()[0] > ax.get_ylim()[1]
-    by_weight = sorted(zip((r.weight_pct for r in rows), (m.get_markersize() for m in markers)))
+    by_weight = sorted(zip((r.weight_pct for r in rows), (m.get_markersize() for m in markers), strict=False))
     sizes = [s for _, s in by_weight]
     assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
     assert all(m.get_marker() == "s" for m in markers)

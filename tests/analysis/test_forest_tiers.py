@@ -6,9 +6,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from test_policy import row, table  # noqa: E402
+
 from analysis.forest_kb import TIER_MARKS, forest_from_pool  # noqa: E402
 from analysis.kb_pool import pool_knowledge_base  # noqa: E402
-from test_policy import row, table  # noqa: E402
 
 
 def _texts(ax) -> list[str]:

@@ -52,10 +52,10 @@ import math
 
 import numpy as np
 import pytest
+from metafor_reference import assert_close
 
 from analysis.meta import meta_analysis
 from analysis.regression import meta_regression
-from metafor_reference import assert_close
 
 
 def _log_or(ai, bi, ci, di):
@@ -149,7 +149,7 @@ BCG_TABLE = (
 
 
 def _bcg_columns():
-    return (np.array(col, dtype=float) for col in zip(*BCG_TABLE))
+    return (np.array(col, dtype=float) for col in zip(*BCG_TABLE, strict=False))
 
 
 def _berkey_data():
@@ -258,5 +258,5 @@ def test_raudenbush_2009_knapp_hartung(method):
     assert r.df == 18
     names = ("tau2", "mu", "se", "t", "ci_low", "ci_high")
     ours = (r.tau2, r.estimate, r.se, r.stat, r.ci_low, r.ci_high)
-    for name, got, printed in zip(names, ours, RAUDENBUSH_KNHA[method]):
+    for name, got, printed in zip(names, ours, RAUDENBUSH_KNHA[method], strict=False):
         assert_close(got, printed, "published", f"{method} {name}")

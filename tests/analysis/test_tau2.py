@@ -5,13 +5,13 @@ import warnings
 
 import numpy as np
 import pytest
+from metafor_reference import FIXTURES
 
 from analysis import tau2 as t2
 from analysis.errors import ConvergenceError
 from analysis.meta import meta_analysis
 from analysis.options import METHODS
 from analysis.wls import intercept_design
-from metafor_reference import FIXTURES
 
 BCG = FIXTURES["datasets"]["bcg"]
 HET = FIXTURES["datasets"]["extreme_het"]
@@ -99,6 +99,7 @@ def test_eb_equals_pm():
 def test_meta_regression_matches_statsmodels_wls():
     """Given tau2, the coefficients and their se are a WLS fit with weights 1/(v + tau2)."""
     import statsmodels.api as sm
+
     from analysis.regression import meta_regression
     y, v = np.asarray(BCG["yi"]), np.asarray(BCG["vi"])
     res = meta_regression(y, v, {"ablat": BCG["ablat"]}, method="REML")
