@@ -8,6 +8,7 @@ one-at-a-time fit would: PyMARE's vectorised fit uses a joint rule and differs b
 and `analysis.model`'s heterogeneity, Knapp-Hartung scale, Wald tests and prediction interval.
 The algebra over segments is `analysis.wls.Segments`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ class BatchResult:
     iterations: np.ndarray
 
 
-def reml_batch(yi: ArrayLike, vi: ArrayLike, *, level: float = 0.95,
-               threshold: float = THRESHOLD, maxiter: int = MAXITER) -> BatchResult:
+def reml_batch(
+    yi: ArrayLike, vi: ArrayLike, *, level: float = 0.95, threshold: float = THRESHOLD, maxiter: int = MAXITER
+) -> BatchResult:
     """REML fits of every column of (k, m) arrays `yi`, `vi` (k >= 2, vi > 0).
 
     Raises ConvergenceError if any column's Fisher scoring does not converge in maxiter iterations.
@@ -46,19 +48,34 @@ def reml_batch(yi: ArrayLike, vi: ArrayLike, *, level: float = 0.95,
     if y.ndim == 1:
         y, v = y[:, None], v[:, None]
     if y.shape != v.shape or y.ndim != 2 or y.shape[0] < 2:
-        raise InputError(f"yi and vi must be (k, m) arrays of equal shape with k >= 2, got "
-                         f"{y.shape} and {v.shape}")
+        raise InputError(f"yi and vi must be (k, m) arrays of equal shape with k >= 2, got {y.shape} and {v.shape}")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
         raise InputError("yi must be finite and vi finite and > 0 in every column")
     k, m = y.shape
     # Column j becomes segment j: the rows of each column one after the other.
-    fit = fit_segments(y.T.ravel(), v.T.ravel(), np.full(m, k), method="REML", test="z",
-                       level=level, threshold=threshold, maxiter=maxiter)
+    fit = fit_segments(
+        y.T.ravel(),
+        v.T.ravel(),
+        np.full(m, k),
+        method="REML",
+        test="z",
+        level=level,
+        threshold=threshold,
+        maxiter=maxiter,
+    )
     if not fit.converged.all():
-        raise ConvergenceError(f"Fisher scoring did not converge for {int((~fit.converged).sum())} "
-                               f"of {m} columns in maxiter={maxiter} iterations")
-    return BatchResult(tau2=fit.tau2, estimate=fit.estimate, se=fit.se, ci_low=fit.ci_low,
-                       ci_high=fit.ci_high, iterations=fit.iterations)
+        raise ConvergenceError(
+            f"Fisher scoring did not converge for {int((~fit.converged).sum())} "
+            f"of {m} columns in maxiter={maxiter} iterations"
+        )
+    return BatchResult(
+        tau2=fit.tau2,
+        estimate=fit.estimate,
+        se=fit.se,
+        ci_low=fit.ci_low,
+        ci_high=fit.ci_high,
+        iterations=fit.iterations,
+    )
 
 
 @dataclass(frozen=True)
@@ -73,18 +90,18 @@ class SegmentFit:
     estimate: np.ndarray
     se: np.ndarray
     stat: np.ndarray
-    df: np.ndarray          # t degrees of freedom (nan under z)
+    df: np.ndarray  # t degrees of freedom (nan under z)
     p_value: np.ndarray
     ci_low: np.ndarray
     ci_high: np.ndarray
-    pi_low: np.ndarray      # nan for FE
+    pi_low: np.ndarray  # nan for FE
     pi_high: np.ndarray
     q: np.ndarray
     q_df: np.ndarray
     q_p: np.ndarray
     i2: np.ndarray
     h2: np.ndarray
-    test_used: np.ndarray   # "z" where k = 1 replaced knha/adhoc
+    test_used: np.ndarray  # "z" where k = 1 replaced knha/adhoc
     weights_pct: np.ndarray  # per row, in the input order
 
 
@@ -94,19 +111,27 @@ def _checked_segments(yi: ArrayLike, vi: ArrayLike, sizes: ArrayLike) -> Segment
     v = np.asarray(vi, dtype=float).ravel()
     k = np.asarray(sizes, dtype=np.int64).ravel()
     if y.shape != v.shape or k.sum() != y.size or (k < 1).any():
-        raise InputError(f"{y.size} yi, {v.size} vi and segment sizes summing to {int(k.sum())} "
-                         "(each >= 1) do not match")
+        raise InputError(
+            f"{y.size} yi, {v.size} vi and segment sizes summing to {int(k.sum())} (each >= 1) do not match"
+        )
     bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v) | ~(v > 0))
     if bad.size:
         i = int(bad[0])
-        raise InputError(f"yi must be finite and vi finite and > 0, got yi={y[i]!r}, vi={v[i]!r}",
-                         row=i, column="vi")
+        raise InputError(f"yi must be finite and vi finite and > 0, got yi={y[i]!r}, vi={v[i]!r}", row=i, column="vi")
     return Segments(y, v, k)
 
 
-def fit_segments(yi: ArrayLike, vi: ArrayLike, sizes: ArrayLike, *, method: str = "REML",
-                 test: str = "z", level: float = 0.95, threshold: float = THRESHOLD,
-                 maxiter: int = MAXITER) -> SegmentFit:
+def fit_segments(
+    yi: ArrayLike,
+    vi: ArrayLike,
+    sizes: ArrayLike,
+    *,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    threshold: float = THRESHOLD,
+    maxiter: int = MAXITER,
+) -> SegmentFit:
     """`meta_analysis` (without the tau2 CI) of every segment of ragged strata at once.
 
     Rows `yi`, `vi` (length n) hold the segments one after the other; `sizes` (length m, each >= 1,
@@ -135,9 +160,25 @@ def fit_segments(yi: ArrayLike, vi: ArrayLike, sizes: ArrayLike, *, method: str 
     weights = 100.0 * fit.wi / segments.rows(fit.sum_w)
     # A segment without a tau2 has no results: NaN, as its weights.
     nan_if_failed = np.where(converged, 1.0, np.nan)
-    return SegmentFit(k=k, tau2=tau2, iterations=estimates.iterations, converged=converged,
-                      estimate=fit.beta * nan_if_failed, se=se * nan_if_failed, stat=tests.stat * nan_if_failed,
-                      df=df, p_value=tests.p_value * nan_if_failed, ci_low=tests.ci_low * nan_if_failed,
-                      ci_high=tests.ci_high * nan_if_failed, pi_low=pi_low * nan_if_failed,
-                      pi_high=pi_high * nan_if_failed, q=het.q, q_df=k - 1, q_p=het.q_p, i2=het.i2,
-                      h2=het.h2, test_used=test_used, weights_pct=weights * segments.rows(nan_if_failed))
+    return SegmentFit(
+        k=k,
+        tau2=tau2,
+        iterations=estimates.iterations,
+        converged=converged,
+        estimate=fit.beta * nan_if_failed,
+        se=se * nan_if_failed,
+        stat=tests.stat * nan_if_failed,
+        df=df,
+        p_value=tests.p_value * nan_if_failed,
+        ci_low=tests.ci_low * nan_if_failed,
+        ci_high=tests.ci_high * nan_if_failed,
+        pi_low=pi_low * nan_if_failed,
+        pi_high=pi_high * nan_if_failed,
+        q=het.q,
+        q_df=k - 1,
+        q_p=het.q_p,
+        i2=het.i2,
+        h2=het.h2,
+        test_used=test_used,
+        weights_pct=weights * segments.rows(nan_if_failed),
+    )

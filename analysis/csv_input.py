@@ -3,6 +3,7 @@
 Every problem raises `analysis.errors.InputError` naming the file, the data row (numbered from 1,
 the header is row 0) and the column. The CSV contract is in docs/analysis.md.
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,9 +15,25 @@ from typing import Any
 from analysis.errors import InputError
 
 #: Output keys of one pooled result, in order (the CLI contract).
-RESULT_KEYS = ("k", "estimate", "se", "ci_low", "ci_high", "p_value", "pi_low", "pi_high",
-               "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "q_df", "q_p",
-               "weights_pct")
+RESULT_KEYS = (
+    "k",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "pi_low",
+    "pi_high",
+    "tau2",
+    "tau2_ci_low",
+    "tau2_ci_high",
+    "i2",
+    "h2",
+    "q",
+    "q_df",
+    "q_p",
+    "weights_pct",
+)
 #: Extra, documented keys that help a reader of the JSON.
 EXTRA_KEYS = ("method", "test", "test_used", "stat", "df", "studies")
 
@@ -44,8 +61,11 @@ def read_table(path: Path, measure: str, by: str | None) -> EffectTable:
     reader.fieldnames = header
     if measure == "GEN":
         if "yi" not in header or not ({"sei", "vi"} & set(header)):
-            raise InputError(f"missing column(s): --measure GEN needs study,yi,sei or "
-                             f"study,yi,vi; found {','.join(header) or 'no header'}", source=name)
+            raise InputError(
+                f"missing column(s): --measure GEN needs study,yi,sei or "
+                f"study,yi,vi; found {','.join(header) or 'no header'}",
+                source=name,
+            )
         if {"sei", "vi"} <= set(header):
             raise InputError("columns 'sei' and 'vi' are both present; keep one", source=name)
         needed = ["yi", "sei" if "sei" in header else "vi"]
@@ -53,9 +73,12 @@ def read_table(path: Path, measure: str, by: str | None) -> EffectTable:
         needed = ["xi", "ni"]
         missing = [c for c in needed if c not in header]
         if missing:
-            raise InputError(f"missing column(s) {', '.join(repr(c) for c in missing)}"
-                             f": --measure {measure} needs study,xi,ni; found "
-                             f"{','.join(header) or 'no header'}", source=name)
+            raise InputError(
+                f"missing column(s) {', '.join(repr(c) for c in missing)}"
+                f": --measure {measure} needs study,xi,ni; found "
+                f"{','.join(header) or 'no header'}",
+                source=name,
+            )
     if by is not None and by not in header:
         raise InputError(f"--by column '{by}' not found; columns are {','.join(header)}", source=name)
     studies: list[str] = []
@@ -111,8 +134,7 @@ def _result_dict(res: Any, level_pct: float) -> dict[str, Any]:
     return out
 
 
-def pool_csv(csv_path: Path, measure: str, method: str, test: str, level_pct: float,
-             by: str | None) -> dict[str, Any]:
+def pool_csv(csv_path: Path, measure: str, method: str, test: str, level_pct: float, by: str | None) -> dict[str, Any]:
     """Read, fit and return the JSON-ready dict of `oligokb pool csv`. A problem the engine finds in
     a value raises InputError naming the file and its data row (1-based)."""
     from analysis.meta import escalc_proportions, meta_analysis
@@ -132,18 +154,19 @@ def pool_csv(csv_path: Path, measure: str, method: str, test: str, level_pct: fl
             y, v = escalc_proportions(vals["xi"], vals["ni"], measure)
             ni = vals["ni"]
         if table.groups is None:
-            res = meta_analysis(y, v, method=method, test=test, level=level, studies=studies,
-                                measure=measure, ni=ni)
+            res = meta_analysis(y, v, method=method, test=test, level=level, studies=studies, measure=measure, ni=ni)
             return _result_dict(res, level_pct)
-        sub = subgroup_analysis(y, v, table.groups, method=method, test=test, level=level,
-                                studies=studies, measure=measure, ni=ni)
+        sub = subgroup_analysis(
+            y, v, table.groups, method=method, test=test, level=level, studies=studies, measure=measure, ni=ni
+        )
     except InputError as exc:
         row = None if exc.row is None else exc.row + 1
         raise InputError(exc.problem, row=row, column=exc.column, source=str(csv_path)) from None
     return {
         "overall": _result_dict(sub.overall, level_pct),
-        "subgroups": [{"group": g, **_result_dict(r, level_pct)}
-                      for g, r in zip(sub.groups, sub.subgroups, strict=False)],
+        "subgroups": [
+            {"group": g, **_result_dict(r, level_pct)} for g, r in zip(sub.groups, sub.subgroups, strict=False)
+        ],
         "q_between": sub.q_between.to_dict(),
         "moderator_test": sub.moderator_test.to_dict(),
         "by": by,

@@ -7,6 +7,7 @@ metafor's `escalc` defaults and back-transformations.
 Every derivation returns a frozen `LogHR` that records its route (`from_ci`, `from_p`) and
 whether the direction was flipped, so provenance can be stored next to the number.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,7 +41,7 @@ class LogHR:
 
     log_hr: float
     se: float
-    route: str            # "from_ci" or "from_p"
+    route: str  # "from_ci" or "from_p"
     flipped: bool = False  # True if HR' = 1/HR was applied (direction normalised)
     ci_level: float | None = None
 
@@ -75,8 +76,7 @@ def normalise_direction(hr: float, lower: float, upper: float) -> tuple[float, f
     return 1.0 / hr, 1.0 / upper, 1.0 / lower
 
 
-def check_midpoint(hr: float, lower: float, upper: float,
-                   tolerance: float = MIDPOINT_TOLERANCE) -> float:
+def check_midpoint(hr: float, lower: float, upper: float, tolerance: float = MIDPOINT_TOLERANCE) -> float:
     """Relative distance of ln HR from the log-midpoint of its CI, in CI log half-widths.
 
     Warns with `MidpointWarning` when above `tolerance`. Returns the distance.
@@ -89,12 +89,13 @@ def check_midpoint(hr: float, lower: float, upper: float,
             f"HR {hr:g} is {distance:.2f} CI half-widths from the geometric midpoint "
             f"{math.exp((lo + hi) / 2):.4g} of its CI ({lower:g}, {upper:g}); check the CI level, "
             "whether HR and CI come from the same model, and the printed bounds",
-            MidpointWarning, stacklevel=3)
+            MidpointWarning,
+            stacklevel=3,
+        )
     return distance
 
 
-def log_hr_from_ci(hr: float, lower: float, upper: float, ci_level: float = 0.95, *,
-                   flip: bool = False) -> LogHR:
+def log_hr_from_ci(hr: float, lower: float, upper: float, ci_level: float = 0.95, *, flip: bool = False) -> LogHR:
     """ln HR and its SE from a CI at its own level: SE = (ln upper - ln lower) / (2 z_L).
 
     `ci_level` is a fraction (0.80 for an 80 % CI): z = Phi^-1((1 + L)/2). With `flip=True` the
@@ -103,8 +104,7 @@ def log_hr_from_ci(hr: float, lower: float, upper: float, ci_level: float = 0.95
     """
     hr, lower, upper = (_positive(n, v) for n, v in (("hr", hr), ("lower", lower), ("upper", upper)))
     if not lower < upper:
-        raise InputError(f"CI lower bound {lower:g} is not below upper bound {upper:g}",
-                         column="lower")
+        raise InputError(f"CI lower bound {lower:g} is not below upper bound {upper:g}", column="lower")
     if not lower <= hr <= upper:
         raise InputError(f"HR {hr:g} lies outside its CI ({lower:g}, {upper:g})", column="hr")
     z = z_for_level(ci_level)
@@ -124,8 +124,11 @@ def log_hr_from_p(hr: float, p_value: float | str, *, flip: bool = False) -> Log
     hr = _positive("hr", hr)
     if isinstance(p_value, str):
         if _INEQUALITY.search(p_value):
-            raise InputError(f"p = {p_value!r} is an inequality or not reported; an SE needs an "
-                             "exact p-value (use the CI if there is one)", column="p_value")
+            raise InputError(
+                f"p = {p_value!r} is an inequality or not reported; an SE needs an "
+                "exact p-value (use the CI if there is one)",
+                column="p_value",
+            )
         try:
             p_value = float(p_value.strip())
         except ValueError:
@@ -145,6 +148,7 @@ def log_hr_from_p(hr: float, p_value: float | str, *, flip: bool = False) -> Log
 # Proportions (escalc measure="PLO" and "PFT")
 # ---------------------------------------------------------------------------------------------
 
+
 def check_counts(xi, ni) -> tuple[np.ndarray, np.ndarray]:
     """Events xi and sample sizes ni as floats; refuse negatives, xi > ni, ni = 0, non-finite."""
     x = np.asarray(xi, dtype=float).ravel()
@@ -156,8 +160,7 @@ def check_counts(xi, ni) -> tuple[np.ndarray, np.ndarray]:
     for arr, name in ((x, "xi"), (n, "ni")):
         bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
         if bad.size:
-            raise InputError(f"{arr[bad[0]]!r} is not a non-negative number", row=int(bad[0]),
-                             column=name)
+            raise InputError(f"{arr[bad[0]]!r} is not a non-negative number", row=int(bad[0]), column=name)
     bad = np.flatnonzero(n <= 0)
     if bad.size:
         raise InputError("sample size must be > 0", row=int(bad[0]), column="ni")
@@ -238,6 +241,5 @@ def events_from_rate(rate_pct, ni) -> np.ndarray:
     n = np.asarray(ni, dtype=float)
     bad = np.flatnonzero(~np.isfinite(r) | (r < 0) | (r > 100))
     if bad.size:
-        raise InputError(f"rate {r.ravel()[bad[0]]!r} % is not between 0 and 100",
-                         row=int(bad[0]), column="rate_pct")
+        raise InputError(f"rate {r.ravel()[bad[0]]!r} % is not between 0 and 100", row=int(bad[0]), column="rate_pct")
     return r / 100.0 * n

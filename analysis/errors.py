@@ -5,6 +5,7 @@ maps to the process's exit status: `InputError`/`OptionError` 2 (bad input), `Co
 
 Warnings subclass `RuntimeWarning` and say what to check.
 """
+
 from __future__ import annotations
 
 from terms import errors as root
@@ -21,8 +22,7 @@ class InputError(AnalysisError, root.InputError, ValueError):
     passed to the API (`source` is then None); the message says which.
     """
 
-    def __init__(self, problem: str, *, row: int | None = None, column: str | None = None,
-                 source: str | None = None):
+    def __init__(self, problem: str, *, row: int | None = None, column: str | None = None, source: str | None = None):
         self.problem = problem
         self.row = row
         self.column = column

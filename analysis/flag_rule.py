@@ -9,6 +9,7 @@ Any other kind can be excluded as well for a sensitivity analysis (`oligokb pool
 mapping_low_confidence`). The policy (analysis.policy_batch) applies them; analysis.policy_rules writes
 the reason with `reason`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
@@ -17,8 +18,16 @@ from typing import Any
 from analysis.errors import InputError
 
 # The notations of terms/vocab/curation_flag.ttl (tests/analysis/test_flag_rule.py compares them).
-FLAG_KINDS = ("ci_level_doubtful", "derived_value", "direction_doubtful", "do_not_pool", "duplicate_of",
-              "mapping_low_confidence", "post_randomisation_subgroup", "value_doubtful")
+FLAG_KINDS = (
+    "ci_level_doubtful",
+    "derived_value",
+    "direction_doubtful",
+    "do_not_pool",
+    "duplicate_of",
+    "mapping_low_confidence",
+    "post_randomisation_subgroup",
+    "value_doubtful",
+)
 DEFAULT_EXCLUDED = ("direction_doubtful", "do_not_pool", "duplicate_of", "post_randomisation_subgroup")
 
 
@@ -27,8 +36,10 @@ def excluded_flags(extra: Iterable[str] = ()) -> frozenset[str]:
     extra = tuple(extra)
     unknown = [f for f in extra if f not in FLAG_KINDS]
     if unknown:
-        raise InputError(f"--exclude-flag {', '.join(unknown)}: not a curation flag; flags: {', '.join(FLAG_KINDS)}",
-                         column="exclude_flag")
+        raise InputError(
+            f"--exclude-flag {', '.join(unknown)}: not a curation flag; flags: {', '.join(FLAG_KINDS)}",
+            column="exclude_flag",
+        )
     return frozenset(DEFAULT_EXCLUDED) | frozenset(extra)
 
 

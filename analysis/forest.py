@@ -21,6 +21,7 @@ no heterogeneity text, only "k = 1, not pooled"; one plot shows one measure on o
 The figure is not registered with pyplot (no global state; ``plt.show()`` is never called).
 In a notebook display ``ax.figure``; write files with `save_forest`.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,34 +52,33 @@ from analysis.forest_input import (
 )
 from terms.files import atomic_writer
 
-__all__ = ["ForestRow", "ForestSummary", "forest_plot", "save_forest", "format_estimate",
-           "SAVE_FORMATS"]
+__all__ = ["ForestRow", "ForestSummary", "forest_plot", "save_forest", "format_estimate", "SAVE_FORMATS"]
 
 # --- Layout constants (points for fonts, inches for distances) -------------------------------
-FONT_PT = 9.0          #: study rows, headers, ticks
-SMALL_PT = 8.0         #: heterogeneity text and prediction interval text
+FONT_PT = 9.0  #: study rows, headers, ticks
+SMALL_PT = 8.0  #: heterogeneity text and prediction interval text
 TITLE_PT = 11.0
-ROW_IN = 0.22          #: height of one row unit (one text line at FONT_PT plus spacing)
-GAP_IN = 0.18          #: gap between text columns and between the columns and the plot
-MARGIN_IN = 0.12       #: figure margin when ax is None
-PLOT_WIDTH_IN = 3.2    #: default width of the plotting region
-LABEL_WRAP = 36        #: characters per line of a study label before it wraps
-FOOTNOTE_WRAP = 110    #: characters per line of a footnote under the rows
-MARKER_MAX_PT = 12.0   #: side of the square of the heaviest study
-MARKER_MIN_PT = 4.0    #: smallest square, so light studies stay visible
-MARKER_PT = 7.0        #: square side when no weight is given
-STATS_LINE = 0.85      #: height of one heterogeneity text line, in row units
-DIAMOND_HALF = 0.36    #: half-height of a diamond, in row units
+ROW_IN = 0.22  #: height of one row unit (one text line at FONT_PT plus spacing)
+GAP_IN = 0.18  #: gap between text columns and between the columns and the plot
+MARGIN_IN = 0.12  #: figure margin when ax is None
+PLOT_WIDTH_IN = 3.2  #: default width of the plotting region
+LABEL_WRAP = 36  #: characters per line of a study label before it wraps
+FOOTNOTE_WRAP = 110  #: characters per line of a footnote under the rows
+MARKER_MAX_PT = 12.0  #: side of the square of the heaviest study
+MARKER_MIN_PT = 4.0  #: smallest square, so light studies stay visible
+MARKER_PT = 7.0  #: square side when no weight is given
+STATS_LINE = 0.85  #: height of one heterogeneity text line, in row units
+DIAMOND_HALF = 0.36  #: half-height of a diamond, in row units
 LOG_CAP = (0.01, 100.0)  #: automatic log-axis limits never extend beyond these
 #: Nice ticks for log axes spanning more than six doublings (1-2-5 per decade).
-_DECADE_TICKS = tuple(sorted(m * 10.0 ** e for e in range(-4, 5) for m in (1, 2, 5)))
+_DECADE_TICKS = tuple(sorted(m * 10.0**e for e in range(-4, 5) for m in (1, 2, 5)))
 
 #: Artist gids, so adapters and tests can find what was drawn.
-GID_STUDY = "forest-study"            # Line2D square marker, one per estimable study
-GID_CI = "forest-ci"                  # Line2D whisker
-GID_ARROW = "forest-ci-arrow"         # Line2D arrowhead where a CI/PI runs off the axis
-GID_DIAMOND = "forest-diamond"        # Polygon, one per pooled summary with k >= 2
-GID_PI = "forest-pi"                  # Line2D prediction interval through a diamond
+GID_STUDY = "forest-study"  # Line2D square marker, one per estimable study
+GID_CI = "forest-ci"  # Line2D whisker
+GID_ARROW = "forest-ci-arrow"  # Line2D arrowhead where a CI/PI runs off the axis
+GID_DIAMOND = "forest-diamond"  # Polygon, one per pooled summary with k >= 2
+GID_PI = "forest-pi"  # Line2D prediction interval through a diamond
 GID_NULL = "forest-null-line"
 GID_OVERALL = "forest-overall-line"
 
@@ -97,11 +97,12 @@ _COLOR_NOTE = "#555555"
 
 # --- Small helpers ---------------------------------------------------------------------------
 
+
 def _fmt(value: float, digits: int) -> str:
     """Fixed decimals; significant digits for tiny values; typographic minus."""
     if not math.isfinite(value):
         return "NA"
-    text = f"{value:.{digits}g}" if 0 < abs(value) < 10.0 ** -digits else f"{value:.{digits}f}"
+    text = f"{value:.{digits}g}" if 0 < abs(value) < 10.0**-digits else f"{value:.{digits}f}"
     return text.replace("-", "\u2212")
 
 
@@ -136,8 +137,7 @@ def _width_in(text: str, size: float, weight: str = "normal") -> float:
     if not text:
         return 0.0
     prop = FontProperties(size=size, weight=weight)
-    widest = max(_MEASURER.get_text_width_height_descent(line, prop, ismath=False)[0]
-                 for line in text.split("\n"))
+    widest = max(_MEASURER.get_text_width_height_descent(line, prop, ismath=False)[0] for line in text.split("\n"))
     return 1.03 * widest / 72.0
 
 
@@ -149,15 +149,16 @@ def _nice_ticks(low: float, high: float, log: bool) -> list[float]:
         if b == a:
             a, b = a - 1, b + 1
         if b - a <= 6 and a >= -4:
-            return [2.0 ** e for e in range(a, b + 1)]
+            return [2.0**e for e in range(a, b + 1)]
         below = [t for t in _DECADE_TICKS if t <= low * (1 + 1e-9)]
         above = [t for t in _DECADE_TICKS if t >= high * (1 - 1e-9)]
         lo_t = below[-1] if below else _DECADE_TICKS[0]
         hi_t = above[0] if above else _DECADE_TICKS[-1]
         ticks = [t for t in _DECADE_TICKS if lo_t <= t <= hi_t]
         if len(ticks) > 9:  # too crowded: whole decades only, limits widened to decades
-            ticks = [10.0 ** e for e in range(math.floor(math.log10(lo_t) + 1e-9),
-                                              math.ceil(math.log10(hi_t) - 1e-9) + 1)]
+            ticks = [
+                10.0**e for e in range(math.floor(math.log10(lo_t) + 1e-9), math.ceil(math.log10(hi_t) - 1e-9) + 1)
+            ]
         return ticks
     if high <= low:
         low, high = low - 1.0, high + 1.0
@@ -173,10 +174,11 @@ def _tick_label(value: float) -> str:
 
 # --- Layout ---------------------------------------------------------------------------------
 
+
 @dataclass
 class _Item:
-    kind: str        # header, group, study, diamond, stats, note, space
-    y: float         # centre, in row units from the top
+    kind: str  # header, group, study, diamond, stats, note, space
+    y: float  # centre, in row units from the top
     obj: object = None
     text: str = ""
 
@@ -211,8 +213,7 @@ def _plan_rows(studies: list[CheckedRow], pooled: list[CheckedSummary], header_l
                 if x.stats or x.has_pi:
                     add("stats", STATS_LINE * (x.stats.count("\n") + 1) + 0.15, x, x.stats)
         elif mine or group is not None:
-            add("note", 1.0, None, f"{mine[0].label if mine else default_label}: "
-                                   f"k = {k}, not pooled")
+            add("note", 1.0, None, f"{mine[0].label if mine else default_label}: k = {k}, not pooled")
 
     groups: list[str | None] = list(dict.fromkeys(s.group for s in studies))
     add("header", float(header_lines))
@@ -237,9 +238,9 @@ def _plan_rows(studies: list[CheckedRow], pooled: list[CheckedSummary], header_l
 class _Columns:
     """Widths in inches of the text columns, measured from the text they will hold."""
 
-    left: float      # whole block left of the plot: labels, details (or stats text if wider)
-    detail: float    # 0 when no row has a detail
-    weight: float    # 0 when nothing has a weight
+    left: float  # whole block left of the plot: labels, details (or stats text if wider)
+    detail: float  # 0 when no row has a detail
+    weight: float  # 0 when nothing has a weight
     estimate: float
 
     @property
@@ -249,27 +250,25 @@ class _Columns:
 
 def _measure(items, studies, pooled, headers, digits, pi_label) -> _Columns:
     study_header, detail_header, est_header = headers
-    label_w = max([_width_in(it.text, FONT_PT) for it in items if it.kind in ("study", "note")]
-                  + [_width_in(it.text, FONT_PT, "bold") for it in items
-                     if it.kind in ("group", "diamond")]
-                  + [_width_in(study_header, FONT_PT, "bold")])
+    label_w = max(
+        [_width_in(it.text, FONT_PT) for it in items if it.kind in ("study", "note")]
+        + [_width_in(it.text, FONT_PT, "bold") for it in items if it.kind in ("group", "diamond")]
+        + [_width_in(study_header, FONT_PT, "bold")]
+    )
     detail_w = 0.0
     if any(s.detail for s in studies):
-        detail_w = max([_width_in(s.detail, FONT_PT) for s in studies]
-                       + [_width_in(detail_header, FONT_PT, "bold")])
+        detail_w = max([_width_in(s.detail, FONT_PT) for s in studies] + [_width_in(detail_header, FONT_PT, "bold")])
     stats_w = max([_width_in(it.text, SMALL_PT) for it in items if it.kind == "stats"] + [0.0])
     left_w = max(label_w + (GAP_IN + detail_w if detail_w else 0.0), stats_w)
     weight_w = 0.0
-    if any(math.isfinite(s.weight) for s in studies) or any(math.isfinite(x.weight)
-                                                            for x in pooled):
+    if any(math.isfinite(s.weight) for s in studies) or any(math.isfinite(x.weight) for x in pooled):
         weight_w = max(_width_in("Weight", FONT_PT, "bold"), _width_in("100.0%", FONT_PT, "bold"))
-    est_w = max([_width_in(format_estimate(s.est, s.low, s.high, digits), FONT_PT)
-                 for s in studies]
-                + [_width_in(format_estimate(x.est, x.low, x.high, digits), FONT_PT, "bold")
-                   for x in pooled]
-                + [_width_in(f"{pi_label} {_fmt_range(x.pi_low, x.pi_high, digits)}", SMALL_PT)
-                   for x in pooled if x.has_pi]
-                + [_width_in(est_header, FONT_PT, "bold")])
+    est_w = max(
+        [_width_in(format_estimate(s.est, s.low, s.high, digits), FONT_PT) for s in studies]
+        + [_width_in(format_estimate(x.est, x.low, x.high, digits), FONT_PT, "bold") for x in pooled]
+        + [_width_in(f"{pi_label} {_fmt_range(x.pi_low, x.pi_high, digits)}", SMALL_PT) for x in pooled if x.has_pi]
+        + [_width_in(est_header, FONT_PT, "bold")]
+    )
     return _Columns(left_w, detail_w, weight_w, est_w)
 
 
@@ -287,13 +286,14 @@ def _x_axis(ax, studies, pooled, *, log_scale, null_value, xlim, xticks) -> tupl
         if log_scale:
             lo, hi = max(lo, LOG_CAP[0]), min(hi, LOG_CAP[1])
         ticks = list(xticks) if xticks is not None else _nice_ticks(lo, hi, log_scale)
-        if not log_scale and 0 <= lo and hi <= 100:   # percentages stay within 0-100
+        if not log_scale and 0 <= lo and hi <= 100:  # percentages stay within 0-100
             ticks = [t for t in ticks if 0 <= t <= 100] or ticks
         x_lo, x_hi = min(ticks[0], lo), max(ticks[-1], hi)
     else:
         x_lo, x_hi = float(xlim[0]), float(xlim[1])
-        ticks = (list(xticks) if xticks is not None
-                 else [t for t in _nice_ticks(x_lo, x_hi, log_scale) if x_lo <= t <= x_hi])
+        ticks = (
+            list(xticks) if xticks is not None else [t for t in _nice_ticks(x_lo, x_hi, log_scale) if x_lo <= t <= x_hi]
+        )
     ax.set_xlim(x_lo, x_hi)
     ax.xaxis.set_major_locator(ticker.FixedLocator(ticks))
     ax.xaxis.set_major_formatter(ticker.FixedFormatter([_tick_label(t) for t in ticks]))
@@ -310,16 +310,28 @@ def _x_axis(ax, studies, pooled, *, log_scale, null_value, xlim, xticks) -> tupl
 
 # --- The drawing function --------------------------------------------------------------------
 
-def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = (), *,
-                log_scale: bool = True, null_value: float | None = 1.0,
-                xlabel: str = "Hazard ratio",
-                favours: tuple[str, str] | None = ("favours SABR", "favours control"),
-                ci_label: str = "95% CI", title: str | None = None,
-                estimate_header: str | None = None, detail_header: str = "Year · design · n",
-                study_header: str = "Study", digits: int = 2,
-                xlim: tuple[float, float] | None = None, xticks: Sequence[float] | None = None,
-                overall_line: bool = True, plot_width: float = PLOT_WIDTH_IN,
-                footnotes: Sequence[str] = (), ax: Axes | None = None) -> Axes:
+
+def forest_plot(
+    rows: Sequence[ForestRow],
+    summaries: Sequence[ForestSummary] = (),
+    *,
+    log_scale: bool = True,
+    null_value: float | None = 1.0,
+    xlabel: str = "Hazard ratio",
+    favours: tuple[str, str] | None = ("favours SABR", "favours control"),
+    ci_label: str = "95% CI",
+    title: str | None = None,
+    estimate_header: str | None = None,
+    detail_header: str = "Year · design · n",
+    study_header: str = "Study",
+    digits: int = 2,
+    xlim: tuple[float, float] | None = None,
+    xticks: Sequence[float] | None = None,
+    overall_line: bool = True,
+    plot_width: float = PLOT_WIDTH_IN,
+    footnotes: Sequence[str] = (),
+    ax: Axes | None = None,
+) -> Axes:
     """Draw a forest plot and return its Axes (the new figure's only Axes when ``ax`` is None).
 
     Parameters
@@ -354,13 +366,14 @@ def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = 
     """
     check_options(digits, null_value, log_scale, favours, xlim, plot_width)
     studies = check_rows(rows, log_scale)
-    pooled = check_summaries(summaries, list(dict.fromkeys(s.group for s in studies)),
-                              log_scale)
+    pooled = check_summaries(summaries, list(dict.fromkeys(s.group for s in studies)), log_scale)
     pi_label = (ci_label[:-2] + "PI") if ci_label.endswith("CI") else "PI"
-    headers = (study_header, detail_header,
-               estimate_header if estimate_header is not None else f"{xlabel} ({ci_label})")
-    items, first_row_top, n_units = _plan_rows(
-        studies, pooled, max(h.count("\n") + 1 for h in headers))
+    headers = (
+        study_header,
+        detail_header,
+        estimate_header if estimate_header is not None else f"{xlabel} ({ci_label})",
+    )
+    items, first_row_top, n_units = _plan_rows(studies, pooled, max(h.count("\n") + 1 for h in headers))
     for note in footnotes:  # under the rows, left-aligned; not measured into the label column
         text = _wrap(note, FOOTNOTE_WRAP)
         height = STATS_LINE * (text.count("\n") + 1) + 0.1
@@ -369,7 +382,7 @@ def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = 
     cols = _measure(items, studies, pooled, headers, digits, pi_label)
 
     title_text = ""
-    if title:   # wrap to the width of the figure's content
+    if title:  # wrap to the width of the figure's content
         total_w, width = cols.left + GAP_IN + plot_width + cols.right, 200
         title_text = _wrap(title, width)
         while width > 20 and _width_in(title_text, TITLE_PT, "bold") > total_w:
@@ -385,40 +398,55 @@ def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = 
         fig_h = MARGIN_IN + plot_h + bottom_in + MARGIN_IN
         new_fig = Figure(figsize=(fig_w, fig_h))
         FigureCanvasAgg(new_fig)
-        ax = new_fig.add_axes(((MARGIN_IN + cols.left + GAP_IN) / fig_w,
-                           (bottom_in + MARGIN_IN) / fig_h, plot_width / fig_w, plot_h / fig_h))
+        ax = new_fig.add_axes(
+            (
+                (MARGIN_IN + cols.left + GAP_IN) / fig_w,
+                (bottom_in + MARGIN_IN) / fig_h,
+                plot_width / fig_w,
+                plot_h / fig_h,
+            )
+        )
     fig: Figure | SubFigure = ax.figure
-    x_lo, x_hi = _x_axis(ax, studies, pooled, log_scale=log_scale, null_value=null_value,
-                         xlim=xlim, xticks=xticks)
-    ax.set_ylim(n_units, -title_units)   # row units, first row at the top
+    x_lo, x_hi = _x_axis(ax, studies, pooled, log_scale=log_scale, null_value=null_value, xlim=xlim, xticks=xticks)
+    ax.set_ylim(n_units, -title_units)  # row units, first row at the top
 
     # Text columns: x in inches from an Axes edge, y in row units.
     blend = transforms.blended_transform_factory(ax.transAxes, ax.transData)
 
     def put(edge, dx_in, y, text, size=FONT_PT, weight="normal", ha="left", **kw):
         trans = blend + transforms.ScaledTranslation(dx_in, 0, fig.dpi_scale_trans)
-        ax.text(edge, y, _plain(text), transform=trans, fontsize=size, fontweight=weight,
-                ha=ha, va="center", multialignment="left", clip_on=False, **kw)
+        ax.text(
+            edge,
+            y,
+            _plain(text),
+            transform=trans,
+            fontsize=size,
+            fontweight=weight,
+            ha=ha,
+            va="center",
+            multialignment="left",
+            clip_on=False,
+            **kw,
+        )
 
     label_dx, detail_dx = -(GAP_IN + cols.left), -(GAP_IN + cols.detail)
-    weight_dx, est_dx = GAP_IN + cols.weight, cols.right - cols.estimate   # weight: right-aligned
+    weight_dx, est_dx = GAP_IN + cols.weight, cols.right - cols.estimate  # weight: right-aligned
 
     def weight_text(w, y, weight="normal"):
         if cols.weight:
-            put(1, weight_dx, y, f"{w:.1f}%" if math.isfinite(w) else "\u2014", weight=weight,
-                ha="right")
+            put(1, weight_dx, y, f"{w:.1f}%" if math.isfinite(w) else "\u2014", weight=weight, ha="right")
 
-    def arrows(y, low, high, color):   # arrowheads where an interval runs off the axis
+    def arrows(y, low, high, color):  # arrowheads where an interval runs off the axis
         for edge, off, marker in ((x_lo, low < x_lo, "<"), (x_hi, high > x_hi, ">")):
             if off:
-                ax.plot([edge], [y], marker=marker, markersize=5, color=color, lw=0,
-                        gid=GID_ARROW, zorder=6, clip_on=False)
+                ax.plot(
+                    [edge], [y], marker=marker, markersize=5, color=color, lw=0, gid=GID_ARROW, zorder=6, clip_on=False
+                )
 
     def whisker(y, low, high, gid, color):
         a, b = max(low, x_lo), min(high, x_hi)
         if b > a:
-            ax.plot([a, b], [y, y], color=color, lw=1.0, solid_capstyle="butt", gid=gid,
-                    zorder=2)
+            ax.plot([a, b], [y, y], color=color, lw=1.0, solid_capstyle="butt", gid=gid, zorder=2)
         arrows(y, low, high, color)
 
     if title_text:
@@ -451,12 +479,24 @@ def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = 
             if has_ci:
                 whisker(y, obj.low, obj.high, GID_CI, "black")
             if x_lo <= obj.est <= x_hi:
-                size = (max(MARKER_MIN_PT, MARKER_MAX_PT * math.sqrt(obj.weight / wmax))
-                        if math.isfinite(obj.weight) and wmax > 0 else MARKER_PT)
-                ax.plot([obj.est], [y], marker="s", markersize=size, color=_COLOR_STUDY, lw=0,
-                        markeredgewidth=0, gid=GID_STUDY, zorder=4)
+                size = (
+                    max(MARKER_MIN_PT, MARKER_MAX_PT * math.sqrt(obj.weight / wmax))
+                    if math.isfinite(obj.weight) and wmax > 0
+                    else MARKER_PT
+                )
+                ax.plot(
+                    [obj.est],
+                    [y],
+                    marker="s",
+                    markersize=size,
+                    color=_COLOR_STUDY,
+                    lw=0,
+                    markeredgewidth=0,
+                    gid=GID_STUDY,
+                    zorder=4,
+                )
             elif not has_ci:
-                whisker(y, obj.est, obj.est, GID_CI, "black")   # arrow towards the estimate
+                whisker(y, obj.est, obj.est, GID_CI, "black")  # arrow towards the estimate
         elif it.kind == "diamond":
             put(0, label_dx, y, it.text, weight="bold")
             if math.isfinite(obj.weight):
@@ -465,44 +505,70 @@ def forest_plot(rows: Sequence[ForestRow], summaries: Sequence[ForestSummary] = 
             if obj.has_pi:
                 whisker(y, obj.pi_low, obj.pi_high, GID_PI, "#444444")
             a, b, m = max(obj.low, x_lo), min(obj.high, x_hi), min(max(obj.est, x_lo), x_hi)
-            ax.add_patch(Polygon([(a, y), (m, y - DIAMOND_HALF), (b, y), (m, y + DIAMOND_HALF)],
-                                 closed=True, lw=0.8, edgecolor="black", gid=GID_DIAMOND,
-                                 zorder=5, facecolor=(_COLOR_OVERALL if obj.group is None
-                                                      else _COLOR_SUBGROUP)))
+            ax.add_patch(
+                Polygon(
+                    [(a, y), (m, y - DIAMOND_HALF), (b, y), (m, y + DIAMOND_HALF)],
+                    closed=True,
+                    lw=0.8,
+                    edgecolor="black",
+                    gid=GID_DIAMOND,
+                    zorder=5,
+                    facecolor=(_COLOR_OVERALL if obj.group is None else _COLOR_SUBGROUP),
+                )
+            )
             arrows(y, obj.low, obj.high, "black")
-        elif it.kind == "stats":   # one text per line, so the PI lines up with the first
+        elif it.kind == "stats":  # one text per line, so the PI lines up with the first
             lines = it.text.split("\n")
             first = y - STATS_LINE * (len(lines) - 1) / 2
             for j, line in enumerate(lines):
                 if line:
-                    put(0, label_dx, first + j * STATS_LINE, line, size=SMALL_PT,
-                        color=_COLOR_NOTE)
+                    put(0, label_dx, first + j * STATS_LINE, line, size=SMALL_PT, color=_COLOR_NOTE)
             if obj.has_pi:
-                put(1, est_dx, first, f"{pi_label} {_fmt_range(obj.pi_low, obj.pi_high, digits)}",
-                    size=SMALL_PT, color=_COLOR_NOTE)
+                put(
+                    1,
+                    est_dx,
+                    first,
+                    f"{pi_label} {_fmt_range(obj.pi_low, obj.pi_high, digits)}",
+                    size=SMALL_PT,
+                    color=_COLOR_NOTE,
+                )
 
     # Reference lines and direction labels.
     if null_value is not None and x_lo <= null_value <= x_hi:
-        ax.plot([null_value, null_value], [first_row_top, n_units], color="black", lw=0.8,
-                gid=GID_NULL, zorder=1)
+        ax.plot([null_value, null_value], [first_row_top, n_units], color="black", lw=0.8, gid=GID_NULL, zorder=1)
     overall = [it for it in items if it.kind == "diamond" and it.obj.group is None]
     if overall_line and overall and x_lo <= overall[0].obj.est <= x_hi:
-        ax.plot([overall[0].obj.est] * 2, [first_row_top, overall[0].y - DIAMOND_HALF],
-                color="#555555", lw=0.8, ls=(0, (4, 3)), gid=GID_OVERALL, zorder=1)
+        ax.plot(
+            [overall[0].obj.est] * 2,
+            [first_row_top, overall[0].y - DIAMOND_HALF],
+            color="#555555",
+            lw=0.8,
+            ls=(0, (4, 3)),
+            gid=GID_OVERALL,
+            zorder=1,
+        )
     if favours is not None and null_value is not None and x_lo < null_value < x_hi:
         below = transforms.blended_transform_factory(ax.transData, ax.transAxes)
-        for text, sign, ha in ((f"\u2190 {favours[0]}", -1, "right"),
-                               (f"{favours[1]} \u2192", 1, "left")):
+        for text, sign, ha in ((f"\u2190 {favours[0]}", -1, "right"), (f"{favours[1]} \u2192", 1, "left")):
             if favours[(sign + 1) // 2]:
-                ax.annotate(_plain(text), xy=(null_value, 0), xycoords=below,
-                            xytext=(4 * sign, -22), textcoords="offset points", ha=ha,
-                            va="top", fontsize=FONT_PT, annotation_clip=False)
+                ax.annotate(
+                    _plain(text),
+                    xy=(null_value, 0),
+                    xycoords=below,
+                    xytext=(4 * sign, -22),
+                    textcoords="offset points",
+                    ha=ha,
+                    va="top",
+                    fontsize=FONT_PT,
+                    annotation_clip=False,
+                )
     if xlabel:
         ax.set_xlabel(_plain(xlabel), fontsize=FONT_PT, labelpad=19 if favours_on else 4)
     return ax
 
 
 # --- Saving ----------------------------------------------------------------------------------
+
 
 def save_forest(fig_or_ax, path, *, dpi: int = PNG_DPI) -> Path:
     """Write the figure to ``path`` as SVG, PNG (``dpi``, default 200) or PDF, by extension.
@@ -517,19 +583,21 @@ def save_forest(fig_or_ax, path, *, dpi: int = PNG_DPI) -> Path:
     path = Path(path)
     fmt = SAVE_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise OptionError("path", str(path), "a file name ending in " +
-                          ", ".join(SAVE_FORMATS) + " (the format is taken from the extension)")
+        raise OptionError(
+            "path",
+            str(path),
+            "a file name ending in " + ", ".join(SAVE_FORMATS) + " (the format is taken from the extension)",
+        )
     fig = fig_or_ax.figure if isinstance(fig_or_ax, Axes) else fig_or_ax
-    while not isinstance(fig, Figure) and getattr(fig, "figure", None) is not None \
-            and fig.figure is not fig:   # a SubFigure: save its root figure
+    while (
+        not isinstance(fig, Figure) and getattr(fig, "figure", None) is not None and fig.figure is not fig
+    ):  # a SubFigure: save its root figure
         fig = fig.figure
     if not isinstance(fig, Figure):
         raise OptionError("fig_or_ax", fig_or_ax, "a matplotlib Figure or Axes")
     if not path.parent.is_dir():
         raise InputError(f"cannot write {path}: directory {path.parent} does not exist")
-    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None},
-                "png": {}}[fmt]
+    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}, "png": {}}[fmt]
     with atomic_writer(path) as fh, rc_context(_SAVE_RC):
-        fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.1,
-                    metadata=metadata, facecolor="white")
+        fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.1, metadata=metadata, facecolor="white")
     return path

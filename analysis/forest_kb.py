@@ -4,6 +4,7 @@ Each study row shows the figure as published (HR and CI at the printed level, or
 year, design and n; each stratum with k >= 2 gets a diamond with its prediction interval and tau2,
 I2, Q beneath; a one-study stratum gets none (forest_plot enforces it).
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,7 @@ def _label_columns(result: KBPool) -> list[str]:
     # The design class and the --by columns name a subgroup; unit of analysis and time origin only
     # when they differ between the strata of this plot (they are always strata, rarely news).
     fixed = {"unit_of_analysis", "outcome_time_origin"}
-    return [c for c in result.strata
-            if c not in fixed or len({p.values[c] for p in result.pools}) > 1]
+    return [c for c in result.strata if c not in fixed or len({p.values[c] for p in result.pools}) > 1]
 
 
 #: The mark of a row whose number was not read in the trial's own report, by tier rank (terms/tiers.py).
@@ -45,8 +45,10 @@ def tier_footnotes(ranks) -> list[str]:
 
     label = {str(rank): TIER_LABEL[tier] for tier, rank in TIER_RANK.items()}
     used = sorted({str(r) for r in ranks} & set(TIER_MARKS))
-    return [f"{TIER_MARKS[r]} not read in the trial's own report: read in a {label[r]} (evidence tier {r} of 6)"
-            for r in used]
+    return [
+        f"{TIER_MARKS[r]} not read in the trial's own report: read in a {label[r]} (evidence tier {r} of 6)"
+        for r in used
+    ]
 
 
 def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | None = None) -> Axes:
@@ -82,13 +84,34 @@ def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | Non
                     shown = f" · {result.level:.0%} CI derived from p = {r.p_value}"
                 rows.append(ForestRow(label, _num(r.value), low, high, weight, detail + shown, group))
             else:
-                rows.append(ForestRow(label, _num(r.value), _num(r.ci_low) if r.ci_low else None,
-                                      _num(r.ci_high) if r.ci_high else None, weight, detail, group))
+                rows.append(
+                    ForestRow(
+                        label,
+                        _num(r.value),
+                        _num(r.ci_low) if r.ci_low else None,
+                        _num(r.ci_high) if r.ci_high else None,
+                        weight,
+                        detail,
+                        group,
+                    )
+                )
         if pool.k >= 2 and pool.estimate is not None and pool.ci_low is not None and pool.ci_high is not None:
-            stats = (f"τ² = {pool.tau2:.3g}, I² = {pool.i2:.0f}%, Q = {pool.q:.2f} (df = {pool.q_df}, p = {pool.q_p:.2g})"
-                     + (f"; {pool.note}" if pool.note else ""))
-            summaries.append(ForestSummary(f"{result.method} pooled, k = {pool.k}", pool.estimate, pool.ci_low, pool.ci_high,
-                                           pool.pi_low, pool.pi_high, group=group, stats_text=stats))
+            stats = (
+                f"τ² = {pool.tau2:.3g}, I² = {pool.i2:.0f}%, Q = {pool.q:.2f} (df = {pool.q_df}, p = {pool.q_p:.2g})"
+                + (f"; {pool.note}" if pool.note else "")
+            )
+            summaries.append(
+                ForestSummary(
+                    f"{result.method} pooled, k = {pool.k}",
+                    pool.estimate,
+                    pool.ci_low,
+                    pool.ci_high,
+                    pool.pi_low,
+                    pool.pi_high,
+                    group=group,
+                    stats_text=stats,
+                )
+            )
     xlim = None
     if ratio:
         # Symmetric on the log scale around 1, so the null line and both "favours" labels show.
@@ -97,13 +120,21 @@ def forest_from_pool(result: KBPool, *, title: str | None = None, ax: Axes | Non
         half = max(abs(math.log(v)) for v in bounds) * 1.15 if bounds else math.log(4)
         half = min(max(half, math.log(2)), math.log(100))
         xlim = (math.exp(-half), math.exp(half))
-    what = f"{result.statistic} of {result.outcome}" + (f" at {result.timepoint_months:g} months" if result.timepoint_months else "")
+    what = f"{result.statistic} of {result.outcome}" + (
+        f" at {result.timepoint_months:g} months" if result.timepoint_months else ""
+    )
     level_text = f"{result.level:.0%}"
     return forest_plot(
-        rows, summaries,
-        log_scale=ratio, null_value=1.0 if ratio else None,
+        rows,
+        summaries,
+        log_scale=ratio,
+        null_value=1.0 if ratio else None,
         xlabel="Hazard ratio (log scale)" if ratio else f"{result.outcome} (%)",
         favours=("favours MDT", "favours control") if ratio else ("", ""),
         ci_label=f"{level_text} CI as published" if ratio else f"{level_text} CI",
         estimate_header=f"HR ({level_text} CI as published or derived)" if ratio else f"% ({level_text} CI)",
-        xlim=xlim, title=title or what, footnotes=tier_footnotes(ranks), ax=ax)
+        xlim=xlim,
+        title=title or what,
+        footnotes=tier_footnotes(ranks),
+        ax=ax,
+    )

@@ -1,5 +1,6 @@
 """Pool a knowledge-base selection: the policy (analysis.policy) picks the estimates, then one
 meta-analysis per stratum, on the log-HR or logit scale, back-transformed for display."""
+
 from __future__ import annotations
 
 import math
@@ -19,9 +20,26 @@ if TYPE_CHECKING:
 
 
 #: Per-input columns of a pool's JSON (`StratumPool.inputs`), besides yi, vi, sei and the weight.
-INPUT_COLUMNS = ("statistic_id", "study_id", "study_label", "study_years", "publication_id", "evidence_tier",
-                 "tier_rank", "read_in_url", "read_in_site", "read_in_date", "value", "ci_low", "ci_high", "ci_level",
-                 "p_value", "derivation_route", "histology_term", "oligo_state_term")
+INPUT_COLUMNS = (
+    "statistic_id",
+    "study_id",
+    "study_label",
+    "study_years",
+    "publication_id",
+    "evidence_tier",
+    "tier_rank",
+    "read_in_url",
+    "read_in_site",
+    "read_in_date",
+    "value",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "p_value",
+    "derivation_route",
+    "histology_term",
+    "oligo_state_term",
+)
 
 
 @dataclass(frozen=True)
@@ -57,14 +75,37 @@ class StratumPool:
         """Per input, in the pool's order: which figure, where it was read, and what entered the model."""
         out = []
         for r, weight in zip(self.rows.to_dict("records"), self.weights_pct, strict=True):
-            out.append({c: r.get(c, "") for c in INPUT_COLUMNS} | {"yi": float(r["yi"]), "vi": float(r["vi"]),
-                                                                    "sei": math.sqrt(float(r["vi"])),
-                                                                    "weight_pct": float(weight)})
+            out.append(
+                {c: r.get(c, "") for c in INPUT_COLUMNS}
+                | {
+                    "yi": float(r["yi"]),
+                    "vi": float(r["vi"]),
+                    "sei": math.sqrt(float(r["vi"])),
+                    "weight_pct": float(weight),
+                }
+            )
         return out
 
     def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("stratum", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
-                                              "p_value", "tau2", "i2", "q", "q_df", "q_p", "note")}
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "stratum",
+                "k",
+                "estimate",
+                "ci_low",
+                "ci_high",
+                "pi_low",
+                "pi_high",
+                "p_value",
+                "tau2",
+                "i2",
+                "q",
+                "q_df",
+                "q_p",
+                "note",
+            )
+        }
         out.update(self.values)
         out["studies"] = list(self.studies)
         out["weights_pct"] = list(self.weights_pct)
@@ -93,7 +134,9 @@ def _study_labels(rows: pd.DataFrame) -> tuple[str, ...]:
     """'<study> (<years of its own reports>)', never a review's year; a seed document that prints no year
     has no year to show."""
     years = rows["study_years"] if "study_years" in rows else rows["publication_year"]
-    return tuple(f"{label} ({year})" if year else str(label) for label, year in zip(rows["study_label"], years, strict=True))
+    return tuple(
+        f"{label} ({year})" if year else str(label) for label, year in zip(rows["study_label"], years, strict=True)
+    )
 
 
 def _display(statistic: str):
@@ -102,13 +145,32 @@ def _display(statistic: str):
     return lambda y: float(ilogit(y) * 100.0)
 
 
-def pool_knowledge_base(table: pd.DataFrame, *, outcome: str, statistic: str, by: tuple[str, ...] = (),
-                        timepoint_months: float | None = None, method: str = "REML", test: str = "z",
-                        level: float = 0.95, include_secondary: bool | None = None, tiers=None,
-                        levels=None, exclude_flags: tuple[str, ...] = ()) -> KBPool:
-    selection: Selection = select_estimates(table, outcome=outcome, statistic=statistic, by=by,
-                                            timepoint_months=timepoint_months, include_secondary=include_secondary,
-                                            tiers=tiers, levels=levels, exclude_flags=exclude_flags)
+def pool_knowledge_base(
+    table: pd.DataFrame,
+    *,
+    outcome: str,
+    statistic: str,
+    by: tuple[str, ...] = (),
+    timepoint_months: float | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    include_secondary: bool | None = None,
+    tiers=None,
+    levels=None,
+    exclude_flags: tuple[str, ...] = (),
+) -> KBPool:
+    selection: Selection = select_estimates(
+        table,
+        outcome=outcome,
+        statistic=statistic,
+        by=by,
+        timepoint_months=timepoint_months,
+        include_secondary=include_secondary,
+        tiers=tiers,
+        levels=levels,
+        exclude_flags=exclude_flags,
+    )
     show = _display(statistic)
     pools = []
     caught_messages: list[str] = []
@@ -119,31 +181,96 @@ def pool_knowledge_base(table: pd.DataFrame, *, outcome: str, statistic: str, by
             r = rows.iloc[0]
             se = math.sqrt(r["vi"])
             z = z_for_level(level)
-            pools.append(StratumPool(name, values, 1, show(r["yi"]), show(r["yi"] - z * se), show(r["yi"] + z * se),
-                                     None, None, None, None, None, None, None, None, labels, (100.0,), rows,
-                                     note="k = 1: the study's own estimate, not pooled"))
+            pools.append(
+                StratumPool(
+                    name,
+                    values,
+                    1,
+                    show(r["yi"]),
+                    show(r["yi"] - z * se),
+                    show(r["yi"] + z * se),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    labels,
+                    (100.0,),
+                    rows,
+                    note="k = 1: the study's own estimate, not pooled",
+                )
+            )
             continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = meta_analysis(rows["yi"].to_numpy(float).tolist(), rows["vi"].to_numpy(float).tolist(), method=method, test=test,
-                                level=level, studies=list(labels), tau2_ci=False)  # not shown per stratum
+            res = meta_analysis(
+                rows["yi"].to_numpy(float).tolist(),
+                rows["vi"].to_numpy(float).tolist(),
+                method=method,
+                test=test,
+                level=level,
+                studies=list(labels),
+                tau2_ci=False,
+            )  # not shown per stratum
         caught_messages.extend(f"{name}: {w.message}" for w in caught)
         has_pi = res.k >= 3 and method != "FE"
-        pools.append(StratumPool(
-            name, values, res.k, show(res.estimate), show(res.ci_low), show(res.ci_high),
-            show(res.pi_low) if has_pi else None, show(res.pi_high) if has_pi else None,
-            res.p_value, res.tau2, res.i2, res.q, res.q_df, res.q_p, labels, tuple(res.weights_pct), rows,
-            note="k = 2: tau2 and the CI rest on two studies" if res.k == 2 else "",
-        ))
-    return KBPool(outcome, statistic, timepoint_months, method, test, level, selection.strata, tuple(pools),
-                  selection.excluded, tuple(caught_messages))
+        pools.append(
+            StratumPool(
+                name,
+                values,
+                res.k,
+                show(res.estimate),
+                show(res.ci_low),
+                show(res.ci_high),
+                show(res.pi_low) if has_pi else None,
+                show(res.pi_high) if has_pi else None,
+                res.p_value,
+                res.tau2,
+                res.i2,
+                res.q,
+                res.q_df,
+                res.q_p,
+                labels,
+                tuple(res.weights_pct),
+                rows,
+                note="k = 2: tau2 and the CI rest on two studies" if res.k == 2 else "",
+            )
+        )
+    return KBPool(
+        outcome,
+        statistic,
+        timepoint_months,
+        method,
+        test,
+        level,
+        selection.strata,
+        tuple(pools),
+        selection.excluded,
+        tuple(caught_messages),
+    )
 
 
 # --- every analysis at once ----------------------------------------------------------------------------
 
 #: Display-scale columns of `AllPools.strata` (as StratumPool; NaN where StratumPool has None).
-POOL_COLUMNS = ("k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "p_value", "tau2", "i2", "q", "q_df",
-                "q_p", "note")
+POOL_COLUMNS = (
+    "k",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "p_value",
+    "tau2",
+    "i2",
+    "q",
+    "q_df",
+    "q_p",
+    "note",
+)
 
 
 @dataclass(frozen=True)
@@ -163,13 +290,13 @@ class AllPools:
     level: float
     strata: pd.DataFrame
     weights_pct: np.ndarray
-    warnings: tuple[tuple[int, str], ...] = ()   # (analysis index, message)
+    warnings: tuple[tuple[int, str], ...] = ()  # (analysis index, message)
 
     def kb_pool(self, outcome: str, statistic: str, timepoint_months: float | None = None) -> KBPool:
         sel = self.selection
         c = sel.combo_index(outcome, statistic, timepoint_months)
         selection = sel.selection(outcome, statistic, timepoint_months)
-        idx = sel.used_rows(c)                       # used rows in the policy's order
+        idx = sel.used_rows(c)  # used rows in the policy's order
         used = selection.used
         st = self.strata
         pools = []
@@ -181,22 +308,60 @@ class AllPools:
             values = {col: rows[col].iat[0] for col in selection.strata}
             opt = lambda x: None if isinstance(x, float) and math.isnan(x) else x  # noqa: E731
             q_df = None if math.isnan(r["q_df"]) else int(r["q_df"])
-            pools.append(StratumPool(
-                name, values, int(r["k"]), float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]),
-                opt(float(r["pi_low"])), opt(float(r["pi_high"])), opt(float(r["p_value"])), opt(float(r["tau2"])),
-                opt(float(r["i2"])), opt(float(r["q"])), q_df, opt(float(r["q_p"])), labels,
-                tuple(float(w) for w in self.weights_pct[idx[mine]]), rows, note=r["note"]))
-        return KBPool(outcome, statistic, sel.combos[c][2], self.method, self.test, self.level, selection.strata,
-                      tuple(pools), selection.excluded, tuple(m for i, m in self.warnings if i == c))
+            pools.append(
+                StratumPool(
+                    name,
+                    values,
+                    int(r["k"]),
+                    float(r["estimate"]),
+                    float(r["ci_low"]),
+                    float(r["ci_high"]),
+                    opt(float(r["pi_low"])),
+                    opt(float(r["pi_high"])),
+                    opt(float(r["p_value"])),
+                    opt(float(r["tau2"])),
+                    opt(float(r["i2"])),
+                    opt(float(r["q"])),
+                    q_df,
+                    opt(float(r["q_p"])),
+                    labels,
+                    tuple(float(w) for w in self.weights_pct[idx[mine]]),
+                    rows,
+                    note=r["note"],
+                )
+            )
+        return KBPool(
+            outcome,
+            statistic,
+            sel.combos[c][2],
+            self.method,
+            self.test,
+            self.level,
+            selection.strata,
+            tuple(pools),
+            selection.excluded,
+            tuple(m for i, m in self.warnings if i == c),
+        )
 
     def kb_pools(self) -> list[KBPool]:
         return [self.kb_pool(*combo) for combo in self.selection.combos]
 
 
-def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), method: str = "REML", test: str = "z",
-             level: float = 0.95, include_secondary: bool | None = None, tiers=None, levels=None,
-             threshold: float | None = None,
-             maxiter: int | None = None, exclude_flags: tuple[str, ...] = ()) -> AllPools:
+def pool_all(
+    table: pd.DataFrame,
+    *,
+    combos=None,
+    by: tuple[str, ...] = (),
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    include_secondary: bool | None = None,
+    tiers=None,
+    levels=None,
+    threshold: float | None = None,
+    maxiter: int | None = None,
+    exclude_flags: tuple[str, ...] = (),
+) -> AllPools:
     """`pool_knowledge_base` for every analysis at once: the policy on whole columns
     (`analysis.policy_batch.select_all`), then one batched fit of every stratum (`analysis.batch.fit_segments`).
 
@@ -215,12 +380,18 @@ def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), meth
     threshold = THRESHOLD if threshold is None else threshold
     maxiter = MAXITER if maxiter is None else maxiter
     check_options(method=method, test=test, level=level, threshold=threshold, maxiter=maxiter)
-    sel = select_all(table, combos=combos, by=by, include_secondary=include_secondary, tiers=tiers, levels=levels,
-                     exclude_flags=exclude_flags)
+    sel = select_all(
+        table,
+        combos=combos,
+        by=by,
+        include_secondary=include_secondary,
+        tiers=tiers,
+        levels=levels,
+        exclude_flags=exclude_flags,
+    )
     st = sel.stratum_table.copy()
     k = st["k"].to_numpy()
-    fit = fit_segments(sel.yi, sel.vi, k, method=method, test=test, level=level, threshold=threshold,
-                       maxiter=maxiter)
+    fit = fit_segments(sel.yi, sel.vi, k, method=method, test=test, level=level, threshold=threshold, maxiter=maxiter)
     multi = k >= 2
     failed = np.flatnonzero(multi & ~fit.converged)
     if failed.size:
@@ -229,7 +400,8 @@ def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), meth
         raise ConvergenceError(
             f"{o} / {s}" + (f" at {t:g} months" if t is not None else "") + f", stratum {st['stratum'].iat[j]}: "
             f"Fisher scoring for tau2 did not converge in maxiter={maxiter} iterations"
-            + (f" ({failed.size} strata in all)" if failed.size > 1 else ""))
+            + (f" ({failed.size} strata in all)" if failed.size > 1 else "")
+        )
     ratio = np.array([sel.combos[c][1] in RATIO_STATISTICS for c in st["combo"].to_numpy()], dtype=bool)
 
     def show(y: np.ndarray) -> np.ndarray:
@@ -252,13 +424,18 @@ def pool_all(table: pd.DataFrame, *, combos=None, by: tuple[str, ...] = (), meth
     for col in ("p_value", "tau2", "i2", "q", "q_p"):
         st[col] = np.where(multi, getattr(fit, col), nan)
     st["q_df"] = np.where(multi, fit.q_df, nan)
-    st["note"] = np.where(k == 1, "k = 1: the study's own estimate, not pooled",
-                          np.where(k == 2, "k = 2: tau2 and the CI rest on two studies", ""))
+    st["note"] = np.where(
+        k == 1,
+        "k = 1: the study's own estimate, not pooled",
+        np.where(k == 2, "k = 2: tau2 and the CI rest on two studies", ""),
+    )
     st["mu"], st["se"] = est, np.where(multi, fit.se, se1)
     weights = np.where(np.repeat(multi, k), fit.weights_pct, 100.0)
     warns: list[tuple[int, str]] = []
     if method == "FE" and test in ("knha", "adhoc"):
-        text = ("the Knapp-Hartung method is not meant to be used with FE models (metafor warns the same); "
-                "consider a random-effects method")
+        text = (
+            "the Knapp-Hartung method is not meant to be used with FE models (metafor warns the same); "
+            "consider a random-effects method"
+        )
         warns = [(int(c), f"{name}: {text}") for c, name in zip(st["combo"][multi], st["stratum"][multi], strict=True)]
     return AllPools(sel, method, test, level, st, weights, tuple(warns))

@@ -10,6 +10,7 @@ the PI equals the CI for random-effects methods (tau2 = 0), and test knha/adhoc 
 `SmallKWarning`. k = 2: everything is computed; knha/adhoc use t with 1 df (t_0.975 = 12.71), so
 expect very wide intervals. See docs/analysis.md.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -30,19 +31,30 @@ Numbers = Sequence[float] | np.ndarray
 
 def _variances(yi, vi, sei) -> tuple[np.ndarray, np.ndarray]:
     if (vi is None) == (sei is None):
-        raise InputError("give exactly one of vi (sampling variances) or sei (standard errors)",
-                         column="vi" if vi is None else "sei")
+        raise InputError(
+            "give exactly one of vi (sampling variances) or sei (standard errors)", column="vi" if vi is None else "sei"
+        )
     if sei is not None:
         y, s = check_data(yi, sei, names=("yi", "sei"))
         return y, s**2
     return check_data(yi, vi)
 
 
-def meta_analysis(yi: Numbers, vi: Numbers | None = None, *,
-                  sei: Numbers | None = None, method: str = "REML", test: str = "z",
-                  level: float = 0.95, studies: Sequence[str] | None = None,
-                  measure: str = "GEN", ni: Numbers | None = None,
-                  threshold: float = THRESHOLD, maxiter: int = MAXITER, tau2_ci: bool = True) -> MetaResult:
+def meta_analysis(
+    yi: Numbers,
+    vi: Numbers | None = None,
+    *,
+    sei: Numbers | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    studies: Sequence[str] | None = None,
+    measure: str = "GEN",
+    ni: Numbers | None = None,
+    threshold: float = THRESHOLD,
+    maxiter: int = MAXITER,
+    tau2_ci: bool = True,
+) -> MetaResult:
     """Random- (or fixed-) effects meta-analysis of outcomes `yi` with variances `vi` (or `sei`).
 
     method: FE, DL, REML, PM, ML, HE, SJ, EB (see `analysis.tau2`). test: "z" (Wald),
@@ -51,8 +63,7 @@ def meta_analysis(yi: Numbers, vi: Numbers | None = None, *,
     (back-transform the pooled values; PFT needs `ni`). tau2_ci=False skips the Q-profile CI of
     tau2 (NaN in the result), a root search per bound, for callers that do not show it.
     """
-    check_options(method=method, test=test, level=level, measure=measure, threshold=threshold,
-                  maxiter=maxiter)
+    check_options(method=method, test=test, level=level, measure=measure, threshold=threshold, maxiter=maxiter)
     y, v = _variances(yi, vi, sei)
     if studies is not None and len(studies) != y.size:
         raise InputError(f"{len(studies)} study labels for {y.size} studies", column="study")
@@ -69,22 +80,41 @@ def meta_analysis(yi: Numbers, vi: Numbers | None = None, *,
     return _with_backtransform(result, measure, ni)
 
 
-def _to_result(fit: ModelFit, method, test, level, measure, y, v, pi_low, pi_high, tau2_ci,
-               studies) -> MetaResult:
+def _to_result(fit: ModelFit, method, test, level, measure, y, v, pi_low, pi_high, tau2_ci, studies) -> MetaResult:
     weights = 100.0 * fit.wi / fit.wi.sum()
     return MetaResult(
-        k=fit.k, method=method, test=test, test_used=fit.test_used, level=level, measure=measure,
-        estimate=float(fit.beta[0]), se=float(fit.se[0]), stat=float(fit.stat[0]), df=fit.df,
-        p_value=float(fit.p_value[0]), ci_low=float(fit.ci_low[0]), ci_high=float(fit.ci_high[0]),
-        pi_low=pi_low, pi_high=pi_high, tau2=fit.tau2, tau2_ci_low=float(tau2_ci[0]),
-        tau2_ci_high=float(tau2_ci[1]), i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.k - fit.p,
-        q_p=fit.q_p, weights_pct=tuple(float(w) for w in weights), yi=tuple(map(float, y)),
-        vi=tuple(map(float, v)), studies=tuple(studies) if studies is not None else None,
-        iterations=fit.iterations)
+        k=fit.k,
+        method=method,
+        test=test,
+        test_used=fit.test_used,
+        level=level,
+        measure=measure,
+        estimate=float(fit.beta[0]),
+        se=float(fit.se[0]),
+        stat=float(fit.stat[0]),
+        df=fit.df,
+        p_value=float(fit.p_value[0]),
+        ci_low=float(fit.ci_low[0]),
+        ci_high=float(fit.ci_high[0]),
+        pi_low=pi_low,
+        pi_high=pi_high,
+        tau2=fit.tau2,
+        tau2_ci_low=float(tau2_ci[0]),
+        tau2_ci_high=float(tau2_ci[1]),
+        i2=fit.i2,
+        h2=fit.h2,
+        q=fit.q,
+        q_df=fit.k - fit.p,
+        q_p=fit.q_p,
+        weights_pct=tuple(float(w) for w in weights),
+        yi=tuple(map(float, y)),
+        vi=tuple(map(float, v)),
+        studies=tuple(studies) if studies is not None else None,
+        iterations=fit.iterations,
+    )
 
 
-def backtransform(result: MetaResult, measure: str, ni: Numbers | None = None
-                  ) -> BackTransformed:
+def backtransform(result: MetaResult, measure: str, ni: Numbers | None = None) -> BackTransformed:
     """Pooled estimate, CI and PI on the proportion scale.
 
     PLO: inverse logit. PFT: metafor's transf.ipft.hm, the inverse double arcsine at the
@@ -100,16 +130,18 @@ def backtransform(result: MetaResult, measure: str, ni: Numbers | None = None
     else:
         check_options(measure=measure)
         raise InputError(f"measure {measure!r} has no back-transformation", column="measure")
-    vals = [float(f(x)) if np.isfinite(x) else np.nan
-            for x in (result.estimate, result.ci_low, result.ci_high, result.pi_low, result.pi_high)]
+    vals = [
+        float(f(x)) if np.isfinite(x) else np.nan
+        for x in (result.estimate, result.ci_low, result.ci_high, result.pi_low, result.pi_high)
+    ]
     ci = sorted(vals[1:3])
     pi = vals[3:5] if np.isnan(vals[3]) else sorted(vals[3:5])
-    return BackTransformed(estimate=vals[0], ci_low=ci[0], ci_high=ci[1], pi_low=pi[0],
-                           pi_high=pi[1])
+    return BackTransformed(estimate=vals[0], ci_low=ci[0], ci_high=ci[1], pi_low=pi[0], pi_high=pi[1])
 
 
 def _with_backtransform(result: MetaResult, measure: str, ni) -> MetaResult:
     from dataclasses import replace
+
     return replace(result, backtransformed=backtransform(result, measure, ni))
 
 
@@ -124,12 +156,29 @@ def escalc_proportions(xi, ni, measure: str) -> tuple[np.ndarray, np.ndarray]:
     raise InputError("measure GEN takes yi and vi, not events and sample sizes", column="measure")
 
 
-def meta_analysis_proportions(xi: Numbers, ni: Numbers, *, measure: str = "PLO",
-                              method: str = "REML", test: str = "z", level: float = 0.95,
-                              studies: Sequence[str] | None = None,
-                              threshold: float = THRESHOLD, maxiter: int = MAXITER) -> MetaResult:
+def meta_analysis_proportions(
+    xi: Numbers,
+    ni: Numbers,
+    *,
+    measure: str = "PLO",
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    studies: Sequence[str] | None = None,
+    threshold: float = THRESHOLD,
+    maxiter: int = MAXITER,
+) -> MetaResult:
     """Pool single-group proportions xi/ni on the PLO or PFT scale and back-transform."""
     y, v = escalc_proportions(xi, ni, measure)
-    return meta_analysis(y, v, method=method, test=test, level=level, studies=studies,
-                         measure=measure, ni=np.asarray(ni, dtype=float), threshold=threshold,
-                         maxiter=maxiter)
+    return meta_analysis(
+        y,
+        v,
+        method=method,
+        test=test,
+        level=level,
+        studies=studies,
+        measure=measure,
+        ni=np.asarray(ni, dtype=float),
+        threshold=threshold,
+        maxiter=maxiter,
+    )

@@ -16,6 +16,7 @@ k = 1: metafor fits every method with tau2 = 0, Q = 0, Q p = 1, I2 = 0, H2 = 1 a
 knha/adhoc by z (warning "Setting argument test='z' since k=1"); we do the same and emit a
 `SmallKWarning`. FE with knha/adhoc runs with a `ModelWarning`, as in metafor.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -43,15 +44,15 @@ class ModelFit:
     tau2: float
     iterations: int
     beta: np.ndarray
-    vb: np.ndarray        # covariance of beta (scaled under knha/adhoc)
+    vb: np.ndarray  # covariance of beta (scaled under knha/adhoc)
     se: np.ndarray
     stat: np.ndarray
-    df: float             # nan for z
+    df: float  # nan for z
     p_value: np.ndarray
     ci_low: np.ndarray
     ci_high: np.ndarray
     crit: float
-    wi: np.ndarray        # model weights 1/(v_i + tau2)
+    wi: np.ndarray  # model weights 1/(v_i + tau2)
     q: float
     q_p: float
     i2: float
@@ -72,17 +73,14 @@ def check_data(yi, vi, names=("yi", "vi")) -> tuple[np.ndarray, np.ndarray]:
     if y.size == 0:
         raise InputError("no studies (k = 0); need at least one row", column=names[0])
     if y.shape != v.shape:
-        raise InputError(f"{names[0]} has {y.size} values but {names[1]} has {v.size}",
-                         column=names[1])
+        raise InputError(f"{names[0]} has {y.size} values but {names[1]} has {v.size}", column=names[1])
     for arr, name in ((y, names[0]), (v, names[1])):
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
-            raise InputError(f"value {arr[bad[0]]!r} is not a finite number", row=int(bad[0]),
-                             column=name)
+            raise InputError(f"value {arr[bad[0]]!r} is not a finite number", row=int(bad[0]), column=name)
     bad = np.flatnonzero(v <= 0)
     if bad.size:
-        raise InputError(f"sampling variance must be > 0, got {v[bad[0]]!r}", row=int(bad[0]),
-                         column=names[1])
+        raise InputError(f"sampling variance must be > 0, got {v[bad[0]]!r}", row=int(bad[0]), column=names[1])
     return y, v
 
 
@@ -117,8 +115,7 @@ def heterogeneity(studies: Studies, method: str, tau2: np.ndarray) -> Heterogene
             typical_v = df / studies.trace_p(fe)
             i2 = 100.0 * tau2 / (typical_v + tau2)
             h2 = tau2 / typical_v + 1.0
-    return Heterogeneity(q=q, q_p=q_p, i2=np.where(estimable, i2, 0.0),
-                         h2=np.where(estimable, h2, 1.0))
+    return Heterogeneity(q=q, q_p=q_p, i2=np.where(estimable, i2, 0.0), h2=np.where(estimable, h2, 1.0))
 
 
 def knapp_hartung_scale(rss: np.ndarray, df: np.ndarray, test_used: np.ndarray) -> np.ndarray:
@@ -136,13 +133,12 @@ class WaldTests:
 
     stat: np.ndarray
     p_value: np.ndarray
-    crit: np.ndarray      # the CI's critical value
+    crit: np.ndarray  # the CI's critical value
     ci_low: np.ndarray
     ci_high: np.ndarray
 
 
-def wald_tests(estimate: np.ndarray, se: np.ndarray, df: np.ndarray | float,
-               level: float) -> WaldTests:
+def wald_tests(estimate: np.ndarray, se: np.ndarray, df: np.ndarray | float, level: float) -> WaldTests:
     """estimate / se against N(0, 1) (df nan) or t(df), and the CI estimate +- crit se."""
     df = np.broadcast_to(df, np.shape(estimate))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -154,12 +150,12 @@ def wald_tests(estimate: np.ndarray, se: np.ndarray, df: np.ndarray | float,
     if t_test.any():
         p_value[t_test] = 2.0 * stats.t.sf(np.abs(stat[t_test]), df[t_test])
         crit[t_test] = stats.t.isf(alpha / 2, df[t_test])
-    return WaldTests(stat=stat, p_value=p_value, crit=crit, ci_low=estimate - crit * se,
-                     ci_high=estimate + crit * se)
+    return WaldTests(stat=stat, p_value=p_value, crit=crit, ci_low=estimate - crit * se, ci_high=estimate + crit * se)
 
 
-def prediction_bounds(estimate: np.ndarray, se: np.ndarray, tau2: np.ndarray, crit: np.ndarray,
-                      method: str) -> tuple[np.ndarray, np.ndarray]:
+def prediction_bounds(
+    estimate: np.ndarray, se: np.ndarray, tau2: np.ndarray, crit: np.ndarray, method: str
+) -> tuple[np.ndarray, np.ndarray]:
     """metafor's predict() interval for a new true effect (intercept-only models).
 
     mu +- crit * sqrt(se^2 + tau2), with the same crit as the CI: t(k - 1) under knha/adhoc (se
@@ -173,22 +169,34 @@ def prediction_bounds(estimate: np.ndarray, se: np.ndarray, tau2: np.ndarray, cr
     return estimate - half, estimate + half
 
 
-def fit_rma(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str, test: str,
-            level: float, *, threshold: float = THRESHOLD, maxiter: int = MAXITER) -> ModelFit:
+def fit_rma(
+    yi: np.ndarray,
+    vi: np.ndarray,
+    X: np.ndarray,
+    method: str,
+    test: str,
+    level: float,
+    *,
+    threshold: float = THRESHOLD,
+    maxiter: int = MAXITER,
+) -> ModelFit:
     """Fit metafor's rma.uni model (options are assumed checked by the caller)."""
     k, p = X.shape
     if k < p + (0 if method == "FE" else 1) and not (k == 1 and p == 1):
-        raise InputError(f"k = {k} studies cannot support {p} coefficients"
-                         + ("" if method == "FE" else " plus tau2"))
+        raise InputError(f"k = {k} studies cannot support {p} coefficients" + ("" if method == "FE" else " plus tau2"))
     test_used = test
     if k == 1 and test != "z":
-        warnings.warn(f"test={test!r} needs k >= 2; using test='z' since k = 1 (as metafor)",
-                      SmallKWarning, stacklevel=3)
+        warnings.warn(
+            f"test={test!r} needs k >= 2; using test='z' since k = 1 (as metafor)", SmallKWarning, stacklevel=3
+        )
         test_used = "z"
     if method == "FE" and test_used in ("knha", "adhoc"):
-        warnings.warn("the Knapp-Hartung method is not meant to be used with FE models "
-                      "(metafor warns the same); consider a random-effects method",
-                      ModelWarning, stacklevel=3)
+        warnings.warn(
+            "the Knapp-Hartung method is not meant to be used with FE models "
+            "(metafor warns the same); consider a random-effects method",
+            ModelWarning,
+            stacklevel=3,
+        )
     model = OneModel(yi, vi, X)
     t2 = estimate_tau2(yi, vi, X, method, threshold=threshold, maxiter=maxiter)
     tau2 = t2.tau2
@@ -200,18 +208,39 @@ def fit_rma(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str, test: st
     tests = wald_tests(fit.beta, se, df, level)
     qm, qm_df, qm_p = _omnibus(fit.beta, vb, test_used, k, p)
     het = heterogeneity(model, method, np.array([tau2]))
-    return ModelFit(k=k, p=p, method=method, test_used=test_used, level=level, tau2=tau2,
-                    iterations=t2.iterations, beta=fit.beta, vb=vb, se=se, stat=tests.stat, df=df,
-                    p_value=tests.p_value, ci_low=tests.ci_low, ci_high=tests.ci_high,
-                    crit=float(tests.crit[0]), wi=fit.wi, q=float(het.q[0]), q_p=float(het.q_p[0]),
-                    i2=float(het.i2[0]), h2=float(het.h2[0]), qm=qm, qm_df=qm_df, qm_p=qm_p)
+    return ModelFit(
+        k=k,
+        p=p,
+        method=method,
+        test_used=test_used,
+        level=level,
+        tau2=tau2,
+        iterations=t2.iterations,
+        beta=fit.beta,
+        vb=vb,
+        se=se,
+        stat=tests.stat,
+        df=df,
+        p_value=tests.p_value,
+        ci_low=tests.ci_low,
+        ci_high=tests.ci_high,
+        crit=float(tests.crit[0]),
+        wi=fit.wi,
+        q=float(het.q[0]),
+        q_p=float(het.q_p[0]),
+        i2=float(het.i2[0]),
+        h2=float(het.h2[0]),
+        qm=qm,
+        qm_df=qm_df,
+        qm_p=qm_p,
+    )
 
 
 def _omnibus(beta, vb, test_used, k, p):
     """QM: Wald test of all coefficients but the intercept (chi2(m), or F(m, k - p) / m)."""
     m = p - 1
     if m == 0:
-        b, v = beta, vb   # intercept-only: metafor's QM tests the intercept
+        b, v = beta, vb  # intercept-only: metafor's QM tests the intercept
         m = 1
     else:
         b, v = beta[1:], vb[1:, 1:]
@@ -227,6 +256,5 @@ def _omnibus(beta, vb, test_used, k, p):
 
 def prediction_interval(fit: ModelFit) -> tuple[float, float]:
     """`prediction_bounds` of an intercept-only fit (nan, nan for FE)."""
-    low, high = prediction_bounds(fit.beta[:1], fit.se[:1], np.array([fit.tau2]),
-                                  np.array([fit.crit]), fit.method)
+    low, high = prediction_bounds(fit.beta[:1], fit.se[:1], np.array([fit.tau2]), np.array([fit.crit]), fit.method)
     return float(low[0]), float(high[0])

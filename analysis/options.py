@@ -4,6 +4,7 @@ Every public entry point validates its options here on entry; a failure raises
 `OptionError` whose message names the argument, the value and what is allowed, e.g.
 ``method='XYZ' is not one of FE, DL, REML, PM, ML, HE, SJ, EB``.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,7 +19,6 @@ from analysis.tau2 import MAXITER, METHODS, ROOT_XTOL, THRESHOLD  # noqa: F401 -
 TESTS = ("z", "knha", "adhoc")
 MEASURES = ("GEN", "PLO", "PFT")
 EGGER_MODELS = ("rma", "lm")
-
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,12 @@ class OpenInterval:
     hint: str = ""
 
     def check(self, name: str, value: object) -> None:
-        if (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
-                or not (self.low < value < self.high)):
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or not (self.low < value < self.high)
+        ):
             raise OptionError(name, value, f"a number in ({self.low:g}, {self.high:g}){self.hint}")
 
 

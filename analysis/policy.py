@@ -31,6 +31,7 @@ their effect sizes (yi, vi) and every left-out row with its reason. The rules, i
    effective n smaller) and escalc's 0.5 correction for 0 or n events. Rows without a CI, p or n are
    left out with the reason.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -50,14 +51,29 @@ from analysis.policy_rules import (
 )
 from analysis.strata import allowed_tiers, parse_levels
 
-__all__ = ["ALWAYS_STRATA", "RATE_STATISTICS", "RATE_STRATA", "RATIO_STATISTICS", "Selection", "select_estimates",
-           "strata_frames"]
+__all__ = [
+    "ALWAYS_STRATA",
+    "RATE_STATISTICS",
+    "RATE_STRATA",
+    "RATIO_STATISTICS",
+    "Selection",
+    "select_estimates",
+    "strata_frames",
+]
 
 
-def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: tuple[str, ...] = (),
-                     timepoint_months: float | None = None, include_secondary: bool | None = None,
-                     tiers: Iterable[str] | str | None = None, levels: str | Mapping[str, str] | None = None,
-                     exclude_flags: tuple[str, ...] = ()) -> Selection:
+def select_estimates(
+    table: pd.DataFrame,
+    *,
+    outcome: str,
+    statistic: str,
+    by: tuple[str, ...] = (),
+    timepoint_months: float | None = None,
+    include_secondary: bool | None = None,
+    tiers: Iterable[str] | str | None = None,
+    levels: str | Mapping[str, str] | None = None,
+    exclude_flags: tuple[str, ...] = (),
+) -> Selection:
     """Apply the policy above to the evidence table for one analysis; return used and excluded rows.
 
     tiers: the evidence tiers kept (analysis.strata.allowed_tiers: 'own', '1,2', names; default all);
@@ -73,8 +89,15 @@ def select_estimates(table: pd.DataFrame, *, outcome: str, statistic: str, by: t
     if levels is not None:
         parse_levels(levels)
     check_timepoint(statistic, timepoint_months)
-    batch = select_all(table, combos=[(outcome, statistic, timepoint_months)], by=by,
-                       include_secondary=include_secondary, tiers=tiers, levels=levels, exclude_flags=exclude_flags)
+    batch = select_all(
+        table,
+        combos=[(outcome, statistic, timepoint_months)],
+        by=by,
+        include_secondary=include_secondary,
+        tiers=tiers,
+        levels=levels,
+        exclude_flags=exclude_flags,
+    )
     return batch.selection(outcome, statistic, timepoint_months)
 
 

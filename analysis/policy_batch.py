@@ -12,6 +12,7 @@ Errors: an unknown statistic, a rate without a time point or an unknown --by col
 a rate outside 0-100 % or a non-positive n raise the `InputError` of `analysis.effects` (for the first
 such row in table order), a CI level outside (0, 1) the `OptionError` of `z_for_level`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -77,8 +78,11 @@ def poolable_combos(table: pd.DataFrame, cols: Columns | None = None) -> list[Co
     statistic_codes, statistics = cols.codes("statistic")
     timepoint_codes, timepoints = cols.codes("timepoint_months")
     n_statistics, n_timepoints = max(len(statistics), 1), max(len(timepoints), 1)
-    seen = np.unique(combine_codes([(outcome_codes, len(outcomes)), (statistic_codes, len(statistics)),
-                                    (timepoint_codes, len(timepoints))]))
+    seen = np.unique(
+        combine_codes(
+            [(outcome_codes, len(outcomes)), (statistic_codes, len(statistics)), (timepoint_codes, len(timepoints))]
+        )
+    )
     outcome_of, rest = np.divmod(seen, n_statistics * n_timepoints)
     statistic_of, timepoint_of = np.divmod(rest, n_timepoints)
     out: set[Combo] = set()
@@ -97,31 +101,34 @@ class BatchSelection:
 
     table: pd.DataFrame
     combos: tuple[Combo, ...]
-    strata: tuple[tuple[str, ...], ...]          # per combo, as Selection.strata
+    strata: tuple[tuple[str, ...], ...]  # per combo, as Selection.strata
     # used rows, ordered by (combo, stratum label); within a stratum in table order
-    pos: np.ndarray                               # row positions in `table`
+    pos: np.ndarray  # row positions in `table`
     yi: np.ndarray
     vi: np.ndarray
-    route: np.ndarray                             # derivation_route, per row
-    stratum_of: np.ndarray                        # index into `stratum_table`, per used row
-    stratum_table: pd.DataFrame                   # combo, stratum, start, k (rows in pos order)
-    superseded: _Superseded = field(repr=False)   # for the policy's own order within an analysis
+    route: np.ndarray  # derivation_route, per row
+    stratum_of: np.ndarray  # index into `stratum_table`, per used row
+    stratum_table: pd.DataFrame  # combo, stratum, start, k (rows in pos order)
+    superseded: _Superseded = field(repr=False)  # for the policy's own order within an analysis
     excluded_pos: np.ndarray = field(repr=False)
-    excluded_kind: np.ndarray = field(repr=False)      # policy_rules.RULES code
+    excluded_kind: np.ndarray = field(repr=False)  # policy_rules.RULES code
     excluded_combo: np.ndarray = field(repr=False)
-    excluded_detail: np.ndarray = field(repr=False)    # effect-size failure code, or the winning row's position
-    excluded_yi: np.ndarray = field(repr=False)        # yi, vi, route of rows left out after their effect size
+    excluded_detail: np.ndarray = field(repr=False)  # effect-size failure code, or the winning row's position
+    excluded_yi: np.ndarray = field(repr=False)  # yi, vi, route of rows left out after their effect size
     excluded_vi: np.ndarray = field(repr=False)
     excluded_route: np.ndarray = field(repr=False)
-    messages: dict[int, str] = field(repr=False)        # position -> message of an HR derivation error
+    messages: dict[int, str] = field(repr=False)  # position -> message of an HR derivation error
     partition: tuple[str | None, ...] = field(repr=False)  # per combo: the subgroup partition column or None
-    reached: np.ndarray = field(repr=False)             # per combo: rows that got to the effect sizes
-    tiers: tuple[str, ...] = ALL_TIERS                  # the evidence tiers kept
+    reached: np.ndarray = field(repr=False)  # per combo: rows that got to the effect sizes
+    tiers: tuple[str, ...] = ALL_TIERS  # the evidence tiers kept
     excluded_flags: frozenset[str] = field(default=frozenset(flag_rule.DEFAULT_EXCLUDED), repr=False)  # rule 0
 
     def combo_index(self, outcome: str, statistic: str, timepoint_months: float | None = None) -> int:
-        key = (outcome, statistic, None if statistic in RATIO_STATISTICS or timepoint_months is None
-               else float(timepoint_months))
+        key = (
+            outcome,
+            statistic,
+            None if statistic in RATIO_STATISTICS or timepoint_months is None else float(timepoint_months),
+        )
         try:
             return self.combos.index(key)
         except ValueError:
@@ -133,8 +140,9 @@ class BatchSelection:
         if positions.size == 0:
             return positions
         cols = Columns(self.table, positions)
-        superseded = self.superseded.flags(cols, np.arange(positions.size),
-                                           np.full(positions.size, combo, dtype=np.int64))
+        superseded = self.superseded.flags(
+            cols, np.arange(positions.size), np.full(positions.size, combo, dtype=np.int64)
+        )
         year, tier, n = _ranking_numbers(cols)
         return positions[np.lexsort((positions, cols.dense_rank("statistic_id"), -n, tier, -year, superseded))]
 
@@ -151,7 +159,7 @@ class BatchSelection:
         """One analysis' Selection: the used rows in the policy's order (object columns)."""
         c = self.combo_index(outcome, statistic, timepoint_months)
         idx = self.used_rows(c)
-        if not self.reached[c]:   # no row got to the effect sizes: the used frame has only the added columns
+        if not self.reached[c]:  # no row got to the effect sizes: the used frame has only the added columns
             used = pd.DataFrame({"yi": [], "vi": [], "derivation_route": [], "stratum": []})
             return Selection(used=used, excluded=self.excluded(c), strata=self.strata[c])
         used = self.table.iloc[self.pos[idx]].astype(object)
@@ -183,10 +191,13 @@ class BatchSelection:
                 row["yi"], row["vi"] = float(self.excluded_yi[i]), float(self.excluded_vi[i])
                 row["derivation_route"] = self.excluded_route[i]
             why = ReasonContext(
-                tiers=self.tiers, excluded_flags=self.excluded_flags, partition=self.partition[combo],
+                tiers=self.tiers,
+                excluded_flags=self.excluded_flags,
+                partition=self.partition[combo],
                 winner=self.table.iloc[detail].to_dict() if kind == DUPLICATE else None,
                 failure=detail if kind == NO_EFFECT_SIZE else -1,
-                message=self.messages.get(int(self.excluded_pos[i]), ""))
+                message=self.messages.get(int(self.excluded_pos[i]), ""),
+            )
             row["reason"] = reason(kind, row, why)
             out.append(row)
         return pd.DataFrame(out)
@@ -205,8 +216,9 @@ def _check(table: pd.DataFrame, combos: list[Combo], by: tuple[str, ...]) -> lis
     for outcome, statistic, timepoint in combos:
         check_statistic(statistic)
         check_timepoint(statistic, timepoint)
-        out.append((outcome, statistic, None if statistic in RATIO_STATISTICS or timepoint is None
-                    else float(timepoint)))
+        out.append(
+            (outcome, statistic, None if statistic in RATIO_STATISTICS or timepoint is None else float(timepoint))
+        )
     check_by(table.columns, by)
     return list(dict.fromkeys(out))
 
@@ -222,20 +234,24 @@ class _Remaining:
         self.vi: np.ndarray | None = None
         self.route: np.ndarray | None = None
         self.stratum_key: np.ndarray | None = None
-        self.left_out: dict[str, list[np.ndarray]] = {k: [] for k in ("pos", "kind", "combo", "detail", "yi", "vi",
-                                                                      "route")}
+        self.left_out: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("pos", "kind", "combo", "detail", "yi", "vi", "route")
+        }
 
     def drop(self, mask: np.ndarray, kind: int, detail: np.ndarray | int = -1) -> None:
         if not mask.any():
             return
         count = int(mask.sum())
         missing = np.full(count, np.nan)
-        for name, values in (("pos", self.rows[mask]), ("kind", np.full(count, kind, dtype=np.int64)),
-                             ("combo", self.combo_of[mask]),
-                             ("detail", detail[mask] if isinstance(detail, np.ndarray) else np.full(count, detail)),
-                             ("yi", missing if self.yi is None else self.yi[mask]),
-                             ("vi", missing if self.vi is None else self.vi[mask]),
-                             ("route", np.full(count, -1) if self.route is None else self.route[mask])):
+        for name, values in (
+            ("pos", self.rows[mask]),
+            ("kind", np.full(count, kind, dtype=np.int64)),
+            ("combo", self.combo_of[mask]),
+            ("detail", detail[mask] if isinstance(detail, np.ndarray) else np.full(count, detail)),
+            ("yi", missing if self.yi is None else self.yi[mask]),
+            ("vi", missing if self.vi is None else self.vi[mask]),
+            ("route", np.full(count, -1) if self.route is None else self.route[mask]),
+        ):
             self.left_out[name].append(values)
         keep = ~mask
         self.rows, self.combo_of = self.rows[keep], self.combo_of[keep]
@@ -279,9 +295,16 @@ def _combo_of_rows(cols: Columns, combos: list[Combo], any_rate: bool) -> np.nda
     return lookup[outcome_codes, statistic_codes, timepoint_codes]
 
 
-def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by: tuple[str, ...] = (),
-               include_secondary: bool | None = None, tiers: Iterable[str] | str | None = None,
-               levels: str | Mapping[str, str] | None = None, exclude_flags: tuple[str, ...] = ()) -> BatchSelection:
+def select_all(
+    table: pd.DataFrame,
+    *,
+    combos: Iterable[Combo] | None = None,
+    by: tuple[str, ...] = (),
+    include_secondary: bool | None = None,
+    tiers: Iterable[str] | str | None = None,
+    levels: str | Mapping[str, str] | None = None,
+    exclude_flags: tuple[str, ...] = (),
+) -> BatchSelection:
     """The policy for every analysis in `combos` (default: `poolable_combos(table)`) at once.
 
     A combo is (outcome, statistic, time point in months or None); hazard ratios ignore the time point.
@@ -293,9 +316,24 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
     cols = Columns(table)
     given = None if combos is None else list(combos)
     rates = given is None or any(c[1] in RATE_STATISTICS for c in given)
-    cols.prefetch([c for c in ("outcome", "statistic", "timepoint_months", "value", "n", "study_id",
-                               "data_cut_year", *ALWAYS_STRATA,
-                               *(RATE_STRATA if rates else ()), *by) if c in table.columns])
+    cols.prefetch(
+        [
+            c
+            for c in (
+                "outcome",
+                "statistic",
+                "timepoint_months",
+                "value",
+                "n",
+                "study_id",
+                "data_cut_year",
+                *ALWAYS_STRATA,
+                *(RATE_STRATA if rates else ()),
+                *by,
+            )
+            if c in table.columns
+        ]
+    )
     checked = _check(table, poolable_combos(table, cols) if given is None else given, tuple(by))
     strata = tuple(strata_of(statistic, by) for _, statistic, _ in checked)
     is_hr_combo = np.array([s in RATIO_STATISTICS for _, s, _ in checked], dtype=bool)
@@ -314,8 +352,11 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
     hr_rows = np.flatnonzero(is_hr_combo[state.combo_of])
     if hr_rows.size:
         hr_cols = cols.subset(state.rows[hr_rows])
-        treatment = (cols.eq("design_class", "randomised")[state.rows[hr_rows]]
-                     & hr_cols.eq("group_arm_role", "experimental") & hr_cols.eq("reference_arm_role", "control"))
+        treatment = (
+            cols.eq("design_class", "randomised")[state.rows[hr_rows]]
+            & hr_cols.eq("group_arm_role", "experimental")
+            & hr_cols.eq("reference_arm_role", "control")
+        )
         state.drop_among(hr_rows, ~treatment, NOT_TREATMENT)
         hr_rows = np.flatnonzero(is_hr_combo[state.combo_of])
         hr_cols = cols.subset(state.rows[hr_rows])
@@ -330,7 +371,7 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
 
     # --- 9. effect sizes ------------------------------------------------------------------------------------
     effects = effect_sizes(cols, state.rows, is_hr_combo[state.combo_of])
-    reached = np.bincount(state.combo_of, minlength=len(checked))   # rows that got to the effect sizes
+    reached = np.bincount(state.combo_of, minlength=len(checked))  # rows that got to the effect sizes
     state.yi, state.vi, state.route = effects.yi, effects.vi, effects.route
     state.drop(effects.failure >= 0, NO_EFFECT_SIZE, effects.failure)
 
@@ -346,16 +387,29 @@ def select_all(table: pd.DataFrame, *, combos: Iterable[Combo] | None = None, by
     routes = np.asarray([*effects.routes, None], dtype=object)
     order = segments.order
     return BatchSelection(
-        table=table, combos=tuple(checked), strata=strata,
-        pos=state.rows[order], yi=state.yi[order], vi=state.vi[order], route=routes[state.route[order]],
-        stratum_of=segments.stratum_of[order], stratum_table=segments.table, superseded=superseded,
-        excluded_pos=state.left_out_array("pos", np.int64), excluded_kind=state.left_out_array("kind", np.int64),
+        table=table,
+        combos=tuple(checked),
+        strata=strata,
+        pos=state.rows[order],
+        yi=state.yi[order],
+        vi=state.vi[order],
+        route=routes[state.route[order]],
+        stratum_of=segments.stratum_of[order],
+        stratum_table=segments.table,
+        superseded=superseded,
+        excluded_pos=state.left_out_array("pos", np.int64),
+        excluded_kind=state.left_out_array("kind", np.int64),
         excluded_combo=state.left_out_array("combo", np.int64),
         excluded_detail=state.left_out_array("detail", np.int64),
-        excluded_yi=state.left_out_array("yi", float), excluded_vi=state.left_out_array("vi", float),
+        excluded_yi=state.left_out_array("yi", float),
+        excluded_vi=state.left_out_array("vi", float),
         excluded_route=routes[state.left_out_array("route", np.int64)],
-        messages=effects.messages, partition=partition, reached=reached, tiers=kept_tiers,
-        excluded_flags=excluded_flags)
+        messages=effects.messages,
+        partition=partition,
+        reached=reached,
+        tiers=kept_tiers,
+        excluded_flags=excluded_flags,
+    )
 
 
 def _in_use(strata: tuple[tuple[str, ...], ...], all_strata: list[str]) -> dict[str, np.ndarray]:
@@ -363,8 +417,14 @@ def _in_use(strata: tuple[tuple[str, ...], ...], all_strata: list[str]) -> dict[
     return {col: np.array([col in st for st in strata], dtype=bool) for col in all_strata}
 
 
-def _one_per_study(cols: Columns, state: _Remaining, strata: tuple[tuple[str, ...], ...],
-                   partition: tuple[str | None, ...], all_strata: list[str], superseded: _Superseded) -> None:
+def _one_per_study(
+    cols: Columns,
+    state: _Remaining,
+    strata: tuple[tuple[str, ...], ...],
+    partition: tuple[str | None, ...],
+    all_strata: list[str],
+    superseded: _Superseded,
+) -> None:
     """Rule 6: subgroups of another partition, all but the first-ranked estimate of a study in a stratum,
     and the whole cohort of a study whose subgroups are used, are left out; sets state.stratum_key."""
     assert state.yi is not None
@@ -372,8 +432,10 @@ def _one_per_study(cols: Columns, state: _Remaining, strata: tuple[tuple[str, ..
     subgroup_rows = np.flatnonzero(is_subgroup[state.rows])
     if subgroup_rows.size:
         subgroup_by = cols.subset(state.rows[subgroup_rows]).strings("group_subgroup_by")
-        other = np.array([b != (partition[c] or "-") for b, c in zip(subgroup_by, state.combo_of[subgroup_rows],
-                                                                      strict=True)], dtype=bool)
+        other = np.array(
+            [b != (partition[c] or "-") for b, c in zip(subgroup_by, state.combo_of[subgroup_rows], strict=True)],
+            dtype=bool,
+        )
         state.drop_among(subgroup_rows, other, SUBGROUP)
     # The stratum key: the analysis and its strata columns' values (0 for a column it is not stratified by).
     in_use = _in_use(strata, all_strata)
@@ -381,7 +443,9 @@ def _one_per_study(cols: Columns, state: _Remaining, strata: tuple[tuple[str, ..
     for col in all_strata:
         codes, uniques = cols.codes(col)
         per_row = codes[state.rows]
-        parts.append((per_row if in_use[col].all() else np.where(in_use[col][state.combo_of], per_row, 0), len(uniques)))
+        parts.append(
+            (per_row if in_use[col].all() else np.where(in_use[col][state.combo_of], per_row, 0), len(uniques))
+        )
     state.stratum_key = combine_codes(parts)
     study_codes, studies = cols.codes("study_id")
     _drop_duplicates(cols, state, study_codes, len(studies), superseded)
@@ -392,13 +456,15 @@ def _one_per_study(cols: Columns, state: _Remaining, strata: tuple[tuple[str, ..
         state.drop(np.isin(study_in_combo, study_in_combo[subgroup]) & ~subgroup, WHOLE_COHORT)
 
 
-def _drop_duplicates(cols: Columns, state: _Remaining, study_codes: np.ndarray, n_studies: int,
-                     superseded: _Superseded) -> None:
+def _drop_duplicates(
+    cols: Columns, state: _Remaining, study_codes: np.ndarray, n_studies: int, superseded: _Superseded
+) -> None:
     """All but the first-ranked row of each (analysis, stratum, study) are left out, naming the winner."""
     assert state.stratum_key is not None
     key = state.stratum_key
-    competition = pd.factorize(combine_codes([(key, int(key.max()) + 1 if key.size else 1),
-                                              (study_codes[state.rows], n_studies)]))[0]
+    competition = pd.factorize(
+        combine_codes([(key, int(key.max()) + 1 if key.size else 1), (study_codes[state.rows], n_studies)])
+    )[0]
     if not competition.size:
         return
     contested = np.bincount(competition)[competition] >= 2
@@ -468,8 +534,14 @@ class _Segments:
     table: pd.DataFrame
 
     @classmethod
-    def build(cls, cols: Columns, state: _Remaining, combos: list[Combo], strata: tuple[tuple[str, ...], ...],
-              all_strata: list[str]) -> _Segments:
+    def build(
+        cls,
+        cols: Columns,
+        state: _Remaining,
+        combos: list[Combo],
+        strata: tuple[tuple[str, ...], ...],
+        all_strata: list[str],
+    ) -> _Segments:
         assert state.stratum_key is not None
         code = pd.factorize(state.stratum_key)[0]
         n_strata = int(code.max()) + 1 if code.size else 0
@@ -480,10 +552,15 @@ class _Segments:
         first_row = np.flatnonzero(new)
         coded = {col: cols.codes(col) for col in all_strata}
         combo_of_stratum = state.combo_of[first_row]
-        labels = [" | ".join(str(coded[col][1][coded[col][0][state.rows[i]]]) for col in strata[c])
-                  for i, c in zip(first_row, combo_of_stratum, strict=True)]
-        label_rank = (np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)[1]
-                      if labels else np.zeros(0, np.int64))
+        labels = [
+            " | ".join(str(coded[col][1][coded[col][0][state.rows[i]]]) for col in strata[c])
+            for i, c in zip(first_row, combo_of_stratum, strict=True)
+        ]
+        label_rank = (
+            np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)[1]
+            if labels
+            else np.zeros(0, np.int64)
+        )
         stratum_rank = np.empty(n_strata, dtype=np.int64)
         stratum_order = np.lexsort((label_rank, combo_of_stratum)) if n_strata else np.zeros(0, np.int64)
         stratum_rank[stratum_order] = np.arange(n_strata)
@@ -491,14 +568,17 @@ class _Segments:
         sizes = np.bincount(row_rank, minlength=n_strata)
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)[:n_strata]
         combo_sorted = combo_of_stratum[stratum_order]
-        table = pd.DataFrame({
-            "combo": combo_sorted,
-            "outcome": [combos[c][0] for c in combo_sorted],
-            "statistic": [combos[c][1] for c in combo_sorted],
-            "timepoint_months": [combos[c][2] for c in combo_sorted],
-            "stratum": [labels[i] for i in stratum_order],
-            "start": starts, "k": sizes,
-        })
+        table = pd.DataFrame(
+            {
+                "combo": combo_sorted,
+                "outcome": [combos[c][0] for c in combo_sorted],
+                "statistic": [combos[c][1] for c in combo_sorted],
+                "timepoint_months": [combos[c][2] for c in combo_sorted],
+                "stratum": [labels[i] for i in stratum_order],
+                "start": starts,
+                "k": sizes,
+            }
+        )
         in_use = _in_use(strata, all_strata)
         for col in all_strata:
             codes, uniques = coded[col]
@@ -512,8 +592,8 @@ class _Segments:
 class _Superseded:
     """The (analysis, publication) pairs that a `supersedes` of a row of the same analysis names."""
 
-    names: pa.Array            # publication ids named somewhere
-    keys: np.ndarray           # analysis * len(names) + index of the name
+    names: pa.Array  # publication ids named somewhere
+    keys: np.ndarray  # analysis * len(names) + index of the name
 
     @classmethod
     def build(cls, cols: Columns, rows: np.ndarray, combo_of: np.ndarray) -> _Superseded:
@@ -537,7 +617,7 @@ class _Superseded:
         """Whether the publication of each row at `positions` (rows of `cols`) is superseded in its analysis."""
         if not self.keys.size:
             return np.zeros(positions.size, dtype=bool)
-        reports = cols.text("data_cut")   # the report the numbers come from (analysis.strata)
+        reports = cols.text("data_cut")  # the report the numbers come from (analysis.strata)
         sub = reports.take(pa.array(positions))
         idx = pc.fill_null(pc.index_in(sub, value_set=self.names.cast(sub.type)), -1).to_numpy()
         idx = np.asarray(idx, dtype=np.int64)

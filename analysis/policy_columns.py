@@ -4,6 +4,7 @@ dictionary-encoded once, so every rule is a lookup on integer codes instead of a
 The evidence table holds every value as text (kb/contract.py); `parse_number` is how the policy reads a
 number out of it, and every numeric column read here goes through it.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,7 +46,7 @@ class Columns:
         """The column as Arrow text, None when it is not text."""
         if name not in self._arrow:
             values = self.table[name].array
-            arr = getattr(values, "_pa_array", None)   # pandas' Arrow-backed str columns, zero copy
+            arr = getattr(values, "_pa_array", None)  # pandas' Arrow-backed str columns, zero copy
             if arr is None:
                 try:
                     arr = pa.chunked_array([pa.array(values.to_numpy(object), from_pandas=False)])
@@ -70,8 +71,11 @@ class Columns:
                 if any(not chunks[-1].dictionary.slice(0, len(c.dictionary)).equals(c.dictionary) for c in chunks):
                     enc = pa.chunked_array([enc.combine_chunks()])  # pragma: no cover - unify explicitly
                     chunks = list(enc.chunks)
-                codes = (np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
-                         if chunks else np.zeros(0, dtype=np.int64))
+                codes = (
+                    np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
+                    if chunks
+                    else np.zeros(0, dtype=np.int64)
+                )
                 uniques = chunks[-1].dictionary.to_pylist() if chunks else []
             else:
                 series = self.table[name]
@@ -129,7 +133,7 @@ class Columns:
             for n in todo:
                 self.codes(n)
             return
-        for n in todo:   # the columns are read on this thread; the threads only encode them
+        for n in todo:  # the columns are read on this thread; the threads only encode them
             self.arrow(n)
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(self.codes, todo))

@@ -6,6 +6,7 @@ Hazard ratios: log HR with its SE from the CI at its own level, else from an exa
 those functions, applied per unique published value, so the numbers are the same to the bit; a row those
 functions refuse is handed to them, so its message (or the error raised) is theirs.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,12 +40,16 @@ class EffectSizes:
     route: np.ndarray
     failure: np.ndarray
     routes: list[str] = field(default_factory=list)
-    messages: dict[int, str] = field(default_factory=dict)   # table position -> error text, for SE_ERROR
+    messages: dict[int, str] = field(default_factory=dict)  # table position -> error text, for SE_ERROR
 
     @classmethod
     def empty(cls, size: int) -> EffectSizes:
-        return cls(np.full(size, np.nan), np.full(size, np.nan), np.full(size, -1, dtype=np.int64),
-                   np.full(size, -1, dtype=np.int64))
+        return cls(
+            np.full(size, np.nan),
+            np.full(size, np.nan),
+            np.full(size, -1, dtype=np.int64),
+            np.full(size, -1, dtype=np.int64),
+        )
 
     def route_code(self, text: str) -> int:
         if text not in self.routes:
@@ -87,7 +92,7 @@ def _hazard_ratios(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.n
     """log HR and its variance for the rows `idx` (indices into `rows`)."""
     pos = rows[idx]
     val = value[idx]
-    cols = cols.subset(pos)       # the hazard-ratio rows only
+    cols = cols.subset(pos)  # the hazard-ratio rows only
     low = cols.number("ci_low")
     high = cols.number("ci_high")
     level = cols.number("ci_level")
@@ -103,22 +108,28 @@ def _hazard_ratios(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.n
         bad_p = by_p & ~((val > 0) & (p > 0) & (p < 1) & (val != 1.0))
     bad_level = by_ci & ~bad_ci & ~((level > 0) & (level < 1))
     if bad_level.any():
-        z_for_level(float(level[np.flatnonzero(bad_level)[0]]))   # raises the OptionError of a CI level
+        z_for_level(float(level[np.flatnonzero(bad_level)[0]]))  # raises the OptionError of a CI level
     for i in np.flatnonzero(bad_ci | bad_p):
         out.failure[idx[i]] = SE_ERROR
-        out.messages[int(pos[i])] = _hr_error(float(val[i]), float(low[i]), float(high[i]), float(level[i]),
-                                              float(p[i]), bool(by_ci[i]))
+        out.messages[int(pos[i])] = _hr_error(
+            float(val[i]), float(low[i]), float(high[i]), float(level[i]), float(p[i]), bool(by_ci[i])
+        )
     ci = by_ci & ~bad_ci
     pv = by_p & ~bad_p
-    logs = {name: cols.mapped(name, lambda u: math.log(x) if (x := parse_number(u)) is not None and x > 0 else np.nan)
-            for name in ("value", "ci_low", "ci_high")}
+    logs = {
+        name: cols.mapped(name, lambda u: math.log(x) if (x := parse_number(u)) is not None and x > 0 else np.nan)
+        for name in ("value", "ci_low", "ci_high")
+    }
     log_val = logs["value"]
     if ci.any():
         level_codes, levels = cols.codes("ci_level")
-        zs = np.array([z_for_level(x) if (x := parse_number(u)) is not None and 0 < x < 1 else np.nan
-                       for u in levels], dtype=float)
-        route_of = np.array([out.route_code(ci_route(x)) if (x := parse_number(u)) is not None else -1
-                             for u in levels], dtype=np.int64)
+        zs = np.array(
+            [z_for_level(x) if (x := parse_number(u)) is not None and 0 < x < 1 else np.nan for u in levels],
+            dtype=float,
+        )
+        route_of = np.array(
+            [out.route_code(ci_route(x)) if (x := parse_number(u)) is not None else -1 for u in levels], dtype=np.int64
+        )
         j = np.flatnonzero(ci)
         codes = level_codes[j]
         se = (logs["ci_high"][j] - logs["ci_low"][j]) / (2.0 * zs[codes])
@@ -128,8 +139,13 @@ def _hazard_ratios(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.n
     if pv.any():
         j = np.flatnonzero(pv)
         p_codes, p_values = cols.codes("p_value")
-        zs = np.array([float(stats.norm.isf(x / 2.0)) if (x := parse_number(u)) is not None and 0 < x < 1 else np.nan
-                       for u in p_values], dtype=float)
+        zs = np.array(
+            [
+                float(stats.norm.isf(x / 2.0)) if (x := parse_number(u)) is not None and 0 < x < 1 else np.nan
+                for u in p_values
+            ],
+            dtype=float,
+        )
         se = np.abs(log_val[j]) / zs[p_codes[j]]
         out.yi[idx[j]] = log_val[j]
         out.vi[idx[j]] = _squares(se)

@@ -4,6 +4,7 @@ analysis.policy_batch applies the rules; the rules themselves are described in a
 
 Also here: which statistics can be pooled, the strata every analysis keeps, and the input errors.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -24,9 +25,11 @@ NOT_OLIGOMETASTATIC_STATES = ("not oligometastatic", "oligo-status not assessed"
 
 def check_statistic(statistic: str) -> None:
     if statistic not in RATIO_STATISTICS | RATE_STATISTICS:
-        raise InputError(f"statistic {statistic!r} cannot be pooled; poolable: "
-                         f"{', '.join(sorted(RATIO_STATISTICS | RATE_STATISTICS))} (medians are shown, not pooled)",
-                         column="statistic")
+        raise InputError(
+            f"statistic {statistic!r} cannot be pooled; poolable: "
+            f"{', '.join(sorted(RATIO_STATISTICS | RATE_STATISTICS))} (medians are shown, not pooled)",
+            column="statistic",
+        )
 
 
 def check_timepoint(statistic: str, timepoint_months: float | None) -> None:
@@ -52,19 +55,19 @@ def subgroup_partition(strata: tuple[str, ...]) -> str | None:
     return "oligo_state" if "oligo_state" in strata else ("histology" if "histology" in strata else None)
 
 
-Row = Mapping[Hashable, Any]   # a row of the evidence table, by column name
+Row = Mapping[Hashable, Any]  # a row of the evidence table, by column name
 
 
 @dataclass(frozen=True)
 class ReasonContext:
     """What a reason says besides the left-out row's own columns."""
 
-    tiers: tuple[str, ...]                       # the evidence tiers the analysis keeps
-    excluded_flags: frozenset[str]               # the curation flags that leave a row out
-    partition: str | None = None                 # the analysis' subgroup partition (subgroup_partition)
-    winner: Row | None = None      # the row used instead of this one (DUPLICATE)
-    failure: int = -1                            # why no effect size (EFFECT_FAILURES), for NO_EFFECT_SIZE
-    message: str = ""                            # the derivation's own error, for SE_ERROR
+    tiers: tuple[str, ...]  # the evidence tiers the analysis keeps
+    excluded_flags: frozenset[str]  # the curation flags that leave a row out
+    partition: str | None = None  # the analysis' subgroup partition (subgroup_partition)
+    winner: Row | None = None  # the row used instead of this one (DUPLICATE)
+    failure: int = -1  # why no effect size (EFFECT_FAILURES), for NO_EFFECT_SIZE
+    message: str = ""  # the derivation's own error, for SE_ERROR
 
 
 Reason = Callable[[Row, ReasonContext], str]
@@ -78,41 +81,79 @@ class Rule:
 
 
 def _subgroup_reason(row: Row, why: ReasonContext) -> str:
-    use = (f"this study contributes its {why.partition.replace('_', '-')} subgroups" if why.partition
-           else "not a stratum of this analysis")
+    use = (
+        f"this study contributes its {why.partition.replace('_', '-')} subgroups"
+        if why.partition
+        else "not a stratum of this analysis"
+    )
     return f"a subgroup by {row['group_subgroup_by'].replace(';', ' and ')}: {use}"
 
 
 def _duplicate_reason(row: Row, why: ReasonContext) -> str:
     assert why.winner is not None
-    return (f"one estimate per study and stratum: {why.winner['publication_id']} / '{why.winner['group']}' is used "
-            "(latest data cut, best tier, largest group)")
+    return (
+        f"one estimate per study and stratum: {why.winner['publication_id']} / '{why.winner['group']}' is used "
+        "(latest data cut, best tier, largest group)"
+    )
 
 
 # Kind codes, in the order the rules apply; the codes index RULES.
-(FLAGGED, OUTSIDE_TIERS, NOT_TREATMENT, ADJUSTED, NOT_TREATED_ARM, NOT_OLIGOMETASTATIC, NO_EFFECT_SIZE,
- SUBGROUP, DUPLICATE, WHOLE_COHORT, OVERLAP) = range(11)
+(
+    FLAGGED,
+    OUTSIDE_TIERS,
+    NOT_TREATMENT,
+    ADJUSTED,
+    NOT_TREATED_ARM,
+    NOT_OLIGOMETASTATIC,
+    NO_EFFECT_SIZE,
+    SUBGROUP,
+    DUPLICATE,
+    WHOLE_COHORT,
+    OVERLAP,
+) = range(11)
 
 RULES: tuple[Rule, ...] = (
     Rule(FLAGGED, "curation flag (rule 0)", lambda row, why: flag_rule.reason(row, why.excluded_flags)),
     Rule(OUTSIDE_TIERS, "evidence tier (rule 2)", lambda row, why: tier_reason(row, why.tiers)),
-    Rule(NOT_TREATMENT, "hazard ratio not of the randomised treatment (rule 3)",
-         lambda row, why: (f"not a randomised treatment comparison ({row['comparison'] or row['group']}): "
-                           "a prognostic association, not the effect of MDT")),
-    Rule(ADJUSTED, "adjusted hazard ratio (rule 5)",
-         lambda row, why: "adjusted estimate: the unadjusted (ITT) estimate of this study is used"),
-    Rule(NOT_TREATED_ARM, "rate of an untreated group (rule 4)",
-         lambda row, why: f"group '{row['group']}' is not a treated arm (a control arm or a non-arm reference)"),
-    Rule(NOT_OLIGOMETASTATIC, "rate of a population not oligometastatic (rule 4)",
-         lambda row, why: f"oligo-state '{row['oligo_state']}': not an oligometastatic population"),
+    Rule(
+        NOT_TREATMENT,
+        "hazard ratio not of the randomised treatment (rule 3)",
+        lambda row, why: (
+            f"not a randomised treatment comparison ({row['comparison'] or row['group']}): "
+            "a prognostic association, not the effect of MDT"
+        ),
+    ),
+    Rule(
+        ADJUSTED,
+        "adjusted hazard ratio (rule 5)",
+        lambda row, why: "adjusted estimate: the unadjusted (ITT) estimate of this study is used",
+    ),
+    Rule(
+        NOT_TREATED_ARM,
+        "rate of an untreated group (rule 4)",
+        lambda row, why: f"group '{row['group']}' is not a treated arm (a control arm or a non-arm reference)",
+    ),
+    Rule(
+        NOT_OLIGOMETASTATIC,
+        "rate of a population not oligometastatic (rule 4)",
+        lambda row, why: f"oligo-state '{row['oligo_state']}': not an oligometastatic population",
+    ),
     Rule(NO_EFFECT_SIZE, "no effect size (rule 9)", lambda row, why: EFFECT_FAILURES[why.failure].reason(row, why)),
     Rule(SUBGROUP, "subgroup of another partition (rule 6)", _subgroup_reason),
     Rule(DUPLICATE, "one estimate per study and stratum (rule 6)", _duplicate_reason),
-    Rule(WHOLE_COHORT, "whole cohort of a study with subgroups (rule 6)",
-         lambda row, why: ("the study's subgroup estimates are used in their own strata: its whole-cohort estimate "
-                           "is left out so no patient counts twice")),
-    Rule(OVERLAP, "overlapping pooled analysis (rule 7)",
-         lambda row, why: f"overlaps with {row['overlaps_with']} (same patients), which are in this analysis"),
+    Rule(
+        WHOLE_COHORT,
+        "whole cohort of a study with subgroups (rule 6)",
+        lambda row, why: (
+            "the study's subgroup estimates are used in their own strata: its whole-cohort estimate "
+            "is left out so no patient counts twice"
+        ),
+    ),
+    Rule(
+        OVERLAP,
+        "overlapping pooled analysis (rule 7)",
+        lambda row, why: f"overlaps with {row['overlaps_with']} (same patients), which are in this analysis",
+    ),
 )
 
 # Why a row gives no effect size (kind NO_EFFECT_SIZE); the codes index EFFECT_FAILURES.
@@ -120,12 +161,16 @@ VALUE_NOT_NUMBER, NO_STANDARD_ERROR, NO_N, UNIT_NOT_PERCENT, SE_ERROR = range(5)
 
 EFFECT_FAILURES: tuple[Rule, ...] = (
     Rule(VALUE_NOT_NUMBER, "value not a number", lambda row, why: f"value {row['value']!r} is not a number"),
-    Rule(NO_STANDARD_ERROR, "hazard ratio without CI or p",
-         lambda row, why: "no CI and no exact p-value: no standard error can be derived"),
+    Rule(
+        NO_STANDARD_ERROR,
+        "hazard ratio without CI or p",
+        lambda row, why: "no CI and no exact p-value: no standard error can be derived",
+    ),
     Rule(NO_N, "rate without n", lambda row, why: "no n for this group: a rate cannot be weighted"),
     Rule(UNIT_NOT_PERCENT, "rate not in percent", lambda row, why: f"unit {row['unit']!r} is not percent"),
-    Rule(SE_ERROR, "CI or p inconsistent with the hazard ratio",
-         lambda row, why: f"cannot derive an SE: {why.message}"),
+    Rule(
+        SE_ERROR, "CI or p inconsistent with the hazard ratio", lambda row, why: f"cannot derive an SE: {why.message}"
+    ),
 )
 
 assert [r.kind for r in RULES] == list(range(len(RULES)))

@@ -4,6 +4,7 @@
 (not-applicable, e.g. no prediction interval for FE, no tau2 CI for k = 1), tuples become lists.
 Names follow metafor's vocabulary (`estimate`, `se`, `ci_low`, `tau2`, `i2`, `q`, `k`).
 """
+
 from __future__ import annotations
 
 import math
@@ -62,14 +63,14 @@ class MetaResult(_Result):
 
     k: int
     method: str
-    test: str        # as requested
-    test_used: str   # what was applied (metafor switches to "z" when k = 1)
+    test: str  # as requested
+    test_used: str  # what was applied (metafor switches to "z" when k = 1)
     level: float
     measure: str
     estimate: float
     se: float
-    stat: float      # z or t statistic
-    df: float        # t degrees of freedom (nan for z)
+    stat: float  # z or t statistic
+    df: float  # t degrees of freedom (nan for z)
     p_value: float
     ci_low: float
     ci_high: float
@@ -78,7 +79,7 @@ class MetaResult(_Result):
     tau2: float
     tau2_ci_low: float
     tau2_ci_high: float
-    i2: float        # percent
+    i2: float  # percent
     h2: float
     q: float
     q_df: int
@@ -92,8 +93,14 @@ class MetaResult(_Result):
 
     def study_frame(self) -> pd.DataFrame:
         """One row per study: label, yi, vi, weight in percent."""
-        return pd.DataFrame({"study": list(self.studies) if self.studies else range(self.k),
-                             "yi": self.yi, "vi": self.vi, "weight_pct": self.weights_pct})
+        return pd.DataFrame(
+            {
+                "study": list(self.studies) if self.studies else range(self.k),
+                "yi": self.yi,
+                "vi": self.vi,
+                "weight_pct": self.weights_pct,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -112,20 +119,28 @@ class MetaRegressionResult(_Result):
     ci_low: tuple[float, ...]
     ci_high: tuple[float, ...]
     df: float
-    qm: float        # omnibus test of the non-intercept coefficients (chi2, or F under knha)
+    qm: float  # omnibus test of the non-intercept coefficients (chi2, or F under knha)
     qm_df: tuple[float, float]
     qm_p: float
-    tau2: float      # residual heterogeneity
-    q: float         # QE, residual heterogeneity test
+    tau2: float  # residual heterogeneity
+    q: float  # QE, residual heterogeneity test
     q_df: int
     q_p: float
     i2: float
     h2: float
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"term": self.names, "coef": self.coef, "se": self.se,
-                             "stat": self.stat, "p_value": self.p_value,
-                             "ci_low": self.ci_low, "ci_high": self.ci_high})
+        return pd.DataFrame(
+            {
+                "term": self.names,
+                "coef": self.coef,
+                "se": self.se,
+                "stat": self.stat,
+                "p_value": self.p_value,
+                "ci_low": self.ci_low,
+                "ci_high": self.ci_high,
+            }
+        )
 
 
 @dataclass(frozen=True)

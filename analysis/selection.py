@@ -1,5 +1,6 @@
 """A knowledge-base selection named as a person writes it: `--outcome`/`--statistic` as vocabulary ids
 (overall_survival, as in `oligokb query --param`) or as the export's labels (overall survival)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,10 @@ def selection_labels(table: Any, outcome: str, statistic: str) -> tuple[str, str
     labels); InputError naming the option and the labels the knowledge base has when one is not there."""
     from terms.vocabulary import pref_label, resolve, terms
 
-    labels = tuple(pref_label(resolve(column, text)) if text in terms(column) else text
-                   for text, column in ((outcome, "outcome"), (statistic, "statistic")))
+    labels = tuple(
+        pref_label(resolve(column, text)) if text in terms(column) else text
+        for text, column in ((outcome, "outcome"), (statistic, "statistic"))
+    )
     for label, column in zip(labels, ("outcome", "statistic"), strict=True):
         known = sorted(set(table[column]))
         if label not in known:

@@ -10,6 +10,7 @@ groups by:
   1 by default, what a reviewer pools; 2 finer; "term" the term as extracted), the extracted term kept
   in `<column>_term`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -53,17 +54,28 @@ def parse_levels(text: str | Mapping[str, str] | None) -> dict[str, str]:
     """'histology=2,oligo_state=term' -> {'histology': '2', 'oligo_state': 'term'}; checked."""
     if text is None:
         return {}
-    pairs = text.items() if isinstance(text, Mapping) else (
-        tuple(part.split("=", 1)) if "=" in part else (part, "")
-        for part in (p.strip() for p in str(text).split(",")) if part)
+    pairs = (
+        text.items()
+        if isinstance(text, Mapping)
+        else (
+            tuple(part.split("=", 1)) if "=" in part else (part, "")
+            for part in (p.strip() for p in str(text).split(","))
+            if part
+        )
+    )
     out: dict[str, str] = {}
     for column, level in pairs:
         column, level = column.strip().replace("-", "_"), str(level).strip().lower()
         if column not in LEVELLED:
-            raise InputError(f"--stratum-level {column!r}: only {', '.join(LEVELLED)} have levels", column="stratum-level")
+            raise InputError(
+                f"--stratum-level {column!r}: only {', '.join(LEVELLED)} have levels", column="stratum-level"
+            )
         if level not in ("1", "2", "term"):
-            raise InputError(f"--stratum-level {column}={level or '?'}: write 1 (what a reviewer pools, the default), 2 (finer) "
-                             "or term (the term as extracted)", column="stratum-level")
+            raise InputError(
+                f"--stratum-level {column}={level or '?'}: write 1 (what a reviewer pools, the default), 2 (finer) "
+                "or term (the term as extracted)",
+                column="stratum-level",
+            )
         out[column] = level
     return out
 
@@ -92,21 +104,28 @@ def _with_cuts(table: pd.DataFrame) -> pd.DataFrame:
     has_quote = quoted != ""
     primary = out["publication_role"] == "primary"
     out["data_cut"] = quoted.where(has_quote, out["publication_id"])
-    out["data_cut_year"] = (out["quotes_publication_year"].where(has_quote, out["publication_year"].where(primary, ""))
-                            .fillna("").astype(str))
+    out["data_cut_year"] = (
+        out["quotes_publication_year"]
+        .where(has_quote, out["publication_year"].where(primary, ""))
+        .fillna("")
+        .astype(str)
+    )
     return out
 
 
-def prepare(table: pd.DataFrame, *, by: tuple[str, ...] = (),
-            levels: str | Mapping[str, str] | None = None) -> pd.DataFrame:
+def prepare(
+    table: pd.DataFrame, *, by: tuple[str, ...] = (), levels: str | Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """The evidence table with the columns the policy reads (see the module docstring). Nothing is
     changed in place."""
     levels = parse_levels(levels) if levels is not None else {}
     out = _with_cuts(table)
     years = pd.to_numeric(out["data_cut_year"], errors="coerce")
     span = years.groupby(out["study_id"]).agg(["min", "max"])
-    label = {sid: ("" if pd.isna(lo) else f"{int(lo)}" if lo == hi else f"{int(lo)}–{int(hi)}")
-             for sid, lo, hi in zip(span.index, span["min"], span["max"], strict=True)}
+    label = {
+        sid: ("" if pd.isna(lo) else f"{int(lo)}" if lo == hi else f"{int(lo)}–{int(hi)}")
+        for sid, lo, hi in zip(span.index, span["min"], span["max"], strict=True)
+    }
     out["study_years"] = out["study_id"].map(label).fillna("")
     for column in by:
         if column not in LEVELLED or column not in out.columns:

@@ -9,6 +9,7 @@
 Groups are reported in sorted order (as R's factor levels). A group may hold a single study
 (k = 1 behaviour: tau2 = 0, z test; see `analysis.meta`).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -24,11 +25,20 @@ from analysis.results import MetaResult, ModeratorTest, QBetween, SubgroupResult
 from analysis.wls import intercept_design
 
 
-def subgroup_analysis(yi: Numbers, vi: Numbers, groups: Sequence[str], *,
-                      method: str = "REML", test: str = "z", level: float = 0.95,
-                      studies: Sequence[str] | None = None, measure: str = "GEN",
-                      ni: Numbers | None = None, threshold: float = THRESHOLD,
-                      maxiter: int = MAXITER) -> SubgroupResult:
+def subgroup_analysis(
+    yi: Numbers,
+    vi: Numbers,
+    groups: Sequence[str],
+    *,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    studies: Sequence[str] | None = None,
+    measure: str = "GEN",
+    ni: Numbers | None = None,
+    threshold: float = THRESHOLD,
+    maxiter: int = MAXITER,
+) -> SubgroupResult:
     """Overall fit, one fit per group, Q-between and the common-tau2 moderator test."""
     check_options(method=method, test=test, level=level, measure=measure)
     y, v = check_data(yi, vi)
@@ -39,10 +49,18 @@ def subgroup_analysis(yi: Numbers, vi: Numbers, groups: Sequence[str], *,
     n = None if ni is None else np.asarray(ni, dtype=float)
 
     def pool(rows: np.ndarray) -> MetaResult:
-        return meta_analysis(y[rows], v[rows],
-                             studies=None if studies is None else [studies[int(i)] for i in rows],
-                             ni=None if n is None else n[rows], method=method, test=test,
-                             level=level, measure=measure, threshold=threshold, maxiter=maxiter)
+        return meta_analysis(
+            y[rows],
+            v[rows],
+            studies=None if studies is None else [studies[int(i)] for i in rows],
+            ni=None if n is None else n[rows],
+            method=method,
+            test=test,
+            level=level,
+            measure=measure,
+            threshold=threshold,
+            maxiter=maxiter,
+        )
 
     overall = pool(np.arange(y.size))
     fits = [pool(np.flatnonzero(g == level_name)) for level_name in levels]
@@ -51,15 +69,18 @@ def subgroup_analysis(yi: Numbers, vi: Numbers, groups: Sequence[str], *,
     X1 = intercept_design(len(levels))
     between = fit_rma(est, se**2, X1, "FE", "z", level)
     q_between = QBetween(q=between.q, df=len(levels) - 1, p=between.q_p)
-    return SubgroupResult(overall=overall, groups=levels, subgroups=tuple(fits),
-                          q_between=q_between,
-                          moderator_test=moderator_test(y, v, g, levels, method=method, test=test,
-                                                        level=level, threshold=threshold,
-                                                        maxiter=maxiter))
+    return SubgroupResult(
+        overall=overall,
+        groups=levels,
+        subgroups=tuple(fits),
+        q_between=q_between,
+        moderator_test=moderator_test(
+            y, v, g, levels, method=method, test=test, level=level, threshold=threshold, maxiter=maxiter
+        ),
+    )
 
 
-def moderator_test(y, v, g, levels, *, method, test, level, threshold=THRESHOLD,
-                   maxiter=MAXITER) -> ModeratorTest:
+def moderator_test(y, v, g, levels, *, method, test, level, threshold=THRESHOLD, maxiter=MAXITER) -> ModeratorTest:
     """rma(yi, vi, mods=~group): QM over the group dummies, with one tau2 for all groups.
 
     Not defined with a single group or when k leaves no residual df for tau2: all nan.
@@ -69,10 +90,10 @@ def moderator_test(y, v, g, levels, *, method, test, level, threshold=THRESHOLD,
     p = X.shape[1]
     if len(levels) < 2 or k < p + (0 if method == "FE" else 1):
         nan = float("nan")
-        return ModeratorTest(qm=nan, qm_df=(nan, nan), qm_p=nan, tau2=nan, q=nan, q_p=nan,
-                             i2=nan, h2=nan)
+        return ModeratorTest(qm=nan, qm_df=(nan, nan), qm_p=nan, tau2=nan, q=nan, q_p=nan, i2=nan, h2=nan)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # FE + knha warning already raised for the overall fit
+        warnings.simplefilter("ignore")  # FE + knha warning already raised for the overall fit
         fit = fit_rma(y, v, X, method, test, level, threshold=threshold, maxiter=maxiter)
-    return ModeratorTest(qm=fit.qm, qm_df=fit.qm_df, qm_p=fit.qm_p, tau2=fit.tau2, q=fit.q,
-                         q_p=fit.q_p, i2=fit.i2, h2=fit.h2)
+    return ModeratorTest(
+        qm=fit.qm, qm_df=fit.qm_df, qm_p=fit.qm_p, tau2=fit.tau2, q=fit.q, q_p=fit.q_p, i2=fit.i2, h2=fit.h2
+    )

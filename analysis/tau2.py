@@ -18,6 +18,7 @@ search at ~5e-7; statsmodels does not truncate DL at 0 and its PM is loose (atol
 tau2 -> 0 bug when tightened. DL/HE/FE are a few lines and agree with PyMARE to ~1e-15
 (checked in tests/analysis/test_tau2.py).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -85,14 +86,12 @@ def _random_effects_fit(studies: Studies, tau2: np.ndarray) -> WeightedFit:
     return studies.fit(wi)
 
 
-def fixed_effect(studies: Studies, *, threshold: float = THRESHOLD,
-                 maxiter: int = MAXITER) -> Tau2Estimates:
+def fixed_effect(studies: Studies, *, threshold: float = THRESHOLD, maxiter: int = MAXITER) -> Tau2Estimates:
     """Fixed (common/equal) effect model: tau2 = 0 by assumption (Hedges & Olkin 1985)."""
     return Tau2Estimates.closed_form(np.zeros(studies.n_models))
 
 
-def dersimonian_laird(studies: Studies, *, threshold: float = THRESHOLD,
-                      maxiter: int = MAXITER) -> Tau2Estimates:
+def dersimonian_laird(studies: Studies, *, threshold: float = THRESHOLD, maxiter: int = MAXITER) -> Tau2Estimates:
     """DerSimonian-Laird method-of-moments estimator.
 
     tau2 = max(0, (Q - (k - p)) / tr(P)); with intercept only, tr(P) = sum w - sum w^2 / sum w.
@@ -109,8 +108,7 @@ def _hedges_untruncated(studies: Studies) -> np.ndarray:
     return (rss - studies.trace_pv_ols()) / (studies.k - studies.p)
 
 
-def hedges(studies: Studies, *, threshold: float = THRESHOLD,
-           maxiter: int = MAXITER) -> Tau2Estimates:
+def hedges(studies: Studies, *, threshold: float = THRESHOLD, maxiter: int = MAXITER) -> Tau2Estimates:
     """Hedges (unweighted method-of-moments / "variance component") estimator.
 
     tau2 = max(0, (y'P_ols y - tr(P_ols V)) / (k - p)).
@@ -119,8 +117,7 @@ def hedges(studies: Studies, *, threshold: float = THRESHOLD,
     return Tau2Estimates.closed_form(np.maximum(0.0, _hedges_untruncated(studies)))
 
 
-def sidik_jonkman(studies: Studies, *, threshold: float = THRESHOLD,
-                  maxiter: int = MAXITER) -> Tau2Estimates:
+def sidik_jonkman(studies: Studies, *, threshold: float = THRESHOLD, maxiter: int = MAXITER) -> Tau2Estimates:
     """Sidik-Jonkman estimator (one step from a crude start; positive by construction).
 
     tau0 = sum (y_i - mean y)^2 / k (metafor uses the variance of y about its plain mean even
@@ -134,8 +131,7 @@ def sidik_jonkman(studies: Studies, *, threshold: float = THRESHOLD,
     return Tau2Estimates.closed_form(np.maximum(0.0, tau0 * rss / (k - studies.p)))
 
 
-def paule_mandel(studies: Studies, *, threshold: float = THRESHOLD,
-                 maxiter: int = MAXITER) -> Tau2Estimates:
+def paule_mandel(studies: Studies, *, threshold: float = THRESHOLD, maxiter: int = MAXITER) -> Tau2Estimates:
     """Paule-Mandel (generalised Q / empirical Bayes moment) estimator.
 
     tau2 solves Q(tau2) = sum w_i(tau2) (y_i - x_i b(tau2))^2 = k - p, w_i = 1/(v_i + tau2);
@@ -157,8 +153,7 @@ def _paule_mandel_root(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, maxiter: i
     return _root(lambda t: q_generalised(t, yi, vi, X) - target, 0.0, hi, maxiter)
 
 
-def _fisher_scoring(studies: Studies, step: Step, threshold: float,
-                    maxiter: int) -> Tau2Estimates:
+def _fisher_scoring(studies: Studies, step: Step, threshold: float, maxiter: int) -> Tau2Estimates:
     """metafor's Fisher scoring for every model: start at max(0, HE), add `step(tau2)`, halve
     steps below 0, stop when the change is <= threshold. Each model has its own stopping rule;
     only the models still iterating are computed.
@@ -174,7 +169,7 @@ def _fisher_scoring(studies: Studies, step: Step, threshold: float,
     converged = np.zeros(n_models, dtype=bool)
     iterating = np.arange(n_models)
     current, current_tau2 = studies, tau2.copy()
-    points_down: np.ndarray | None = None   # per iterating model: is the step at 0 <= 0?
+    points_down: np.ndarray | None = None  # per iterating model: is the step at 0 <= 0?
     for iteration in range(1, maxiter + 2):
         change = step(current, current_tau2)
         change = np.where(np.isfinite(change), change, 0.0)
@@ -213,7 +208,7 @@ def _fisher_scoring(studies: Studies, step: Step, threshold: float,
             if points_down is not None:
                 points_down = points_down[keep]
     else:
-        tau2[iterating] = current_tau2   # the last iterate of the models that did not converge
+        tau2[iterating] = current_tau2  # the last iterate of the models that did not converge
     return Tau2Estimates(tau2, iterations, converged)
 
 
@@ -225,20 +220,17 @@ def log_likelihood(studies: Studies, tau2: np.ndarray, reml: bool) -> np.ndarray
     log_var = studies.sum(np.log(total_var))
     if not reml:
         return -0.5 * k * np.log(2 * np.pi) - 0.5 * log_var - 0.5 * fit.rss
-    return (-0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * log_var
-            - 0.5 * studies.log_det_xwx(fit) - 0.5 * fit.rss)
+    return -0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * log_var - 0.5 * studies.log_det_xwx(fit) - 0.5 * fit.rss
 
 
-def _ll0_check(studies: Studies, fit: Tau2Estimates, reml: bool,
-               threshold: float) -> Tau2Estimates:
+def _ll0_check(studies: Studies, fit: Tau2Estimates, reml: bool, threshold: float) -> Tau2Estimates:
     """metafor's `ll0check`: if tau2 = 0 has a higher likelihood, Fisher scoring got stuck."""
     candidates = fit.converged & (fit.tau2 > threshold)
     if not candidates.any():
         return fit
     sub = studies.subset(candidates)
     tau2 = fit.tau2[candidates]
-    stuck = (log_likelihood(sub, np.zeros(tau2.size), reml)
-             - log_likelihood(sub, tau2, reml)) > LL0_MARGIN
+    stuck = (log_likelihood(sub, np.zeros(tau2.size), reml) - log_likelihood(sub, tau2, reml)) > LL0_MARGIN
     out = fit.tau2.copy()
     out[np.flatnonzero(candidates)[stuck]] = 0.0
     return Tau2Estimates(out, fit.iterations, fit.converged)
@@ -262,8 +254,7 @@ def _eb_step(studies: Studies, tau2: np.ndarray) -> np.ndarray:
     return (fit.rss * k / (k - studies.p) - k) / fit.sum_w
 
 
-def maximum_likelihood(studies: Studies, *, threshold: float = THRESHOLD,
-                       maxiter: int = MAXITER) -> Tau2Estimates:
+def maximum_likelihood(studies: Studies, *, threshold: float = THRESHOLD, maxiter: int = MAXITER) -> Tau2Estimates:
     """Maximum likelihood, by Fisher scoring.
 
     tau2 <- tau2 + (y'PPy - sum w) / sum w^2, w_i = 1/(v_i + tau2), from max(0, HE).
@@ -273,8 +264,9 @@ def maximum_likelihood(studies: Studies, *, threshold: float = THRESHOLD,
     return _ll0_check(studies, fit, reml=False, threshold=threshold)
 
 
-def restricted_maximum_likelihood(studies: Studies, *, threshold: float = THRESHOLD,
-                                  maxiter: int = MAXITER) -> Tau2Estimates:
+def restricted_maximum_likelihood(
+    studies: Studies, *, threshold: float = THRESHOLD, maxiter: int = MAXITER
+) -> Tau2Estimates:
     """Restricted maximum likelihood, by Fisher scoring.
 
     tau2 <- tau2 + (y'PPy - tr P) / tr(PP), from max(0, HE).
@@ -284,8 +276,7 @@ def restricted_maximum_likelihood(studies: Studies, *, threshold: float = THRESH
     return _ll0_check(studies, fit, reml=True, threshold=threshold)
 
 
-def empirical_bayes(studies: Studies, *, threshold: float = THRESHOLD,
-                    maxiter: int = MAXITER) -> Tau2Estimates:
+def empirical_bayes(studies: Studies, *, threshold: float = THRESHOLD, maxiter: int = MAXITER) -> Tau2Estimates:
     """Empirical Bayes (Morris) estimator, by metafor's fixed-point iteration.
 
     tau2 <- tau2 + (k/(k - p) y'Py - k) / sum w, w_i = 1/(v_i + tau2), from max(0, HE).
@@ -314,8 +305,9 @@ TAU2_ESTIMATORS: dict[str, Estimator] = {
 METHODS: tuple[str, ...] = tuple(TAU2_ESTIMATORS)
 
 
-def estimate_many(studies: Studies, method: str, *, threshold: float = THRESHOLD,
-                  maxiter: int = MAXITER) -> Tau2Estimates:
+def estimate_many(
+    studies: Studies, method: str, *, threshold: float = THRESHOLD, maxiter: int = MAXITER
+) -> Tau2Estimates:
     """tau2 of every model by the registered estimator; k <= p (e.g. k = 1) gives tau2 = 0 as in
     metafor."""
     estimator = TAU2_ESTIMATORS[method]
@@ -331,8 +323,9 @@ def estimate_many(studies: Studies, method: str, *, threshold: float = THRESHOLD
     return out
 
 
-def estimate_tau2(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str, *,
-                  threshold: float = THRESHOLD, maxiter: int = MAXITER) -> Tau2Fit:
+def estimate_tau2(
+    yi: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str, *, threshold: float = THRESHOLD, maxiter: int = MAXITER
+) -> Tau2Fit:
     """tau2 of one model (design matrix X) by the registered estimator.
 
     Raises ConvergenceError when Fisher scoring (ML, REML, EB) does not converge in maxiter
@@ -342,7 +335,8 @@ def estimate_tau2(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str, *,
     if not fit.converged[0]:
         raise ConvergenceError(
             f"Fisher scoring for tau2 did not converge in maxiter={maxiter} iterations "
-            f"(last tau2={fit.tau2[0]:.6g}); check for extreme sampling variances or raise maxiter")
+            f"(last tau2={fit.tau2[0]:.6g}); check for extreme sampling variances or raise maxiter"
+        )
     return Tau2Fit(float(fit.tau2[0]), int(fit.iterations[0]))
 
 
@@ -380,8 +374,8 @@ def q_profile_ci(yi, vi, X, tau2: float, level: float, *, maxiter=MAXITER) -> tu
         return (np.nan, np.nan)
     df = k - p
     alpha = 1.0 - level
-    crit_upper = float(stats.chi2.isf(alpha / 2, df))   # for the lower bound
-    crit_lower = float(stats.chi2.ppf(alpha / 2, df))   # for the upper bound
+    crit_upper = float(stats.chi2.isf(alpha / 2, df))  # for the lower bound
+    crit_lower = float(stats.chi2.ppf(alpha / 2, df))  # for the upper bound
     q0 = q_generalised(0.0, yi, vi, X)
     hi = max(TAU2_MAX_START, 10.0 * tau2)
 

@@ -15,6 +15,7 @@ matrix (meta-analysis, meta-regression); `Segments` is many intercept-only fits 
 one segment after the other (every stratum of a sweep at once). Per-model quantities are arrays
 with one entry per model (length 1 for `OneModel`); per-row quantities have one entry per study.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -26,10 +27,10 @@ import numpy as np
 
 @dataclass(frozen=True)
 class WLSFit:
-    beta: np.ndarray   # (p,)
+    beta: np.ndarray  # (p,)
     a_inv: np.ndarray  # (p, p) = (X'WX)^-1, the unscaled covariance of beta
     resid: np.ndarray  # (k,) y - X beta
-    rss: float         # sum wi * resid^2 = y'Py
+    rss: float  # sum wi * resid^2 = y'Py
 
 
 def intercept_design(k: int) -> np.ndarray:
@@ -74,16 +75,17 @@ def q_generalised(tau2: float, yi: np.ndarray, vi: np.ndarray, X: np.ndarray) ->
 
 # --- one or many models behind one interface ----------------------------------------------------
 
+
 class WeightedFit(NamedTuple):
     """A WLS fit of every model of a `Studies` with weights `wi` (per row). A named tuple, as it
     is built once per Fisher-scoring step."""
 
-    wi: np.ndarray      # per row
-    sum_w: np.ndarray   # per model: sum wi
-    beta: np.ndarray    # OneModel: (p,) coefficients; Segments: per segment, the intercept
-    a_inv: np.ndarray   # OneModel: (p, p) (X'WX)^-1; Segments: per segment, 1 / sum wi
-    resid: np.ndarray   # per row: y - X beta
-    rss: np.ndarray     # per model: y'Py = sum wi resid^2
+    wi: np.ndarray  # per row
+    sum_w: np.ndarray  # per model: sum wi
+    beta: np.ndarray  # OneModel: (p,) coefficients; Segments: per segment, the intercept
+    a_inv: np.ndarray  # OneModel: (p, p) (X'WX)^-1; Segments: per segment, 1 / sum wi
+    resid: np.ndarray  # per row: y - X beta
+    rss: np.ndarray  # per model: y'Py = sum wi resid^2
 
 
 class Studies(Protocol):
@@ -91,7 +93,7 @@ class Studies(Protocol):
 
     yi: np.ndarray
     vi: np.ndarray
-    k: np.ndarray       # per model, as floats
+    k: np.ndarray  # per model, as floats
     p: int
 
     @property
@@ -127,7 +129,7 @@ class OneModel:
         return per_row.sum(keepdims=True)
 
     def rows(self, per_model: np.ndarray) -> np.ndarray:
-        return per_model   # length 1: broadcasts over the rows
+        return per_model  # length 1: broadcasts over the rows
 
     def subset(self, keep: np.ndarray) -> OneModel:
         if not keep.all():
@@ -140,8 +142,7 @@ class OneModel:
         a_inv = np.linalg.inv(self.X.T @ xw)
         beta = a_inv @ (xw.T @ self.yi)
         resid = self.yi - self.X @ beta
-        return WeightedFit(wi=wi, sum_w=self.sum(wi), beta=beta, a_inv=a_inv, resid=resid,
-                           rss=self.sum(wi * resid**2))
+        return WeightedFit(wi=wi, sum_w=self.sum(wi), beta=beta, a_inv=a_inv, resid=resid, rss=self.sum(wi * resid**2))
 
     def trace_p(self, fit: WeightedFit) -> np.ndarray:
         return np.array([trace_p(fit.wi, self.X, fit.a_inv)])
@@ -194,8 +195,7 @@ class Segments:
         a_inv = 1.0 / sum_w
         beta = a_inv * self.sum(wi * self.yi)
         resid = self.yi - self.rows(beta)
-        return WeightedFit(wi=wi, sum_w=sum_w, beta=beta, a_inv=a_inv, resid=resid,
-                           rss=self.sum(wi * resid**2))
+        return WeightedFit(wi=wi, sum_w=sum_w, beta=beta, a_inv=a_inv, resid=resid, rss=self.sum(wi * resid**2))
 
     def trace_p(self, fit: WeightedFit) -> np.ndarray:
         return fit.sum_w - fit.a_inv * self.sum(fit.wi**2)
@@ -215,4 +215,4 @@ class Segments:
 
     def models(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         for start, size in zip(self.starts, self.sizes, strict=True):
-            yield self.yi[start:start + size], self.vi[start:start + size], intercept_design(int(size))
+            yield self.yi[start : start + size], self.vi[start : start + size], intercept_design(int(size))

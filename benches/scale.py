@@ -25,6 +25,7 @@ Results go to docs/performance/results.json, docs/performance/table.md and docs/
 A stage that would not fit (rdflib above MAX_RDFLIB_TRIPLES) or runs past --stage-timeout is recorded
 as skipped, with the reason, never silently dropped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,14 +48,22 @@ BACKENDS = ("rdflib", "oxrdflib", "pyoxigraph")
 # What each back-end is run on, in triples: rdflib's memory store takes ~1.2 kB a triple (> 6 GB beyond
 # 5M) and its queries and export already take minutes at 1,000 studies; oxrdflib loads through rdflib's
 # parser (15 s at 1,000 studies). Beyond these sizes a stage is recorded as skipped, with the reason.
-LIMITS = {("rdflib", "raw_load"): 5_000_000, ("rdflib", "load"): 5_000_000, ("rdflib", "queries"): 1_000_000,
-          ("rdflib", "export"): 1_000_000, ("oxrdflib", "raw_load"): 5_000_000, ("oxrdflib", "load"): 5_000_000,
-          ("oxrdflib", "queries"): 5_000_000, ("oxrdflib", "export"): 5_000_000}
+LIMITS = {
+    ("rdflib", "raw_load"): 5_000_000,
+    ("rdflib", "load"): 5_000_000,
+    ("rdflib", "queries"): 1_000_000,
+    ("rdflib", "export"): 1_000_000,
+    ("oxrdflib", "raw_load"): 5_000_000,
+    ("oxrdflib", "load"): 5_000_000,
+    ("oxrdflib", "queries"): 5_000_000,
+    ("oxrdflib", "export"): 5_000_000,
+}
 FULL_SHACL_MAX_TRIPLES = 1_000_000  # 150 s at 435k triples, linear: the incremental path is what scales
 QUERY_REPS = 5
 
 
 # --- stages (each runs in its own process) ------------------------------------------------------
+
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -65,6 +74,7 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 def _frame_digest(frame) -> str:  # type: ignore[no-untyped-def]
     """Order-free digest of a result frame; decimals compared by value (Oxigraph writes 0.70 as 0.7)."""
+
     def norm(v: object) -> str:
         if v is None or (isinstance(v, float) and v != v):
             return ""
@@ -132,15 +142,23 @@ def stage_build(work: Path, backend: str) -> dict:
     from terms.iri import statistic_iri, study_iri
     from terms.namespaces import SYNTH_ID
 
-    meta = {"a_study": str(study_iri(report.study, SYNTH_ID)),
-            "a_statistic": str(statistic_iri(a_pub, report.study, report.statistics[0].id, SYNTH_ID))}
+    meta = {
+        "a_study": str(study_iri(report.study, SYNTH_ID)),
+        "a_statistic": str(statistic_iri(a_pub, report.study, report.statistics[0].id, SYNTH_ID)),
+    }
     (work / "meta.json").write_text(json.dumps(meta))
     from kb.build import default_jobs
 
-    return {"seconds": t1 - t0, "jobs": jobs or default_jobs(), "triples": triples, "studies": len(ex.studies),
-            "publications": len(ex.publications),
-            "figures": sum(len(r.statistics) for p in ex.publications.values() for r in p.reports),
-            "turtle_mb": len(data) / 1e6, "sha256": hashlib.sha256(data).hexdigest()}
+    return {
+        "seconds": t1 - t0,
+        "jobs": jobs or default_jobs(),
+        "triples": triples,
+        "studies": len(ex.studies),
+        "publications": len(ex.publications),
+        "figures": sum(len(r.statistics) for p in ex.publications.values() for r in p.reports),
+        "turtle_mb": len(data) / 1e6,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
 
 
 def stage_raw_load(work: Path, backend: str) -> dict:
@@ -197,8 +215,14 @@ def stage_materialise(work: Path, backend: str) -> dict:
         raise RuntimeError("the study page did not find the first study")
     t3 = time.perf_counter()
     size = sum(f.stat().st_size for f in (cache_dir(work / "studies.ttl") / "tables").glob("*.parquet"))
-    return {"seconds": t3 - t0, "load_s": t1 - t0, "tables_s": t2 - t1, "study_tables_s": t3 - t2, "rows": len(table),
-            "cache_mb": size / 1e6}
+    return {
+        "seconds": t3 - t0,
+        "load_s": t1 - t0,
+        "tables_s": t2 - t1,
+        "study_tables_s": t3 - t2,
+        "rows": len(table),
+        "cache_mb": size / 1e6,
+    }
 
 
 def stage_queries(work: Path, backend: str) -> dict:
@@ -222,9 +246,18 @@ def stage_queries(work: Path, backend: str) -> dict:
                 break
         times[case], digests[case], rows[case] = runs, _frame_digest(frame), len(frame)
     every = sorted(t for runs in times.values() for t in runs)
-    return {"seconds": sum(every), "p50_s": statistics.median(every), "p95_s": every[max(0, int(0.95 * len(every)) - 1)] if len(every) < 20 else statistics.quantiles(every, n=20)[18],
-            "max_s": every[-1], "per_case_p50_s": {c: statistics.median(t) for c, t in times.items()},
-            "digests": digests, "rows": rows, "store_loaded": getattr(kb, "_store", None) is not None}
+    return {
+        "seconds": sum(every),
+        "p50_s": statistics.median(every),
+        "p95_s": every[max(0, int(0.95 * len(every)) - 1)]
+        if len(every) < 20
+        else statistics.quantiles(every, n=20)[18],
+        "max_s": every[-1],
+        "per_case_p50_s": {c: statistics.median(t) for c, t in times.items()},
+        "digests": digests,
+        "rows": rows,
+        "store_loaded": getattr(kb, "_store", None) is not None,
+    }
 
 
 def stage_export(work: Path, backend: str) -> dict:
@@ -270,21 +303,39 @@ def stage_pool(work: Path, backend: str) -> dict:
     for j in np.flatnonzero(st["k"].to_numpy() >= 2):
         r = st.iloc[j]
         a, k = int(r["start"]), int(r["k"])
-        one = meta_analysis(sel.yi[a:a + k], sel.vi[a:a + k], tau2_ci=False)
+        one = meta_analysis(sel.yi[a : a + k], sel.vi[a : a + k], tau2_ci=False)
         show = math.exp if r["statistic"] == "hazard ratio" else (lambda y: 100 / (1 + math.exp(-y)))
-        pairs = [(r["estimate"], show(one.estimate)), (r["ci_low"], show(one.ci_low)), (r["ci_high"], show(one.ci_high)),
-                 (r["p_value"], one.p_value), (r["tau2"], one.tau2), (r["i2"], one.i2), (r["q"], one.q), (r["q_p"], one.q_p),
-                 *zip(res.weights_pct[a:a + k], one.weights_pct, strict=False)]
+        pairs = [
+            (r["estimate"], show(one.estimate)),
+            (r["ci_low"], show(one.ci_low)),
+            (r["ci_high"], show(one.ci_high)),
+            (r["p_value"], one.p_value),
+            (r["tau2"], one.tau2),
+            (r["i2"], one.i2),
+            (r["q"], one.q),
+            (r["q_p"], one.q_p),
+            *zip(res.weights_pct[a : a + k], one.weights_pct, strict=False),
+        ]
         if k >= 3:
             pairs += [(r["pi_low"], show(one.pi_low)), (r["pi_high"], show(one.pi_high))]
         for mine, theirs in pairs:
             d = abs(mine - theirs) / max(abs(theirs), 1e-12)
             if d > worst:
                 worst, worst_at = d, f"{r['outcome']} / {r['statistic']} / {r['timepoint_months']} / {r['stratum']}"
-    out = {"seconds": min(runs), "runs_s": runs, "input": source, "rows": len(table), "analyses": len(combos),
-           "strata": len(st), "pooled_strata": int((st["k"] >= 2).sum()), "estimates": int(st["k"].sum()),
-           "max_rel_diff_vs_one_at_a_time": worst, "max_rel_diff_at": worst_at, "peak_mb_table_read": rss_table_mb,
-           "peak_mb_after_pool": _peak_mb()}
+    out = {
+        "seconds": min(runs),
+        "runs_s": runs,
+        "input": source,
+        "rows": len(table),
+        "analyses": len(combos),
+        "strata": len(st),
+        "pooled_strata": int((st["k"] >= 2).sum()),
+        "estimates": int(st["k"].sum()),
+        "max_rel_diff_vs_one_at_a_time": worst,
+        "max_rel_diff_at": worst_at,
+        "peak_mb_table_read": rss_table_mb,
+        "peak_mb_after_pool": _peak_mb(),
+    }
     if len(table) <= 20_000:  # the old path, one pool_knowledge_base per analysis (minutes at 10,000 studies)
         t0 = time.perf_counter()
         old = [pool_knowledge_base(table, outcome=o, statistic=s, by=by, timepoint_months=t) for o, s, t in combos]
@@ -353,6 +404,7 @@ def _stage_main(name: str, work: Path, backend: str) -> None:
 
 # --- orchestration -----------------------------------------------------------------------------
 
+
 def run_stage(name: str, work: Path, backend: str, timeout: float) -> dict:
     cmd = [sys.executable, "-m", "benches.scale", "--stage", name, "--work", str(work), "--backend", backend]
     label = f"{name} [{backend}]" if backend != "-" else name
@@ -374,15 +426,24 @@ def run_stage(name: str, work: Path, backend: str, timeout: float) -> dict:
 STAGE_ORDER = ("build", "raw_load", "load", "materialise", "queries", "export", "validate", "pool", "explorer")
 
 
-def bench_size(n: int, work_root: Path, timeout: float, backends: tuple[str, ...] = BACKENDS,
-               stages: tuple[str, ...] = STAGE_ORDER, before: dict | None = None) -> dict:
+def bench_size(
+    n: int,
+    work_root: Path,
+    timeout: float,
+    backends: tuple[str, ...] = BACKENDS,
+    stages: tuple[str, ...] = STAGE_ORDER,
+    before: dict | None = None,
+) -> dict:
     """One size: every stage in `stages`; `before` (an earlier result of this size) supplies the rest."""
     from extract.synth import generate
 
     work = work_root / f"n{n}"
     print(f"{n:,} studies in {work}", file=sys.stderr)
     t0 = time.perf_counter()
-    if not (work / "sheets" / "SYNTHETIC").exists() or json.loads((work / "synth.json").read_text() or "{}").get("n") != n:
+    if (
+        not (work / "sheets" / "SYNTHETIC").exists()
+        or json.loads((work / "synth.json").read_text() or "{}").get("n") != n
+    ):
         generate(n, work / "sheets", seed=1)
         (work / "synth.json").write_text(json.dumps({"n": n}))
     result: dict = json.loads(json.dumps(before)) if before else {"studies": n, "synth_s": time.perf_counter() - t0}
@@ -398,15 +459,23 @@ def bench_size(n: int, work_root: Path, timeout: float, backends: tuple[str, ...
         for backend in backends:
             limit = LIMITS.get((backend, stage))
             if limit is not None and triples > limit:
-                result[stage][backend] = {"skipped": f"{triples:,} triples, above this back-end's {limit:,} (see LIMITS)"}
+                result[stage][backend] = {
+                    "skipped": f"{triples:,} triples, above this back-end's {limit:,} (see LIMITS)"
+                }
                 continue
             result[stage][backend] = run_stage(stage, work, backend, timeout)
     # Both SHACL stages validate every sheet once (the incremental one to warm its cache): linear, and
     # about 150 s per 1,000 studies, so they run at the smallest sizes only.
     if "validate" in stages:
-        result["validate"] = {mode: run_stage("validate", work, mode, timeout) if triples <= FULL_SHACL_MAX_TRIPLES
-                              else {"skipped": f"{triples:,} triples: a full validation (also needed to warm the cache) "
-                                               f"is linear, ~150 s per 1,000 studies"} for mode in ("incremental", "full")}
+        result["validate"] = {
+            mode: run_stage("validate", work, mode, timeout)
+            if triples <= FULL_SHACL_MAX_TRIPLES
+            else {
+                "skipped": f"{triples:,} triples: a full validation (also needed to warm the cache) "
+                f"is linear, ~150 s per 1,000 studies"
+            }
+            for mode in ("incremental", "full")
+        }
     for stage in ("pool", "explorer"):
         if stage in stages:
             result[stage] = run_stage(stage, work, "-", timeout)
@@ -430,10 +499,17 @@ def machine() -> dict:
     import pyshacl
     import rdflib
 
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-            "rdflib": rdflib.__version__, "oxrdflib": version("oxrdflib"), "pyoxigraph": pyoxigraph.__version__,
-            "pyshacl": pyshacl.__version__, "streamlit": version("streamlit")}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "rdflib": rdflib.__version__,
+        "oxrdflib": version("oxrdflib"),
+        "pyoxigraph": pyoxigraph.__version__,
+        "pyshacl": pyshacl.__version__,
+        "streamlit": version("streamlit"),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -441,11 +517,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--studies", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/oligokb-bench"), help="Where the synthetic KBs go.")
     parser.add_argument("--stage-timeout", type=float, default=3600)
-    parser.add_argument("--backends", default=",".join(BACKENDS), help="Comma-separated subset of: " + ", ".join(BACKENDS))
+    parser.add_argument(
+        "--backends", default=",".join(BACKENDS), help="Comma-separated subset of: " + ", ".join(BACKENDS)
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR)
-    parser.add_argument("--stages", default=",".join(STAGE_ORDER), help="Comma-separated subset of: " + ", ".join(STAGE_ORDER))
-    parser.add_argument("--update", action="store_true",
-                        help="Keep OUT/results.json and replace only the sizes, stages and back-ends run now.")
+    parser.add_argument(
+        "--stages", default=",".join(STAGE_ORDER), help="Comma-separated subset of: " + ", ".join(STAGE_ORDER)
+    )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="Keep OUT/results.json and replace only the sizes, stages and back-ends run now.",
+    )
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="-", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -460,7 +543,9 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.studies:
         before = next((s for s in results["sizes"] if s["studies"] == n), None)
         size = bench_size(n, args.work, args.stage_timeout, backends, stages, before)
-        results["sizes"] = sorted([s for s in results["sizes"] if s["studies"] != n] + [size], key=lambda s: s["studies"])
+        results["sizes"] = sorted(
+            [s for s in results["sizes"] if s["studies"] != n] + [size], key=lambda s: s["studies"]
+        )
         write_report(results, args.out)  # after every size: a long run leaves its figures so far
     return 0
 

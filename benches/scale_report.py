@@ -1,5 +1,6 @@
 """Write benches/scale.py's results: results.json, table.md (pasted into docs/performance.md) and the
 scaling curve scaling.png (time against studies, log-log, one line per stage and back-end)."""
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,11 @@ def table(results: dict) -> str:
     lines.append("| knowledge base | " + " | ".join(counts) + " |")
     for label, path in ROWS:
         lines.append(f"| {label} | " + " | ".join(_cell(_get(s, path), path) for s in sizes) + " |")
-    lines.append("| same answers across back-ends (queries, export) | " + " | ".join(
-        "yes" if all(v["equal"] for v in s.get("same_answers", {}).values()) else "NO" for s in sizes) + " |")
+    lines.append(
+        "| same answers across back-ends (queries, export) | "
+        + " | ".join("yes" if all(v["equal"] for v in s.get("same_answers", {}).values()) else "NO" for s in sizes)
+        + " |"
+    )
     notes = []
     for s in sizes:
         for label, path in ROWS:

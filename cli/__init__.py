@@ -3,6 +3,7 @@
 The CLI is thin: it parses arguments, calls kb/ and analysis/, prints, and maps error classes to
 exit codes (0 ok, 1 non-conformant, 2 bad input, 3 internal).
 """
+
 from typing import Any
 
 import typer

@@ -1,4 +1,5 @@
 """Commands that write or check the knowledge base: build, synth, validate."""
+
 from __future__ import annotations
 
 import sys
@@ -64,9 +65,18 @@ class _build_progress:
 def build(
     sheets: Path = SHEETS_OPT,
     out: Path = typer.Option(Path("data/studies.ttl"), "--out", help="Where to write the Turtle."),
-    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if OUT differs from what the sheets build."),
-    ntriples: Path | None = typer.Option(None, "--ntriples", help="Also write N-Triples (sorted) here, for bulk loading into a triple store."),
-    jobs: int | None = typer.Option(None, "--jobs", min=1, help="Worker processes for large builds (default: the usable CPUs; 1 for none). The output does not depend on it."),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 if OUT differs from what the sheets build."
+    ),
+    ntriples: Path | None = typer.Option(
+        None, "--ntriples", help="Also write N-Triples (sorted) here, for bulk loading into a triple store."
+    ),
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        min=1,
+        help="Worker processes for large builds (default: the usable CPUs; 1 for none). The output does not depend on it.",
+    ),
 ) -> None:
     """Build data/studies.ttl from the extraction sheets (deterministic, atomic)."""
     from extract.sheets import is_synthetic
@@ -75,14 +85,22 @@ def build(
 
     started = time.perf_counter()
     if is_synthetic(sheets) and out.resolve() == Path("data/studies.ttl").resolve():
-        raise InputError(Problem(str(sheets), "--out", "synthetic sheets (oligokb synth) never go into data/studies.ttl",
-                                 "pass --out, e.g. --out /tmp/synth.ttl"))
+        raise InputError(
+            Problem(
+                str(sheets),
+                "--out",
+                "synthetic sheets (oligokb synth) never go into data/studies.ttl",
+                "pass --out, e.g. --out /tmp/synth.ttl",
+            )
+        )
     with _build_progress() as progress:
         ex, data, count = build_sheets(sheets, jobs=jobs, progress=progress)
     if check:
         current = out.read_bytes() if out.exists() else b""
         if current != data:
-            err.print(f"{out} is stale: it differs from what {sheets} builds. Run `oligokb build` and commit the result.")
+            err.print(
+                f"{out} is stale: it differs from what {sheets} builds. Run `oligokb build` and commit the result."
+            )
             raise typer.Exit(1)
         err.print(f"{out} is up to date ({count} triples, sha256 {sha256(data)[:12]}).")
         return
@@ -99,7 +117,9 @@ def build(
 @reported
 def synth(
     studies: int = typer.Option(..., "--studies", min=1, help="How many synthetic studies to write."),
-    out: Path = typer.Option(..., "--out", help="An empty (or earlier synthetic) directory, outside data/extractions/."),
+    out: Path = typer.Option(
+        ..., "--out", help="An empty (or earlier synthetic) directory, outside data/extractions/."
+    ),
     seed: int = typer.Option(1, "--seed", help="Random seed: the same seed and --studies give the same sheets."),
 ) -> None:
     """Write a synthetic knowledge base's extraction sheets (for benchmarks; every number is invented)."""
@@ -107,16 +127,24 @@ def synth(
 
     started = time.perf_counter()
     counts = generate(studies, out, seed, progress=_progress("writing sheets"))
-    err.print(f"wrote {out}: {counts['studies']} studies, {counts['publications']} publications, "
-              f"{counts['figures']} figures in {time.perf_counter() - started:.1f} s (seed {seed}). "
-              f"Build it with `oligokb build --sheets {out} --out {out}/studies.ttl`.")
+    err.print(
+        f"wrote {out}: {counts['studies']} studies, {counts['publications']} publications, "
+        f"{counts['figures']} figures in {time.perf_counter() - started:.1f} s (seed {seed}). "
+        f"Build it with `oligokb build --sheets {out} --out {out}/studies.ttl`."
+    )
 
 
 @reported
 def validate(
     sheets: Path = SHEETS_OPT,
-    ttl: Path | None = typer.Option(None, "--ttl", help="Validate this Turtle file instead of the graph built from the sheets."),
-    cache: Path = typer.Option(Path(".oligokb-cache"), "--cache", help="Where results per sheet are kept, by content hash: only changed sheets are validated again."),
+    ttl: Path | None = typer.Option(
+        None, "--ttl", help="Validate this Turtle file instead of the graph built from the sheets."
+    ),
+    cache: Path = typer.Option(
+        Path(".oligokb-cache"),
+        "--cache",
+        help="Where results per sheet are kept, by content hash: only changed sheets are validated again.",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Validate every sheet, and keep no results."),
 ) -> None:
     """Check the sheets (schema) and the graph (SHACL shapes). Exit 0 conformant, 1 not, 2 unreadable."""

@@ -1,5 +1,6 @@
 """Curation commands: conflicts (two reports of one study disagree), coverage (a text's statistics
 against its sheet)."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,12 @@ CONFLICT_FORMATS = ("md", "csv")
 @reported
 def conflicts(
     fmt: str = typer.Option("md", "--format", help="md (a readable report) or csv."),
-    kind: str = typer.Option("all", "--kind", help="all, disagreement (no later report explains it) or "
-                             "'later data cut' (a later report supersedes the one quoted)."),
+    kind: str = typer.Option(
+        "all",
+        "--kind",
+        help="all, disagreement (no later report explains it) or "
+        "'later data cut' (a later report supersedes the one quoted).",
+    ),
     kb_file: Path = KB_OPT,
 ) -> None:
     """List every figure on which two reports of one study disagree (value, CI, n), with both quotes.
@@ -68,7 +73,9 @@ def coverage(
     ex = load_extractions(sheets)
     pub = ex.publications.get(publication)
     if pub is None:
-        raise ArgumentError(f"--publication {publication!r} has no sheet in {sheets}/publications; known: {', '.join(sorted(ex.publications))}")
+        raise ArgumentError(
+            f"--publication {publication!r} has no sheet in {sheets}/publications; known: {', '.join(sorted(ex.publications))}"
+        )
     figures: list[tuple[str, list[str]]] = []
     left_out: list[str] = []
     for report in pub.reports:
@@ -88,7 +95,9 @@ def coverage(
                 numbers.append(format(stat.timepoint_months, "f"))
             figures.append((stat.source.quote, numbers))
     for study in ex.studies.values():
-        for src in [i.source for i in study.oligo_state.inputs] + ([study.histology_composition.source] if study.histology_composition else []):
+        for src in [i.source for i in study.oligo_state.inputs] + (
+            [study.histology_composition.source] if study.histology_composition else []
+        ):
             if src.publication == publication:
                 figures.append((src.quote, re.findall(r"\d+(?:[.,]\d+)?", src.quote)))
     results = find_coverage(text, figures, left_out)
@@ -97,7 +106,10 @@ def coverage(
     for mention, status in results:
         if show == "all" or (show == "missing" and status == "MISSING"):
             out.print(f"[{status}] {mention.kind} {', '.join(mention.numbers)}: …{mention.context}…", markup=False)
-    out.print(f"{publication}: {len(results)} statistic mentions: {counts['covered']} covered, "
-              f"{counts['left out']} left out with a reason, {counts['MISSING']} missing", markup=False)
+    out.print(
+        f"{publication}: {len(results)} statistic mentions: {counts['covered']} covered, "
+        f"{counts['left out']} left out with a reason, {counts['MISSING']} missing",
+        markup=False,
+    )
     if counts["MISSING"]:
         raise typer.Exit(1)

@@ -2,6 +2,7 @@
 every `terms.errors.OligokbError` (analysis errors included) propagate; the decorator prints its message
 the way the command's group prints messages and exits with the error's `exit_code` (1 non-conformant,
 2 bad input, 3 internal)."""
+
 from __future__ import annotations
 
 import functools
@@ -34,7 +35,9 @@ def console_printer(width: int | None = 200) -> Printer:
     def show(exc: OligokbError) -> None:
         from rich.console import Console
 
-        Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else width).print(str(exc), markup=False)
+        Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else width).print(
+            str(exc), markup=False
+        )
 
     return show
 

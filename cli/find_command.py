@@ -1,4 +1,5 @@
 """`oligokb find SOURCE.txt`: the statistic mentions of a text (extract.finder), as JSON, a draft sheet or a table."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,9 @@ FORMATS = ("json", "yaml", "table")
 @reports_errors(console_printer(width=None))
 def find(
     source: Path = typer.Argument(..., help="Plain text of an abstract, an excerpt or a paper (UTF-8)."),
-    fmt: str = typer.Option("table", "--format", help="json (for tools), yaml (draft sheet entries) or table (for a person)."),
+    fmt: str = typer.Option(
+        "table", "--format", help="json (for tools), yaml (draft sheet entries) or table (for a person)."
+    ),
 ) -> None:
     """Find every statistic mention of a text: kind, value, CI (level as a fraction), p, unit, time point, group cue,
     offsets and the sentence. --format yaml drafts the statistics: and groups: of a publication sheet.
@@ -33,7 +36,20 @@ def find(
         raise ArgumentError(f"{source}: cannot read the text: {exc}") from None
     mentions = find_mentions(text)
     if fmt == "json":
-        keys = ("kind", "value", "ci_low", "ci_high", "ci_level", "p_value", "unit", "timepoint", "group", "start", "end", "quote")
+        keys = (
+            "kind",
+            "value",
+            "ci_low",
+            "ci_high",
+            "ci_level",
+            "p_value",
+            "unit",
+            "timepoint",
+            "group",
+            "start",
+            "end",
+            "quote",
+        )
         out = {"source": str(source), "mentions": [{k: m.as_dict()[k] for k in keys} for m in mentions]}
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
     elif fmt == "yaml":
@@ -60,5 +76,7 @@ def _table(mentions: list[Any], source: Path) -> None:
         ci = f"{num(m.ci_low)} to {num(m.ci_high)}" if m.ci_low is not None else ""
         level = format(m.ci_level, "g") if m.ci_level is not None else ""  # a fraction, as in the sheets
         tp = f"{num(m.timepoint)} months" if m.timepoint is not None else ""
-        table.add_row(m.kind, num(m.value), ci, level, m.p_value or "", m.unit or "", tp, m.group or "", f"{m.start}-{m.end}")
+        table.add_row(
+            m.kind, num(m.value), ci, level, m.p_value or "", m.unit or "", tp, m.group or "", f"{m.start}-{m.end}"
+        )
     out.print(table)

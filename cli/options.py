@@ -1,5 +1,6 @@
 """Options shared by several commands, and the choices of --measure, --method and --test, generated from
 where they are defined (analysis.options)."""
+
 from __future__ import annotations
 
 import sys
@@ -15,7 +16,9 @@ from analysis.options import MEASURES, METHODS, TESTS
 #: Messages and progress of the knowledge-base commands (stderr; 200 columns when not a terminal).
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
-SHEETS_OPT = typer.Option(Path("data/extractions"), "--sheets", help="Directory of extraction sheets (studies/, publications/).")
+SHEETS_OPT = typer.Option(
+    Path("data/extractions"), "--sheets", help="Directory of extraction sheets (studies/, publications/)."
+)
 KB_OPT = typer.Option(Path("data/studies.ttl"), "--kb", help="The knowledge-base Turtle file.")
 
 
@@ -31,12 +34,16 @@ Test = _choices("Test", TESTS)
 #: Output formats of the commands that print a table.
 TABLE_FORMATS = ("table", "csv", "json")
 
-TIERS_HELP = ("Evidence tiers to pool: 'own' (the trials' own reports: 1 full report, 2 abstract), ranks like "
-              "1,2,3 (3 conference abstract, 4 registry results, 5 review, 6 coverage page), names, or 'all' "
-              "(the default: each study's latest data cut from the best tier available).")
-STRATUM_LEVEL_HELP = ("Level of the --by vocabulary columns: histology=1 (the default: NSCLC with its narrower "
-                      "terms, prostate with both castration states, ...), histology=2 (finer), histology=term (as "
-                      "extracted); the same for oligo_state.")
+TIERS_HELP = (
+    "Evidence tiers to pool: 'own' (the trials' own reports: 1 full report, 2 abstract), ranks like "
+    "1,2,3 (3 conference abstract, 4 registry results, 5 review, 6 coverage page), names, or 'all' "
+    "(the default: each study's latest data cut from the best tier available)."
+)
+STRATUM_LEVEL_HELP = (
+    "Level of the --by vocabulary columns: histology=1 (the default: NSCLC with its narrower "
+    "terms, prostate with both castration states, ...), histology=2 (finer), histology=term (as "
+    "extracted); the same for oligo_state."
+)
 
 
 def by_columns(by: str | None) -> tuple[str, ...]:
@@ -44,8 +51,12 @@ def by_columns(by: str | None) -> tuple[str, ...]:
     return tuple(c.strip() for c in (by or "").split(",") if c.strip())
 
 
-def policy_options(tiers: str | None, include_secondary: bool, stratum_level: str | None,
-                   exclude_flags: list[str] | None = None) -> dict[str, Any]:
+def policy_options(
+    tiers: str | None, include_secondary: bool, stratum_level: str | None, exclude_flags: list[str] | None = None
+) -> dict[str, Any]:
     """The pooling policy's choices as keyword arguments of analysis.kb_pool (checked there)."""
-    return {"tiers": "all" if include_secondary and tiers is None else tiers, "levels": stratum_level,
-            "exclude_flags": tuple(exclude_flags or ())}
+    return {
+        "tiers": "all" if include_secondary and tiers is None else tiers,
+        "levels": stratum_level,
+        "exclude_flags": tuple(exclude_flags or ()),
+    }

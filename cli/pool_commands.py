@@ -5,6 +5,7 @@ Today's spellings (`pool --csv FILE`, `pool --outcome ...`, `pool --all`) keep w
 an argument list that names no subcommand to `pool_legacy`, which takes every option and dispatches to
 the same functions. Exit codes: 0 ok, 2 bad input (nothing is written to stdout then), 3 internal.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,8 @@ With --by: {"overall": {...}, "subgroups": [{"group": ..., ...}], "q_between": {
 "moderator_test": {...}}. Not-applicable values are null.
 """
 
-POOL_HELP = """Pool studies into a meta-analysis (metafor-compatible numbers).
+POOL_HELP = (
+    """Pool studies into a meta-analysis (metafor-compatible numbers).
 
 \b
 Subcommands (each has --help):
@@ -49,12 +51,15 @@ Common options: --method (tau2 estimator), --test, --level (CI/PI level in
 percent), --by, --json. The earlier spellings keep working: pool --csv FILE
 ..., pool --outcome ... --statistic ..., pool --all ...
 
-""" + CSV_HELP + """
+"""
+    + CSV_HELP
+    + """
 \b
 Example:
   oligokb pool csv hrs.csv --measure GEN --method REML --test knha --json
   (the same as: oligokb pool --csv hrs.csv --measure GEN --method REML --test knha --json)
 """
+)
 
 SUBCOMMANDS = ("csv", "kb", "all")
 
@@ -66,7 +71,7 @@ def pool_args(args: list[str]) -> tuple[bool, list[str]]:
     if "--csv" in args:
         i = args.index("--csv")
         if i + 1 >= len(args) or args[i + 1].startswith("--"):
-            args = args[:i] + ["--format", "csv"] + args[i + 1:]
+            args = args[:i] + ["--format", "csv"] + args[i + 1 :]
     return not (args and args[0] in (*SUBCOMMANDS, "--help")), args
 
 
@@ -88,21 +93,27 @@ _legacy_app = typer.Typer(rich_markup_mode=None, add_completion=False)
 # Options, shared by the subcommands and today's spelling.
 KB_FILE_OPT = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle).")
 METHOD_OPT = typer.Option(Method.REML, "--method", help="tau2 estimator (FE = common effect).")
-TEST_OPT = typer.Option(Test.z, "--test", help="z (Wald), knha (Knapp-Hartung, t with k-1 df), adhoc "
-                        "(Knapp-Hartung never narrower than z).")
+TEST_OPT = typer.Option(
+    Test.z, "--test", help="z (Wald), knha (Knapp-Hartung, t with k-1 df), adhoc (Knapp-Hartung never narrower than z)."
+)
 LEVEL_OPT = typer.Option(95.0, "--level", help="CI/PI level in percent.")
 JSON_OPT = typer.Option(False, "--json", help="Print JSON (the stable contract).")
 TIERS_OPT = typer.Option(None, "--tiers", metavar="TIERS", help=TIERS_HELP)
-SECONDARY_OPT = typer.Option(False, "--include-secondary", help="All tiers (the default since tiers exist; kept so "
-                             "scripts keep working).")
+SECONDARY_OPT = typer.Option(
+    False, "--include-secondary", help="All tiers (the default since tiers exist; kept so scripts keep working)."
+)
 STRATUM_LEVEL_OPT = typer.Option(None, "--stratum-level", metavar="COLUMN=LEVEL[,...]", help=STRATUM_LEVEL_HELP)
 ENDPOINT_OPT = typer.Option(None, "--endpoint", help="Read the evidence from this SPARQL 1.1 endpoint instead of --kb.")
 EXCLUDE_FLAG_OPT = typer.Option(
-    None, "--exclude-flag", metavar="FLAG", help="Also leave out figures with this curation flag (repeatable), e.g. "
+    None,
+    "--exclude-flag",
+    metavar="FLAG",
+    help="Also leave out figures with this curation flag (repeatable), e.g. "
     "mapping_low_confidence for a sensitivity analysis. direction_doubtful, do_not_pool, duplicate_of and "
-    "post_randomisation_subgroup are always left out (docs/curation-flags.md).")
-OUTCOME_HELP = "Outcome label (or vocabulary id), e.g. \"overall survival\"."
-STATISTIC_HELP = "\"hazard ratio\" or \"landmark rate\" (also \"cumulative incidence\", \"proportion\")."
+    "post_randomisation_subgroup are always left out (docs/curation-flags.md).",
+)
+OUTCOME_HELP = 'Outcome label (or vocabulary id), e.g. "overall survival".'
+STATISTIC_HELP = '"hazard ratio" or "landmark rate" (also "cumulative incidence", "proportion").'
 TIMEPOINT_HELP = "Months, for landmark rates (24 = 2 years)."
 SENSITIVITY_HELP = "Also pool the trials' own reports only (tiers 1-2) and show both results."
 KB_FORMAT_HELP = "table, csv or json (--csv without a FILE and --json are shorthands)."
@@ -128,14 +139,21 @@ def pool_csv_command(
     pool_from_csv(csv_file, measure.value, method.value, test.value, level, by, as_json)
 
 
-@pool_app.command("kb", help="Pool a knowledge-base selection under the pooling policy, with the estimates left "
-                  "out and why (today's spelling: pool --outcome ... --statistic ...).")
+@pool_app.command(
+    "kb",
+    help="Pool a knowledge-base selection under the pooling policy, with the estimates left "
+    "out and why (today's spelling: pool --outcome ... --statistic ...).",
+)
 @reported
 def pool_kb_command(
     outcome: str = typer.Option(..., "--outcome", help=OUTCOME_HELP),
     statistic: str = typer.Option(..., "--statistic", help=STATISTIC_HELP),
-    by: str | None = typer.Option(None, "--by", metavar="COLUMN[,COLUMN]", help="Evidence-table columns, "
-                                     "comma-separated, e.g. histology,oligo_state."),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        metavar="COLUMN[,COLUMN]",
+        help="Evidence-table columns, comma-separated, e.g. histology,oligo_state.",
+    ),
     timepoint: float | None = typer.Option(None, "--timepoint", help=TIMEPOINT_HELP),
     method: Method = METHOD_OPT,
     test: Test = TEST_OPT,
@@ -151,18 +169,36 @@ def pool_kb_command(
     endpoint: str | None = ENDPOINT_OPT,
 ) -> None:
     check_level(level)
-    pool_from_kb(kb_file, outcome, statistic, by_columns(by), timepoint, method.value, test.value, level,
-                  policy_options(tiers, include_secondary, stratum_level, exclude_flag),
-                  kb_format(output_format, as_json), endpoint, sensitivity)
+    pool_from_kb(
+        kb_file,
+        outcome,
+        statistic,
+        by_columns(by),
+        timepoint,
+        method.value,
+        test.value,
+        level,
+        policy_options(tiers, include_secondary, stratum_level, exclude_flag),
+        kb_format(output_format, as_json),
+        endpoint,
+        sensitivity,
+    )
 
 
-@pool_app.command("all", help="Pool every outcome x statistic (x time point for rates) of the knowledge base at "
-                  "once, per --by stratum; one row per stratum as CSV (--json: JSON records). The same numbers as "
-                  "one `pool kb` run each (today's spelling: pool --all).")
+@pool_app.command(
+    "all",
+    help="Pool every outcome x statistic (x time point for rates) of the knowledge base at "
+    "once, per --by stratum; one row per stratum as CSV (--json: JSON records). The same numbers as "
+    "one `pool kb` run each (today's spelling: pool --all).",
+)
 @reported
 def pool_all_command(
-    by: str | None = typer.Option(None, "--by", metavar="COLUMN[,COLUMN]", help="Evidence-table columns, "
-                                     "comma-separated, e.g. histology,oligo_state."),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        metavar="COLUMN[,COLUMN]",
+        help="Evidence-table columns, comma-separated, e.g. histology,oligo_state.",
+    ),
     method: Method = METHOD_OPT,
     test: Test = TEST_OPT,
     level: float = LEVEL_OPT,
@@ -176,24 +212,39 @@ def pool_all_command(
     endpoint: str | None = ENDPOINT_OPT,
 ) -> None:
     check_level(level)
-    pool_every(kb_file, by_columns(by), method.value, test.value, level,
-               policy_options(tiers, include_secondary, stratum_level, exclude_flag),
-               as_json or output_format == "json", endpoint)
+    pool_every(
+        kb_file,
+        by_columns(by),
+        method.value,
+        test.value,
+        level,
+        policy_options(tiers, include_secondary, stratum_level, exclude_flag),
+        as_json or output_format == "json",
+        endpoint,
+    )
 
 
 @_legacy_app.command("pool", help=POOL_HELP)
 @reported
 def pool_legacy(
     csv_file: Path | None = typer.Option(
-        None, "--csv", metavar="FILE", help="CSV of studies (see above); the same as `pool csv FILE`. Without it, "
-        "pool a knowledge-base selection (--outcome, --statistic)."),
+        None,
+        "--csv",
+        metavar="FILE",
+        help="CSV of studies (see above); the same as `pool csv FILE`. Without it, "
+        "pool a knowledge-base selection (--outcome, --statistic).",
+    ),
     measure: Measure = typer.Option(Measure.GEN, "--measure", help="Effect-size scale (CSV mode)."),
     method: Method = METHOD_OPT,
     test: Test = TEST_OPT,
     level: float = LEVEL_OPT,
-    by: str | None = typer.Option(None, "--by", metavar="COLUMN[,COLUMN]",
-                                     help="Subgroup column (CSV mode) or evidence-table columns, "
-                                     "comma-separated (knowledge-base mode), e.g. histology,oligo_state."),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        metavar="COLUMN[,COLUMN]",
+        help="Subgroup column (CSV mode) or evidence-table columns, "
+        "comma-separated (knowledge-base mode), e.g. histology,oligo_state.",
+    ),
     as_json: bool = JSON_OPT,
     outcome: str | None = typer.Option(None, "--outcome", help="Knowledge-base mode: " + OUTCOME_HELP),
     statistic: str | None = typer.Option(None, "--statistic", help="Knowledge-base mode: " + STATISTIC_HELP),
@@ -201,7 +252,9 @@ def pool_legacy(
     tiers: str | None = TIERS_OPT,
     include_secondary: bool = SECONDARY_OPT,
     stratum_level: str | None = STRATUM_LEVEL_OPT,
-    sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity", help="Knowledge-base mode: " + SENSITIVITY_HELP),
+    sensitivity: bool = typer.Option(
+        True, "--sensitivity/--no-sensitivity", help="Knowledge-base mode: " + SENSITIVITY_HELP
+    ),
     output_format: str = typer.Option("table", "--format", help="Knowledge-base mode: " + KB_FORMAT_HELP),
     kb_file: Path = KB_FILE_OPT,
     endpoint: str | None = ENDPOINT_OPT,
@@ -211,24 +264,48 @@ def pool_legacy(
     check_level(level)
     if every:
         if csv_file is not None or outcome is not None or statistic is not None or timepoint is not None:
-            raise ArgumentError("--all pools every outcome and statistic of the knowledge base; "
-                                "drop --csv, --outcome, --statistic and --timepoint, or drop --all")
-        pool_every(kb_file, by_columns(by), method.value, test.value, level,
-                   policy_options(tiers, include_secondary, stratum_level, exclude_flag),
-                   as_json or output_format == "json", endpoint)
+            raise ArgumentError(
+                "--all pools every outcome and statistic of the knowledge base; "
+                "drop --csv, --outcome, --statistic and --timepoint, or drop --all"
+            )
+        pool_every(
+            kb_file,
+            by_columns(by),
+            method.value,
+            test.value,
+            level,
+            policy_options(tiers, include_secondary, stratum_level, exclude_flag),
+            as_json or output_format == "json",
+            endpoint,
+        )
         return
     if csv_file is None:
         if outcome is None or statistic is None:
-            raise ArgumentError("no input: give --csv FILE, or a knowledge-base selection with "
-                                "--outcome and --statistic (e.g. --outcome \"overall survival\" --statistic \"hazard ratio\")")
-        pool_from_kb(kb_file, outcome, statistic, by_columns(by), timepoint, method.value, test.value, level,
-                     policy_options(tiers, include_secondary, stratum_level, exclude_flag),
-                     kb_format(output_format, as_json), endpoint, sensitivity)
+            raise ArgumentError(
+                "no input: give --csv FILE, or a knowledge-base selection with "
+                '--outcome and --statistic (e.g. --outcome "overall survival" --statistic "hazard ratio")'
+            )
+        pool_from_kb(
+            kb_file,
+            outcome,
+            statistic,
+            by_columns(by),
+            timepoint,
+            method.value,
+            test.value,
+            level,
+            policy_options(tiers, include_secondary, stratum_level, exclude_flag),
+            kb_format(output_format, as_json),
+            endpoint,
+            sensitivity,
+        )
         return
     if outcome is not None or statistic is not None:
         raise ArgumentError("--csv FILE and --outcome/--statistic are two input modes; give one")
     if exclude_flag:
-        raise ArgumentError("--exclude-flag is for knowledge-base mode (a CSV of effect sizes carries no curation flags)")
+        raise ArgumentError(
+            "--exclude-flag is for knowledge-base mode (a CSV of effect sizes carries no curation flags)"
+        )
     pool_from_csv(csv_file, measure.value, method.value, test.value, level, by, as_json)
 
 
@@ -243,8 +320,9 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def pool_from_csv(csv_file: Path, measure: str, method: str, test: str, level_pct: float, by: str | None,
-                  as_json: bool) -> None:
+def pool_from_csv(
+    csv_file: Path, measure: str, method: str, test: str, level_pct: float, by: str | None, as_json: bool
+) -> None:
     """CSV mode: the pooled result (analysis.csv_input.pool_csv) as JSON or a short table; the engine's
     warnings on stderr."""
     from analysis.csv_input import pool_csv
@@ -265,14 +343,18 @@ def _fmt(x: float | None, digits: int = 4) -> str:
 
 
 def _print_table(out: dict[str, Any]) -> None:
-    rows = [("overall", out)] if "overall" not in out else (
-        [("overall", out["overall"])] + [(s["group"], s) for s in out["subgroups"]])
-    print(f"{'group':<16}{'k':>4}{'estimate':>11}{'ci_low':>10}{'ci_high':>10}{'p':>9}"
-          f"{'tau2':>9}{'I2 %':>7}")
+    rows = (
+        [("overall", out)]
+        if "overall" not in out
+        else ([("overall", out["overall"])] + [(s["group"], s) for s in out["subgroups"]])
+    )
+    print(f"{'group':<16}{'k':>4}{'estimate':>11}{'ci_low':>10}{'ci_high':>10}{'p':>9}{'tau2':>9}{'I2 %':>7}")
     for name, r in rows:
-        print(f"{name[:15]:<16}{r['k']:>4}{_fmt(r['estimate']):>11}{_fmt(r['ci_low']):>10}"
-              f"{_fmt(r['ci_high']):>10}{_fmt(r['p_value']):>9}{_fmt(r['tau2']):>9}"
-              f"{_fmt(r['i2'], 1):>7}")
+        print(
+            f"{name[:15]:<16}{r['k']:>4}{_fmt(r['estimate']):>11}{_fmt(r['ci_low']):>10}"
+            f"{_fmt(r['ci_high']):>10}{_fmt(r['p_value']):>9}{_fmt(r['tau2']):>9}"
+            f"{_fmt(r['i2'], 1):>7}"
+        )
     if "q_between" in out:
         qb = out["q_between"]
         print(f"Q-between = {_fmt(qb['q'])} (df = {qb['df']}, p = {_fmt(qb['p'])})")
@@ -293,21 +375,48 @@ def kb_evidence(kb_file: Path, endpoint: str | None = None) -> Any:
     return evidence_table(source)
 
 
-def pool_selection(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint: float | None,
-                   method: str, test: str, level_pct: float, policy: dict[str, Any], endpoint: str | None = None,
-                   table: Any = None) -> Any:
+def pool_selection(
+    kb_file: Path,
+    outcome: str,
+    statistic: str,
+    by: tuple[str, ...],
+    timepoint: float | None,
+    method: str,
+    test: str,
+    level_pct: float,
+    policy: dict[str, Any],
+    endpoint: str | None = None,
+    table: Any = None,
+) -> Any:
     """Load the knowledge base, check the labels (analysis.selection), apply the policy and pool."""
     from analysis.kb_pool import pool_knowledge_base
     from analysis.selection import selection_labels
 
     table = kb_evidence(kb_file, endpoint) if table is None else table
     outcome, statistic = selection_labels(table, outcome, statistic)
-    return pool_knowledge_base(table, outcome=outcome, statistic=statistic, by=by, timepoint_months=timepoint,
-                               method=method, test=test, level=level_pct / 100.0, **policy)
+    return pool_knowledge_base(
+        table,
+        outcome=outcome,
+        statistic=statistic,
+        by=by,
+        timepoint_months=timepoint,
+        method=method,
+        test=test,
+        level=level_pct / 100.0,
+        **policy,
+    )
 
 
-def pool_every(kb_file: Path, by: tuple[str, ...], method: str, test: str, level_pct: float,
-               policy: dict[str, Any], as_json: bool, endpoint: str | None = None) -> None:
+def pool_every(
+    kb_file: Path,
+    by: tuple[str, ...],
+    method: str,
+    test: str,
+    level_pct: float,
+    policy: dict[str, Any],
+    as_json: bool,
+    endpoint: str | None = None,
+) -> None:
     """Every analysis of the knowledge base pooled at once (analysis.kb_pool.pool_all): a guideline group's
     re-pool of every subgroup after an update."""
     from analysis.kb_pool import pool_all
@@ -321,49 +430,106 @@ def pool_every(kb_file: Path, by: tuple[str, ...], method: str, test: str, level
         print(json.dumps(json.loads(frame.to_json(orient="records")), indent=2, allow_nan=False))
     else:
         sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
-    _err(f"{len(frame)} strata of {frame[['outcome', 'statistic', 'timepoint_months']].drop_duplicates().shape[0]} "
-         "analyses; each analysis's estimates left out and why: oligokb pool --outcome ... --statistic ...")
+    _err(
+        f"{len(frame)} strata of {frame[['outcome', 'statistic', 'timepoint_months']].drop_duplicates().shape[0]} "
+        "analyses; each analysis's estimates left out and why: oligokb pool --outcome ... --statistic ..."
+    )
 
 
-def pool_from_kb(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...], timepoint: float | None,
-                 method: str, test: str, level_pct: float, policy: dict[str, Any], fmt: str,
-                 endpoint: str | None = None, sensitivity: bool = True) -> None:
+def pool_from_kb(
+    kb_file: Path,
+    outcome: str,
+    statistic: str,
+    by: tuple[str, ...],
+    timepoint: float | None,
+    method: str,
+    test: str,
+    level_pct: float,
+    policy: dict[str, Any],
+    fmt: str,
+    endpoint: str | None = None,
+    sensitivity: bool = True,
+) -> None:
     """Knowledge-base mode: policy, per-stratum pools, the estimates left out with reasons; and, unless the
     selection already keeps only the trials' own reports, the same pool of those reports only."""
     from analysis.strata import OWN_REPORT_TIERS, allowed_tiers, tiers_text
 
     table = kb_evidence(kb_file, endpoint)
-    result = pool_selection(kb_file, outcome, statistic, by, timepoint, method, test, level_pct, policy, endpoint, table)
+    result = pool_selection(
+        kb_file, outcome, statistic, by, timepoint, method, test, level_pct, policy, endpoint, table
+    )
     own = None
     kept = allowed_tiers(policy.get("tiers"))
     if sensitivity and set(kept) - set(OWN_REPORT_TIERS):
-        own = pool_selection(kb_file, outcome, statistic, by, timepoint, method, test, level_pct,
-                             {**policy, "tiers": "own"}, endpoint, table)
+        own = pool_selection(
+            kb_file,
+            outcome,
+            statistic,
+            by,
+            timepoint,
+            method,
+            test,
+            level_pct,
+            {**policy, "tiers": "own"},
+            endpoint,
+            table,
+        )
     outcome, statistic = result.outcome, result.statistic  # labels, also when ids were given
     for message in result.warnings:
         _err(f"warning: {message}")
     excluded = result.excluded
-    excluded_rows = [] if excluded.empty else excluded[["study_id", "publication_id", "group", "value", "statistic_id", "reason"]].to_dict(orient="records")
+    excluded_rows = (
+        []
+        if excluded.empty
+        else excluded[["study_id", "publication_id", "group", "value", "statistic_id", "reason"]].to_dict(
+            orient="records"
+        )
+    )
     if fmt == "json":
-        print(json.dumps({
-            "outcome": outcome, "statistic": statistic, "timepoint_months": timepoint, "method": method, "test": test,
-            "level": level_pct, "strata": list(result.strata), "scale": "hazard ratio" if statistic == "hazard ratio" else "percent",
-            "tiers": list(kept), "pools": [p.to_dict() for p in result.pools], "excluded": excluded_rows,
-            "sensitivity": None if own is None else {
-                "label": "trials' own reports only", "tiers": list(OWN_REPORT_TIERS),
-                "pools": [p.to_dict() for p in own.pools]},
-        }, indent=2, allow_nan=False, default=str))
+        print(
+            json.dumps(
+                {
+                    "outcome": outcome,
+                    "statistic": statistic,
+                    "timepoint_months": timepoint,
+                    "method": method,
+                    "test": test,
+                    "level": level_pct,
+                    "strata": list(result.strata),
+                    "scale": "hazard ratio" if statistic == "hazard ratio" else "percent",
+                    "tiers": list(kept),
+                    "pools": [p.to_dict() for p in result.pools],
+                    "excluded": excluded_rows,
+                    "sensitivity": None
+                    if own is None
+                    else {
+                        "label": "trials' own reports only",
+                        "tiers": list(OWN_REPORT_TIERS),
+                        "pools": [p.to_dict() for p in own.pools],
+                    },
+                },
+                indent=2,
+                allow_nan=False,
+                default=str,
+            )
+        )
         return
     frame = result.table()
     if fmt == "csv":
         if not frame.empty:
-            frame = frame.assign(studies=frame["studies"].map("; ".join), weights_pct=frame["weights_pct"].map(lambda w: "; ".join(f"{x:.2f}" for x in w)))
+            frame = frame.assign(
+                studies=frame["studies"].map("; ".join),
+                weights_pct=frame["weights_pct"].map(lambda w: "; ".join(f"{x:.2f}" for x in w)),
+            )
         sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
         _err(f"{len(excluded_rows)} estimate(s) left out; see --format table or json for the reasons")
         return
     scale = "HR" if statistic == "hazard ratio" else "%"
-    print(f"{statistic} of {outcome}" + (f" at {timepoint:g} months" if timepoint else "") +
-          f" — {method}, test {test}, {level_pct:g}% CI; strata: {', '.join(result.strata)}")
+    print(
+        f"{statistic} of {outcome}"
+        + (f" at {timepoint:g} months" if timepoint else "")
+        + f" — {method}, test {test}, {level_pct:g}% CI; strata: {', '.join(result.strata)}"
+    )
     if not result.pools:
         print("no estimate passes the pooling policy (see the list below)")
     for p in result.pools:
@@ -371,7 +537,9 @@ def pool_from_kb(kb_file: Path, outcome: str, statistic: str, by: tuple[str, ...
         pi = f", PI {p.pi_low:.2f}-{p.pi_high:.2f}" if p.pi_low is not None else ""
         het = f", tau2 {p.tau2:.3f}, I2 {p.i2:.0f}%" if p.tau2 is not None else ""
         print(f"- {p.stratum}: k = {p.k}, {scale} {est}{pi}{het}" + (f"  [{p.note}]" if p.note else ""))
-        print(f"    studies: {'; '.join(f'{name} [tier {tier}]' for name, tier in zip(p.studies, p.tier_ranks, strict=False))}")
+        print(
+            f"    studies: {'; '.join(f'{name} [tier {tier}]' for name, tier in zip(p.studies, p.tier_ranks, strict=False))}"
+        )
     print(f"tiers kept: {tiers_text(kept)}")
     if own is not None:
         print("sensitivity, trials' own reports only (tiers 1-2):")

@@ -1,4 +1,5 @@
 """Commands that read the knowledge base: summary, query, serve, export."""
+
 from __future__ import annotations
 
 import sys
@@ -28,7 +29,9 @@ def summary(kb_file: Path = KB_OPT) -> None:
     studies = run_named(graph, "studies")
     pubs = run_named(graph, "publications")
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-    out.print(f"oligokb knowledge base {kb_file}: {len(studies)} studies, {pubs['publication_id'].nunique()} publications, {len(table)} figures")
+    out.print(
+        f"oligokb knowledge base {kb_file}: {len(studies)} studies, {pubs['publication_id'].nunique()} publications, {len(table)} figures"
+    )
     if table.empty:
         return
     from rich.table import Table
@@ -37,8 +40,15 @@ def summary(kb_file: Path = KB_OPT) -> None:
     for col in ("histology", "oligo-state", "studies", "publications", "figures", "primary", "secondary"):
         grid.add_column(col, justify="right" if col not in ("histology", "oligo-state") else "left")
     for (hist, state), part in table.groupby(["histology", "oligo_state"], sort=True):
-        grid.add_row(str(hist), str(state), str(part["study_id"].nunique()), str(part["publication_id"].nunique()), str(len(part)),
-                     str((part["publication_role"] == "primary").sum()), str((part["publication_role"] == "secondary").sum()))
+        grid.add_row(
+            str(hist),
+            str(state),
+            str(part["study_id"].nunique()),
+            str(part["publication_id"].nunique()),
+            str(len(part)),
+            str((part["publication_role"] == "primary").sum()),
+            str((part["publication_role"] == "secondary").sum()),
+        )
     out.print(grid)
 
 
@@ -46,10 +56,16 @@ def summary(kb_file: Path = KB_OPT) -> None:
 def query(
     file: Path | None = typer.Argument(None, help="A .rq file with a SELECT, ASK, CONSTRUCT or DESCRIBE query."),
     name: str | None = typer.Option(None, "--name", help="A named query: studies, evidence, publications, provenance."),
-    param: list[str] = typer.Option([], "--param", help="key=value for a named query, e.g. histology=nsclc (repeatable)."),
+    param: list[str] = typer.Option(
+        [], "--param", help="key=value for a named query, e.g. histology=nsclc (repeatable)."
+    ),
     fmt: str = typer.Option("table", "--format", help="table, csv or json (CONSTRUCT/DESCRIBE: turtle)."),
     kb_file: Path = KB_OPT,
-    endpoint: str | None = typer.Option(None, "--endpoint", help="Query this SPARQL 1.1 endpoint (Oxigraph, Virtuoso, Fuseki, oligokb serve) instead of --kb."),
+    endpoint: str | None = typer.Option(
+        None,
+        "--endpoint",
+        help="Query this SPARQL 1.1 endpoint (Oxigraph, Virtuoso, Fuseki, oligokb serve) instead of --kb.",
+    ),
 ) -> None:
     """Run a read-only SPARQL query on the knowledge base. SERVICE, FROM and updates are refused."""
     from kb.params import parse_params
@@ -108,13 +124,27 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0 for every interface)."),
     port: int = typer.Option(7878, "--port", help="TCP port."),
     kb_file: Path = KB_OPT,
-    timeout: float = typer.Option(10.0, "--timeout", help="Wall-clock limit per query, seconds; the worker is killed at the limit."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", help="Wall-clock limit per query, seconds; the worker is killed at the limit."
+    ),
     max_rows: int = typer.Option(10_000, "--max-rows", help="At most this many result rows (or triples) per answer."),
-    workers: int = typer.Option(2, "--workers", help="Worker processes evaluating queries in parallel (each holds the KB)."),
-    max_concurrent: int = typer.Option(32, "--max-concurrent", help="Queries admitted at once (running or waiting); more get HTTP 503."),
+    workers: int = typer.Option(
+        2, "--workers", help="Worker processes evaluating queries in parallel (each holds the KB)."
+    ),
+    max_concurrent: int = typer.Option(
+        32, "--max-concurrent", help="Queries admitted at once (running or waiting); more get HTTP 503."
+    ),
     max_request_bytes: int = typer.Option(100_000, "--max-request-bytes", help="Largest request body or query string."),
-    max_memory_mb: int = typer.Option(2048, "--max-memory-mb", help="Address-space cap of each worker (RLIMIT_AS), MB; a query that needs more gets HTTP 503 and its worker is replaced. 0: no cap."),
-    no_vocabularies: bool = typer.Option(False, "--no-vocabularies", help="Serve the --kb file alone (Turtle, N-Triples or RDF/XML), without the bundled vocabularies and ontology: any data can be served (the named queries need the vocabularies)."),
+    max_memory_mb: int = typer.Option(
+        2048,
+        "--max-memory-mb",
+        help="Address-space cap of each worker (RLIMIT_AS), MB; a query that needs more gets HTTP 503 and its worker is replaced. 0: no cap.",
+    ),
+    no_vocabularies: bool = typer.Option(
+        False,
+        "--no-vocabularies",
+        help="Serve the --kb file alone (Turtle, N-Triples or RDF/XML), without the bundled vocabularies and ontology: any data can be served (the named queries need the vocabularies).",
+    ),
 ) -> None:
     """Serve a read-only SPARQL 1.1 Protocol endpoint (/sparql) and the named queries (/queries/NAME).
 
@@ -126,23 +156,44 @@ def serve(
     from server.endpoint import serve as run_server
 
     if min(timeout, max_rows, workers, max_concurrent, max_request_bytes) <= 0 or max_memory_mb < 0:
-        raise ArgumentError("--timeout, --max-rows, --workers, --max-concurrent and --max-request-bytes must be positive, "
-                            "--max-memory-mb 0 or more")
+        raise ArgumentError(
+            "--timeout, --max-rows, --workers, --max-concurrent and --max-request-bytes must be positive, "
+            "--max-memory-mb 0 or more"
+        )
     if not kb_file.exists():
         load_kb(kb_file)  # raises the friendly error
-    run_server(kb_file, host, port, Limits(timeout=timeout, max_rows=max_rows, max_request_bytes=max_request_bytes,
-                                           max_concurrent=max_concurrent, workers=workers, max_memory_mb=max_memory_mb,
-                                           vocabularies=not no_vocabularies),
-               echo=lambda line: err.print(line, markup=False))
+    run_server(
+        kb_file,
+        host,
+        port,
+        Limits(
+            timeout=timeout,
+            max_rows=max_rows,
+            max_request_bytes=max_request_bytes,
+            max_concurrent=max_concurrent,
+            workers=workers,
+            max_memory_mb=max_memory_mb,
+            vocabularies=not no_vocabularies,
+        ),
+        echo=lambda line: err.print(line, markup=False),
+    )
 
 
 @reported
 def export(
     fmt: str = typer.Option("csv", "--format", help="csv (the evidence table), ttl or jsonld (the graph)."),
     out: Path | None = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),
-    param: list[str] = typer.Option([], "--param", help="Filter the evidence table: histology=, oligo_state=, outcome=, statistic=, design=, study=."),
+    param: list[str] = typer.Option(
+        [],
+        "--param",
+        help="Filter the evidence table: histology=, oligo_state=, outcome=, statistic=, design=, study=.",
+    ),
     kb_file: Path = KB_OPT,
-    endpoint: str | None = typer.Option(None, "--endpoint", help="Read the evidence table from this SPARQL 1.1 endpoint (a store holding the KB and the vocabularies) instead of --kb."),
+    endpoint: str | None = typer.Option(
+        None,
+        "--endpoint",
+        help="Read the evidence table from this SPARQL 1.1 endpoint (a store holding the KB and the vocabularies) instead of --kb.",
+    ),
 ) -> None:
     """Export the evidence table (one row per figure, docs/export-contract.md) or the graph."""
     from kb.export import evidence_table
@@ -192,5 +243,7 @@ def print_frame(frame: Any, fmt: str) -> None:
     else:
         import pandas as pd
 
-        with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200, "display.max_colwidth", 60):
+        with pd.option_context(
+            "display.max_rows", 500, "display.max_columns", 50, "display.width", 200, "display.max_colwidth", 60
+        ):
             typer.echo(frame.to_string(index=False) if not frame.empty else "(no rows)")

@@ -2,6 +2,7 @@
 vocabulary trees for the filters, filtering the evidence table (a concept matches its narrower
 concepts, as the `evidence` named query does), the display table with its marks, the knowledge-base
 version and the selection as Turtle."""
+
 from __future__ import annotations
 
 import argparse
@@ -62,13 +63,16 @@ def reader(src: Source) -> KnowledgeBase:
 
 def endpoint_advice(src: Source) -> str:
     """What to change when the endpoint cannot be read."""
-    return ("Check that the store is running and holds the knowledge base with its vocabularies "
-            "(docs/sparql-endpoint.md), and that OLIGOKB_ENDPOINT (or `streamlit run app.py -- --endpoint URL`) is "
-            "its SPARQL query URL, e.g. http://127.0.0.1:7879/query for Oxigraph or http://127.0.0.1:7878/sparql for "
-            "`oligokb serve`. Unset it to read the bundled knowledge base file.")
+    return (
+        "Check that the store is running and holds the knowledge base with its vocabularies "
+        "(docs/sparql-endpoint.md), and that OLIGOKB_ENDPOINT (or `streamlit run app.py -- --endpoint URL`) is "
+        "its SPARQL query URL, e.g. http://127.0.0.1:7879/query for Oxigraph or http://127.0.0.1:7878/sparql for "
+        "`oligokb serve`. Unset it to read the bundled knowledge base file."
+    )
 
 
 # --- Vocabulary trees --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Term:
@@ -109,7 +113,7 @@ def vocabulary_tree(scheme: str) -> list[Term]:
 
     def walk(concept: URIRef, depth: int) -> None:
         matches = frozenset(pref_label(c) for c in narrower_or_self(str(concept)))  # the evidence query's rule
-        out.append(Term(str(concept)[len(base):], pref_label(concept), depth, matches))
+        out.append(Term(str(concept)[len(base) :], pref_label(concept), depth, matches))
         for child in order(children.get(concept, [])):
             walk(child, depth + 1)
 
@@ -213,6 +217,7 @@ def conflict_marks(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.Series:
     def mark(i: int) -> str:
         by_kind = marks.get(i, {})
         return " · ".join(f"{CONFLICT_MARK[k]}: {'; '.join(by_kind[k])}" for k in CONFLICT_MARK if k in by_kind)
+
     return pd.Series({i: mark(i) for i in table.index}, dtype=object)
 
 
@@ -254,9 +259,28 @@ def source_link(row: pd.Series) -> str:
     return row.get("publication_url", "") or ""  # a report identified by the page that shows it
 
 
-EVIDENCE_VIEW_COLUMNS = ["marks", "study", "outcome", "statistic", "arms", "n", "time point", "value",
-                         "CI as published", "p", "tier", "source", "read in", "locator", "publication", "year", "histology",
-                         "oligo-state", "design", "statistic_id"]
+EVIDENCE_VIEW_COLUMNS = [
+    "marks",
+    "study",
+    "outcome",
+    "statistic",
+    "arms",
+    "n",
+    "time point",
+    "value",
+    "CI as published",
+    "p",
+    "tier",
+    "source",
+    "read in",
+    "locator",
+    "publication",
+    "year",
+    "histology",
+    "oligo-state",
+    "design",
+    "statistic_id",
+]
 
 
 def tier_text(rank: object, label: object) -> str:
@@ -283,32 +307,35 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
     for role, c, f in zip(table["publication_role"], conflict, flags, strict=True):
         parts = (["secondary"] if role == "secondary" else []) + ([c] if c else []) + flag_marks(f)
         marks.append(" · ".join(parts))
-    view = pd.DataFrame({
-        "marks": marks,
-        "study": table["study_label"],
-        "publication": table["publication_id"] + " (" + table["publication_role"] + ")",
-        "outcome": table["outcome"],
-        "statistic": table["statistic"],
-        "arms": table["comparison"].where(table["comparison"] != "", table["group"]),
-        "n": table["n"] + table["reference_n"].map(lambda r: f" vs {r}" if r else ""),
-        "time point": table["timepoint_months"].map(lambda t: f"{t} months" if t else ""),
-        "value": table.apply(_value_text, axis=1),
-        "CI as published": table.apply(_ci_text, axis=1),
-        "p": table["p_value_as_published"].where(table["p_value_as_published"] != "", table["p_value"]),
-        "tier": [tier_text(r, t) for r, t in zip(table["tier_rank"], table["evidence_tier"], strict=True)],
-        "source": table.apply(source_link, axis=1),
-        "read in": table["read_in_url"],
-        "locator": table["source_locator"],
-        "histology": table["histology"],
-        "oligo-state": table["oligo_state"],
-        "design": table["design"],
-        "year": table["publication_year"],
-        "statistic_id": table["statistic_id"],
-    })
+    view = pd.DataFrame(
+        {
+            "marks": marks,
+            "study": table["study_label"],
+            "publication": table["publication_id"] + " (" + table["publication_role"] + ")",
+            "outcome": table["outcome"],
+            "statistic": table["statistic"],
+            "arms": table["comparison"].where(table["comparison"] != "", table["group"]),
+            "n": table["n"] + table["reference_n"].map(lambda r: f" vs {r}" if r else ""),
+            "time point": table["timepoint_months"].map(lambda t: f"{t} months" if t else ""),
+            "value": table.apply(_value_text, axis=1),
+            "CI as published": table.apply(_ci_text, axis=1),
+            "p": table["p_value_as_published"].where(table["p_value_as_published"] != "", table["p_value"]),
+            "tier": [tier_text(r, t) for r, t in zip(table["tier_rank"], table["evidence_tier"], strict=True)],
+            "source": table.apply(source_link, axis=1),
+            "read in": table["read_in_url"],
+            "locator": table["source_locator"],
+            "histology": table["histology"],
+            "oligo-state": table["oligo_state"],
+            "design": table["design"],
+            "year": table["publication_year"],
+            "statistic_id": table["statistic_id"],
+        }
+    )
     return view[EVIDENCE_VIEW_COLUMNS]
 
 
 # --- Knowledge-base version and counts ----------------------------------------------------------
+
 
 def source_version(src: Source) -> dict[str, str]:
     """What the About page says about the source: the file's hash, or the endpoint's URL."""
@@ -321,14 +348,24 @@ def source_version(src: Source) -> dict[str, str]:
 def kb_version(path: Path) -> dict[str, str]:
     data = path.read_bytes()
     mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-    return {"file": str(path.name), "sha256": hashlib.sha256(data).hexdigest(), "bytes": f"{len(data):,}",
-            "modified": mtime.strftime("%Y-%m-%d %H:%M:%S UTC")}
+    return {
+        "file": str(path.name),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": f"{len(data):,}",
+        "modified": mtime.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
 
 
-def counts(table: pd.DataFrame, studies: pd.DataFrame, publications: pd.DataFrame, conflicts: pd.DataFrame) -> dict[str, int]:
-    return {"studies": len(studies), "publications": len(publications), "figures": len(table),
-            "primary reports": int((publications["role"].map(pref_label) == "primary").sum()) if len(publications) else 0,
-            "conflicts": len(conflicts)}
+def counts(
+    table: pd.DataFrame, studies: pd.DataFrame, publications: pd.DataFrame, conflicts: pd.DataFrame
+) -> dict[str, int]:
+    return {
+        "studies": len(studies),
+        "publications": len(publications),
+        "figures": len(table),
+        "primary reports": int((publications["role"].map(pref_label) == "primary").sum()) if len(publications) else 0,
+        "conflicts": len(conflicts),
+    }
 
 
 def vocabularies() -> pd.DataFrame:
@@ -337,13 +374,20 @@ def vocabularies() -> pd.DataFrame:
     rows = []
     for name in SCHEMES:
         scheme = URIRef(scheme_base(name))
-        rows.append({"vocabulary": str(g.value(scheme, SKOS.prefLabel) or name), "field": name,
-                     "terms": len(set(g.subjects(SKOS.inScheme, scheme))), "namespace": str(scheme),
-                     "source": str(g.value(scheme, DCTERMS.source) or "")})
+        rows.append(
+            {
+                "vocabulary": str(g.value(scheme, SKOS.prefLabel) or name),
+                "field": name,
+                "terms": len(set(g.subjects(SKOS.inScheme, scheme))),
+                "namespace": str(scheme),
+                "source": str(g.value(scheme, DCTERMS.source) or ""),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --- The selection as RDF -----------------------------------------------------------------------
+
 
 def statistic_iri(statistic_id: str) -> URIRef:
     return ID[f"pub/{statistic_id}"]
@@ -415,7 +459,7 @@ def remote_selection_turtle(endpoint: SparqlEndpoint, statistic_ids: list[str], 
 
     out = bind_prefixes(Graph())
     for start in range(0, len(statistic_ids), chunk):
-        terms = " ".join(sparql_term("statistic", statistic_iri(sid)) for sid in statistic_ids[start:start + chunk])
+        terms = " ".join(sparql_term("statistic", statistic_iri(sid)) for sid in statistic_ids[start : start + chunk])
         _, graph = endpoint.query(SELECTION_CONSTRUCT.format(values=f"VALUES ?stat {{ {terms} }}"))
         if not isinstance(graph, Graph):  # a CONSTRUCT's answer is a graph
             raise TypeError(f"{endpoint.url} answered a {type(graph).__name__} to a CONSTRUCT")

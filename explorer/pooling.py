@@ -1,6 +1,7 @@
 """The pooled-analysis page's plumbing: choices offered, and analysis results as tables and files.
 The pooling itself is analysis.kb_pool (policy: analysis.policy), the plot analysis.forest_kb, the
 leave-one-out analysis.sensitivity."""
+
 from __future__ import annotations
 
 import tempfile
@@ -57,14 +58,41 @@ def strata_frame(result: KBPool) -> pd.DataFrame:
     if not result.pools:
         return pd.DataFrame()
     table = result.table()
-    keep = ["stratum", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "p_value", "tau2", "i2", "q",
-            "q_df", "q_p", "note"]
-    return table[keep].rename(columns={"i2": "I² (%)", "tau2": "τ²", "q": "Q", "q_df": "Q df", "q_p": "Q p",
-                                       "pi_low": "PI low", "pi_high": "PI high", "p_value": "p"})
+    keep = [
+        "stratum",
+        "k",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "pi_low",
+        "pi_high",
+        "p_value",
+        "tau2",
+        "i2",
+        "q",
+        "q_df",
+        "q_p",
+        "note",
+    ]
+    return table[keep].rename(
+        columns={
+            "i2": "I² (%)",
+            "tau2": "τ²",
+            "q": "Q",
+            "q_df": "Q df",
+            "q_p": "Q p",
+            "pi_low": "PI low",
+            "pi_high": "PI high",
+            "p_value": "p",
+        }
+    )
 
 
-STRATUM_LEVELS = {"1": "1 — what a reviewer pools (NSCLC with its subtypes, prostate with both castration states, ...)",
-                  "2": "2 — finer (EGFR-mutant NSCLC apart, ...)", "term": "the term as extracted"}
+STRATUM_LEVELS = {
+    "1": "1 — what a reviewer pools (NSCLC with its subtypes, prostate with both castration states, ...)",
+    "2": "2 — finer (EGFR-mutant NSCLC apart, ...)",
+    "term": "the term as extracted",
+}
 
 
 def inputs_frame(result: KBPool) -> pd.DataFrame:
@@ -72,31 +100,49 @@ def inputs_frame(result: KBPool) -> pd.DataFrame:
     rows = []
     for pool in result.pools:
         for item in pool.inputs():
-            rows.append({"stratum": pool.stratum, "study": f"{item['study_label']} ({item['study_years']})"
-                         if item["study_years"] else item["study_label"],
-                         "report": item["publication_id"], "tier": f"{item['tier_rank']} {item['evidence_tier']}",
-                         "value": item["value"], "CI": f"{item['ci_low']}–{item['ci_high']}" if item["ci_low"] else "",
-                         "CI level": item["ci_level"], "SE from": item["derivation_route"], "yi": item["yi"],
-                         "sei": item["sei"], "weight (%)": item["weight_pct"], "read in": item["read_in_url"],
-                         "statistic_id": item["statistic_id"]})
+            rows.append(
+                {
+                    "stratum": pool.stratum,
+                    "study": f"{item['study_label']} ({item['study_years']})"
+                    if item["study_years"]
+                    else item["study_label"],
+                    "report": item["publication_id"],
+                    "tier": f"{item['tier_rank']} {item['evidence_tier']}",
+                    "value": item["value"],
+                    "CI": f"{item['ci_low']}–{item['ci_high']}" if item["ci_low"] else "",
+                    "CI level": item["ci_level"],
+                    "SE from": item["derivation_route"],
+                    "yi": item["yi"],
+                    "sei": item["sei"],
+                    "weight (%)": item["weight_pct"],
+                    "read in": item["read_in_url"],
+                    "statistic_id": item["statistic_id"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def sensitivity_frame(main: KBPool, own: KBPool) -> pd.DataFrame:
     """Each stratum's pool beside the same pool of the trials' own reports only (tiers 1-2)."""
+
     def text(pool) -> str:
         return "" if pool is None else f"{pool.estimate:.2f} ({pool.ci_low:.2f}–{pool.ci_high:.2f})"
 
     mine = {p.stratum: p for p in own.pools}
     names = list(dict.fromkeys([p.stratum for p in main.pools] + [p.stratum for p in own.pools]))
     by_name = {p.stratum: p for p in main.pools}
-    return pd.DataFrame([{
-        "stratum": name,
-        "k (selected tiers)": by_name[name].k if name in by_name else 0,
-        "estimate (selected tiers)": text(by_name.get(name)),
-        "k (trials' own reports)": mine[name].k if name in mine else 0,
-        "estimate (trials' own reports)": text(mine.get(name)) or "no input read in a trial's own report",
-    } for name in names])
+    return pd.DataFrame(
+        [
+            {
+                "stratum": name,
+                "k (selected tiers)": by_name[name].k if name in by_name else 0,
+                "estimate (selected tiers)": text(by_name.get(name)),
+                "k (trials' own reports)": mine[name].k if name in mine else 0,
+                "estimate (trials' own reports)": text(mine.get(name)) or "no input read in a trial's own report",
+            }
+            for name in names
+        ]
+    )
 
 
 def excluded_frame(result: KBPool) -> pd.DataFrame:
@@ -111,8 +157,14 @@ def leave_one_out_frame(result: KBPool, pool: StratumPool) -> pd.DataFrame | Non
     """Leave-one-out of one stratum (k >= 3) on the display scale; None for smaller strata."""
     if pool.k < 3:
         return None
-    loo = leave_one_out(pool.rows["yi"].to_numpy(float).tolist(), pool.rows["vi"].to_numpy(float).tolist(), method=result.method,
-                        test=result.test, level=result.level, studies=list(pool.studies))
+    loo = leave_one_out(
+        pool.rows["yi"].to_numpy(float).tolist(),
+        pool.rows["vi"].to_numpy(float).tolist(),
+        method=result.method,
+        test=result.test,
+        level=result.level,
+        studies=list(pool.studies),
+    )
     show = display_scale(result.statistic)
     frame = loo.to_frame()
     out = pd.DataFrame({"omitted": frame["omitted"]})

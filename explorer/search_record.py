@@ -1,4 +1,5 @@
 """The search record (data/search/prisma.yaml) as the About page shows it: a PRISMA 2020 flow diagram."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,7 +34,8 @@ def prisma_dot(record: dict) -> str:
     top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:6]
     why = "\n".join(f"{reason[:60]}: {n}" for reason, n in top)
     lines = [
-        "digraph prisma {", "  rankdir=TB; node [fontname=Helvetica, fontsize=10]; edge [arrowsize=0.6];",
+        "digraph prisma {",
+        "  rankdir=TB; node [fontname=Helvetica, fontsize=10]; edge [arrowsize=0.6];",
         _box("ident", f"Identification\nRecords identified: {ident['records']}\n({ident['queries']} queries)"),
         _box("screen", f"Screening\nRecords screened: {screen['records_screened']}"),
         _box("screen_x", f"Records excluded: {screen['records_excluded']}", side=True),

@@ -9,6 +9,7 @@ With a SPARQL endpoint (the explorer's --endpoint / OLIGOKB_ENDPOINT), the guard
 instead (kb.remote.SparqlEndpoint.query: the guard runs before anything is sent); the store's own limits
 apply, and the client gives up when the endpoint is silent for the time limit.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -82,8 +83,9 @@ class QueryOutcome:
     total: int = 0
 
 
-def _outcome(form: str, answer: Any, prefixes: Iterable[tuple[str, URIRef]], row_cap: int,
-             triple_cap: int) -> QueryOutcome:
+def _outcome(
+    form: str, answer: Any, prefixes: Iterable[tuple[str, URIRef]], row_cap: int, triple_cap: int
+) -> QueryOutcome:
     """A SELECT frame, an ASK boolean or a CONSTRUCT/DESCRIBE graph (`answer`, by `form`) -> what the
     console shows, capped."""
     if form == "SELECT":
@@ -96,8 +98,9 @@ def _outcome(form: str, answer: Any, prefixes: Iterable[tuple[str, URIRef]], row
         out.bind(prefix, namespace, override=True)
     for triple in triples[:triple_cap]:
         out.add(triple)
-    return QueryOutcome(form, turtle=out.serialize(format="turtle"), truncated=len(triples) > triple_cap,
-                        total=len(triples))
+    return QueryOutcome(
+        form, turtle=out.serialize(format="turtle"), truncated=len(triples) > triple_cap, total=len(triples)
+    )
 
 
 def _work(kb: OxigraphKB, text: str, row_cap: int, triple_cap: int) -> QueryOutcome:  # runs in a server.limits worker
@@ -113,16 +116,27 @@ def _work(kb: OxigraphKB, text: str, row_cap: int, triple_cap: int) -> QueryOutc
         return QueryOutcome("ASK", answer=bool(result))
     triples, truncated = distinct_triples(result, triple_cap)
     # total: the triples counted up to the cap (one more than shown when truncated)
-    return QueryOutcome(checked.form, turtle=write_triples(triples, "TURTLE").decode("utf-8"), truncated=truncated,
-                        total=len(triples) + truncated)
+    return QueryOutcome(
+        checked.form,
+        turtle=write_triples(triples, "TURTLE").decode("utf-8"),
+        truncated=truncated,
+        total=len(triples) + truncated,
+    )
 
 
 def _guard_job(_kb: object, text: str) -> CheckedQuery:  # runs in a worker that holds no KB
     return check_query(text)
 
 
-def run_console_query(kb_path: Path, text: str, *, time_limit: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
-                      triple_cap: int = TRIPLE_CAP, endpoint: str | None = None) -> QueryOutcome:
+def run_console_query(
+    kb_path: Path,
+    text: str,
+    *,
+    time_limit: float = TIME_LIMIT_S,
+    row_cap: int = ROW_CAP,
+    triple_cap: int = TRIPLE_CAP,
+    endpoint: str | None = None,
+) -> QueryOutcome:
     """Guard, then run in a worker (or on the endpoint); QueryRefused (what to change), QueryFailed (time,
     memory, evaluation) or kb.remote.RemoteError (the endpoint cannot be reached or answered an error)."""
     if not text.strip():

@@ -3,6 +3,7 @@ study sheet as it is in the graph (arms, each report's groups, the oligo-state a
 rationale, candidates and inputs). Reads an rdflib Graph or anything kb.query.run_named reads (the
 Oxigraph copy, a remote SPARQL endpoint); parameters are bound as run_named binds them (initBindings,
 substitution, or a checked VALUES block), never formatted in."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 """
 
-STUDY = PREFIXES + """
+STUDY = (
+    PREFIXES
+    + """
 SELECT ?study ?label ?design ?histology ?composition ?intervention ?intervention_as_published ?comparator
        ?comparator_as_published ?registry ?institution ?accrual ?oligo_state ?oligo_state_as_published
        ?confidence ?mapped_by ?rationale
@@ -38,12 +41,17 @@ WHERE {
              OPTIONAL { ?a okb:confidence ?confidence } OPTIONAL { ?a okb:mappedBy ?mapped_by }
              OPTIONAL { ?a okb:rationale ?rationale } }
 }"""
+)
 
 NOTES = PREFIXES + "SELECT ?study ?note WHERE { ?study okb:note ?note } ORDER BY ?note"
 
-CANDIDATES = PREFIXES + "SELECT ?study ?state WHERE { ?study okb:oligoStateAssignment ?a . ?a okb:candidateState ?state }"
+CANDIDATES = (
+    PREFIXES + "SELECT ?study ?state WHERE { ?study okb:oligoStateAssignment ?a . ?a okb:candidateState ?state }"
+)
 
-INPUTS = PREFIXES + """
+INPUTS = (
+    PREFIXES
+    + """
 SELECT ?study ?input ?answer ?publication_id ?locator ?quote
 WHERE {
   ?study okb:oligoStateAssignment ?a . ?a okb:hasInput ?i . ?i okb:inputName ?input ; okb:answer ?answer .
@@ -51,14 +59,20 @@ WHERE {
              ?pub dcterms:identifier ?publication_id }
 }
 ORDER BY ?input ?answer"""
+)
 
-ARMS = PREFIXES + """
+ARMS = (
+    PREFIXES
+    + """
 SELECT ?study ?arm_id ?label ?role ?treatment
 WHERE { ?study okb:hasArm ?arm . ?arm dcterms:identifier ?arm_id ; rdfs:label ?label ; okb:armRole ?role .
         OPTIONAL { ?arm okb:treatment ?treatment } }
 ORDER BY ?role ?arm_id"""
+)
 
-GROUPS = PREFIXES + """
+GROUPS = (
+    PREFIXES
+    + """
 SELECT ?study ?publication_id ?group_id ?label ?n ?unit ?arm_id ?histology ?oligo_state
 WHERE {
   ?group a okb:Group ; okb:inStudy ?study ; dcterms:identifier ?group_id ; rdfs:label ?label .
@@ -70,9 +84,12 @@ WHERE {
   OPTIONAL { ?group okb:oligoState ?oligo_state }
 }
 ORDER BY ?publication_id ?group_id"""
+)
 
 # Curation flags (docs/curation-flags.md) on the study's oligo-state mapping, its groups and its figures.
-FLAGS = PREFIXES + """
+FLAGS = (
+    PREFIXES
+    + """
 SELECT ?study ?on ?flag ?reason ?other
 WHERE {
   { ?study okb:oligoStateAssignment ?target . BIND("oligo-state mapping" AS ?on) }
@@ -86,12 +103,16 @@ WHERE {
   BIND(IF(BOUND(?o), STRAFTER(STR(?o), "/id/pub/"), "") AS ?other)
 }
 ORDER BY ?on ?flag"""
+)
 
-OVERLAPS = PREFIXES + """
+OVERLAPS = (
+    PREFIXES
+    + """
 SELECT ?study ?other_id ?other_label WHERE {
   { ?study okb:overlapsWith ?other } UNION { ?other okb:overlapsWith ?study }
   ?other dcterms:identifier ?other_id ; rdfs:label ?other_label }
 ORDER BY ?other_id"""
+)
 
 
 def _select(kb: KnowledgeBase, text: str, study: URIRef) -> pd.DataFrame:
@@ -159,7 +180,8 @@ def study_page(graph: KnowledgeBase | Graph, study_id: str) -> StudyPage | None:
         inputs=_select(graph, INPUTS, study).fillna(""),
         arms=_labelled(_select(graph, ARMS, study), ["treatment"]),
         groups=_labelled(_select(graph, GROUPS, study), ["unit", "histology", "oligo_state"]).assign(
-            n=lambda f: f["n"].map(lambda v: "" if v == "" or v is None else str(int(v)))),
+            n=lambda f: f["n"].map(lambda v: "" if v == "" or v is None else str(int(v)))
+        ),
         publications=pubs,
         overlaps=_select(graph, OVERLAPS, study).fillna(""),
         flags=_select(graph, FLAGS, study).fillna(""),

@@ -7,14 +7,23 @@ one of the publication's figures spans it and that figure carries the number; *l
 `left_out` entry of the publication's sheet names the number; otherwise it is a *miss*. A quoted sentence
 that restates a number another figure of the publication carries ("restated in Results") is covered too.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-_LEGACY_KINDS = {"hazard_ratio": "hazard ratio", "odds_ratio": "odds ratio", "risk_ratio": "risk ratio", "median": "median",
-                 "landmark_rate": "percentage", "cumulative_incidence": "percentage", "proportion": "percentage",
-                 "count": "count", "p_value": "p-value"}
+_LEGACY_KINDS = {
+    "hazard_ratio": "hazard ratio",
+    "odds_ratio": "odds ratio",
+    "risk_ratio": "risk ratio",
+    "median": "median",
+    "landmark_rate": "percentage",
+    "cumulative_incidence": "percentage",
+    "proportion": "percentage",
+    "count": "count",
+    "p_value": "p-value",
+}
 # Kinds coverage checks: a count ("62 patients") is checked only where a sheet gives a group size, so
 # counts are left to the curator (oligokb find lists them); every other kind must be covered or left out.
 CHECKED = {"hazard ratio", "odds ratio", "risk ratio", "median", "percentage", "p-value", "confidence interval"}
@@ -41,7 +50,7 @@ def find_mentions(text: str) -> list[Mention]:
     text = normalise(text)
 
     def context(a: int, b: int) -> str:
-        return text[max(0, a - 60):min(len(text), b + 60)]
+        return text[max(0, a - 60) : min(len(text), b + 60)]
 
     out = []
     for m in find(text):
@@ -55,11 +64,15 @@ def find_mentions(text: str) -> list[Mention]:
             bounds = tuple(n for n in m.numbers[1:3] if re.fullmatch(r"[\d.,·]+", n))
             out.append(Mention("confidence interval", bounds, m.start, m.end, context(m.start, m.end)))
         if m.p_value is not None and kind != "p-value":
-            out.append(Mention("p-value", (re.sub(r"^[<>=≤≥⩽⩾]+\s*", "", m.p_value),), m.start, m.end, context(m.start, m.end)))
+            out.append(
+                Mention("p-value", (re.sub(r"^[<>=≤≥⩽⩾]+\s*", "", m.p_value),), m.start, m.end, context(m.start, m.end))
+            )
     spans = [(m.start, m.end) for m in out]
     for ci in CI_RE.finditer(text):  # a CI that follows no figure of its own
         if not any(a <= ci.start() < b for a, b in spans):
-            bounds = tuple(n for n in (ci.group("low").strip(), ci.group("high").strip()) if re.fullmatch(r"[\d.,·]+", n))
+            bounds = tuple(
+                n for n in (ci.group("low").strip(), ci.group("high").strip()) if re.fullmatch(r"[\d.,·]+", n)
+            )
             out.append(Mention("confidence interval", bounds, ci.start(), ci.end(), context(ci.start(), ci.end())))
     return sorted(out, key=lambda x: (x.start, x.kind))
 
@@ -89,7 +102,9 @@ def coverage(text: str, figures: list[tuple[str, list[str]]], left_out: list[str
         q = normalise(quote)
         start = norm.find(q)
         while start != -1:
-            spans.append(Covered(start, start + len(q), frozenset(n for n in map(_as_number, numbers) if n is not None)))
+            spans.append(
+                Covered(start, start + len(q), frozenset(n for n in map(_as_number, numbers) if n is not None))
+            )
             start = norm.find(q, start + 1)
     every = frozenset().union(*(s.numbers for s in spans)) if spans else frozenset()
     left_numbers = [normalise(entry) for entry in left_out]
@@ -99,10 +114,15 @@ def coverage(text: str, figures: list[tuple[str, list[str]]], left_out: list[str
         inside = [s for s in spans if s.start <= mention.start and mention.end <= s.end + 1]
         # covered: a quote holds the mention and its figure carries the numbers, or the quote restates numbers
         # that figures of the publication carry ("restated in Results: 12.3 and 4.0 months")
-        covered = any(all(v in s.numbers for v in values) for s in inside) or bool(inside) and all(v in every for v in values)
+        covered = (
+            any(all(v in s.numbers for v in values) for s in inside) or bool(inside) and all(v in every for v in values)
+        )
         if covered:
             results.append((mention, "covered"))
             continue
-        explained = any(all(re.search(rf"(?<![\d.,]){re.escape(n)}(?![\d])", entry) for n in mention.numbers) for entry in left_numbers)
+        explained = any(
+            all(re.search(rf"(?<![\d.,]){re.escape(n)}(?![\d])", entry) for n in mention.numbers)
+            for entry in left_numbers
+        )
         results.append((mention, "left out" if explained else "MISSING"))
     return results

@@ -13,6 +13,7 @@ whether it is adjusted), and the ids (todo-stat-N, todo-group-N: rename them).
 - A Lancet middle-dot decimal ("8·4") is written with a point; its quote keeps the middle dot, which the
   sheets' quote check does not read yet: such drafts carry a note saying so.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,9 +25,16 @@ import yaml
 from extract.finder import RATIOS, Mention
 
 TODO = "TODO"
-_STATISTIC = {"hazard_ratio": "hazard_ratio", "odds_ratio": "odds_ratio", "risk_ratio": TODO, "median": "median",
-              "landmark_rate": "landmark_rate", "cumulative_incidence": "cumulative_incidence",
-              "proportion": "proportion", "p_value": "test_p_value"}
+_STATISTIC = {
+    "hazard_ratio": "hazard_ratio",
+    "odds_ratio": "odds_ratio",
+    "risk_ratio": TODO,
+    "median": "median",
+    "landmark_rate": "landmark_rate",
+    "cumulative_incidence": "cumulative_incidence",
+    "proportion": "proportion",
+    "p_value": "test_p_value",
+}
 
 
 def _printed(n: str) -> str:
@@ -60,13 +68,17 @@ def draft(mentions: list[Mention], locator: str) -> dict:
         if m.kind == "count":
             gid = f"todo-group-{len(groups) + 1}"
             groups.append({"id": gid, "label": m.group or TODO, "n": int(m.value), "source": _source(m, locator)})
-            comments[gid] = f"DRAFT count {m.as_printed}: a group size (fill label, arm) or the events of a group (make it a statistic: count)"
+            comments[gid] = (
+                f"DRAFT count {m.as_printed}: a group size (fill label, arm) or the events of a group (make it a statistic: count)"
+            )
             continue
         if m.kind == "p_value":
             before = by_sentence.get(m.quote, [])
             if before and "p_value" not in before[-1]:
                 before[-1]["p_value"] = m.p_value
-                comments[before[-1]["id"]] += f"; p {m.p_value} printed after the comparison: check which figure it belongs to"
+                comments[before[-1]["id"]] += (
+                    f"; p {m.p_value} printed after the comparison: check which figure it belongs to"
+                )
                 continue
         sid = f"todo-stat-{len(stats) + 1}"
         statistic = _STATISTIC[m.kind]
@@ -107,8 +119,17 @@ def draft(mentions: list[Mention], locator: str) -> dict:
         if notes:
             entry["note"] = "; ".join(notes)
         cue = f" (cue: {m.group!r})" if m.group else ""
-        comments[sid] = f"DRAFT {m.kind} {m.as_printed}{cue}: fill outcome, group" + (
-            ", reference_group, adjusted" if m.kind in RATIOS else ", reference_group" if m.kind == "p_value" else "") + "; rename the id"
+        comments[sid] = (
+            f"DRAFT {m.kind} {m.as_printed}{cue}: fill outcome, group"
+            + (
+                ", reference_group, adjusted"
+                if m.kind in RATIOS
+                else ", reference_group"
+                if m.kind == "p_value"
+                else ""
+            )
+            + "; rename the id"
+        )
         stats.append(entry)
         by_sentence.setdefault(m.quote, []).append(entry)
     for cue in dict.fromkeys(m.group for m in mentions if m.group and m.kind != "count"):
@@ -121,12 +142,14 @@ def draft(mentions: list[Mention], locator: str) -> dict:
 
 def to_yaml(drafted: dict, source: Path, count: int) -> str:
     """The draft as YAML text in the sheet format, each entry under a '# DRAFT' comment."""
-    lines = [f"# DRAFT from `oligokb find {source}`: {count} statistic mentions.",
-             "# Paste these into a report of a publication sheet (docs/extraction-sheets.md). Each entry needs its",
-             "# outcome, group (and for a ratio reference_group and adjusted) and an id; `oligokb build` refuses the",
-             "# TODO values until then. Numbers, CIs (level as a fraction), p-values, units, time points and the",
-             "# verbatim quote are filled in from the text: check each against it.",
-             "groups:" if drafted["groups"] else "groups: []"]
+    lines = [
+        f"# DRAFT from `oligokb find {source}`: {count} statistic mentions.",
+        "# Paste these into a report of a publication sheet (docs/extraction-sheets.md). Each entry needs its",
+        "# outcome, group (and for a ratio reference_group and adjusted) and an id; `oligokb build` refuses the",
+        "# TODO values until then. Numbers, CIs (level as a fraction), p-values, units, time points and the",
+        "# verbatim quote are filled in from the text: check each against it.",
+        "groups:" if drafted["groups"] else "groups: []",
+    ]
     for key in ("groups", "statistics"):
         if key == "statistics":
             lines.append("statistics:" if drafted["statistics"] else "statistics: []")

@@ -14,6 +14,7 @@ landmark_rate, cumulative_incidence, proportion, count, p_value (rules and examp
   years, time points ("5-year", "at 6 months") and significance thresholds ("P < .20 indicates") are not mentions.
 - Offsets (start, end) are into the text as given; `quote` is the sentence (or sentences) holding the mention.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,10 +26,12 @@ KINDS = RATIOS + ("median",) + RATES + ("count", "p_value")
 
 # A number as printed: 8.4, 8·4, 0,57, .001, 12 (thousands separators are not decimals: see _number).
 NUM = r"(?:\d+(?:[.,·]\d+)?|[.,]\d+)"
-_WORD_UNITS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-               "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
-               "un|une|deux|trois|quatre|cinq|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|"
-               "trente|quarante|cinquante|soixante|cent")
+_WORD_UNITS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+    "un|une|deux|trois|quatre|cinq|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|"
+    "trente|quarante|cinquante|soixante|cent"
+)
 WORDNUM = rf"(?:(?:{_WORD_UNITS})(?:(?:-|\s+|\s+and\s+|-et-|\s+et\s+)(?:{_WORD_UNITS}))*)"
 NUMBER_RE = re.compile(rf"(?<![\w·])(?:{NUM})(?![\w·]|[.,]\d)|\b{WORDNUM}\b", re.IGNORECASE)
 DASH = r"\s*(?:-|–|—|‒|−|\bto\b|\bà\b)\s*"
@@ -40,43 +43,66 @@ LEVEL_FR = r"IC\s*(?:à\s*)?(?P<level2>\d{2})\s?%"
 BOUND = rf"(?:{NUM}|{NR})"
 CI_RE = re.compile(
     rf"(?:{LEVEL}|{LEVEL_FR})\s*(?:[:=,]|of|was|were)?\s*[\[(]?\s*(?P<low>{BOUND})(?:{PCT})?\s*(?:{TIME_UNIT})?"
-    rf"(?:{DASH}|\s*,\s*|\s*;\s*)(?P<high>{BOUND})(?:{PCT})?", re.IGNORECASE)
+    rf"(?:{DASH}|\s*,\s*|\s*;\s*)(?P<high>{BOUND})(?:{PCT})?",
+    re.IGNORECASE,
+)
 # Bounds printed without a level, right after a value: "21.8 months (16.1–27.6)", "HR 0.43, 0.23–0.83".
 BARE_CI_RE = re.compile(rf"\s*(?:[(\[]|,|;)\s*(?P<low>{NUM}){DASH}(?P<high>{BOUND})\s*(?=[)\],;])", re.IGNORECASE)
 RATIO_RE = re.compile(
     r"(?P<name>\b(?:(?:adjusted|pooled|univariable|multivariable)\s+)?(?:subdistribution\s+)?(?:hazard|odds|risk)\s+ratios?\b"
     r"|\brelative\s+risk\b|(?<![\w-])(?-i:[asS]?(?:HR|OR|RR))\b)(?!\s*[-/])"
     r"(?P<gap>(?:\s*[\[(]\s*(?-i:[asS]?(?:HR|OR|RR))\s*[\])])?[^\d.;!?<>≤≥⩽⩾]{0,45}?)"
-    r"(?P<value>(?<![\w·])\d+(?:[.,·]\d+)?)(?![\w·%])", re.IGNORECASE)
+    r"(?P<value>(?<![\w·])\d+(?:[.,·]\d+)?)(?![\w·%])",
+    re.IGNORECASE,
+)
 P_RE = re.compile(
     rf"(?<![\w-])(?:(?:1|2|one|two)-sided\s+)?(?:(?:stratified\s+)?log-?rank\s+)?(?:(?:1|2|one|two)-sided\s+)?[Pp](?:\s*-?\s*values?)?\s*"
-    rf"(?P<op>=|<|>|≤|≥|⩽|⩾|<=|>=|of)\s*(?P<num>{NUM})(?![\w·])")
-P_THRESHOLD_BEFORE = re.compile(r"(?:α|alpha|𝝰|threshold|significance level|wherein|considered|defined)\W*(?:\w+\W+){0,3}$", re.IGNORECASE)
-P_THRESHOLD_AFTER = re.compile(r"^\W{0,3}(?:indicates?|was considered|were considered|deemed|is considered|denotes?)", re.IGNORECASE)
+    rf"(?P<op>=|<|>|≤|≥|⩽|⩾|<=|>=|of)\s*(?P<num>{NUM})(?![\w·])"
+)
+P_THRESHOLD_BEFORE = re.compile(
+    r"(?:α|alpha|𝝰|threshold|significance level|wherein|considered|defined)\W*(?:\w+\W+){0,3}$", re.IGNORECASE
+)
+P_THRESHOLD_AFTER = re.compile(
+    r"^\W{0,3}(?:indicates?|was considered|were considered|deemed|is considered|denotes?)", re.IGNORECASE
+)
 TIMEPOINT_RE = re.compile(
     rf"\b(?P<n>{NUM}|{WORDNUM})(?:\s*(?:,\s*and|,|and|or|/|[-‐‑])\s*(?:{NUM}|{WORDNUM}))*\s*(?:[-‐‑]\s*(?P<u>years?|months?|yrs?|an|ans|mois)\b(?!\s*(?:follow|of follow))"
     rf"|\s(?P<ub>years?|yrs?)\s+(?=(?:OS|PFS|DFS|LC|overall|progression|local|disease|survival|rates?|cumulative|incidence)\b))"
     rf"|\b(?:at|after)\s+(?P<n2>{NUM}|{WORDNUM})(?:\s*(?:years?|months?))?(?:\s*(?:,\s*and|,|and|-|–)\s*(?:{NUM}|{WORDNUM})(?:\s*(?:years?|months?)(?=\s*(?:,|and)))?)*\s*(?P<u2>years?|months?|yrs?)\b"
-    rf"|\b[àa]\s+(?P<n3>{NUM}|un|deux|trois|cinq)(?:\s+et\s+{NUM})?\s+(?P<u3>ans?|mois)\b", re.IGNORECASE)
-COUNT_NOUN = (r"(?:patients?|participants?|men|women|subjects?|cases?|deaths?|events?|lesions?|metastases|instances|"
-              r"persons?|individuals|children|adults|tumou?rs|nodules|males?|females?|procedures|operations|resections|hommes|femmes|patientes?|métastases|metastases|récidives|décès|cas|malades|sujets)")
+    rf"|\b[àa]\s+(?P<n3>{NUM}|un|deux|trois|cinq)(?:\s+et\s+{NUM})?\s+(?P<u3>ans?|mois)\b",
+    re.IGNORECASE,
+)
+COUNT_NOUN = (
+    r"(?:patients?|participants?|men|women|subjects?|cases?|deaths?|events?|lesions?|metastases|instances|"
+    r"persons?|individuals|children|adults|tumou?rs|nodules|males?|females?|procedures|operations|resections|hommes|femmes|patientes?|métastases|metastases|récidives|décès|cas|malades|sujets)"
+)
 COUNT_AFTER = re.compile(rf"^\s+(?:(?:[A-Z][\w’'-]*|[–-])\s+){{0,3}}(?:(?i:[a-zé’'-]+)\s+){{0,2}}?(?i:{COUNT_NOUN})\b")
-COUNT_VERB = re.compile(r"^\s+(?:received|presented|underwent|developed|died|experienced|were\s+(?:randomi[sz]ed|treated|assigned|enrolled)|"
-                        r"randomi[sz]ed|traité(?:e)?s|traitees|with\s+(?:synchronous|metachronous)|(?:were|was)\s+(?:male|female|men|women))\b", re.IGNORECASE)
+COUNT_VERB = re.compile(
+    r"^\s+(?:received|presented|underwent|developed|died|experienced|were\s+(?:randomi[sz]ed|treated|assigned|enrolled)|"
+    r"randomi[sz]ed|traité(?:e)?s|traitees|with\s+(?:synchronous|metachronous)|(?:were|was)\s+(?:male|female|men|women))\b",
+    re.IGNORECASE,
+)
 COUNT_BEFORE = re.compile(r"(?:\bn\s*=\s*|\bof\s+whom\s+|\bdont\s+|\bout\s+of\s+(?:the\s+)?)$", re.IGNORECASE)
 _LIMITS = r"≤|<|>|≥|⩽|⩾|\bbeyond|\bau-delà\s+de|\bup\s+to|\bat\s+(?:least|most)|\bno\s+more\s+than|\bmore\s+than|\bfewer\s+than|\bless\s+than|\bover|\bwithin|\bevery"
 COUNT_LIMIT_BEFORE = re.compile(rf"(?:{_LIMITS})\s*$", re.IGNORECASE)
 LIMIT_BEFORE = re.compile(rf"(?:{_LIMITS}|\bafter|\bat|\bbefore|\bin|\bfor|\bpendant|\bdepuis)\s*$", re.IGNORECASE)
 LIMIT_AFTER = re.compile(r"^\s*(?:or\s+(?:fewer|more|less)|ou\s+(?:moins|plus))\b", re.IGNORECASE)
-MEDIAN_CUE = re.compile(r"\b(?:m[ée]dian[e]?s?|m(?:PFS|OS|DFS)|survivals?|surviv\w*|OS|PFS|DFS|RFS|MFS|EFS|CSS|follow[- ]?up|time|durations?|survie|suivi|"
-                        r"temps|délai|d[ée]lai|dur[ée]es?|interval)\b", re.IGNORECASE)
+MEDIAN_CUE = re.compile(
+    r"\b(?:m[ée]dian[e]?s?|m(?:PFS|OS|DFS)|survivals?|surviv\w*|OS|PFS|DFS|RFS|MFS|EFS|CSS|follow[- ]?up|time|durations?|survie|suivi|"
+    r"temps|délai|d[ée]lai|dur[ée]es?|interval)\b",
+    re.IGNORECASE,
+)
 AGE_BEFORE = re.compile(r"\bage[ds]?\b[^.;]{0,25}$", re.IGNORECASE)
 INCIDENCE_CUE = re.compile(r"\b(?:cumulative\s+incidences?|incidences?|risques?|risks?|taux\s+cumul)", re.IGNORECASE)
-SCORE_BEFORE = re.compile(r"(?:score|KPS|Karnofsky|ECOG)(?:\s*\([A-Za-z]+\))?\s*(?:of|was|=|≥|>|<|≤)?\s*(?:\d+\s?%?\s*(?:or|vs\.?|to|-|–)\s*)?$", re.IGNORECASE)
+SCORE_BEFORE = re.compile(
+    r"(?:score|KPS|Karnofsky|ECOG)(?:\s*\([A-Za-z]+\))?\s*(?:of|was|=|≥|>|<|≤)?\s*(?:\d+\s?%?\s*(?:or|vs\.?|to|-|–)\s*)?$",
+    re.IGNORECASE,
+)
 GROUP_RE = re.compile(
     r"\b(?:in|for|with|among|dans)\s+(?:the\s+|le\s+|la\s+|those\s+|patients\s+)?(?P<g>(?:[\w+/-]+\s+){0,4}?(?:group|arm|cohort|groupe|bras)s?(?:\s+\d)?)\b"
     r"|\b(?P<g2>(?:arm|groupe?|bras)\s+\d)\b|\bwith\s+(?P<g3>[A-Z][\w/+-]*(?:\s+(?:plus|with|\+)\s+[\w/+-]+)?)\b"
-    r"|\bfor\s+those\s+(?P<g4>[^,;.)]{3,50})")
+    r"|\bfor\s+those\s+(?P<g4>[^,;.)]{3,50})"
+)
 ADJUSTED_CUE = re.compile(r"\b(?:adjusted|multivariate|multivariable|multivari[ée]e?)\b", re.IGNORECASE)
 UNADJUSTED_CUE = re.compile(r"\b(?:unadjusted|univariate|univariable|crude)\b", re.IGNORECASE)
 
@@ -101,9 +127,21 @@ class Mention:
     numbers: list[str] = field(default_factory=list)  # every number of the mention as printed (value, bounds, p)
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high,
-                "ci_level": self.ci_level, "p_value": self.p_value, "unit": self.unit, "timepoint": self.timepoint,
-                "group": self.group, "as_printed": self.as_printed, "start": self.start, "end": self.end, "quote": self.quote}
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "ci_level": self.ci_level,
+            "p_value": self.p_value,
+            "unit": self.unit,
+            "timepoint": self.timepoint,
+            "group": self.group,
+            "as_printed": self.as_printed,
+            "start": self.start,
+            "end": self.end,
+            "quote": self.quote,
+        }
 
 
 def number(printed: str) -> float | None:
@@ -133,14 +171,16 @@ def sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans: a stop followed by space and a capital (or a new line); decimals never split."""
     spans, start = [], 0
     for m in re.finditer(r"(?<=[.!?])\s+(?=[A-Z“\"(À-Ý0-9])|\n\s*", text):
-        before = text[max(0, m.start() - 4):m.start()]
+        before = text[max(0, m.start() - 4) : m.start()]
         if re.search(r"\b(?:vs|al|Dr|Fig|No|approx|e\.g|i\.e)\.$", before):
             continue
         if "\n" in m.group(0) and "\n\n" not in m.group(0):
-            line = text[text.rfind("\n", 0, m.start()) + 1:m.start()]
-            nxt = text[m.end():m.end() + 1]
+            line = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
+            nxt = text[m.end() : m.end() + 1]
             # a hard-wrapped line goes on; a heading or a line ending a sentence stops
-            if not (line.rstrip().endswith((".", "!", "?", ":")) or len(line) < 40) or not (nxt.isupper() or nxt.isdigit()):
+            if not (line.rstrip().endswith((".", "!", "?", ":")) or len(line) < 40) or not (
+                nxt.isupper() or nxt.isdigit()
+            ):
                 continue
         if m.start() > start:
             spans.append((start, m.start()))
@@ -191,10 +231,14 @@ class _Finder:
 
     def attach_ci(self, m: Mention, pos: int, ratio: bool = False) -> int:
         """A CI right after position pos (skipping a unit, a % and a short gap): set it on m; the CI's end."""
-        window = self.text[pos:pos + 160]
+        window = self.text[pos : pos + 160]
         lead = re.match(rf"\s*(?:{TIME_UNIT})?\s*(?:{PCT})?", window, re.IGNORECASE)
         skip = lead.end() if lead else 0
-        gap = re.match(r"(?:[^\d.]|\b(?:arm|group|groupe|bras)\s+\d+\b){0,40}?(?=\d{2}(?:[.,·]\d+)?\s?%\s*(?:CI|C\.I\.|conf|IC|CrI|cred)|IC\s*(?:à\s*)?\d{2}\s?%)", window[skip:], re.IGNORECASE)
+        gap = re.match(
+            r"(?:[^\d.]|\b(?:arm|group|groupe|bras)\s+\d+\b){0,40}?(?=\d{2}(?:[.,·]\d+)?\s?%\s*(?:CI|C\.I\.|conf|IC|CrI|cred)|IC\s*(?:à\s*)?\d{2}\s?%)",
+            window[skip:],
+            re.IGNORECASE,
+        )
         if gap and not re.search(r"\b(?:versus|vs|v|compared|contre)\b", gap.group(0)):
             ci = CI_RE.match(window, skip + gap.end())
             if ci and self.free(pos + ci.start(), pos + ci.end()):
@@ -202,8 +246,13 @@ class _Finder:
                 self.take(pos + ci.start(), pos + ci.end())
                 return pos + ci.end()
         bare = BARE_CI_RE.match(window, skip)
-        follow_up = m.kind == "median" and re.search(r"follow", self.text[self.sentence(pos)[0]:pos], re.IGNORECASE)
-        if bare and not follow_up and (ratio or bare.group(0).lstrip()[:1] in "([") and not re.match(r"\s*[(\[]\s*(?:range|IQR)", window[skip:], re.IGNORECASE):
+        follow_up = m.kind == "median" and re.search(r"follow", self.text[self.sentence(pos)[0] : pos], re.IGNORECASE)
+        if (
+            bare
+            and not follow_up
+            and (ratio or bare.group(0).lstrip()[:1] in "([")
+            and not re.match(r"\s*[(\[]\s*(?:range|IQR)", window[skip:], re.IGNORECASE)
+        ):
             low, high = number(bare.group("low")), _bound(bare.group("high"))
             if low is not None and low <= m.value and (high == "NR" or (isinstance(high, float) and high >= m.value)):
                 self._set_ci(m, bare, self._sentence_level(pos))
@@ -225,18 +274,31 @@ class _Finder:
     # -- passes ----------------------------------------------------------------------------------
     def ranges_before_ci(self) -> None:
         # IQRs and ranges in brackets first, so a "range, 28.3 to 61.4 months" is never a CI or two medians.
-        for r in re.finditer(r"[(\[]\s*(?:range|IQR|interquartile\s+range)[^)\];]*[)\];]|\b(?:range|interquartile\s+range)\s*[,:=]?\s*[\d.,·]+\s*(?:\w+\s*)?(?:-|–|—|to)\s*[\d.,·]+", self.text, re.IGNORECASE):
+        for r in re.finditer(
+            r"[(\[]\s*(?:range|IQR|interquartile\s+range)[^)\];]*[)\];]|\b(?:range|interquartile\s+range)\s*[,:=]?\s*[\d.,·]+\s*(?:\w+\s*)?(?:-|–|—|to)\s*[\d.,·]+",
+            self.text,
+            re.IGNORECASE,
+        ):
             self.take(r.start(), r.end())
 
     def ratios(self) -> None:
         for r in RATIO_RE.finditer(self.text):
             name = r.group("name").lower()
-            if re.search(r"(?:less|greater|more|lower|higher)\s+than|below|above|\b(?:of|at)\s+least", r.group("gap"), re.IGNORECASE):
+            if re.search(
+                r"(?:less|greater|more|lower|higher)\s+than|below|above|\b(?:of|at)\s+least",
+                r.group("gap"),
+                re.IGNORECASE,
+            ):
                 continue
             if re.search(r"[.!?]\s+[A-Z]", r.group("gap")):
                 continue
-            kind = "odds_ratio" if "odds" in name or re.fullmatch(r"[as]?or", name) else \
-                   "risk_ratio" if "risk" in name or re.fullmatch(r"[as]?rr", name) else "hazard_ratio"
+            kind = (
+                "odds_ratio"
+                if "odds" in name or re.fullmatch(r"[as]?or", name)
+                else "risk_ratio"
+                if "risk" in name or re.fullmatch(r"[as]?rr", name)
+                else "hazard_ratio"
+            )
             if not self.free(r.start("value"), r.end("value")):
                 continue
             m = self.add(kind, r.start("name"), r.end("value"), r.group("value"))
@@ -248,9 +310,19 @@ class _Finder:
             end = self.attach_ci(m, r.end("value"), ratio=True)
             m.end = end
             # "the adjusted HR ... on PFS was 0.30 (0.19–0.47) and on OS, 0.11 (0.04–0.30)": a second ratio.
-            more = re.match(rf"(?:\s*[;,]\s*[Pp]\s*(?:=|<|>|≤|≥)\s*{NUM})?\s*[)\]]?\s*(?:and|,|;)\s+(?:(?:on|for|in)\s+[^\d;.]{{1,30}}?,?\s*)?(?P<v>{NUM})(?=\s*[(\[])", self.text[end:end + 80])
+            more = re.match(
+                rf"(?:\s*[;,]\s*[Pp]\s*(?:=|<|>|≤|≥)\s*{NUM})?\s*[)\]]?\s*(?:and|,|;)\s+(?:(?:on|for|in)\s+[^\d;.]{{1,30}}?,?\s*)?(?P<v>{NUM})(?=\s*[(\[])",
+                self.text[end : end + 80],
+            )
             if more and m.ci_low is not None:
-                m2 = self.add(kind, end + more.start("v"), end + more.end("v"), more.group("v"), adjusted=m.adjusted, label=m.label)
+                m2 = self.add(
+                    kind,
+                    end + more.start("v"),
+                    end + more.end("v"),
+                    more.group("v"),
+                    adjusted=m.adjusted,
+                    label=m.label,
+                )
                 if m2 is not None:
                     m2.end = self.attach_ci(m2, m2.end, ratio=True)
 
@@ -264,7 +336,7 @@ class _Finder:
         for p in P_RE.finditer(self.text):
             if not self.free(p.start("num"), p.end("num")):
                 continue
-            before, after = self.text[max(0, p.start() - 60):p.start()], self.text[p.end():p.end() + 30]
+            before, after = self.text[max(0, p.start() - 60) : p.start()], self.text[p.end() : p.end() + 30]
             if P_THRESHOLD_BEFORE.search(before) or P_THRESHOLD_AFTER.search(after):
                 self.take(p.start(), p.end())
                 continue
@@ -286,7 +358,7 @@ class _Finder:
         if not before:
             return None
         last = max(before, key=lambda m: m.end)
-        gap = self.text[last.end:pos]
+        gap = self.text[last.end : pos]
         if last.kind in RATIOS and last.p_value is None and len(gap) < 60 and not re.search(r"\d", gap):
             return last
         return None
@@ -294,13 +366,23 @@ class _Finder:
     def ranges(self) -> None:
         """Ranges, doses, grades, years, ratios (1:2) and labels (phase 2, arm 1) use their numbers: no counts."""
         t = self.text
-        for r in re.finditer(rf"[(\[]\s*(?:range|IQR|interquartile\s+range|min[–-]max)[^)\]]*[)\]]|\b(?:range|IQR|interquartile\s+range)\s*[,:=]?\s*{NUM}\s*(?:{TIME_UNIT})?{DASH}{NUM}\s*(?:{TIME_UNIT})?", t, re.IGNORECASE):
+        for r in re.finditer(
+            rf"[(\[]\s*(?:range|IQR|interquartile\s+range|min[–-]max)[^)\]]*[)\]]|\b(?:range|IQR|interquartile\s+range)\s*[,:=]?\s*{NUM}\s*(?:{TIME_UNIT})?{DASH}{NUM}\s*(?:{TIME_UNIT})?",
+            t,
+            re.IGNORECASE,
+        ):
             self.take(r.start(), r.end())
         for r in re.finditer(rf"(?<![\w·.,])(?:\d+(?:[.,·]\d+)?){DASH}(?:\d+(?:[.,·]\d+)?)(?![\w·]|[.,]\d)", t):
-            if self.free(r.start(), r.end()) and not re.search(r"\bfrom\s*$", t[max(0, r.start() - 8):r.start()], re.IGNORECASE):
+            if self.free(r.start(), r.end()) and not re.search(
+                r"\bfrom\s*$", t[max(0, r.start() - 8) : r.start()], re.IGNORECASE
+            ):
                 self.take(r.start(), r.end())
-        for r in re.finditer(r"\b\d+\s*:\s*\d+\b|\b(?:19|20)\d{2}\b|(?<![\w.])\d+(?:[.,]\d+)?\s*(?:Gy|mg|ng|mL|dl|cGy|fractions?|cycles?|centers|centres|institutions|sites)\b"
-                             r"|\bgrade\s*[≥>]?\s*\d|\b(?:phase|stage|type|arm|figure|table|ECOG|M)\s*\(?\d+\b|[A-Za-z]\d+|\d+[A-Za-z]{1,3}\d", t, re.IGNORECASE):
+        for r in re.finditer(
+            r"\b\d+\s*:\s*\d+\b|\b(?:19|20)\d{2}\b|(?<![\w.])\d+(?:[.,]\d+)?\s*(?:Gy|mg|ng|mL|dl|cGy|fractions?|cycles?|centers|centres|institutions|sites)\b"
+            r"|\bgrade\s*[≥>]?\s*\d|\b(?:phase|stage|type|arm|figure|table|ECOG|M)\s*\(?\d+\b|[A-Za-z]\d+|\d+[A-Za-z]{1,3}\d",
+            t,
+            re.IGNORECASE,
+        ):
             self.take(r.start(), r.end())
 
     def timepoints(self) -> None:
@@ -313,7 +395,10 @@ class _Finder:
         """Medians: every time value ('41 months', 'six months', '2.4years') in a sentence about a duration,
         including each value of a comparison or list ('37 and 15 months versus 21.7 and 6.4 months')."""
         item = rf"(?P<v>{NUM}|{WORDNUM})"
-        pat = re.compile(rf"(?<![\w·.,-]){item}(?![\d·%]|[.,]\d)(?P<tail>(?:\s*\((?:[^()]|\([^()]*\))*?\))?(?:\s*(?:,|and|et|vs\.?|versus|v|to|or|/)\s*(?:{NUM}|{WORDNUM})(?:\s*\((?:[^()]|\([^()]*\))*?\))?)*)\s*(?P<u>{TIME_UNIT})", re.IGNORECASE)
+        pat = re.compile(
+            rf"(?<![\w·.,-]){item}(?![\d·%]|[.,]\d)(?P<tail>(?:\s*\((?:[^()]|\([^()]*\))*?\))?(?:\s*(?:,|and|et|vs\.?|versus|v|to|or|/)\s*(?:{NUM}|{WORDNUM})(?:\s*\((?:[^()]|\([^()]*\))*?\))?)*)\s*(?P<u>{TIME_UNIT})",
+            re.IGNORECASE,
+        )
         for m in pat.finditer(self.text):
             unit = _unit(m.group("u"))
             whole = m.group(0)
@@ -325,12 +410,18 @@ class _Finder:
                 a, b = m.start() + v.start(), m.start() + v.end()
                 if not self.free(a, b) or self.in_ci(a) or _inside_brackets(whole, v.start()):
                     continue
-                before = self.text[max(0, a - 40):a]
-                if LIMIT_BEFORE.search(before) or AGE_BEFORE.search(before) or LIMIT_AFTER.match(self.text[b:b + 20]):
+                before = self.text[max(0, a - 40) : a]
+                if LIMIT_BEFORE.search(before) or AGE_BEFORE.search(before) or LIMIT_AFTER.match(self.text[b : b + 20]):
                     continue
-                if re.match(rf"\s*(?:{TIME_UNIT})?\s*(?:after|later|post|après|from|since|depuis)\b", self.text[m.end():m.end() + 20], re.IGNORECASE):
+                if re.match(
+                    rf"\s*(?:{TIME_UNIT})?\s*(?:after|later|post|après|from|since|depuis)\b",
+                    self.text[m.end() : m.end() + 20],
+                    re.IGNORECASE,
+                ):
                     continue  # "deux mois après la radiothérapie": a time point
-                if re.search(r"\b(?:rang\w*|var\w*|between)\s+(?:from\s+)?(?:\S+\s+(?:to|and)\s+)?$", before, re.IGNORECASE):
+                if re.search(
+                    r"\b(?:rang\w*|var\w*|between)\s+(?:from\s+)?(?:\S+\s+(?:to|and)\s+)?$", before, re.IGNORECASE
+                ):
                     continue  # "ranging from 12.1 to 22.1 months"
                 if re.search(r"[\d·]\s*(?:\bto|-|–|—)\s*$", before) and not re.search(r"\bfrom\s+\S+\s+to\s*$", before):
                     continue
@@ -339,18 +430,25 @@ class _Finder:
                     mm.end = self.attach_ci(mm, b)
 
     def percents(self) -> None:
-        pat = re.compile(rf"(?:(?<![\w·.,])|(?<=%,))(?P<v>\d+(?:[.,·]\d+)?)(?![\w·])\s?(?:%|per\s?cent\b|pour\s?cent\b)"
-                         rf"|\b(?P<w>{WORDNUM})\s+(?:per\s?cent|percent|pour\s?cent)\b", re.IGNORECASE)
+        pat = re.compile(
+            rf"(?:(?<![\w·.,])|(?<=%,))(?P<v>\d+(?:[.,·]\d+)?)(?![\w·])\s?(?:%|per\s?cent\b|pour\s?cent\b)"
+            rf"|\b(?P<w>{WORDNUM})\s+(?:per\s?cent|percent|pour\s?cent)\b",
+            re.IGNORECASE,
+        )
         for p in pat.finditer(self.text):
             g = "v" if p.group("v") else "w"
             a = p.start(g)
             if not self.free(a, p.end()) or self.in_ci(a):
                 continue
-            after = self.text[p.end():p.end() + 30]
-            before = self.text[max(0, a - 60):a]
-            if re.match(r"\s*(?:CI|C\.I\.|confidence|CrI|credible)", after, re.IGNORECASE) or re.search(r"IC\s*(?:à\s*)?$", before):
+            after = self.text[p.end() : p.end() + 30]
+            before = self.text[max(0, a - 60) : a]
+            if re.match(r"\s*(?:CI|C\.I\.|confidence|CrI|credible)", after, re.IGNORECASE) or re.search(
+                r"IC\s*(?:à\s*)?$", before
+            ):
                 continue
-            if SCORE_BEFORE.search(before) or re.match(r"\s*(?:accrual|of the (?:planned|target))", after, re.IGNORECASE):
+            if SCORE_BEFORE.search(before) or re.match(
+                r"\s*(?:accrual|of the (?:planned|target))", after, re.IGNORECASE
+            ):
                 continue
             if re.match(r"\s*(?:isodose|of\s+the\s+(?:prescri\w+|planned)\s+dose|dose\s+level)", after, re.IGNORECASE):
                 continue  # "prescribed at 80% isodose": a dose level
@@ -360,15 +458,22 @@ class _Finder:
                 continue  # "a mean PSA response of 69% (median, 74.5%)": a summary of a percentage, not a rate
             if re.search(r"\d\s?%?\s*(?:-|–|—)\s*$", before) or re.match(rf"\s*(?:-|–|—)\s*{NUM}\s?%", after):
                 continue  # a range of rates ("62–91%", "15%-20%") is not a figure
-            if re.match(r"\s*(?:relative\s+)?(?:decreased?|reduc\w*|lower|higher|increased?|improvement|gain)\b", after, re.IGNORECASE):
+            if re.match(
+                r"\s*(?:relative\s+)?(?:decreased?|reduc\w*|lower|higher|increased?|improvement|gain)\b",
+                after,
+                re.IGNORECASE,
+            ):
                 continue  # "a 43% decreased risk": a relative effect, not a rate
             kind, tp = self._rate_kind(a, p.end())
             m = self.add(kind, a, p.end(), p.group(g), unit="percent", timepoint=tp)
             if m is not None:
                 m.end = self.attach_ci(m, p.end())
             # "from 24 to 46%", "45.1 and 36.1%", "32, 25 and 19%": the values before are percentages too
-            lead = re.search(rf"(?:\bfrom\s+(?:{NUM})\s+to|(?<![\w·.,])(?:{NUM})(?:\s*,\s*(?:{NUM}))*\s*(?:,\s*)?(?:and|or|vs\.?|versus))\s+$", self.text[max(0, a - 60):a])
-            if lead and not re.search(r"[-–—]\s*$", self.text[:max(0, a - 60) + lead.start()]):
+            lead = re.search(
+                rf"(?:\bfrom\s+(?:{NUM})\s+to|(?<![\w·.,])(?:{NUM})(?:\s*,\s*(?:{NUM}))*\s*(?:,\s*)?(?:and|or|vs\.?|versus))\s+$",
+                self.text[max(0, a - 60) : a],
+            )
+            if lead and not re.search(r"[-–—]\s*$", self.text[: max(0, a - 60) + lead.start()]):
                 for v in re.finditer(rf"(?<![\w·.,]){NUM}(?![\w·]|[.,]\d)", lead.group(0)):
                     fa, fb = max(0, a - 60) + lead.start() + v.start(), max(0, a - 60) + lead.start() + v.end()
                     if self.free(fa, fb) and not self.in_ci(fa):
@@ -377,7 +482,11 @@ class _Finder:
     def _rate_kind(self, a: int, b: int) -> tuple[str, float | None]:
         s, e = self.sentence(a)
         sent = self.text[s:e]
-        if re.search(rf"(?<!arm )(?<!group )(?<![\w·.,])(?:\d+|{WORDNUM})(?:\s+(?!(?:{TIME_UNIT}))[^\W\d]+){{0,2}}\s*\($", self.text[max(s, a - 40):a], re.IGNORECASE) or re.search(r"\b(?:occurred|occurring)\s+in\s*$", self.text[max(s, a - 20):a]):
+        if re.search(
+            rf"(?<!arm )(?<!group )(?<![\w·.,])(?:\d+|{WORDNUM})(?:\s+(?!(?:{TIME_UNIT}))[^\W\d]+){{0,2}}\s*\($",
+            self.text[max(s, a - 40) : a],
+            re.IGNORECASE,
+        ) or re.search(r"\b(?:occurred|occurring)\s+in\s*$", self.text[max(s, a - 20) : a]):
             return "proportion", None  # "39 (43%)", "occurred in 19%"
         cs = max([s] + [s + x.end() for x in re.finditer(r";|,?\s+(?:while|whereas|but)\s+", self.text[s:a])])
         ce = min([e] + [a + x.start() for x in re.finditer(r";|,?\s+(?:while|whereas|but)\s+", self.text[a:e])])
@@ -393,19 +502,28 @@ class _Finder:
 
     def counts(self) -> None:
         for n in re.finditer(r"(?<![\d.,])\d{1,3}(?:[\u00a0\u2009\u202f ]\d{3})+(?![\d.,])", self.text):
-            if self.free(n.start(), n.end()) and COUNT_AFTER.match(self.text[n.end():n.end() + 60]):
+            if self.free(n.start(), n.end()) and COUNT_AFTER.match(self.text[n.end() : n.end() + 60]):
                 m = self.add("count", n.start(), n.end(), re.sub(r"\D", "", n.group(0)))  # "129 000 recorded cases"
                 if m is not None:
                     m.as_printed = n.group(0)
         for n in NUMBER_RE.finditer(self.text):
             a, b = n.start(), n.end()
             printed = n.group(0)
-            if not self.free(a, b) or self.in_ci(a) or re.fullmatch(r"0+", printed) or ("," in printed and not re.fullmatch(r"[1-9]\d{0,2},\d{3}", printed)):
+            if (
+                not self.free(a, b)
+                or self.in_ci(a)
+                or re.fullmatch(r"0+", printed)
+                or ("," in printed and not re.fullmatch(r"[1-9]\d{0,2},\d{3}", printed))
+            ):
                 continue
             if re.search(r"[.,·]", printed) and not re.fullmatch(r"[1-9]\d{0,2},\d{3}", printed):
                 continue  # a count is a whole number
-            before, after = self.text[max(0, a - 30):a], self.text[b:b + 60]
-            if COUNT_LIMIT_BEFORE.search(before) or LIMIT_AFTER.match(after) or re.search(rf"(?:\d|\b(?:{WORDNUM}))\s*(?:[-/–]|\bto|\bor|\bà|\ba)\s*$", before, re.IGNORECASE):
+            before, after = self.text[max(0, a - 30) : a], self.text[b : b + 60]
+            if (
+                COUNT_LIMIT_BEFORE.search(before)
+                or LIMIT_AFTER.match(after)
+                or re.search(rf"(?:\d|\b(?:{WORDNUM}))\s*(?:[-/–]|\bto|\bor|\bà|\ba)\s*$", before, re.IGNORECASE)
+            ):
                 if not COUNT_BEFORE.search(before):
                     continue
             if re.search(r"\(\s*$", before) and re.match(r"\s*/\s*\d+\s*\)", after):
@@ -415,14 +533,35 @@ class _Finder:
                 continue
             word = printed[0].isalpha()
             ok = bool(COUNT_AFTER.match(after)) or bool(COUNT_BEFORE.search(before)) and not word
-            ok = ok or bool(COUNT_VERB.match(after)) or bool(re.match(r"\s+in\s+the\s+[\w+/-]+\s+(?:group|arm)\b", after))
+            ok = (
+                ok
+                or bool(COUNT_VERB.match(after))
+                or bool(re.match(r"\s+in\s+the\s+[\w+/-]+\s+(?:group|arm)\b", after))
+            )
             ok = ok or bool(re.match(rf"\s*\(\s*{NUM}\s?%\s*\)", after))
-            ok = ok or bool(re.match(rf"\s+(?:out\s+)?of\s+(?:the\s+|these\s+|those\s+)?{NUM}\s+", after)) and bool(re.search(COUNT_NOUN, after[:40], re.IGNORECASE))
-            ok = ok or bool(re.match(rf"(?:\s*,\s*(?:{NUM}\s*,\s*)*(?:and\s+)?|\s+and\s+){NUM}\s+{COUNT_NOUN}", after, re.IGNORECASE))
+            ok = (
+                ok
+                or bool(re.match(rf"\s+(?:out\s+)?of\s+(?:the\s+|these\s+|those\s+)?{NUM}\s+", after))
+                and bool(re.search(COUNT_NOUN, after[:40], re.IGNORECASE))
+            )
+            ok = ok or bool(
+                re.match(
+                    rf"(?:\s*,\s*(?:{NUM}\s*,\s*)*(?:and\s+)?|\s+and\s+){NUM}\s+{COUNT_NOUN}", after, re.IGNORECASE
+                )
+            )
             # "lesions (106 OM and 57 OP)"; "59 randomized to SABR and 31 to SOC"
-            ok = ok or bool(re.search(rf"{COUNT_NOUN}\s*\(\s*(?:{NUM}\s+[^\W\d]+\s+and\s+)?$", before, re.IGNORECASE)) and bool(re.match(r"\s+[^\W\d]+\s*(?:and|\))", after))
+            ok = (
+                ok
+                or bool(re.search(rf"{COUNT_NOUN}\s*\(\s*(?:{NUM}\s+[^\W\d]+\s+and\s+)?$", before, re.IGNORECASE))
+                and bool(re.match(r"\s+[^\W\d]+\s*(?:and|\))", after))
+            )
             s0, _ = self.sentence(a)
-            ok = ok or bool(re.search(r"\band\s*$", before)) and bool(re.match(r"\s+to\s", after)) and bool(re.search(r"\d+\s+(?:randomi[sz]ed|assigned)\s+to\b", self.text[s0:a]))
+            ok = (
+                ok
+                or bool(re.search(r"\band\s*$", before))
+                and bool(re.match(r"\s+to\s", after))
+                and bool(re.search(r"\d+\s+(?:randomi[sz]ed|assigned)\s+to\b", self.text[s0:a]))
+            )
             if not ok:
                 continue
             self.add("count", a, b, printed)
@@ -436,7 +575,9 @@ class _Finder:
             if g is None:
                 prev = ordered[i - 1].end if i > 0 and ordered[i - 1].end > s else s
                 g = GROUP_RE.search(self.text, prev, m.start)
-                if g is not None and re.search(r"\b(?:compared|versus|vs|v|than|contre)\b", self.text[g.end():m.start]):
+                if g is not None and re.search(
+                    r"\b(?:compared|versus|vs|v|than|contre)\b", self.text[g.end() : m.start]
+                ):
                     g = None  # "8.4 months with SABR compared to five months": SABR is the first value's group
             if g is not None:
                 m.group = " ".join(next(x for x in g.groups() if x).split())

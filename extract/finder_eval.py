@@ -8,6 +8,7 @@ A marked figure is found when a mention has its kind and value and, exactly, its
 (a figure printed without a CI is matched only by a mention without one). Each mention matches at most
 one figure. Recall = found / marked; precision = matching mentions / mentions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,9 +61,13 @@ def _same(a: float | str | None, b: float | str | None) -> bool:
 
 
 def matches(mention: dict, figure: dict) -> bool:
-    return (mention["kind"] == figure["kind"] and _same(mention["value"], figure["value"])
-            and _same(mention.get("ci_low"), figure.get("ci_low")) and _same(mention.get("ci_high"), figure.get("ci_high"))
-            and _same(mention.get("ci_level"), figure.get("ci_level")))
+    return (
+        mention["kind"] == figure["kind"]
+        and _same(mention["value"], figure["value"])
+        and _same(mention.get("ci_low"), figure.get("ci_low"))
+        and _same(mention.get("ci_high"), figure.get("ci_high"))
+        and _same(mention.get("ci_level"), figure.get("ci_level"))
+    )
 
 
 def _p_number(printed: str | None) -> float | None:
@@ -98,7 +103,9 @@ def finder_mentions(text: str) -> list[dict]:
     from extract.finder import find
 
     ci_after = re.compile(r"\s?%?\s*(?:CI|C\.I\.|confidence|IC)\b")
-    return [dict(m.as_dict(), is_ci_level=m.unit == "percent" and bool(ci_after.match(text, m.end))) for m in find(text)]
+    return [
+        dict(m.as_dict(), is_ci_level=m.unit == "percent" and bool(ci_after.match(text, m.end))) for m in find(text)
+    ]
 
 
 _OLD_KINDS = {"hazard ratio": "hazard_ratio", "percentage": "proportion", "median": "median", "p-value": "p_value"}
@@ -111,10 +118,15 @@ def baseline_mentions(text: str) -> list[dict]:
     dash = r"\s*(?:-|–|—|to|à)\s*"
     patterns = {
         "hazard ratio": re.compile(rf"\b(?:HR|hazard ratio|aHR|sHR)\b\s*(?:[:=,]|of|was|\()?\s*({num})", re.IGNORECASE),
-        "confidence interval": re.compile(rf"(\d{{2}})\s*%\s*(?:CI|confidence interval|IC)\s*[,:=]?\s*\(?\s*({num}){dash}({num})", re.IGNORECASE),
+        "confidence interval": re.compile(
+            rf"(\d{{2}})\s*%\s*(?:CI|confidence interval|IC)\s*[,:=]?\s*\(?\s*({num}){dash}({num})", re.IGNORECASE
+        ),
         "p-value": re.compile(rf"\b[pP]\s*(?:-?value)?\s*(=|<|>|≤|≥)\s*({num}|[.,]\d+)"),
         "percentage": re.compile(rf"(?<![\d.,])({num})\s*%"),
-        "median": re.compile(rf"\bm[ée]dian[e]?\b[^.;]{{0,80}}?({num})\s*(months?|mo\b|mois|weeks?|semaines|years?|ans|days?|jours)", re.IGNORECASE),
+        "median": re.compile(
+            rf"\bm[ée]dian[e]?\b[^.;]{{0,80}}?({num})\s*(months?|mo\b|mois|weeks?|semaines|years?|ans|days?|jours)",
+            re.IGNORECASE,
+        ),
     }
     text = " ".join(text.split())
 
@@ -133,9 +145,15 @@ def baseline_mentions(text: str) -> list[dict]:
                 out[-1].update(ci_low=val(m.group(2)), ci_high=val(m.group(3)), ci_level=val(m.group(1)) / 100)
             continue
         number = m.group(2) if kind == "p-value" else m.group(1)
-        out.append({"kind": _OLD_KINDS[kind], "value": val(number), "end": m.end(),
-                    "p_value": number if kind == "p-value" else None,
-                    "is_ci_level": kind == "percentage" and bool(re.match(r"\s*(?:CI|confidence|IC)\b", text[m.end():]))})
+        out.append(
+            {
+                "kind": _OLD_KINDS[kind],
+                "value": val(number),
+                "end": m.end(),
+                "p_value": number if kind == "p-value" else None,
+                "is_ci_level": kind == "percentage" and bool(re.match(r"\s*(?:CI|confidence|IC)\b", text[m.end() :])),
+            }
+        )
     return out
 
 
@@ -149,21 +167,28 @@ def evaluate(split: str = "all", baseline: bool = False, show: bool = False, out
             for f in missed:
                 print(f"   missed {f}", file=out)
             for m in extra:
-                print(f"   extra  {{kind: {m['kind']}, value: {m['value']}, ci: {m.get('ci_low')}-{m.get('ci_high')} "
-                      f"level {m.get('ci_level')}, p {m.get('p_value')}}}", file=out)
+                print(
+                    f"   extra  {{kind: {m['kind']}, value: {m['value']}, ci: {m.get('ci_low')}-{m.get('ci_high')} "
+                    f"level {m.get('ci_level')}, p {m.get('p_value')}}}",
+                    file=out,
+                )
     return score
 
 
 def report(score: Score, label: str) -> str:
-    return (f"{label}: recall {score.recall:.1%} ({score.found}/{score.marked}), precision {score.precision:.1%} "
-            f"({score.matching}/{score.mentions}), CI levels reported as percentage mentions: {score.level_as_mention}, "
-            f"as levels > 1: {score.level_as_percent}, "
-            f"ratio p-values right: {score.p_right}/{score.p_marked}")
+    return (
+        f"{label}: recall {score.recall:.1%} ({score.found}/{score.marked}), precision {score.precision:.1%} "
+        f"({score.matching}/{score.mentions}), CI levels reported as percentage mentions: {score.level_as_mention}, "
+        f"as levels > 1: {score.level_as_percent}, "
+        f"ratio p-values right: {score.p_right}/{score.p_marked}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "all"), default=None)
+    parser.add_argument(
+        "--split", choices=("tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "all"), default=None
+    )
     parser.add_argument("--baseline", action="store_true", help="score the pre-issue-19 coverage finder")
     parser.add_argument("--show", action="store_true", help="list what was missed and what matched nothing")
     args = parser.parse_args(argv)

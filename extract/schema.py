@@ -8,6 +8,7 @@ Every number carries a `source` (locator + verbatim quote containing the number)
 strings (extract.yaml_io keeps the published lexical form) and become Decimals that remember it.
 The same rules are enforced again on the graph by kb/shapes.ttl (SHACL).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,10 +34,14 @@ PMID_RE = re.compile(r"^\d{1,9}$")
 SEED_DOCUMENT_RE = re.compile(r"^\d{3}_[0-9a-f]{16}$")
 NCT_RE = re.compile(r"^NCT\d{8}$")
 # Each publication identifier's form and how to write it (Citation's doi, pmid and seed_document).
-IDENTIFIER_FORMS = {"doi": (DOI_RE, "is not a DOI; write it bare, like 10.3857/roj.2017.00024 (no https://doi.org/)"),
-                    "pmid": (PMID_RE, "is not a PMID (digits only)"),
-                    "seed_document": (SEED_DOCUMENT_RE, "is not a seed document identifier; write the seed file's stem, "
-                                                        "like 001_288005adcd70e9e4")}
+IDENTIFIER_FORMS = {
+    "doi": (DOI_RE, "is not a DOI; write it bare, like 10.3857/roj.2017.00024 (no https://doi.org/)"),
+    "pmid": (PMID_RE, "is not a PMID (digits only)"),
+    "seed_document": (
+        SEED_DOCUMENT_RE,
+        "is not a seed document identifier; write the seed file's stem, like 001_288005adcd70e9e4",
+    ),
+}
 NOT_REACHED = {"NR", "not reached"}
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
@@ -112,7 +117,7 @@ def quote_contains(quote: str, lexical: str) -> bool:
         while start != -1:
             end = start + len(form)
             before_ok = start == 0 or quote[start - 1] not in _NUMBER_CHARS
-            after = quote[end:end + 2]
+            after = quote[end : end + 2]
             after_ok = not after or not (after[0].isdigit() or (after[0] in ".," and after[1:2].isdigit()))
             if before_ok and after_ok:
                 return True
@@ -159,11 +164,16 @@ class Source(Strict):
     quote: str = Field(min_length=3, max_length=4000, description="verbatim text containing the number")
     publication: Slug | None = Field(None, description="only in study sheets: the publication the quote is from")
     number_in_words: str | None = Field(
-        None, min_length=2, max_length=100,
+        None,
+        min_length=2,
+        max_length=100,
         description="when the quote prints the figure's value (or a group's n) in words: those words as printed "
-                    "('Eighteen', 'trois'); they must be in the quote and read as the number")
+        "('Eighteen', 'trois'); they must be in the quote and read as the number",
+    )
     read_in: ReadIn | None = Field(
-        None, description="the page this figure was read in, when not the report itself (overrides the publication's read_in)")
+        None,
+        description="the page this figure was read in, when not the report itself (overrides the publication's read_in)",
+    )
 
 
 class StudySheetRef(Strict):
@@ -210,8 +220,10 @@ class OligoStateMapping(Strict):
             raise ValueError(f"mapped: {self.mapped} needs at least two candidates (the states it may be or mixes)")
         # docs/curation-flags.md: a mapping of low confidence names no single state; its candidates do.
         if self.confidence == "low" and self.mapped not in NON_SPECIFIC_STATES:
-            raise ValueError(f"confidence low with mapped: {self.mapped}: a low-confidence mapping is mapped to unresolved "
-                             f"(or mixed), with the states it may be as candidates (docs/curation-flags.md)")
+            raise ValueError(
+                f"confidence low with mapped: {self.mapped}: a low-confidence mapping is mapped to unresolved "
+                f"(or mixed), with the states it may be as candidates (docs/curation-flags.md)"
+            )
         return self
 
 
@@ -272,20 +284,30 @@ class Citation(Strict):
     first_author: str = Field(min_length=2, max_length=200)
     title: str = Field(min_length=3, max_length=500)
     venue: str = Field(min_length=2, max_length=300)
-    year: int | None = Field(None, ge=1950, le=2100, description="required, except for a seed_document that prints none")
+    year: int | None = Field(
+        None, ge=1950, le=2100, description="required, except for a seed_document that prints none"
+    )
     doi: str | None = None
     pmid: str | None = None
     pmcid: str | None = None
     seed_document: str | None = Field(
-        None, description="the seed document's own identifier (its file stem in ../shared/seeds/); "
+        None,
+        description="the seed document's own identifier (its file stem in ../shared/seeds/); "
         "the only identifier allowed instead of a DOI or PMID, for a seed whose text prints neither and whose "
-        "DOI/PMID could not be read on any page (say where the search is logged in the sheet's note)")
+        "DOI/PMID could not be read on any page (say where the search is logged in the sheet's note)",
+    )
 
-    url: str | None = Field(None, max_length=1000, description="for a report with no DOI, PMID or seed document: the "
-                            "address of the page that identifies it (with date_read)")
+    url: str | None = Field(
+        None,
+        max_length=1000,
+        description="for a report with no DOI, PMID or seed document: the "
+        "address of the page that identifies it (with date_read)",
+    )
     date_read: dt.date | None = Field(None, description="with url: the date the page was read")
     congress: str | None = Field(None, min_length=3, max_length=300, description="conference abstracts: the meeting")
-    abstract_number: str | None = Field(None, min_length=1, max_length=40, description="conference abstracts: as printed")
+    abstract_number: str | None = Field(
+        None, min_length=1, max_length=40, description="conference abstracts: as printed"
+    )
 
     @field_validator("url")
     @classmethod
@@ -305,9 +327,11 @@ class Citation(Strict):
         if self.url is not None and self.date_read is None:
             raise ValueError("url needs date_read: the date the page was read (YYYY-MM-DD)")
         if not self.doi and not self.pmid and not self.seed_document and not self.url:
-            raise ValueError("a publication needs a doi or a pmid (or, for a seed document whose text prints neither and "
-                             "whose identifier no page shows, seed_document: the seed file's stem; or, for a report no "
-                             "page gives a DOI or PMID for, url and date_read of the page that identifies it)")
+            raise ValueError(
+                "a publication needs a doi or a pmid (or, for a seed document whose text prints neither and "
+                "whose identifier no page shows, seed_document: the seed file's stem; or, for a report no "
+                "page gives a DOI or PMID for, url and date_read of the page that identifies it)"
+            )
         if self.year is None and not self.seed_document:
             raise ValueError("year: Field required (only a seed_document whose text prints no year may leave it out)")
         return self
@@ -325,18 +349,27 @@ class Group(Strict):
     oligo_state: OligoState | None = None
     oligo_state_as_published: str | None = None
     definition: str | None = Field(None, max_length=1000)
-    subgroup_by: list[Partition] = Field(default_factory=list, description="what else the group is a subgroup by: sex, "
-                                         "dose, regimen, site, post_randomisation, ... (its own histology / oligo_state count)")
+    subgroup_by: list[Partition] = Field(
+        default_factory=list,
+        description="what else the group is a subgroup by: sex, "
+        "dose, regimen, site, post_randomisation, ... (its own histology / oligo_state count)",
+    )
     flags: list[Flag] = Field(default_factory=list, description="curation flags (extract/flags.py)")
     source: Source | None = None
 
     @model_validator(mode="after")
     def _flags(self) -> Group:
         check_group_flags(self)
-        if any(f.flag == "mapping_low_confidence" and (f.mapping or "oligo_state") == "oligo_state" for f in self.flags) \
-                and self.oligo_state not in NON_SPECIFIC_STATES:
-            raise ValueError(f"oligo_state {self.oligo_state} with a mapping_low_confidence flag: a low-confidence mapping is "
-                             "mapped to unresolved (or mixed), with the states it may be as the flag's alternatives")
+        if (
+            any(
+                f.flag == "mapping_low_confidence" and (f.mapping or "oligo_state") == "oligo_state" for f in self.flags
+            )
+            and self.oligo_state not in NON_SPECIFIC_STATES
+        ):
+            raise ValueError(
+                f"oligo_state {self.oligo_state} with a mapping_low_confidence flag: a low-confidence mapping is "
+                "mapped to unresolved (or mixed), with the states it may be as the flag's alternatives"
+            )
         return self
 
     @model_validator(mode="after")
@@ -477,8 +510,12 @@ class Quotes(Strict):
 
     publication: Slug = Field(description="the quoted publication's sheet id (a report of the same study)")
     basis: Literal["reference list", "inferred"]
-    source: Source | None = Field(None, description="for basis 'reference list': the citation and reference entry, verbatim")
-    reason: str | None = Field(None, min_length=10, max_length=1000, description="for basis 'inferred': why this report")
+    source: Source | None = Field(
+        None, description="for basis 'reference list': the citation and reference entry, verbatim"
+    )
+    reason: str | None = Field(
+        None, min_length=10, max_length=1000, description="for basis 'inferred': why this report"
+    )
 
     @model_validator(mode="after")
     def _basis(self) -> Quotes:
@@ -494,9 +531,13 @@ class Report(Strict):
 
     study: Slug
     role: Literal["secondary"] | None = Field(
-        None, description="secondary: in a primary report, its claims about another study (a cohort paper's discussion "
-        "quoting a trial); they are exported, tiered and pooled as a review's")
-    quotes: Quotes | None = Field(None, description="secondary reports only: the study's report these figures come from")
+        None,
+        description="secondary: in a primary report, its claims about another study (a cohort paper's discussion "
+        "quoting a trial); they are exported, tiered and pooled as a review's",
+    )
+    quotes: Quotes | None = Field(
+        None, description="secondary reports only: the study's report these figures come from"
+    )
     groups: list[Group] = Field(min_length=1)
     statistics: list[Statistic] = Field(default_factory=list)
     left_out: list[str] = Field(default_factory=list, description="figures deliberately not extracted, with the reason")
@@ -515,7 +556,9 @@ class Report(Strict):
             for field in ("group", "reference_group"):
                 gid = getattr(stat, field)
                 if gid is not None and gid not in group_ids:
-                    raise ValueError(f"statistics[{i}] ({stat.id}).{field}: {gid!r} is not a group of this report; groups: {group_ids}")
+                    raise ValueError(
+                        f"statistics[{i}] ({stat.id}).{field}: {gid!r} is not a group of this report; groups: {group_ids}"
+                    )
         check_report_flag_targets(self)
         return self
 
@@ -526,7 +569,9 @@ class PublicationSheet(Strict):
     kind: Literal["publication"]
     id: Slug
     citation: Citation
-    source_kind: SourceKind = Field(description="journal article | conference abstract | registry results | review | coverage page")
+    source_kind: SourceKind = Field(
+        description="journal article | conference abstract | registry results | review | coverage page"
+    )
     role: Literal["primary", "secondary"]
     source_scope: Literal["full text", "abstract", "full text, partly missing", "conference abstract", "news report"]
     source_text: str | None = Field(None, description="path of a plain-text copy the quotes can be checked against")
@@ -540,9 +585,11 @@ class PublicationSheet(Strict):
     def _kind_role_tier(self) -> PublicationSheet:
         role = KIND_ROLES[self.source_kind]
         if self.role != role:
-            raise ValueError(f"source_kind {self.source_kind!r} is a {role} report, but role is {self.role!r} "
-                             "(a trial's own journal article, conference abstract or registry results is primary; "
-                             "a review or coverage page is secondary)")
+            raise ValueError(
+                f"source_kind {self.source_kind!r} is a {role} report, but role is {self.role!r} "
+                "(a trial's own journal article, conference abstract or registry results is primary; "
+                "a review or coverage page is secondary)"
+            )
         if self.source_kind != "journal article" and self.source_scope in ("full text", "full text, partly missing"):
             if self.source_kind in ("conference abstract", "coverage page"):
                 raise ValueError(f"source_scope {self.source_scope!r} does not fit source_kind {self.source_kind!r}")
@@ -551,17 +598,21 @@ class PublicationSheet(Strict):
             if self.tier not in TIER_RANK:
                 raise ValueError(f"tier {self.tier!r} is not a tier; tiers: {', '.join(TIER_RANK)}")
             if self.tier != tier:
-                raise ValueError(f"tier {self.tier!r} contradicts source_kind {self.source_kind!r} "
-                                 f"(source_scope {self.source_scope!r}), whose tier is {tier!r}; "
-                                 "leave tier out: it follows from the kind")
+                raise ValueError(
+                    f"tier {self.tier!r} contradicts source_kind {self.source_kind!r} "
+                    f"(source_scope {self.source_scope!r}), whose tier is {tier!r}; "
+                    "leave tier out: it follows from the kind"
+                )
         return self
 
     @model_validator(mode="after")
     def _quotes_only_in_secondary(self) -> PublicationSheet:
         for r, report in enumerate(self.reports):
             if report.quotes is not None and self.role != "secondary" and report.role != "secondary":
-                raise ValueError(f"reports[{r}].quotes: only a secondary report quotes another report of the study "
-                                 "(in a primary publication, mark its claims about another study with role: secondary)")
+                raise ValueError(
+                    f"reports[{r}].quotes: only a secondary report quotes another report of the study "
+                    "(in a primary publication, mark its claims about another study with role: secondary)"
+                )
         return self
 
     @model_validator(mode="after")
@@ -569,6 +620,8 @@ class PublicationSheet(Strict):
         # The seed identifier is only as good as the text the quotes are checked against: they must agree.
         seed = self.citation.seed_document
         if seed is not None and (self.source_text is None or PurePosixPath(self.source_text).name != f"{seed}.txt"):
-            raise ValueError(f"citation.seed_document {seed!r} needs source_text naming that seed's file ({seed}.txt), "
-                             f"got {self.source_text!r}")
+            raise ValueError(
+                f"citation.seed_document {seed!r} needs source_text naming that seed's file ({seed}.txt), "
+                f"got {self.source_text!r}"
+            )
         return self

@@ -1,5 +1,6 @@
 """Read every extraction sheet under a directory, check each against the schema and all of them against
 each other (unique ids, references that exist), and report every problem at once."""
+
 from __future__ import annotations
 
 import gc
@@ -52,8 +53,14 @@ def parse_sheet(path: Path, display: str | None = None) -> StudySheet | Publicat
     name = display or str(path)
     data = load_sheet(path, name)
     if not isinstance(data, dict) or data.get("kind") not in ("study", "publication"):
-        raise InputError(Problem(name, "kind", "a sheet is a YAML mapping that starts with kind: study or kind: publication",
-                                 "add `kind: study` or `kind: publication` as the first line"))
+        raise InputError(
+            Problem(
+                name,
+                "kind",
+                "a sheet is a YAML mapping that starts with kind: study or kind: publication",
+                "add `kind: study` or `kind: publication` as the first line",
+            )
+        )
     model = StudySheet if data["kind"] == "study" else PublicationSheet
     try:
         return model.model_validate(data)
@@ -69,12 +76,20 @@ def parse_sheet(path: Path, display: str | None = None) -> StudySheet | Publicat
 def sheet_paths(root: Path) -> tuple[list[Path], list[Problem]]:
     """The sheets under root/studies and root/publications, and a problem for every stray file."""
     if not root.is_dir():
-        raise InputError(Problem(str(root), "", "the extraction directory does not exist",
-                                 "run from the repository root or pass --sheets DIR"))
+        raise InputError(
+            Problem(
+                str(root),
+                "",
+                "the extraction directory does not exist",
+                "run from the repository root or pass --sheets DIR",
+            )
+        )
     paths = sorted(root.glob("studies/*.yaml")) + sorted(root.glob("publications/*.yaml"))
     stray = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yml", ".YAML", ".json"))
-    return paths, [Problem(str(p), "", "sheets must end in .yaml and live in studies/ or publications/", "rename or move it")
-                   for p in stray]
+    return paths, [
+        Problem(str(p), "", "sheets must end in .yaml and live in studies/ or publications/", "rename or move it")
+        for p in stray
+    ]
 
 
 def is_synthetic(root: Path) -> bool:
@@ -111,8 +126,11 @@ def load_extractions(root: Path = DEFAULT_ROOT) -> Extractions:
         return collect(root, ((path, try_parse(path)) for path in paths), problems)
 
 
-def collect(root: Path, parsed: Iterable[tuple[Path, StudySheet | PublicationSheet | list[Problem]]],
-            problems: list[Problem] | None = None) -> Extractions:
+def collect(
+    root: Path,
+    parsed: Iterable[tuple[Path, StudySheet | PublicationSheet | list[Problem]]],
+    problems: list[Problem] | None = None,
+) -> Extractions:
     """The sheets parsed from their paths (in sheet_paths' order), checked against each other: every
     problem at once, as InputError."""
     out = Extractions(synthetic=is_synthetic(root))
@@ -123,14 +141,35 @@ def collect(root: Path, parsed: Iterable[tuple[Path, StudySheet | PublicationShe
             continue
         expected_kind = "study" if path.parent.name == "studies" else "publication"
         if sheet.kind != expected_kind:
-            problems.append(Problem(str(path), "kind", f"a {sheet.kind} sheet in {path.parent.name}/", f"move it to {sheet.kind}s/ or fix kind"))
+            problems.append(
+                Problem(
+                    str(path),
+                    "kind",
+                    f"a {sheet.kind} sheet in {path.parent.name}/",
+                    f"move it to {sheet.kind}s/ or fix kind",
+                )
+            )
             continue
         key = f"{sheet.kind}:{sheet.id}"
         if key in out.files:
-            problems.append(Problem(str(path), "id", f"duplicate {sheet.kind} id {sheet.id!r}, also in {out.files[key]}", "give each sheet its own id"))
+            problems.append(
+                Problem(
+                    str(path),
+                    "id",
+                    f"duplicate {sheet.kind} id {sheet.id!r}, also in {out.files[key]}",
+                    "give each sheet its own id",
+                )
+            )
             continue
         if path.stem != sheet.id:
-            problems.append(Problem(str(path), "id", f"the id {sheet.id!r} differs from the file name {path.stem!r}", f"rename the file to {sheet.id}.yaml"))
+            problems.append(
+                Problem(
+                    str(path),
+                    "id",
+                    f"the id {sheet.id!r} differs from the file name {path.stem!r}",
+                    f"rename the file to {sheet.id}.yaml",
+                )
+            )
         out.files[key] = str(path)
         (out.studies if sheet.kind == "study" else out.publications)[sheet.id] = sheet  # type: ignore[assignment]
     problems.extend(cross_check(out))
@@ -146,15 +185,31 @@ def cross_check(ex: Extractions) -> list[Problem]:
         file = ex.files[f"study:{sid}"]
         for other in study.overlaps_with:
             if other not in ex.studies:
-                problems.append(Problem(file, "overlaps_with", f"unknown study {other!r}", "add its study sheet or fix the id"))
+                problems.append(
+                    Problem(file, "overlaps_with", f"unknown study {other!r}", "add its study sheet or fix the id")
+                )
         sources = [("oligo_state.inputs", i.source) for i in study.oligo_state.inputs]
         if study.histology_composition is not None:
             sources.append(("histology_composition.source", study.histology_composition.source))
         for where, src in sources:
             if src.publication is None:
-                problems.append(Problem(file, where, "source.publication is required in a study sheet", "name the publication the quote is from"))
+                problems.append(
+                    Problem(
+                        file,
+                        where,
+                        "source.publication is required in a study sheet",
+                        "name the publication the quote is from",
+                    )
+                )
             elif src.publication not in ex.publications:
-                problems.append(Problem(file, where, f"unknown publication {src.publication!r}", "add its publication sheet or fix the id"))
+                problems.append(
+                    Problem(
+                        file,
+                        where,
+                        f"unknown publication {src.publication!r}",
+                        "add its publication sheet or fix the id",
+                    )
+                )
     for pid, pub in ex.publications.items():
         file = ex.files[f"publication:{pid}"]
         for i, old in enumerate(pub.supersedes):
@@ -163,29 +218,75 @@ def cross_check(ex: Extractions) -> list[Problem]:
             elif old == pid:
                 problems.append(Problem(file, f"supersedes[{i}]", "a publication cannot supersede itself"))
             elif not {r.study for r in ex.publications[old].reports} & {r.study for r in pub.reports}:
-                problems.append(Problem(file, f"supersedes[{i}]", f"{old!r} reports on none of this publication's studies"))
+                problems.append(
+                    Problem(file, f"supersedes[{i}]", f"{old!r} reports on none of this publication's studies")
+                )
         for r, report in enumerate(pub.reports):
             reported = ex.studies.get(report.study)
             if reported is None:
-                problems.append(Problem(file, f"reports[{r}].study", f"unknown study {report.study!r}", "add data/extractions/studies/<id>.yaml or fix the id"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"reports[{r}].study",
+                        f"unknown study {report.study!r}",
+                        "add data/extractions/studies/<id>.yaml or fix the id",
+                    )
+                )
                 continue
             if report.quotes is not None:
                 quoted = ex.publications.get(report.quotes.publication)
                 where = f"reports[{r}].quotes.publication"
                 if quoted is None:
-                    problems.append(Problem(file, where, f"unknown publication {report.quotes.publication!r}", "add its publication sheet or fix the id"))
+                    problems.append(
+                        Problem(
+                            file,
+                            where,
+                            f"unknown publication {report.quotes.publication!r}",
+                            "add its publication sheet or fix the id",
+                        )
+                    )
                 elif quoted.role != "primary":
-                    problems.append(Problem(file, where, f"{report.quotes.publication!r} is a secondary report", "name the primary report the figures come from"))
+                    problems.append(
+                        Problem(
+                            file,
+                            where,
+                            f"{report.quotes.publication!r} is a secondary report",
+                            "name the primary report the figures come from",
+                        )
+                    )
                 elif report.study not in {q.study for q in quoted.reports}:
-                    problems.append(Problem(file, where, f"{report.quotes.publication!r} does not report {report.study!r}", "name a report of this study"))
+                    problems.append(
+                        Problem(
+                            file,
+                            where,
+                            f"{report.quotes.publication!r} does not report {report.study!r}",
+                            "name a report of this study",
+                        )
+                    )
             arm_ids = [a.id for a in reported.arms]
             roles = {a.id: a.role for a in reported.arms}
             for g, group in enumerate(report.groups):
                 if group.arm is not None and group.arm not in arm_ids:
-                    problems.append(Problem(file, f"reports[{r}].groups[{g}].arm", f"{group.arm!r} is not an arm of {reported.id}; arms: {arm_ids}"))
-                elif "post_randomisation" in group.subgroup_by and roles.get(group.arm or "") in ("experimental", "control"):
-                    problems.append(Problem(file, f"reports[{r}].groups[{g}].arm", f"a post-randomisation subgroup is not the "
-                                            f"randomised arm {group.arm!r} ({roles.get(group.arm or '')})", "leave arm out and say in the definition which arm it was drawn from"))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"reports[{r}].groups[{g}].arm",
+                            f"{group.arm!r} is not an arm of {reported.id}; arms: {arm_ids}",
+                        )
+                    )
+                elif "post_randomisation" in group.subgroup_by and roles.get(group.arm or "") in (
+                    "experimental",
+                    "control",
+                ):
+                    problems.append(
+                        Problem(
+                            file,
+                            f"reports[{r}].groups[{g}].arm",
+                            f"a post-randomisation subgroup is not the "
+                            f"randomised arm {group.arm!r} ({roles.get(group.arm or '')})",
+                            "leave arm out and say in the definition which arm it was drawn from",
+                        )
+                    )
             problems.extend(_flag_targets(ex, file, r, report))
         studies_reported = [r.study for r in pub.reports]
         if len(studies_reported) != len(set(studies_reported)):
@@ -203,11 +304,18 @@ def _flag_targets(ex: Extractions, file: str, r: int, report) -> list[Problem]:
                 continue
             pub_id, study_id, _, stat_id = f.other.split("/")
             pub = ex.publications.get(pub_id)
-            found = pub is not None and any(rep.study == study_id and any(s.id == stat_id for s in rep.statistics)
-                                            for rep in pub.reports)
+            found = pub is not None and any(
+                rep.study == study_id and any(s.id == stat_id for s in rep.statistics) for rep in pub.reports
+            )
             if not found:
-                problems.append(Problem(file, f"reports[{r}].statistics[{i}].flags", f"other {f.other!r} is not a statistic of the "
-                                        "knowledge base", "write <publication>/<study>/stat/<id> of an existing figure"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"reports[{r}].statistics[{i}].flags",
+                        f"other {f.other!r} is not a statistic of the knowledge base",
+                        "write <publication>/<study>/stat/<id> of an existing figure",
+                    )
+                )
     return problems
 
 

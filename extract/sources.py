@@ -1,4 +1,5 @@
 """The page a figure was read in, as the sheets write it (the tier rule itself is terms.tiers)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,5 +28,7 @@ class ReadIn(BaseModel):
 
 def check_url(value: str) -> str:
     if not HTTP_URL.match(value):
-        raise ValueError(f"{value!r} is not an http(s) URL; write the page's address, like https://www.example.org/page")
+        raise ValueError(
+            f"{value!r} is not an http(s) URL; write the page's address, like https://www.example.org/page"
+        )
     return value

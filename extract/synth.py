@@ -11,6 +11,7 @@ marker, the build then mints IRIs under terms.namespaces.SYNTH_ID (not ID), ever
 "[synthetic]", DOIs use the 10.5555 test prefix, and the real data directory is refused as a target.
 Seeded: the same seed and N give the same bytes.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,21 +31,48 @@ MARKER_TEXT = (
 REAL_ROOT = Path("data/extractions")
 
 HISTOLOGY = {
-    "nsclc": 12, "nsclc_egfr": 6, "nsclc_alk": 2, "lung_adenocarcinoma": 3, "colorectal": 12,
-    "prostate_castration_sensitive": 12, "prostate_castration_resistant": 4, "breast": 10, "renal_cell": 6,
-    "melanoma": 4, "sarcoma": 4, "gastric": 3, "mixed": 14, "other": 3,
+    "nsclc": 12,
+    "nsclc_egfr": 6,
+    "nsclc_alk": 2,
+    "lung_adenocarcinoma": 3,
+    "colorectal": 12,
+    "prostate_castration_sensitive": 12,
+    "prostate_castration_resistant": 4,
+    "breast": 10,
+    "renal_cell": 6,
+    "melanoma": 4,
+    "sarcoma": 4,
+    "gastric": 3,
+    "mixed": 14,
+    "other": 3,
 }
 OLIGO_STATE = {
-    "synchronous": 15, "metachronous_oligorecurrence": 25, "metachronous_oligoprogression": 8,
-    "repeat_oligorecurrence": 8, "repeat_oligoprogression": 5, "induced_oligoprogression": 12,
-    "induced_oligopersistence": 5, "induced_oligorecurrence": 4, "mixed": 12, "unresolved": 4, "not_assessed": 2,
+    "synchronous": 15,
+    "metachronous_oligorecurrence": 25,
+    "metachronous_oligoprogression": 8,
+    "repeat_oligorecurrence": 8,
+    "repeat_oligoprogression": 5,
+    "induced_oligoprogression": 12,
+    "induced_oligopersistence": 5,
+    "induced_oligorecurrence": 4,
+    "mixed": 12,
+    "unresolved": 4,
+    "not_assessed": 2,
 }
 DESIGN = {
-    "rct_phase_2": 15, "rct_phase_3": 5, "rct_phase_2_3": 2, "retrospective_cohort": 45,
-    "prospective_cohort": 13, "single_arm_trial": 15,
+    "rct_phase_2": 15,
+    "rct_phase_3": 5,
+    "rct_phase_2_3": 2,
+    "retrospective_cohort": 45,
+    "prospective_cohort": 13,
+    "single_arm_trial": 15,
 }
-INTERVENTION = {"sabr": 50, "metastasis_directed_therapy": 20, "local_consolidative_therapy": 15,
-                "metastasis_directed_radiotherapy": 15}
+INTERVENTION = {
+    "sabr": 50,
+    "metastasis_directed_therapy": 20,
+    "local_consolidative_therapy": 15,
+    "metastasis_directed_radiotherapy": 15,
+}
 COMPARATOR = {"standard_of_care": 60, "observation": 20, "maintenance_therapy": 20}
 CI_LEVEL = {"0.95": 80, "0.90": 12, "0.80": 8}
 # (median months of the control arm or cohort, rate-curve scale) per time-to-event outcome.
@@ -106,11 +134,21 @@ class _Study:
         pct = int(round(float(level) * 100))
         label = outcome.replace("_", " ")
         return {
-            "id": sid, "outcome": outcome, "statistic": "hazard_ratio", "group": "exp", "reference_group": "ctl",
-            "value": value, "unit": "ratio", "ci": {"low": low, "high": high, "level": level},
-            "p_value": _p_text(p), "adjusted": False, "time_origin": "randomisation",
-            "source": self._source("Results, Table 2",
-                                   f"The hazard ratio for {label} was {value} ({pct}% CI, {low} to {high}; P = {_p_text(p)})."),
+            "id": sid,
+            "outcome": outcome,
+            "statistic": "hazard_ratio",
+            "group": "exp",
+            "reference_group": "ctl",
+            "value": value,
+            "unit": "ratio",
+            "ci": {"low": low, "high": high, "level": level},
+            "p_value": _p_text(p),
+            "adjusted": False,
+            "time_origin": "randomisation",
+            "source": self._source(
+                "Results, Table 2",
+                f"The hazard ratio for {label} was {value} ({pct}% CI, {low} to {high}; P = {_p_text(p)}).",
+            ),
         }
 
     def median(self, sid: str, outcome: str, group: str, shift: float = 0.0) -> dict:
@@ -119,8 +157,15 @@ class _Study:
         if group == "exp":
             base *= math.exp(-self.log_hr[outcome])
         value = _fmt(base, 1)
-        stat: dict[str, object] = {"id": sid, "outcome": outcome, "statistic": "median", "group": group, "value": value, "unit": "months",
-                "estimator": "kaplan_meier"}
+        stat: dict[str, object] = {
+            "id": sid,
+            "outcome": outcome,
+            "statistic": "median",
+            "group": group,
+            "value": value,
+            "unit": "months",
+            "estimator": "kaplan_meier",
+        }
         label = outcome.replace("_", " ")
         if rng.random() < 0.85:
             low = _fmt(base * rng.uniform(0.6, 0.9), 1)
@@ -145,20 +190,35 @@ class _Study:
         label = outcome.replace("_", " ")
         statistic = "landmark_rate"
         return {
-            "id": sid, "outcome": outcome, "statistic": statistic, "group": group, "value": value, "unit": "percent",
-            "ci": {"low": low, "high": high, "level": "0.95"}, "timepoint_months": str(months),
-            "time_origin": "randomisation" if self.randomised else "start_of_radiotherapy", "estimator": "kaplan_meier",
-            "source": self._source("Results, Table 3",
-                                   f"The {months}-month {label} rate was {value}% (95% CI, {low}-{high}) in the {group} group."),
+            "id": sid,
+            "outcome": outcome,
+            "statistic": statistic,
+            "group": group,
+            "value": value,
+            "unit": "percent",
+            "ci": {"low": low, "high": high, "level": "0.95"},
+            "timepoint_months": str(months),
+            "time_origin": "randomisation" if self.randomised else "start_of_radiotherapy",
+            "estimator": "kaplan_meier",
+            "source": self._source(
+                "Results, Table 3",
+                f"The {months}-month {label} rate was {value}% (95% CI, {low}-{high}) in the {group} group.",
+            ),
         }
 
     def toxicity(self, sid: str, group: str) -> dict:
         events = self.rng.randint(0, max(1, self.n[group] // 6))
         rate = _fmt(100 * events / self.n[group], 1)
         return {
-            "id": sid, "outcome": "toxicity_grade_3_plus", "statistic": "proportion", "group": group, "value": rate,
+            "id": sid,
+            "outcome": "toxicity_grade_3_plus",
+            "statistic": "proportion",
+            "group": group,
+            "value": rate,
             "unit": "percent",
-            "source": self._source("Results, Toxicity", f"Grade 3 or worse toxicity occurred in {rate}% of the {group} group."),
+            "source": self._source(
+                "Results, Toxicity", f"Grade 3 or worse toxicity occurred in {rate}% of the {group} group."
+            ),
         }
 
     def figures(self, k: int) -> list[dict]:
@@ -171,9 +231,11 @@ class _Study:
             for g in groups:
                 pool.append(self.median(f"{outcome[:2]}-median-{g}", outcome, g))
         for g in groups:
-            for outcome, prefix, times in (("overall_survival", "os", (12, 24, 36, 60)),
-                                           ("progression_free_survival", "pfs", (12, 24)),
-                                           ("local_control", "lc", (12, 24))):
+            for outcome, prefix, times in (
+                ("overall_survival", "os", (12, 24, 36, 60)),
+                ("progression_free_survival", "pfs", (12, 24)),
+                ("local_control", "lc", (12, 24)),
+            ):
                 pool.extend(self.landmark(f"{prefix}-{m}m-{g}", outcome, g, m) for m in times)
             pool.append(self.toxicity(f"tox-g3-{g}", g))
         self.rng.shuffle(pool)
@@ -186,29 +248,51 @@ class _Study:
         for arm, role in self.arms:
             label = {"experimental": "SABR arm", "control": "standard-of-care arm", "single": "whole cohort"}[role]
             n = self.n[arm]
-            out.append({"id": arm, "label": label, "arm": arm, "n": n,
-                        "source": self._source(locator, f"The {label} comprised {n} patients.")})
+            out.append(
+                {
+                    "id": arm,
+                    "label": label,
+                    "arm": arm,
+                    "n": n,
+                    "source": self._source(locator, f"The {label} comprised {n} patients."),
+                }
+            )
         return out
 
     def study_sheet(self) -> dict:
         rng = self.rng
-        candidates = rng.sample(["synchronous", "metachronous_oligorecurrence", "induced_oligoprogression",
-                                 "repeat_oligorecurrence"], k=2)
+        candidates = rng.sample(
+            ["synchronous", "metachronous_oligorecurrence", "induced_oligoprogression", "repeat_oligorecurrence"], k=2
+        )
         mapping: dict = {
-            "as_published": rng.choice(["oligometastatic", "oligorecurrent", "oligoprogressive", "oligometastatic disease"]),
+            "as_published": rng.choice(
+                ["oligometastatic", "oligorecurrent", "oligoprogressive", "oligometastatic disease"]
+            ),
             "mapped": self.oligo_state,
             "rationale": "Synthetic study: the state was drawn by oligokb synth, not read from a source.",
-            "mapped_by": "oligokb synth", "confidence": rng.choice(["low", "moderate", "high"]),
+            "mapped_by": "oligokb synth",
+            "confidence": rng.choice(["low", "moderate", "high"]),
         }
         if self.oligo_state in ("mixed", "unresolved"):
             mapping["candidates"] = candidates
         elif mapping["confidence"] == "low":  # a low-confidence mapping names no single state (docs/curation-flags.md)
             mapping["confidence"] = "moderate"
-        arms = [{"id": arm, "label": {"experimental": "SABR", "control": "standard of care", "single": "SABR"}[role],
-                 "role": role, "treatment": "sabr" if role != "control" else "standard_of_care"} for arm, role in self.arms]
+        arms = [
+            {
+                "id": arm,
+                "label": {"experimental": "SABR", "control": "standard of care", "single": "SABR"}[role],
+                "role": role,
+                "treatment": "sabr" if role != "control" else "standard_of_care",
+            }
+            for arm, role in self.arms
+        ]
         sheet: dict = {
-            "kind": "study", "id": self.id, "label": f"Synthetic study {self.id}", "design": self.design,
-            "histology": self.histology, "oligo_state": mapping,
+            "kind": "study",
+            "id": self.id,
+            "label": f"Synthetic study {self.id}",
+            "design": self.design,
+            "histology": self.histology,
+            "oligo_state": mapping,
             "intervention": {"term": _pick(rng, INTERVENTION), "as_published": "stereotactic ablative radiotherapy"},
         }
         if self.randomised:
@@ -232,7 +316,9 @@ class _Study:
             year += rng.randint(1, 4)
             stats = [self._again(f) for f in rng.sample(first, k=min(len(first), size))]
             latest.update((f["id"], f) for f in stats)
-            sheets.append(self._publication(f"{self.id}-r{k}", "primary", year, stats, supersedes=[f"{self.id}-r{k - 1}"]))
+            sheets.append(
+                self._publication(f"{self.id}-r{k}", "primary", year, stats, supersedes=[f"{self.id}-r{k - 1}"])
+            )
         if review_size:
             year += rng.randint(0, 3)
             quoted = rng.sample(list(latest.values()), k=min(len(latest), review_size))
@@ -259,18 +345,30 @@ class _Study:
         copy["source"] = {"locator": "Table 1 (review)", "quote": figure["source"]["quote"]}
         return copy
 
-    def _publication(self, pub_id: str, role: str, year: int, stats: list[dict], supersedes: list[str] | None = None) -> dict:
+    def _publication(
+        self, pub_id: str, role: str, year: int, stats: list[dict], supersedes: list[str] | None = None
+    ) -> dict:
         sheet: dict = {
-            "kind": "publication", "id": pub_id,
-            "citation": {"first_author": f"Synth {pub_id[-6:]}", "title": f"Synthetic report {pub_id}",
-                         "venue": "Synthetic Journal of Radiation Oncology", "year": year,
-                         "doi": f"10.5555/oligokb-synth.{pub_id}"},
+            "kind": "publication",
+            "id": pub_id,
+            "citation": {
+                "first_author": f"Synth {pub_id[-6:]}",
+                "title": f"Synthetic report {pub_id}",
+                "venue": "Synthetic Journal of Radiation Oncology",
+                "year": year,
+                "doi": f"10.5555/oligokb-synth.{pub_id}",
+            },
             "source_kind": "journal article" if role == "primary" else "review",
-            "role": role, "source_scope": "full text",
+            "role": role,
+            "source_scope": "full text",
         }
         if supersedes:
             sheet["supersedes"] = supersedes
-        groups = [g for g in self.groups("Results, para 1") if g["id"] in {s["group"] for s in stats} | {s.get("reference_group") for s in stats}]
+        groups = [
+            g
+            for g in self.groups("Results, para 1")
+            if g["id"] in {s["group"] for s in stats} | {s.get("reference_group") for s in stats}
+        ]
         sheet["reports"] = [{"study": self.id, "groups": groups or self.groups("Results, para 1"), "statistics": stats}]
         return sheet
 
@@ -288,15 +386,28 @@ def check_target(out: Path) -> None:
     real = REAL_ROOT.resolve()
     target = out.resolve()
     if target == real or real in target.parents or target in real.parents:
-        raise InputError(Problem(str(out), "--out", "synthetic sheets may not be written in or around data/extractions/",
-                                 "choose a separate directory, e.g. --out /tmp/synth-1k"))
+        raise InputError(
+            Problem(
+                str(out),
+                "--out",
+                "synthetic sheets may not be written in or around data/extractions/",
+                "choose a separate directory, e.g. --out /tmp/synth-1k",
+            )
+        )
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise InputError(Problem(str(out), "--out", "the directory is not empty and holds no synthetic sheets",
-                                 "choose an empty directory (synthetic sheets never mix with real ones)"))
+        raise InputError(
+            Problem(
+                str(out),
+                "--out",
+                "the directory is not empty and holds no synthetic sheets",
+                "choose an empty directory (synthetic sheets never mix with real ones)",
+            )
+        )
 
 
-def generate(n_studies: int, out: Path, seed: int = 1,
-             progress: Callable[[Iterable], Iterable] | None = None) -> dict[str, int]:
+def generate(
+    n_studies: int, out: Path, seed: int = 1, progress: Callable[[Iterable], Iterable] | None = None
+) -> dict[str, int]:
     """Write n_studies study sheets and their publication sheets under out/. Returns counts."""
     if n_studies < 1:
         raise InputError(Problem("--studies", "", f"must be at least 1, got {n_studies}"))

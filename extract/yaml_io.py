@@ -7,6 +7,7 @@
   that are not UTF-8 are reported with their offset.
 - Every mapping key remembers its line, so schema errors can name the line of the field.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,7 +26,11 @@ class _SheetLoader(yaml.SafeLoader):
 
 # Keep only the implicit resolvers for bool and null: ints and floats stay strings.
 _SheetLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
@@ -157,16 +162,28 @@ def load_sheet(path: Path, display: str | None = None) -> Any:
     except OSError as exc:
         raise InputError(Problem(name, "", f"cannot read the file: {exc.strerror}")) from None
     if size > MAX_SHEET_BYTES:
-        raise InputError(Problem(name, "", f"the file is {size:,} bytes; sheets are limited to {MAX_SHEET_BYTES:,}",
-                                 "split it into one sheet per publication, or remove pasted full text"))
+        raise InputError(
+            Problem(
+                name,
+                "",
+                f"the file is {size:,} bytes; sheets are limited to {MAX_SHEET_BYTES:,}",
+                "split it into one sheet per publication, or remove pasted full text",
+            )
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line: int | None = raw[: exc.start].count(b"\n") + 1
-        raise InputError(Problem(name, "", f"byte {exc.start} ({raw[exc.start:exc.start + 1]!r}) is not UTF-8",
-                                 "save the sheet as UTF-8 (quotes pasted from PDFs are often Latin-1 or Windows-1252)",
-                                 line)) from None
+        raise InputError(
+            Problem(
+                name,
+                "",
+                f"byte {exc.start} ({raw[exc.start : exc.start + 1]!r}) is not UTF-8",
+                "save the sheet as UTF-8 (quotes pasted from PDFs are often Latin-1 or Windows-1252)",
+                line,
+            )
+        ) from None
     if "&" not in text and "*" not in text:
         try:
             return _load_fast(text)

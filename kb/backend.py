@@ -6,6 +6,7 @@ lexical answers, a per-study table) it answers with the general path.
 
 rdflib's Graph stays the API where a caller needs the graph itself (building, SHACL, provenance walks).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -129,6 +130,8 @@ def open_kb(kb_file: Path | str | None = None, endpoint: str | None = None, voca
 
 
 if TYPE_CHECKING:  # mypy proves every back-end satisfies the protocol
-    def _every_back_end_is_a_knowledge_base(oxigraph: OxigraphKB, endpoint: SparqlEndpoint,
-                                            graph: GraphKB) -> list[KnowledgeBase]:
+
+    def _every_back_end_is_a_knowledge_base(
+        oxigraph: OxigraphKB, endpoint: SparqlEndpoint, graph: GraphKB
+    ) -> list[KnowledgeBase]:
         return [oxigraph, endpoint, graph]

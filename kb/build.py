@@ -10,6 +10,7 @@ How a build runs (build_sheets): each sheet is parsed, validated, turned into ro
 the pieces joined in id order are the file. Large builds do that in worker processes. The rdflib
 triples (sheet_triples, iter_triples, build_graph) come from the same rows, for SHACL and rdflib users.
 """
+
 from __future__ import annotations
 
 import gc
@@ -57,12 +58,26 @@ HEADER = (
 
 # --- one sheet -> rows (kb.turtle.Row) ---------------------------------------------------------------
 _XSD_DATE, _XSD_ANYURI = str(XSD.date), str(XSD.anyURI)
-_P = {name: str(term) for name, term in {
-    "derivedFrom": PROV.wasDerivedFrom, "qualifiedDerivation": PROV.qualifiedDerivation, "entity": PROV.entity,
-    "Derivation": PROV.Derivation, "Entity": PROV.Entity, "identifier": DCTERMS.identifier, "label": RDFS.label,
-    "seeAlso": RDFS.seeAlso, "title": DCTERMS.title, "issued": DCTERMS.issued, "relation": DCTERMS.relation,
-    "replaces": DCTERMS.replaces, "description": DCTERMS.description, "doi": BIBO.doi, "pmid": BIBO.pmid,
-}.items()}
+_P = {
+    name: str(term)
+    for name, term in {
+        "derivedFrom": PROV.wasDerivedFrom,
+        "qualifiedDerivation": PROV.qualifiedDerivation,
+        "entity": PROV.entity,
+        "Derivation": PROV.Derivation,
+        "Entity": PROV.Entity,
+        "identifier": DCTERMS.identifier,
+        "label": RDFS.label,
+        "seeAlso": RDFS.seeAlso,
+        "title": DCTERMS.title,
+        "issued": DCTERMS.issued,
+        "relation": DCTERMS.relation,
+        "replaces": DCTERMS.replaces,
+        "description": DCTERMS.description,
+        "doi": BIBO.doi,
+        "pmid": BIBO.pmid,
+    }.items()
+}
 
 
 class _O:
@@ -113,8 +128,9 @@ class _Rows(list):
             self.append((s, p, str(lit), str(lit.datatype or ""), lit.language or "", 1))
 
 
-def _source_rows(t: _Rows, node: str, pub: str, source: Source, method: str = "reported",
-                 read_in: ReadIn | None = None) -> None:
+def _source_rows(
+    t: _Rows, node: str, pub: str, source: Source, method: str = "reported", read_in: ReadIn | None = None
+) -> None:
     """The figure's derivation: the report, locator, quote and, when it was not read in the report itself,
     the page it was read in (the source's own read_in, else the publication's)."""
     derivation = node + "/derivation"
@@ -187,8 +203,13 @@ def _study_rows(t: _Rows, study: StudySheet, base: str) -> None:
     t.plain(a, O.confidence, m.confidence)
     if m.confidence == "low":  # docs/curation-flags.md: every low-confidence mapping carries its flag
         alternatives = ", ".join(m.candidates) or "not listed"
-        _flag_rows(t, a, "mapping_low_confidence", f"oligo-state mapping of low confidence ({m.mapped}); it may be: {alternatives}",
-                   alternatives=[_vocab("oligo_state", c) for c in m.candidates])
+        _flag_rows(
+            t,
+            a,
+            "mapping_low_confidence",
+            f"oligo-state mapping of low confidence ({m.mapped}); it may be: {alternatives}",
+            alternatives=[_vocab("oligo_state", c) for c in m.candidates],
+        )
     seen: dict[str, int] = {}
     for inp in m.inputs:
         # one node per input: a second input of the same name (one per component trial) gets "-2", ...
@@ -283,8 +304,9 @@ def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:
             t.plain(p, O.note, f"left out ({report.study}): {reason}")
 
 
-def _statistic_rows(t: _Rows, pub: str, scope: str, stat: Statistic, tier: str,
-                    read_in: ReadIn | None, claim: bool = False) -> None:
+def _statistic_rows(
+    t: _Rows, pub: str, scope: str, stat: Statistic, tier: str, read_in: ReadIn | None, claim: bool = False
+) -> None:
     O = _OKB  # noqa: E741 - reads as the okb: prefix of the Turtle it writes
     s = f"{scope}/stat/{stat.id}"
     t.iri(s, _TYPE, O.Statistic)
@@ -336,12 +358,14 @@ def _statistic_rows(t: _Rows, pub: str, scope: str, stat: Statistic, tier: str,
         other = None
         if flag.other is not None:
             other = f"{pub.rsplit('/', 1)[0]}/{flag.other}" if "/" in flag.other else f"{scope}/stat/{flag.other}"
-        _flag_rows(t, s, flag.flag, flag.reason, other=other,
-                   alternatives=[_vocab("outcome", x) for x in flag.alternatives])
+        _flag_rows(
+            t, s, flag.flag, flag.reason, other=other, alternatives=[_vocab("outcome", x) for x in flag.alternatives]
+        )
 
 
-def _flag_rows(t: _Rows, target: str, kind: str, reason: str, other: str | None = None,
-               alternatives: Iterable[str] = ()) -> None:
+def _flag_rows(
+    t: _Rows, target: str, kind: str, reason: str, other: str | None = None, alternatives: Iterable[str] = ()
+) -> None:
     """A curation flag on a statistic, group or mapping (extract/flags.py): one node, <target>/flag/<kind>."""
     O = _OKB  # noqa: E741 - reads as the okb: prefix of the Turtle it writes
     f = f"{target}/flag/{kind}"
@@ -373,7 +397,9 @@ def _rdflib_term(o: str, datatype: str, language: str, is_literal: int) -> URIRe
 
 def sheet_triples(sheet: StudySheet | PublicationSheet, base: Namespace = ID) -> list[Triple]:
     """One sheet's triples (rdflib terms), sorted, without duplicates."""
-    return [(URIRef(s), URIRef(p), _rdflib_term(o, dt, lang, lit)) for s, p, o, dt, lang, lit in sheet_rows(sheet, base)]
+    return [
+        (URIRef(s), URIRef(p), _rdflib_term(o, dt, lang, lit)) for s, p, o, dt, lang, lit in sheet_rows(sheet, base)
+    ]
 
 
 def iter_triples(ex: Extractions, progress: Callable[[Iterable], Iterable] | None = None) -> Iterator[Triple]:
@@ -498,8 +524,12 @@ def _worker_init() -> None:
     gc.freeze()
 
 
-def build_sheets(root: Path, jobs: int | None = None, progress: Callable[[int, int], None] | None = None,
-                 parallel_min: int = PARALLEL_MIN_SHEETS) -> tuple[Extractions, bytes, int]:
+def build_sheets(
+    root: Path,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    parallel_min: int = PARALLEL_MIN_SHEETS,
+) -> tuple[Extractions, bytes, int]:
     """`oligokb build`: parse, check and turn every sheet under root into the knowledge base's Turtle.
 
     Returns the sheets, the file's bytes (the same as build_turtle(load_extractions(root))) and its
@@ -512,7 +542,7 @@ def build_sheets(root: Path, jobs: int | None = None, progress: Callable[[int, i
     paths, problems = sheet_paths(root)
     base = str(SYNTH_ID if is_synthetic(root) else ID)
     jobs = default_jobs() if jobs is None else max(1, jobs)
-    batches = [[str(p) for p in paths[i:i + BATCH_SHEETS]] for i in range(0, len(paths), BATCH_SHEETS)]
+    batches = [[str(p) for p in paths[i : i + BATCH_SHEETS]] for i in range(0, len(paths), BATCH_SHEETS)]
     results: list[tuple[_Parsed, bytes, int]] = []
     with gc_paused():
         if jobs == 1 or len(paths) < parallel_min:
@@ -525,8 +555,11 @@ def build_sheets(root: Path, jobs: int | None = None, progress: Callable[[int, i
             from concurrent.futures import ProcessPoolExecutor
 
             # fork: the workers start with everything imported (and must not be started from threads).
-            with ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=multiprocessing.get_context("fork"),
-                                     initializer=_worker_init) as pool:
+            with ProcessPoolExecutor(
+                max_workers=min(jobs, len(batches)),
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_init,
+            ) as pool:
                 futures = [pool.submit(_build_batch, batch, base) for batch in batches]
                 for future in futures:  # in order: the results stay in sheet_paths' order
                     results.extend(future.result())

@@ -10,6 +10,7 @@ report it quotes (`quotes` in its sheet). When one data cut supersedes the other
 later reports), the pair is a "later data cut": the numbers moved with follow-up, nobody misquoted. Every
 other pair is a "disagreement", such as a review that differs from the very report it quotes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -19,24 +20,75 @@ import pandas as pd
 
 # The same figure: one study, outcome, statistic, time point, unit (44 weeks and 4.4 months are not one median),
 # and the same group of patients: the arm and, for a subgroup (a histology cohort), its histology and oligo-state.
-KEY = ["study_id", "outcome", "statistic", "timepoint_months", "unit", "unit_of_analysis", "histology", "oligo_state",
-       "_group", "_reference"]
+KEY = [
+    "study_id",
+    "outcome",
+    "statistic",
+    "timepoint_months",
+    "unit",
+    "unit_of_analysis",
+    "histology",
+    "oligo_state",
+    "_group",
+    "_reference",
+]
 NOT_STATED = {"", "not stated"}
 FIELDS = {"value": "value", "ci_low": "CI lower bound", "ci_high": "CI upper bound", "ci_level": "CI level", "n": "n"}
-COLUMNS = ["study_id", "study_label", "outcome", "statistic", "group", "timepoint_months", "field",
-           "publication_a", "role_a", "value_a", "quote_a", "locator_a",
-           "publication_b", "role_b", "value_b", "quote_b", "locator_b", "primary", "statistic_a", "statistic_b",
-           "kind", "explanation"]
+COLUMNS = [
+    "study_id",
+    "study_label",
+    "outcome",
+    "statistic",
+    "group",
+    "timepoint_months",
+    "field",
+    "publication_a",
+    "role_a",
+    "value_a",
+    "quote_a",
+    "locator_a",
+    "publication_b",
+    "role_b",
+    "value_b",
+    "quote_b",
+    "locator_b",
+    "primary",
+    "statistic_a",
+    "statistic_b",
+    "kind",
+    "explanation",
+]
 DISAGREEMENT = "disagreement"
 LATER_DATA_CUT = "later data cut"
 KINDS = (DISAGREEMENT, LATER_DATA_CUT)
 
 
-USED = ["study_id", "study_label", "outcome", "outcome_time_origin", "statistic", "timepoint_months", "unit",
-        "unit_of_analysis", "histology", "oligo_state",
-        "group", "group_arm_id", "reference_group", "reference_arm_id", "comparison", "publication_id",
-        "publication_role", "publication_year", "source_quote", "source_locator", "statistic_id",
-        "supersedes", "quotes_publication", *FIELDS]
+USED = [
+    "study_id",
+    "study_label",
+    "outcome",
+    "outcome_time_origin",
+    "statistic",
+    "timepoint_months",
+    "unit",
+    "unit_of_analysis",
+    "histology",
+    "oligo_state",
+    "group",
+    "group_arm_id",
+    "reference_group",
+    "reference_arm_id",
+    "comparison",
+    "publication_id",
+    "publication_role",
+    "publication_year",
+    "source_quote",
+    "source_locator",
+    "statistic_id",
+    "supersedes",
+    "quotes_publication",
+    *FIELDS,
+]
 
 
 def _number(text: str) -> float | None:
@@ -68,6 +120,7 @@ def superseded_by(table: pd.DataFrame) -> dict[str, set[str]]:
 
 def classify(a: dict, b: dict, supersedes: dict[str, set[str]]) -> tuple[str, str]:
     """(kind, explanation) of a disagreeing pair of figures; a and b are evidence-table records."""
+
     def cut(r: dict) -> str:
         return r.get("quotes_publication") or r["publication_id"]
 
@@ -91,7 +144,9 @@ def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
     # Only the columns a conflict reads: the pairwise step holds its rows as Python records.
     rows = table[[c for c in USED if c in table.columns]].copy()
     rows["_group"] = rows["group_arm_id"].where(rows["group_arm_id"] != "", "label:" + rows["group"])
-    rows["_reference"] = rows["reference_arm_id"].where(rows["reference_arm_id"] != "", "label:" + rows["reference_group"])
+    rows["_reference"] = rows["reference_arm_id"].where(
+        rows["reference_arm_id"] != "", "label:" + rows["reference_group"]
+    )
     # Only figures that two publications report can disagree: drop the rest before the pairwise loop.
     rows = rows[rows.groupby(KEY, sort=False)["publication_id"].transform("nunique") > 1]
     supersedes = superseded_by(table)
@@ -106,7 +161,7 @@ def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
             end += 1
         part, start = records[start:end], end
         for i, a in enumerate(part):
-            for b in part[i + 1:]:
+            for b in part[i + 1 :]:
                 if a["publication_id"] == b["publication_id"]:
                     continue
                 origins = {a["outcome_time_origin"], b["outcome_time_origin"]} - NOT_STATED
@@ -118,18 +173,33 @@ def find_conflicts(table: pd.DataFrame) -> pd.DataFrame:
                         continue
                     primary = ";".join(r["publication_id"] for r in (a, b) if r["publication_role"] == "primary")
                     kind, explanation = classify(a, b, supersedes)
-                    out.append({
-                        "study_id": a["study_id"], "study_label": a["study_label"], "outcome": a["outcome"],
-                        "statistic": a["statistic"], "group": a["comparison"] or a["group"],
-                        "timepoint_months": a["timepoint_months"], "field": label,
-                        "publication_a": a["publication_id"], "role_a": a["publication_role"], "value_a": a[field],
-                        "quote_a": a["source_quote"], "locator_a": a["source_locator"],
-                        "publication_b": b["publication_id"], "role_b": b["publication_role"], "value_b": b[field],
-                        "quote_b": b["source_quote"], "locator_b": b["source_locator"], "primary": primary,
-                        # both figures by id: the reports may name the group differently
-                        "statistic_a": a["statistic_id"], "statistic_b": b["statistic_id"],
-                        "kind": kind, "explanation": explanation,
-                    })
+                    out.append(
+                        {
+                            "study_id": a["study_id"],
+                            "study_label": a["study_label"],
+                            "outcome": a["outcome"],
+                            "statistic": a["statistic"],
+                            "group": a["comparison"] or a["group"],
+                            "timepoint_months": a["timepoint_months"],
+                            "field": label,
+                            "publication_a": a["publication_id"],
+                            "role_a": a["publication_role"],
+                            "value_a": a[field],
+                            "quote_a": a["source_quote"],
+                            "locator_a": a["source_locator"],
+                            "publication_b": b["publication_id"],
+                            "role_b": b["publication_role"],
+                            "value_b": b[field],
+                            "quote_b": b["source_quote"],
+                            "locator_b": b["source_locator"],
+                            "primary": primary,
+                            # both figures by id: the reports may name the group differently
+                            "statistic_a": a["statistic_id"],
+                            "statistic_b": b["statistic_id"],
+                            "kind": kind,
+                            "explanation": explanation,
+                        }
+                    )
     return pd.DataFrame(out, columns=COLUMNS)
 
 
@@ -137,18 +207,24 @@ def conflicts_markdown(conflicts: pd.DataFrame) -> str:
     if conflicts.empty:
         return "No conflicts: every figure reported by two publications of a study agrees.\n"
     n_dis = int((conflicts["kind"] == DISAGREEMENT).sum())
-    lines = [f"# Conflicts between reports ({len(conflicts)}: {n_dis} {DISAGREEMENT}{'' if n_dis == 1 else 's'}, "
-             f"{len(conflicts) - n_dis} from a {LATER_DATA_CUT})", "",
-             f"A *{LATER_DATA_CUT}* differs because a later report of the study supersedes the one quoted; "
-             f"a *{DISAGREEMENT}* has no such explanation (e.g. a review that differs from the report it quotes).", ""]
+    lines = [
+        f"# Conflicts between reports ({len(conflicts)}: {n_dis} {DISAGREEMENT}{'' if n_dis == 1 else 's'}, "
+        f"{len(conflicts) - n_dis} from a {LATER_DATA_CUT})",
+        "",
+        f"A *{LATER_DATA_CUT}* differs because a later report of the study supersedes the one quoted; "
+        f"a *{DISAGREEMENT}* has no such explanation (e.g. a review that differs from the report it quotes).",
+        "",
+    ]
     order = {k: i for i, k in enumerate(KINDS)}
     for (study, label), part in conflicts.groupby(["study_id", "study_label"], sort=True):
         lines += [f"## {label} (`{study}`)", ""]
         part = part.sort_values("kind", key=lambda s: s.map(order), kind="stable")
         for r in cast(Iterable[Any], part.itertuples()):  # rows of text columns (mypy sees any scalar)
             when = f" at {r.timepoint_months} months" if r.timepoint_months else ""
-            lines.append(f"- **{r.outcome}, {r.statistic}{when}, {r.group}: {r.field}** differs: "
-                         f"{r.kind} ({r.explanation}; primary: {r.primary or 'none'})")
+            lines.append(
+                f"- **{r.outcome}, {r.statistic}{when}, {r.group}: {r.field}** differs: "
+                f"{r.kind} ({r.explanation}; primary: {r.primary or 'none'})"
+            )
             lines.append(f"  - {r.publication_a} ({r.role_a}, {r.locator_a}): **{r.value_a}**: “{r.quote_a}”")
             lines.append(f"  - {r.publication_b} ({r.role_b}, {r.locator_b}): **{r.value_b}**: “{r.quote_b}”")
         lines.append("")

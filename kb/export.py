@@ -1,4 +1,5 @@
 """The evidence-table export (terms/contract.py): one row per statistic, labels in lower case."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -9,8 +10,22 @@ from kb.query import run_named
 from terms.contract import ALL_COLUMNS
 from terms.vocabulary import pref_label, tier_rank, top_concept
 
-LABELLED = ["design", "histology", "oligo_state", "intervention", "comparator", "publication_role", "outcome",
-            "time_origin", "statistic", "unit", "unit_of_analysis", "estimator", "source_kind", "evidence_tier"]
+LABELLED = [
+    "design",
+    "histology",
+    "oligo_state",
+    "intervention",
+    "comparator",
+    "publication_role",
+    "outcome",
+    "time_origin",
+    "statistic",
+    "unit",
+    "unit_of_analysis",
+    "estimator",
+    "source_kind",
+    "evidence_tier",
+]
 
 
 def _number_text(value: object) -> str:
@@ -63,7 +78,10 @@ def _evidence_table(graph: KnowledgeBase, params: dict[str, str] | None) -> pd.D
     out["outcome_time_origin"] = labels["time_origin"]
     out["statistic"] = labels["statistic"]
     out["group"] = raw["group_label"]
-    out["comparison"] = [f"{g} vs {r}" if isinstance(r, str) else "" for g, r in zip(raw["group_label"], raw["reference_label"], strict=True)]
+    out["comparison"] = [
+        f"{g} vs {r}" if isinstance(r, str) else ""
+        for g, r in zip(raw["group_label"], raw["reference_label"], strict=True)
+    ]
     out["n"] = raw["n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     out["timepoint_months"] = raw["timepoint_months"].map(_number_text)
     out["value"] = raw["value"]
@@ -72,7 +90,9 @@ def _evidence_table(graph: KnowledgeBase, params: dict[str, str] | None) -> pd.D
     out["ci_high"] = raw["ci_high"].fillna("")
     out["ci_level"] = raw["ci_level"].map(_number_text)
     out["p_value"] = raw["p_value"].map(_number_text)
-    out["adjusted"] = raw["adjusted"].map(lambda v: "" if v is None or pd.isna(v) else ("true" if v in (True, 1, "true", "1") else "false"))
+    out["adjusted"] = raw["adjusted"].map(
+        lambda v: "" if v is None or pd.isna(v) else ("true" if v in (True, 1, "true", "1") else "false")
+    )
     out["source_locator"] = raw["source_locator"]
     out["source_quote"] = raw["source_quote"]
     # extras
@@ -90,19 +110,28 @@ def _evidence_table(graph: KnowledgeBase, params: dict[str, str] | None) -> pd.D
     out["p_value_as_published"] = raw["p_value_as_published"].fillna("")
     out["covariate"] = raw["covariate"].fillna("")
     out["overlaps_with"] = raw["study_id"].map(overlaps).fillna("")
-    for col, src in [("histology_id", "histology"), ("oligo_state_id", "oligo_state"), ("outcome_id", "outcome"), ("statistic_type_id", "statistic")]:
+    for col, src in [
+        ("histology_id", "histology"),
+        ("oligo_state_id", "oligo_state"),
+        ("outcome_id", "outcome"),
+        ("statistic_type_id", "statistic"),
+    ]:
         out[col] = raw[src].map(lambda iri: iri.rsplit("/", 1)[-1] if iri else "")
     out["group_arm_role"] = raw["group_arm_role"].fillna("")
     out["reference_arm_role"] = raw["reference_arm_role"].fillna("")
     # A computed xsd:boolean: rdflib and Oxigraph give True, Virtuoso's JSON results give 1.
-    out["group_is_subgroup"] = raw["group_is_subgroup"].map(lambda v: "true" if v is True or v in (1, "1", "true") else "false")
+    out["group_is_subgroup"] = raw["group_is_subgroup"].map(
+        lambda v: "true" if v is True or v in (1, "1", "true") else "false"
+    )
     out["group_subgroup_by"] = raw["group_subgroup_by"].map(lambda v: _sorted_list(v, ";"))
     out["group_arm_id"] = raw["group_arm_id"].fillna("")
     out["reference_arm_id"] = raw["reference_arm_id"].fillna("")
     out["seed_document"] = raw["seed_document"].fillna("")
     out["quotes_publication"] = raw["quotes_publication"].fillna("")
     out["quotes_basis"] = raw["quotes_basis"].fillna("")
-    out["quotes_publication_year"] = raw["quotes_publication_year"].map(lambda v: "" if v is None or pd.isna(v) else str(v)[:4])
+    out["quotes_publication_year"] = raw["quotes_publication_year"].map(
+        lambda v: "" if v is None or pd.isna(v) else str(v)[:4]
+    )
     out["source_kind"] = labels["source_kind"]
     out["evidence_tier"] = labels["evidence_tier"]
     out["evidence_tier_id"] = raw["evidence_tier"].map(lambda iri: iri.rsplit("/", 1)[-1] if iri else "")
@@ -111,7 +140,9 @@ def _evidence_table(graph: KnowledgeBase, params: dict[str, str] | None) -> pd.D
         out[col] = raw[col].fillna("")
     out["read_in_date"] = raw["read_in_date"].map(lambda v: "" if v is None or pd.isna(v) else str(v)[:10])
     out["publication_url"] = raw["publication_url"].fillna("")
-    out["publication_date_read"] = raw["publication_date_read"].map(lambda v: "" if v is None or pd.isna(v) else str(v)[:10])
+    out["publication_date_read"] = raw["publication_date_read"].map(
+        lambda v: "" if v is None or pd.isna(v) else str(v)[:10]
+    )
     out["reference_n"] = raw["reference_n"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     # Curation flags (issue 20): notation codes sorted, ";"-joined; "code: reason" sorted, " | "-joined.
     out["flags"] = raw["flags"].map(lambda v: _sorted_list(v, ";"))

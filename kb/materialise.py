@@ -13,6 +13,7 @@ The cache key is the KB file (resolved path, size, modification time) plus a dig
 shapes the answer: the query texts, the vocabularies, the ontology and this module's format version.
 Anything else (a deleted cache, an unwritable directory) falls back to the query.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,8 +40,12 @@ MATERIALISED = ("evidence", "studies", "publications")  # provenance is derived 
 def _code_digest() -> str:
     """Everything besides the KB file that shapes a materialised table."""
     digest = hashlib.sha256(FORMAT.encode())
-    for path in [*sorted(QUERY_DIR.glob("*.rq")), *sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE,
-                 *(Path(__file__).with_name(name) for name in ("export.py", "conflicts.py", "query.py", "store.py"))]:
+    for path in [
+        *sorted(QUERY_DIR.glob("*.rq")),
+        *sorted(VOCAB_DIR.glob("*.ttl")),
+        ONTOLOGY_FILE,
+        *(Path(__file__).with_name(name) for name in ("export.py", "conflicts.py", "query.py", "store.py")),
+    ]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -57,8 +62,9 @@ def version_key(kb_path: Path) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 
-def cached_frame(kb_path: Path, name: str, compute: Callable[[], pd.DataFrame],
-                 columns: list[str] | None = None) -> pd.DataFrame:
+def cached_frame(
+    kb_path: Path, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None
+) -> pd.DataFrame:
     """The frame `name` of this KB version (only `columns`, if given: Parquet reads just those): from this
     process's memory, from the cache file, or computed, stored (atomically) and returned."""
     target = cache_dir(kb_path) / "tables" / f"{version_key(kb_path)}-{name}.parquet"
@@ -97,8 +103,9 @@ class TableCache:
         return cached_frame(self.kb_path, name, compute, columns)
 
 
-def through_cache(cache: TableCache | None, name: str, compute: Callable[[], pd.DataFrame],
-                  columns: list[str] | None = None) -> pd.DataFrame:
+def through_cache(
+    cache: TableCache | None, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None
+) -> pd.DataFrame:
     """The frame `name` from `cache`; without a cache, computed now (only `columns`, if given): every
     back-end's `cached` is this, so a caller asks for a derived table the same way of any back-end."""
     if cache is not None:
@@ -126,8 +133,11 @@ def _write(target: Path, name: str, frame: pd.DataFrame) -> None:
         _drop_stale(target.parent, name, keep=target.name)
         write_atomic(target, frame.to_parquet(index=False))
     except OSError as exc:  # a read-only directory: answer without the cache
-        print(f"oligokb: cannot write the table cache {target.parent} ({exc}); set {CACHE_ENV} to a writable "
-              "directory to keep results between runs", file=sys.stderr)
+        print(
+            f"oligokb: cannot write the table cache {target.parent} ({exc}); set {CACHE_ENV} to a writable "
+            "directory to keep results between runs",
+            file=sys.stderr,
+        )
 
 
 def all_null_as_none(frame: pd.DataFrame) -> pd.DataFrame:
@@ -156,12 +166,18 @@ def narrower_or_self(concept: str) -> frozenset[str]:
 
 
 # The column each parameter variable of a named query constrains, and how (kb/queries/*.rq).
-_EVIDENCE_FILTERS = {"histology_filter": "histology", "oligo_state_filter": "oligo_state",
-                     "outcome_filter": "outcome", "statistic_filter": "statistic", "design_filter": "design"}
+_EVIDENCE_FILTERS = {
+    "histology_filter": "histology",
+    "oligo_state_filter": "oligo_state",
+    "outcome_filter": "outcome",
+    "statistic_filter": "statistic",
+    "design_filter": "design",
+}
 
 
-def filter_named(name: str, full: pd.DataFrame, bound: Mapping[str, URIRef],
-                 studies: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+def filter_named(
+    name: str, full: pd.DataFrame, bound: Mapping[str, URIRef], studies: Callable[[], pd.DataFrame]
+) -> pd.DataFrame:
     """A named query's answer with parameters, from its full answer: the same rows in the same order.
     Projected parameter variables come back bound, as SPARQL substitution (SEP-0007) returns them."""
     keep = pd.Series(True, index=full.index)
@@ -184,11 +200,27 @@ def filter_named(name: str, full: pd.DataFrame, bound: Mapping[str, URIRef],
     return all_null_as_none(out)  # dtypes inferred from these rows, as select_lexical infers them
 
 
-PROVENANCE_COLUMNS = ["stat", "value", "publication_id", "title", "venue", "year", "doi", "pmid", "seed_document", "role",
-                      "source_scope", "locator", "quote", "derivation"]
+PROVENANCE_COLUMNS = [
+    "stat",
+    "value",
+    "publication_id",
+    "title",
+    "venue",
+    "year",
+    "doi",
+    "pmid",
+    "seed_document",
+    "role",
+    "source_scope",
+    "locator",
+    "quote",
+    "derivation",
+]
 
 
-def provenance_from_tables(evidence: pd.DataFrame, publications: pd.DataFrame, bound: Mapping[str, URIRef]) -> pd.DataFrame:
+def provenance_from_tables(
+    evidence: pd.DataFrame, publications: pd.DataFrame, bound: Mapping[str, URIRef]
+) -> pd.DataFrame:
     """The provenance query's rows (kb/queries/provenance.rq) from the evidence and publications tables,
     which hold every value it reads: the figure's publication, locator, quote and derivation."""
     rows = evidence
@@ -196,6 +228,19 @@ def provenance_from_tables(evidence: pd.DataFrame, publications: pd.DataFrame, b
         rows = rows[rows["stat"] == str(bound["stat"])]
     rows = rows.rename(columns={"source_locator": "locator", "source_quote": "quote"})
     pubs = publications.drop_duplicates("pub")[["pub", "title", "venue", "year", "role"]]
-    out = rows[["stat", "value", "pub", "publication_id", "doi", "pmid", "seed_document", "source_scope", "locator", "quote",
-                "derivation"]].merge(pubs, on="pub", how="inner")
+    out = rows[
+        [
+            "stat",
+            "value",
+            "pub",
+            "publication_id",
+            "doi",
+            "pmid",
+            "seed_document",
+            "source_scope",
+            "locator",
+            "quote",
+            "derivation",
+        ]
+    ].merge(pubs, on="pub", how="inner")
     return all_null_as_none(out[PROVENANCE_COLUMNS].reset_index(drop=True))

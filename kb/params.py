@@ -1,4 +1,5 @@
 """`--param key=value` items (named queries, the export's filters) read into a dict."""
+
 from __future__ import annotations
 
 from terms.errors import OligokbError

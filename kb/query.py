@@ -1,5 +1,6 @@
 """Query layer: load the knowledge base, run named queries with parameters bound through initBindings
 (never formatted into SPARQL text), run ad-hoc read-only queries through the guard."""
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,14 @@ class Param:
 NAMED_QUERIES: dict[str, dict[str, Param]] = {
     "studies": {},
     "evidence": {
-        "histology": Param("histology_filter", "histology", "histology term id, matches narrower terms (nsclc matches nsclc_egfr)"),
-        "oligo_state": Param("oligo_state_filter", "oligo_state", "oligo-state term id, matches narrower states (induced matches induced_oligoprogression)"),
+        "histology": Param(
+            "histology_filter", "histology", "histology term id, matches narrower terms (nsclc matches nsclc_egfr)"
+        ),
+        "oligo_state": Param(
+            "oligo_state_filter",
+            "oligo_state",
+            "oligo-state term id, matches narrower states (induced matches induced_oligoprogression)",
+        ),
         "outcome": Param("outcome_filter", "outcome", "outcome term id (overall_survival, ...)"),
         "statistic": Param("statistic_filter", "statistic", "statistic term id (hazard_ratio, landmark_rate, ...)"),
         "design": Param("design_filter", "design", "design term id (randomised matches every RCT phase)"),
@@ -55,7 +62,9 @@ NAMED_QUERIES: dict[str, dict[str, Param]] = {
 
 def query_text(name: str) -> str:
     if name not in NAMED_QUERIES:
-        raise InputError(Problem("--name", "name", f"{name!r} is not a named query", f"use one of: {', '.join(NAMED_QUERIES)}"))
+        raise InputError(
+            Problem("--name", "name", f"{name!r} is not a named query", f"use one of: {', '.join(NAMED_QUERIES)}")
+        )
     return (QUERY_DIR / f"{name}.rq").read_text(encoding="utf-8")
 
 
@@ -71,7 +80,7 @@ def split_order_by(text: str) -> tuple[str, list[str]]:
     match = _ORDER_BY.search(text)
     if match is None:
         return text, []
-    return text[:match.start()] + text[match.end():], match.group(1).replace("?", " ").split()
+    return text[: match.start()] + text[match.end() :], match.group(1).replace("?", " ").split()
 
 
 def sort_by_variables(frame: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
@@ -116,7 +125,9 @@ def bindings(name: str, params: dict[str, str]) -> dict[str, URIRef]:
     for key, value in params.items():
         if key not in spec:
             allowed = ", ".join(spec) or "none"
-            raise InputError(Problem("--param", key, f"query {name!r} has no parameter {key!r}", f"parameters: {allowed}"))
+            raise InputError(
+                Problem("--param", key, f"query {name!r} has no parameter {key!r}", f"parameters: {allowed}")
+            )
         out[spec[key].variable] = to_term(spec[key], value)
     return out
 
@@ -132,7 +143,11 @@ def _load(path: str, mtime_ns: int) -> Graph:
 def kb_file_version(path: Path) -> tuple[str, int]:
     """(resolved path, mtime) as the cache key of a loaded knowledge base; a clear error if it is missing."""
     if not path.exists():
-        raise InputError(Problem(str(path), "", "the knowledge base file does not exist", "run `oligokb build` first, or pass --kb FILE"))
+        raise InputError(
+            Problem(
+                str(path), "", "the knowledge base file does not exist", "run `oligokb build` first, or pass --kb FILE"
+            )
+        )
     return str(path.resolve()), path.stat().st_mtime_ns
 
 
@@ -169,12 +184,15 @@ def sort_concatenated(frame: pd.DataFrame) -> pd.DataFrame:
     """The GROUP_CONCAT columns of CONCATENATED with their parts sorted (in place; also returned)."""
     for column, sep in CONCATENATED.items():
         if column in frame.columns and len(frame):
-            frame[column] = frame[column].map(lambda v, sep=sep: sep.join(sorted(v.split(sep))) if isinstance(v, str) and v else v)
+            frame[column] = frame[column].map(
+                lambda v, sep=sep: sep.join(sorted(v.split(sep))) if isinstance(v, str) and v else v
+            )
     return frame
 
 
-def run_named(graph: KnowledgeBase | Graph, name: str, params: dict[str, str] | None = None,
-              lexical: bool = False) -> pd.DataFrame:
+def run_named(
+    graph: KnowledgeBase | Graph, name: str, params: dict[str, str] | None = None, lexical: bool = False
+) -> pd.DataFrame:
     """A named query on any back-end (kb.backend.KnowledgeBase; an rdflib Graph is read with initBindings).
     lexical=True lets a back-end that can (OxigraphKB) return every value as text, faster."""
     from kb.backend import as_kb
@@ -186,8 +204,9 @@ def run_named(graph: KnowledgeBase | Graph, name: str, params: dict[str, str] | 
     return kb.select(compose(query_text(name), set(bound)), bound)
 
 
-def run_query(kb: OxigraphKB | GraphKB | Graph, text: str,
-              checked: CheckedQuery | None = None) -> tuple[CheckedQuery, ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples]:
+def run_query(
+    kb: OxigraphKB | GraphKB | Graph, text: str, checked: CheckedQuery | None = None
+) -> tuple[CheckedQuery, ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples]:
     """An ad-hoc read-only query, vetted by the guard, then evaluated by Oxigraph on the knowledge base
     (a kb.store.OxigraphKB; an rdflib Graph is copied into one). Returns (CheckedQuery, result): a
     pyoxigraph QuerySolutions (SELECT), QueryBoolean (ASK) or QueryTriples (CONSTRUCT, DESCRIBE).

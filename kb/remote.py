@@ -17,6 +17,7 @@ Every ad-hoc query passes kb.sparql_guard.check_query before a byte is sent (the
 federate SERVICE or dereference FROM). Answers are read as SPARQL JSON results or as N-Triples/Turtle,
 never as JSON-LD (whose @context could make a parser fetch a URL); redirects are not followed.
 """
+
 from __future__ import annotations
 
 import io
@@ -51,7 +52,11 @@ def sparql_term(name: str, term: object) -> str:
     """One bound value as SPARQL term syntax, or InputError when it cannot be one."""
     if isinstance(term, URIRef):
         if not IRIREF.fullmatch(str(term)):
-            raise InputError(Problem("--param", name, f"{str(term)!r} is not a valid IRI (it contains a space or one of <>\"{{}}|^`\\)"))
+            raise InputError(
+                Problem(
+                    "--param", name, f'{str(term)!r} is not a valid IRI (it contains a space or one of <>"{{}}|^`\\)'
+                )
+            )
         return f"<{term}>"
     if isinstance(term, Literal):
         return term.n3()
@@ -86,12 +91,16 @@ def with_values(text: str, bindings: Mapping[str, object]) -> str:
     if not bindings:
         return text
     lines = text.splitlines(keepends=True)
-    index = next((i for i in range(len(lines) - 1, -1, -1) if not lines[i].lstrip().startswith("#") and "}" in lines[i]), None)
+    index = next(
+        (i for i in range(len(lines) - 1, -1, -1) if not lines[i].lstrip().startswith("#") and "}" in lines[i]), None
+    )
     if index is None:
         raise OligokbError("the named query has no WHERE { ... } to bind parameters into")
     names = list(bindings)
-    block = (f"  VALUES ({' '.join('?' + n for n in names)}) "
-             f"{{ ({' '.join(sparql_term(n, bindings[n]) for n in names)}) }}\n")
+    block = (
+        f"  VALUES ({' '.join('?' + n for n in names)}) "
+        f"{{ ({' '.join(sparql_term(n, bindings[n]) for n in names)}) }}\n"
+    )
     brace = lines[index].rindex("}")
     lines[index] = lines[index][:brace] + "\n" + block + lines[index][brace:]
     out = "".join(lines)
@@ -99,7 +108,9 @@ def with_values(text: str, bindings: Mapping[str, object]) -> str:
     added = [entry for entry in after if entry not in before]
     expected = [{Variable(n): bindings[n] for n in names}]
     if len(after) != len(before) + 1 or len(added) != 1 or added[0] != (1, expected):
-        raise OligokbError("binding the parameters did not give exactly one top-level VALUES block; refusing to send the query")
+        raise OligokbError(
+            "binding the parameters did not give exactly one top-level VALUES block; refusing to send the query"
+        )
     return out
 
 
@@ -115,14 +126,20 @@ class SparqlEndpoint:
     def __init__(self, url: str, timeout: float = 60.0):
         scheme = urllib.parse.urlsplit(url).scheme.lower()
         if scheme not in ("http", "https"):
-            raise InputError(Problem("--endpoint", "", f"{url!r} is not an http(s) URL", "e.g. http://localhost:7878/sparql"))
+            raise InputError(
+                Problem("--endpoint", "", f"{url!r} is not an http(s) URL", "e.g. http://localhost:7878/sparql")
+            )
         self.url, self.timeout = url, timeout
         self._opener = urllib.request.build_opener(_NoRedirect)
 
     def _post(self, text: str, accept: str) -> tuple[str, bytes]:
         data = urllib.parse.urlencode({"query": text}).encode("utf-8")
-        request = urllib.request.Request(self.url, data=data, method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Accept": accept, "User-Agent": "oligokb"})
+        request = urllib.request.Request(
+            self.url,
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept, "User-Agent": "oligokb"},
+        )
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 body = response.read(MAX_ANSWER_BYTES + 1)

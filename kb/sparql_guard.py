@@ -18,6 +18,7 @@ place of SERVICE only words the refusal). FROM is found the same way, after the 
 parsed. Oxigraph reads \\u escapes only inside strings and IRIs, so an escaped keyword (SERVIC\\u0045)
 does not parse either way; its keywords are ASCII, matched in any case, as the marking is.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,13 +33,15 @@ FORBIDDEN = {
     "ServiceGraphPattern": "SERVICE is refused: queries run on the bundled knowledge base only and make no outbound calls",
     "DatasetClause": "FROM and FROM NAMED are refused: the dataset is the bundled knowledge base; remove the FROM clause",
 }
-UPDATE_REFUSED = ("SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ...) is refused: the knowledge base is "
-                  "read-only")
+UPDATE_REFUSED = (
+    "SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ...) is refused: the knowledge base is read-only"
+)
 MAX_QUERY_CHARS = 100_000
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
-_PROLOGUE = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*|BASE[ \t\r\n]*<[^>]*>|PREFIX[ \t\r\n]*[^ \t\r\n:]*:[ \t\r\n]*<[^>]*>)",
-                       re.IGNORECASE)
+_PROLOGUE = re.compile(
+    r"(?:[ \t\r\n]+|#[^\r\n]*|BASE[ \t\r\n]*<[^>]*>|PREFIX[ \t\r\n]*[^ \t\r\n:]*:[ \t\r\n]*<[^>]*>)", re.IGNORECASE
+)
 _WORD = re.compile(r"[A-Za-z]+")
 _MARK = "\u00e9"  # é: a name character (PN_CHARS_BASE), allowed in IRIs and strings, never a keyword's
 
@@ -112,8 +115,9 @@ def _marked(text: str, word: str) -> str:
     return re.sub(re.escape(word), lambda match: match.group(0) + _MARK, text, flags=re.IGNORECASE)
 
 
-_SERVICE_WORD = re.compile(r"(?<![\w:?$\u00b7\u00c0-\U000effff])SERVICE(?:[ \t\r\n]+SILENT)?(?![\w:\-\u00b7\u00c0-\U000effff])",
-                           re.IGNORECASE)
+_SERVICE_WORD = re.compile(
+    r"(?<![\w:?$\u00b7\u00c0-\U000effff])SERVICE(?:[ \t\r\n]+SILENT)?(?![\w:\-\u00b7\u00c0-\U000effff])", re.IGNORECASE
+)
 
 
 def _service_verdict(text: str) -> str:
@@ -143,9 +147,11 @@ def check_query(text: str) -> CheckedQuery:
     keyword = first_keyword(text)
     if keyword in UPDATE_KEYWORDS:
         raise QueryRefused(UPDATE_REFUSED)
-    if not text[_after_prologue(text):].strip():
-        raise QueryRefused("there is no SELECT, ASK, CONSTRUCT or DESCRIBE after the prologue (an empty SPARQL Update, "
-                           "and updates are refused: the knowledge base is read-only)")
+    if not text[_after_prologue(text) :].strip():
+        raise QueryRefused(
+            "there is no SELECT, ASK, CONSTRUCT or DESCRIBE after the prologue (an empty SPARQL Update, "
+            "and updates are refused: the knowledge base is read-only)"
+        )
     try:
         if "service" in text.lower():
             try:

@@ -5,6 +5,7 @@ that produce tables run here, far faster than on rdflib (docs/performance.md). P
 SPARQL substitution (SEP-0007), never written into query text.
 Oxigraph rewrites decimals ("0.70" -> 0.7): the published lexical forms are separate string literals.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,8 +89,9 @@ class OxigraphKB:
         from kb.query import compose, query_text, sort_by_variables, split_order_by
 
         if name == "provenance":
-            return provenance_from_tables(self.select_named_lexical("evidence", {}),
-                                          self.select_named_lexical("publications", {}), bindings)
+            return provenance_from_tables(
+                self.select_named_lexical("evidence", {}), self.select_named_lexical("publications", {}), bindings
+            )
         if name not in MATERIALISED:
             return self.select_lexical(compose(query_text(name), set(bindings)), bindings)
         unordered, order = split_order_by(compose(query_text(name), set()))
@@ -110,7 +112,8 @@ class OxigraphKB:
     def _query(self, text: str, bindings: Mapping[str, URIRef]) -> ox.QuerySolutions:
         """Parameters bound by SPARQL substitution (SEP-0007), never written into the text."""
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-            ox.Variable(name): ox.NamedNode(str(value)) for name, value in bindings.items()}
+            ox.Variable(name): ox.NamedNode(str(value)) for name, value in bindings.items()
+        }
         solutions = self.store.query(text, substitutions=substitutions or None)
         if not isinstance(solutions, ox.QuerySolutions):
             raise ValueError("a named or per-study query is a SELECT")
@@ -127,10 +130,16 @@ class OxigraphKB:
         with tempfile.TemporaryDirectory(prefix="oligokb-") as tmp:
             answer = Path(tmp) / "answer.csv"
             solutions.serialize(output=str(answer), format=ox.QueryResultsFormat.CSV)
-            table = pa_csv.read_csv(answer, parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-                                    convert_options=pa_csv.ConvertOptions(
-                                        column_types={c: pa.string() for c in columns}, strings_can_be_null=True,
-                                        quoted_strings_can_be_null=True, null_values=[""]))
+            table = pa_csv.read_csv(
+                answer,
+                parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={c: pa.string() for c in columns},
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    null_values=[""],
+                ),
+            )
         from kb.query import sort_concatenated
 
         return sort_concatenated(all_null_as_none(table.to_pandas()))

@@ -3,6 +3,7 @@
 kb.build turns each sheet into rows (Row: subject, predicate, object, datatype, language, is_literal) and
 writes each sheet's piece with rows_turtle; the pieces joined are the file.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,12 @@ from terms.namespaces import BIBO, ID, OKB
 # terms sorted by before), and a set of rows drops the duplicates a set of rdflib triples would.
 Row = tuple[str, str, str, str, str, int]
 
-_XSD_DECIMAL, _XSD_INTEGER, _XSD_GYEAR, _XSD_BOOLEAN = str(XSD.decimal), str(XSD.integer), str(XSD.gYear), str(XSD.boolean)
+_XSD_DECIMAL, _XSD_INTEGER, _XSD_GYEAR, _XSD_BOOLEAN = (
+    str(XSD.decimal),
+    str(XSD.integer),
+    str(XSD.gYear),
+    str(XSD.boolean),
+)
 _TYPE = str(RDF.type)
 
 
@@ -31,10 +37,22 @@ def bind_prefixes(graph: Graph, base: Namespace = ID) -> Graph:
     graph.bind("prov", PROV)
     graph.bind("dcterms", DCTERMS)
     graph.bind("bibo", BIBO)
-    for prefix, dns in [("oc", ns.OUTCOME), ("st", ns.STATISTIC), ("hi", ns.HISTOLOGY), ("os", ns.OLIGO_STATE),
-                        ("de", ns.DESIGN), ("to", ns.TIME_ORIGIN), ("tr", ns.TREATMENT), ("ua", ns.UNIT_OF_ANALYSIS),
-                        ("es", ns.ESTIMATOR), ("un", ns.UNIT), ("pr", ns.PUBLICATION_ROLE), ("cf", ns.CURATION_FLAG),
-                        ("sk", ns.SOURCE_KIND), ("et", ns.EVIDENCE_TIER)]:
+    for prefix, dns in [
+        ("oc", ns.OUTCOME),
+        ("st", ns.STATISTIC),
+        ("hi", ns.HISTOLOGY),
+        ("os", ns.OLIGO_STATE),
+        ("de", ns.DESIGN),
+        ("to", ns.TIME_ORIGIN),
+        ("tr", ns.TREATMENT),
+        ("ua", ns.UNIT_OF_ANALYSIS),
+        ("es", ns.ESTIMATOR),
+        ("un", ns.UNIT),
+        ("pr", ns.PUBLICATION_ROLE),
+        ("cf", ns.CURATION_FLAG),
+        ("sk", ns.SOURCE_KIND),
+        ("et", ns.EVIDENCE_TIER),
+    ]:
         graph.bind(prefix, dns._NS)
     return graph
 
@@ -42,8 +60,11 @@ def bind_prefixes(graph: Graph, base: Namespace = ID) -> Graph:
 @lru_cache(maxsize=1)
 def turtle_prefixes() -> dict[str, str]:
     # Instance IRIs stay whole: as id: names their slashes would need escapes.
-    return {str(prefix): str(iri) for prefix, iri in sorted(bind_prefixes(Graph(bind_namespaces="core")).namespaces())
-            if prefix not in ("id", "xml", "owl")}
+    return {
+        str(prefix): str(iri)
+        for prefix, iri in sorted(bind_prefixes(Graph(bind_namespaces="core")).namespaces())
+        if prefix not in ("id", "xml", "owl")
+    }
 
 
 def ox_bytes(data: bytes | None) -> bytes:
@@ -91,7 +112,7 @@ def _ox_rows_turtle(rows: list[Row]) -> bytes:
     head = _prefix_lines()
     if not text.startswith(head):
         raise RuntimeError("Oxigraph's Turtle writer changed its @prefix lines")
-    return text[len(head):]
+    return text[len(head) :]
 
 
 # The same Turtle as Oxigraph's writer (oxttl's TriG/Turtle serializer, pyoxigraph 0.5), written here
@@ -104,8 +125,11 @@ def _ox_rows_turtle(rows: list[Row]) -> bytes:
 # goes to Oxigraph's writer for the whole sheet. tests/test_build.py compares the two on hard cases.
 _ESCAPES = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"', 0x5C: "\\\\"}
 _QUOTE = str.maketrans({**{c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F, 0xFFFE, 0xFFFF]}, **_ESCAPES})
-_BARE = {_XSD_BOOLEAN: re.compile(r"true|false"), _XSD_INTEGER: re.compile(r"[+-]?[0-9]+"),
-         _XSD_DECIMAL: re.compile(r"[+-]?[0-9]*\.[0-9]+")}
+_BARE = {
+    _XSD_BOOLEAN: re.compile(r"true|false"),
+    _XSD_INTEGER: re.compile(r"[+-]?[0-9]+"),
+    _XSD_DECIMAL: re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+}
 _SIMPLE_LOCAL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*|")
 _XSD_STRING = str(XSD.string)
 
@@ -139,7 +163,7 @@ def _named(iri: str) -> str:
     match = _prefix_regex().match(iri)
     if match is None:
         return f"<{iri}>"
-    local = iri[match.end():]
+    local = iri[match.end() :]
     if not _SIMPLE_LOCAL.fullmatch(local):
         raise _Unwritable(iri)
     if match.lastindex is None:  # every alternative of the pattern is a group: not reached

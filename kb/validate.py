@@ -1,5 +1,6 @@
 """SHACL validation of the knowledge-base graph (pySHACL), with a readable report that names the sheet
 file, the field and how to fix it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,12 +27,30 @@ SHAPES_FILE = Path(__file__).parent / "shapes.ttl"
 
 # Graph property -> sheet field, for messages that point at what a curator edits.
 FIELD_OF = {
-    "ciLow": "ci.low", "ciHigh": "ci.high", "ciLevel": "ci.level", "valueAsPublished": "value", "value": "value",
-    "pValue": "p_value", "timepointMonths": "timepoint_months", "statisticType": "statistic", "outcome": "outcome",
-    "referenceGroup": "reference_group", "group": "group", "timeOrigin": "time_origin", "unit": "unit",
-    "qualifiedDerivation": "source", "wasDerivedFrom": "source", "n": "n", "doi": "citation.doi", "pmid": "citation.pmid",
-    "oligoState": "oligo_state.mapped", "oligoStateAsPublished": "oligo_state.as_published", "histology": "histology",
-    "design": "design", "intervention": "intervention.term", "issued": "citation.year",
+    "ciLow": "ci.low",
+    "ciHigh": "ci.high",
+    "ciLevel": "ci.level",
+    "valueAsPublished": "value",
+    "value": "value",
+    "pValue": "p_value",
+    "timepointMonths": "timepoint_months",
+    "statisticType": "statistic",
+    "outcome": "outcome",
+    "referenceGroup": "reference_group",
+    "group": "group",
+    "timeOrigin": "time_origin",
+    "unit": "unit",
+    "qualifiedDerivation": "source",
+    "wasDerivedFrom": "source",
+    "n": "n",
+    "doi": "citation.doi",
+    "pmid": "citation.pmid",
+    "oligoState": "oligo_state.mapped",
+    "oligoStateAsPublished": "oligo_state.as_published",
+    "histology": "histology",
+    "design": "design",
+    "intervention": "intervention.term",
+    "issued": "citation.year",
 }
 
 
@@ -114,18 +133,21 @@ def validate_graph(data: Graph, with_vocabulary: bool = True) -> list[Violation]
     if with_vocabulary:
         union += vocabulary_graph()
     # inplace: the union is our own copy, and no inference is asked for, so nothing is added to it
-    conforms, report, _ = shacl_validate(union, shacl_graph=shapes_graph(), advanced=True, allow_warnings=False,
-                                         inplace=True)
+    conforms, report, _ = shacl_validate(
+        union, shacl_graph=shapes_graph(), advanced=True, allow_warnings=False, inplace=True
+    )
     if conforms:
         return []
     out = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
-        out.append(Violation(
-            focus=str(report.value(result, SH.focusNode)),
-            path=str(report.value(result, SH.resultPath) or ""),
-            message=str(report.value(result, SH.resultMessage) or ""),
-            value=str(report.value(result, SH.value) or ""),
-        ))
+        out.append(
+            Violation(
+                focus=str(report.value(result, SH.focusNode)),
+                path=str(report.value(result, SH.resultPath) or ""),
+                message=str(report.value(result, SH.resultMessage) or ""),
+                value=str(report.value(result, SH.value) or ""),
+            )
+        )
     return sorted(out, key=lambda v: (v.focus, v.path, v.message))
 
 
@@ -141,8 +163,13 @@ def _rules_hash() -> str:
     from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
 
     root = Path(__file__).resolve().parents[1]
-    files = [SHAPES_FILE, ONTOLOGY_FILE, *sorted(VOCAB_DIR.glob("*.ttl")), root / "kb" / "build.py",
-             root / "extract" / "schema.py"]
+    files = [
+        SHAPES_FILE,
+        ONTOLOGY_FILE,
+        *sorted(VOCAB_DIR.glob("*.ttl")),
+        root / "kb" / "build.py",
+        root / "extract" / "schema.py",
+    ]
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.read_bytes())
@@ -152,8 +179,9 @@ def _rules_hash() -> str:
 _SHEET_NODE = re.compile(r"^.*?/id/(?:study|pub)/[^/]+")  # a node's sheet IRI: see kb.build's IRI scheme
 
 
-def validate_extractions(ex: Extractions, cache: Path | None = None,
-                         progress: Callable[[Iterable], Iterable] | None = None) -> list[Violation]:
+def validate_extractions(
+    ex: Extractions, cache: Path | None = None, progress: Callable[[Iterable], Iterable] | None = None
+) -> list[Violation]:
     """SHACL on the graph the sheets build, sheet by sheet, in chunks.
 
     Every shape looks at one sheet's own nodes; what a sheet refers to in other sheets (its study, the
@@ -180,8 +208,11 @@ def validate_extractions(ex: Extractions, cache: Path | None = None,
     key_of = sheet_iris(ex)
     iri_of = {key: iri for iri, key in key_of.items()}
     types = {iri: (OKB.Study if key.startswith("study:") else OKB.Publication) for key, iri in iri_of.items()}
-    sheet_of: dict[str, Mapping[str, StudySheet | PublicationSheet]] = {"study": ex.studies, "publication": ex.publications}
-    chunks = [todo[i:i + CHUNK_SHEETS] for i in range(0, len(todo), CHUNK_SHEETS)]
+    sheet_of: dict[str, Mapping[str, StudySheet | PublicationSheet]] = {
+        "study": ex.studies,
+        "publication": ex.publications,
+    }
+    chunks = [todo[i : i + CHUNK_SHEETS] for i in range(0, len(todo), CHUNK_SHEETS)]
     wrap = progress or (lambda it: it)
     for chunk in wrap(chunks):
         graph = Graph()
@@ -201,7 +232,9 @@ def validate_extractions(ex: Extractions, cache: Path | None = None,
             if key in found:  # a referenced node from another sheet is a target here only by its type
                 found[key].append(asdict(v))
             elif key is None:
-                raise RuntimeError(f"a SHACL violation outside every sheet's nodes (a shape targets vocabulary terms?): {v}")
+                raise RuntimeError(
+                    f"a SHACL violation outside every sheet's nodes (a shape targets vocabulary terms?): {v}"
+                )
         for key in chunk:
             entries[key] = {"hash": hashes[key], "violations": found[key]}
     if cache_path is not None:

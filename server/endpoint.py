@@ -286,23 +286,32 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):
             elif media == "application/sparql-update":
                 fields.setdefault("update", []).append(text)
             else:
-                return error(415, "POST a form (application/x-www-form-urlencoded, query=...) or a query "
-                                  "(application/sparql-query)")
+                return error(
+                    415,
+                    "POST a form (application/x-www-form-urlencoded, query=...) or a query (application/sparql-query)",
+                )
         if fields.get("default-graph-uri") or fields.get("named-graph-uri"):
-            return error(400, FORBIDDEN["DatasetClause"].replace("the FROM clause", "default-graph-uri and named-graph-uri"))
+            return error(
+                400, FORBIDDEN["DatasetClause"].replace("the FROM clause", "default-graph-uri and named-graph-uri")
+            )
         if "update" in fields:
             if is_update(fields["update"][0]):  # a look at the first keyword only: nothing is parsed or run
                 return error(400, UPDATE_REFUSED)
             return error(400, "this endpoint is read-only: send a query (query=...), not an update")
         queries = fields.get("query", []) + ([direct] if direct is not None else [])
         if len(queries) != 1:
-            return error(400, "give exactly one query: ?query=... (GET), a form field query=... or an "
-                              "application/sparql-query body (POST)")
+            return error(
+                400,
+                "give exactly one query: ?query=... (GET), a form field query=... or an "
+                "application/sparql-query body (POST)",
+            )
         text = queries[0]
         if not text.strip():
             return error(400, "the query is empty")
         try:
-            media, data, truncated, count = await run("server.endpoint:sparql_job", (text, request.headers.get("accept"), limits.max_rows))
+            media, data, truncated, count = await run(
+                "server.endpoint:sparql_job", (text, request.headers.get("accept"), limits.max_rows)
+            )
         except Exception as exc:  # noqa: BLE001 - mapped to a status by failure()
             return failure(exc)
         if media is None:
@@ -314,7 +323,9 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):
 
     @app.get("/queries")
     async def named_list() -> Response:
-        return JSONResponse({name: {key: p.help for key, p in params.items()} for name, params in NAMED_QUERIES.items()})
+        return JSONResponse(
+            {name: {key: p.help for key, p in params.items()} for name, params in NAMED_QUERIES.items()}
+        )
 
     @app.get("/queries/{name}")
     async def named(name: str, request: Request) -> Response:
@@ -346,14 +357,21 @@ def create_app(kb_path: Path, limits: Limits, pool: WorkerPool | None = None):
             "  GET      /queries         the named queries and their parameters\n"
             "  GET      /queries/NAME    a named query, e.g. /queries/evidence?histology=nsclc\n"
             f"Limits: {limits.timeout:g} s per query, {limits.max_rows:,} rows, {limits.max_request_bytes:,}-byte "
-            f"requests, {limits.max_concurrent} queries at once, {memory_text(limits)} per query worker.\n")
+            f"requests, {limits.max_concurrent} queries at once, {memory_text(limits)} per query worker.\n"
+        )
 
     return app
 
 
 def start_pool(kb_path: Path, limits: Limits) -> WorkerPool:
-    return WorkerPool(kb_path, limits.workers, limits.timeout, queue_wait=max(30.0, 3 * limits.timeout),
-                      memory_mb=limits.max_memory_mb, vocabularies=limits.vocabularies)
+    return WorkerPool(
+        kb_path,
+        limits.workers,
+        limits.timeout,
+        queue_wait=max(30.0, 3 * limits.timeout),
+        memory_mb=limits.max_memory_mb,
+        vocabularies=limits.vocabularies,
+    )
 
 
 def memory_text(limits: Limits) -> str:
@@ -367,11 +385,20 @@ def serve(kb_path: Path, host: str, port: int, limits: Limits, echo=print) -> No
     pool = start_pool(kb_path, limits)
     app = create_app(kb_path, limits, pool)
     what = kb_path if limits.vocabularies else f"{kb_path} alone, without the vocabularies"
-    echo(f"oligokb SPARQL endpoint: http://{host}:{port}/sparql ({what}, {limits.workers} worker(s), "
-         f"{limits.timeout:g} s per query, {limits.max_rows:,} rows, {limits.max_concurrent} queries at once, "
-         f"{memory_text(limits)} per worker)")
+    echo(
+        f"oligokb SPARQL endpoint: http://{host}:{port}/sparql ({what}, {limits.workers} worker(s), "
+        f"{limits.timeout:g} s per query, {limits.max_rows:,} rows, {limits.max_concurrent} queries at once, "
+        f"{memory_text(limits)} per worker)"
+    )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
-                    h11_max_incomplete_event_size=limits.max_request_bytes + 16_384)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            h11_max_incomplete_event_size=limits.max_request_bytes + 16_384,
+        )
     finally:
         pool.close()

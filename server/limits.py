@@ -13,6 +13,7 @@ it returns a picklable value. Errors come back as a kind and a message, never as
 ``QueryRefused`` (the guard), ``InputError`` (bad parameters), or ``QueryFailed`` (evaluation, time,
 memory).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -46,8 +47,10 @@ class QueryOutOfMemory(QueryFailed):
 
 
 def memory_message(memory_mb: int) -> str:
-    return (f"the query hit the {memory_mb:,} MB memory limit and was stopped: narrow it (fewer rows, a LIMIT, "
-            "no large string functions); an operator can raise the limit with --max-memory-mb")
+    return (
+        f"the query hit the {memory_mb:,} MB memory limit and was stopped: narrow it (fewer rows, a LIMIT, "
+        "no large string functions); an operator can raise the limit with --max-memory-mb"
+    )
 
 
 def cap_memory(memory_mb: int) -> None:
@@ -85,7 +88,9 @@ def _main(kb_path: str, conn, memory_mb: int = 0, vocabularies: bool = True) -> 
         cap_memory(memory_mb)
         graph = load_worker_kb(kb_path, vocabularies)
     except MemoryError:
-        conn.send(("error", f"loading {kb_path} needs more than the {memory_mb:,} MB memory limit: raise --max-memory-mb"))
+        conn.send(
+            ("error", f"loading {kb_path} needs more than the {memory_mb:,} MB memory limit: raise --max-memory-mb")
+        )
         return
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
         conn.send(("error", f"cannot load {kb_path}: {exc}"))
@@ -125,12 +130,18 @@ def _main(kb_path: str, conn, memory_mb: int = 0, vocabularies: bool = True) -> 
 class Worker:
     """One evaluation process holding the knowledge base; answers one job at a time."""
 
-    def __init__(self, kb_path: Path | None, load_limit: float = LOAD_LIMIT_S, memory_mb: int = MEMORY_MB,
-                 vocabularies: bool = True):
+    def __init__(
+        self,
+        kb_path: Path | None,
+        load_limit: float = LOAD_LIMIT_S,
+        memory_mb: int = MEMORY_MB,
+        vocabularies: bool = True,
+    ):
         self.kb_path, self.memory_mb = Path(kb_path) if kb_path else None, memory_mb
         self.conn, child = _CTX.Pipe(duplex=True)
-        self.process = _CTX.Process(target=_main, args=(str(self.kb_path or ""), child, memory_mb, vocabularies),
-                                    daemon=True)
+        self.process = _CTX.Process(
+            target=_main, args=(str(self.kb_path or ""), child, memory_mb, vocabularies), daemon=True
+        )
         self.process.start()
         child.close()
         if not self.conn.poll(load_limit):
@@ -159,14 +170,18 @@ class Worker:
             raise QueryFailed("the query worker had stopped; try again") from None
         if not self.conn.poll(time_limit):
             self.kill()
-            raise QueryTimeout(f"the query ran longer than the {time_limit:g} s limit and was stopped: "
-                               "narrow it (more specific patterns, a LIMIT, fewer OPTIONALs)")
+            raise QueryTimeout(
+                f"the query ran longer than the {time_limit:g} s limit and was stopped: "
+                "narrow it (more specific patterns, a LIMIT, fewer OPTIONALs)"
+            )
         try:
             status, payload = self.conn.recv()
         except (EOFError, OSError):
             self.kill()
             if self.memory_mb > 0:
-                raise QueryOutOfMemory(memory_message(self.memory_mb).replace("hit", "probably hit", 1)) from None  # an allocation Oxigraph cannot make ends the process
+                raise QueryOutOfMemory(
+                    memory_message(self.memory_mb).replace("hit", "probably hit", 1)
+                ) from None  # an allocation Oxigraph cannot make ends the process
             raise QueryFailed("the query worker stopped without an answer (out of memory?): narrow the query") from None
         if status == "ok":
             return payload
@@ -198,8 +213,7 @@ class Worker:
         self.kill()
 
 
-def run_once(kb_path: Path | None, target: str, args: tuple, time_limit: float,
-             memory_mb: int = MEMORY_MB):
+def run_once(kb_path: Path | None, target: str, args: tuple, time_limit: float, memory_mb: int = MEMORY_MB):
     """One job in a fresh worker (the explorer console): load, run under the limits, stop. kb_path None:
     a worker that holds no knowledge base (the guard alone, before a query goes to an endpoint)."""
     worker = Worker(kb_path, memory_mb=memory_mb)
@@ -213,15 +227,24 @@ class WorkerPool:
     """A fixed number of workers; each call borrows one, a killed worker is replaced in the background,
     so the pool keeps answering after a query runs past its limit."""
 
-    def __init__(self, kb_path: Path, size: int, time_limit: float, queue_wait: float, memory_mb: int = MEMORY_MB,
-                 vocabularies: bool = True):
+    def __init__(
+        self,
+        kb_path: Path,
+        size: int,
+        time_limit: float,
+        queue_wait: float,
+        memory_mb: int = MEMORY_MB,
+        vocabularies: bool = True,
+    ):
         self.kb_path, self.size, self.time_limit, self.queue_wait = Path(kb_path), size, time_limit, queue_wait
         self.memory_mb, self.vocabularies = memory_mb, vocabularies
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
-        first = Worker(self.kb_path, memory_mb=memory_mb, vocabularies=vocabularies)  # fails loudly (missing or unreadable KB) before serving anything
+        first = Worker(
+            self.kb_path, memory_mb=memory_mb, vocabularies=vocabularies
+        )  # fails loudly (missing or unreadable KB) before serving anything
         self._adopt(first)
         for _ in range(size - 1):
             self._replace()

@@ -2,6 +2,7 @@
 
 Exit codes (CLI): 0 ok, 1 non-conformant (SHACL), 2 bad input, 3 internal.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

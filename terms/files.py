@@ -1,4 +1,5 @@
 """Writing a file whole or not at all: every output of the tool goes through `atomic_writer`."""
+
 from __future__ import annotations
 
 import hashlib

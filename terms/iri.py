@@ -3,6 +3,7 @@
 `id/study/<study>`, `id/pub/<publication>`, `id/pub/<publication>/<study>/group/<group>`,
 `id/pub/<publication>/<study>/stat/<statistic>`; synthetic sheets use the same paths under SYNTH_ID.
 """
+
 from __future__ import annotations
 
 from rdflib import Namespace, URIRef

@@ -3,6 +3,7 @@
 The vocabulary classes mirror the SKOS concept schemes in terms/vocab/*.ttl (a test asserts they list the
 same terms). The ontology namespace OKB mirrors terms/ontology.ttl the same way.
 """
+
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
@@ -28,6 +29,7 @@ class CURATION_FLAG(DefinedNamespace):
     post_randomisation_subgroup: URIRef
     value_doubtful: URIRef
 
+
 class DESIGN(DefinedNamespace):
     """Study designs (terms/vocab)."""
 
@@ -44,6 +46,7 @@ class DESIGN(DefinedNamespace):
     retrospective_cohort: URIRef
     single_arm_trial: URIRef
 
+
 class ESTIMATOR(DefinedNamespace):
     """Estimators (terms/vocab)."""
 
@@ -57,6 +60,7 @@ class ESTIMATOR(DefinedNamespace):
     kaplan_meier: URIRef
     not_stated: URIRef
     one_minus_kaplan_meier: URIRef
+
 
 class HISTOLOGY(DefinedNamespace):
     """Histologies (terms/vocab)."""
@@ -85,6 +89,7 @@ class HISTOLOGY(DefinedNamespace):
     sclc: URIRef
     solid_tumour: URIRef
 
+
 class OLIGO_STATE(DefinedNamespace):
     """Oligo-states (ESTRO-EORTC 2020) (terms/vocab)."""
 
@@ -111,6 +116,7 @@ class OLIGO_STATE(DefinedNamespace):
     synchronous: URIRef
     unmappable: URIRef
     unresolved: URIRef
+
 
 class OUTCOME(DefinedNamespace):
     """Outcomes (terms/vocab)."""
@@ -142,6 +148,7 @@ class OUTCOME(DefinedNamespace):
     toxicity_grade_3_plus: URIRef
     treatment_related_death: URIRef
 
+
 class PUBLICATION_ROLE(DefinedNamespace):
     """Publication roles (terms/vocab)."""
 
@@ -150,6 +157,7 @@ class PUBLICATION_ROLE(DefinedNamespace):
 
     primary: URIRef
     secondary: URIRef
+
 
 class SOURCE_KIND(DefinedNamespace):
     """Source kinds: what kind of document a report is (terms/vocab/source.ttl)."""
@@ -163,6 +171,7 @@ class SOURCE_KIND(DefinedNamespace):
     registry_results: URIRef
     review: URIRef
 
+
 class EVIDENCE_TIER(DefinedNamespace):
     """Evidence tiers, best first (terms/vocab/source.ttl)."""
 
@@ -175,6 +184,7 @@ class EVIDENCE_TIER(DefinedNamespace):
     review: URIRef
     trial_abstract: URIRef
     trial_full_report: URIRef
+
 
 class STATISTIC(DefinedNamespace):
     """Statistic types (terms/vocab)."""
@@ -194,6 +204,7 @@ class STATISTIC(DefinedNamespace):
     subdistribution_hazard_ratio: URIRef
     test_p_value: URIRef
 
+
 class TIME_ORIGIN(DefinedNamespace):
     """Time origins (terms/vocab)."""
 
@@ -211,6 +222,7 @@ class TIME_ORIGIN(DefinedNamespace):
     start_of_current_systemic_therapy: URIRef
     start_of_radiotherapy: URIRef
     start_of_treatment: URIRef
+
 
 class TREATMENT(DefinedNamespace):
     """Treatments (terms/vocab)."""
@@ -235,6 +247,7 @@ class TREATMENT(DefinedNamespace):
     targeted_therapy: URIRef
     thermal_ablation: URIRef
 
+
 class UNIT_OF_ANALYSIS(DefinedNamespace):
     """Units of analysis (terms/vocab)."""
 
@@ -244,6 +257,7 @@ class UNIT_OF_ANALYSIS(DefinedNamespace):
     lesion: URIRef
     patient: URIRef
     unknown: URIRef
+
 
 class UNIT(DefinedNamespace):
     """Units (terms/vocab)."""

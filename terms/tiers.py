@@ -5,6 +5,7 @@ journal article, from what was read of it); a figure's tier is the weaker of tha
 the page it was read in (`read_in`), when it was not read in the report itself. The ranks are also
 data in the graph (terms/vocab/source.ttl, okb:tierRank); a test checks the two agree.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,8 +56,12 @@ def publication_tier(kind: str, source_scope: str) -> str:
     """The tier a report's kind gives (a journal article: by what was read of it)."""
     if kind == "journal article":
         return "trial_full_report" if source_scope in FULL_TEXT_SCOPES else "trial_abstract"
-    return {"conference abstract": "conference_abstract", "registry results": "registry_results",
-            "review": "review", "coverage page": "coverage_page"}[kind]
+    return {
+        "conference abstract": "conference_abstract",
+        "registry results": "registry_results",
+        "review": "review",
+        "coverage page": "coverage_page",
+    }[kind]
 
 
 def figure_tier(publication: str, page_kind: str | None) -> str:
@@ -86,7 +91,9 @@ def parse_tiers(text: str) -> tuple[str, ...]:
         elif key in by_rank:
             out.append(by_rank[key])
         else:
-            raise ValueError(f"unknown tier {part!r}; use ranks 1-6, 'own' (1,2), 'all' or names: {', '.join(TIER_RANK)}")
+            raise ValueError(
+                f"unknown tier {part!r}; use ranks 1-6, 'own' (1,2), 'all' or names: {', '.join(TIER_RANK)}"
+            )
     if not out:
         raise ValueError("no tier given; e.g. --tiers own, --tiers 1,2,3 or --tiers all")
     return tuple(sorted(set(out), key=TIER_RANK.__getitem__))

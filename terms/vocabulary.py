@@ -1,4 +1,5 @@
 """The SKOS vocabularies of terms/vocab/*.ttl: loading, term lookup with closest-term hints, labels."""
+
 from __future__ import annotations
 
 import difflib
@@ -48,7 +49,7 @@ def terms(scheme: str) -> tuple[str, ...]:
     """The term ids (skos:notation) of a scheme, sorted."""
     base = str(SCHEMES[scheme])
     g = vocabulary_graph()
-    return tuple(sorted(str(c)[len(base):] for c in g.subjects(SKOS.inScheme, URIRef(base))))
+    return tuple(sorted(str(c)[len(base) :] for c in g.subjects(SKOS.inScheme, URIRef(base))))
 
 
 @cache
@@ -58,7 +59,7 @@ def _labels(scheme: str) -> dict[str, str]:
     g = vocabulary_graph()
     out: dict[str, str] = {}
     for concept in g.subjects(SKOS.inScheme, URIRef(base)):
-        term = str(concept)[len(base):]
+        term = str(concept)[len(base) :]
         for prop in (SKOS.prefLabel, SKOS.altLabel):
             for label in g.objects(concept, prop):
                 out[str(label).lower()] = term
@@ -86,8 +87,7 @@ def resolve(scheme: str, term: str) -> URIRef:
     hints = closest(scheme, term)
     hint = f"; did you mean {', '.join(repr(h) for h in hints)}?" if hints else ""
     raise UnknownTermError(
-        f"{term!r} is not a term of the {scheme} vocabulary (terms/vocab){hint} "
-        f"Allowed: {', '.join(terms(scheme))}"
+        f"{term!r} is not a term of the {scheme} vocabulary (terms/vocab){hint} Allowed: {', '.join(terms(scheme))}"
     )
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: paths, a CLI runner that runs `oligokb` as a user would, the fixture sheets, and a
 real SPARQL store (Oxigraph) served over HTTP."""
+
 from __future__ import annotations
 
 import shutil
@@ -58,7 +59,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 # A SPARQL 1.1 Protocol endpoint over an in-memory Oxigraph store (pyoxigraph ships no server): loads the
 # files given (N-Triples by extension, else Turtle), logs every query it receives, one per line.
-OXIGRAPH_ENDPOINT = r'''
+OXIGRAPH_ENDPOINT = r"""
 import sys
 from urllib.parse import parse_qs
 
@@ -94,7 +95,7 @@ async def sparql(request):
 app = Starlette(routes=[Route("/sparql", sparql, methods=["GET", "POST"]),
                         Route("/", lambda request: PlainTextResponse("ok"))])
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
-'''
+"""
 
 
 @contextmanager
@@ -104,8 +105,12 @@ def oxigraph_server(files: list[Path], workdir: Path) -> Iterator[tuple[str, Pat
     script.write_text(OXIGRAPH_ENDPOINT)
     received.write_text("")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(script), str(port), str(received), *map(str, files)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=(workdir / "stderr.log").open("wb"))
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(port), str(received), *map(str, files)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / "stderr.log").open("wb"),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

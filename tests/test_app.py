@@ -2,6 +2,7 @@
 main interactions work (filters from and to the URL, study selection, pooled analysis, SPARQL refused
 and accepted). Runs on the bundled knowledge base; assertions do not depend on its exact content.
 The same views read from a real SPARQL store (Oxigraph over HTTP, OLIGOKB_ENDPOINT) give the same tables."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -79,8 +80,9 @@ def test_filters_come_from_the_url(kb_table):
     at = _app(oligo_state=["oligometastatic_disease", "not_a_term"], statistic=["landmark_rate"])
     _clean(at)
     assert at.multiselect(key="oligo_state").value == ["oligometastatic_disease"]  # unknown ids dropped
-    kept = ex.apply_filters(kb_table, ex.Filters(terms={"oligo_state": ("oligometastatic_disease",),
-                                                        "statistic": ("landmark_rate",)}))
+    kept = ex.apply_filters(
+        kb_table, ex.Filters(terms={"oligo_state": ("oligometastatic_disease",), "statistic": ("landmark_rate",)})
+    )
     assert _caption(at, "figures ·").startswith(f"{len(kept)} of")
 
 
@@ -123,7 +125,9 @@ def test_pooled_analysis():
     at = _app(view="Pooled analysis")
     _clean(at)
     assert at.selectbox(key="pool_statistic").value == "hazard ratio"
-    assert {"Forest plot (SVG)", "Forest plot (PNG)", "Forest plot (PDF)"} <= {b.label for b in at.get("download_button")}
+    assert {"Forest plot (SVG)", "Forest plot (PNG)", "Forest plot (PDF)"} <= {
+        b.label for b in at.get("download_button")
+    }
     assert any("Left out" in m.value for m in at.markdown)
     # every tier by default, with the trials'-own-reports sensitivity analysis beside it
     assert len(at.multiselect(key="pool_tiers").value) == 6
@@ -183,6 +187,7 @@ def test_about():
 
 # --- explorer helpers ---------------------------------------------------------------------------
 
+
 def test_oligo_state_tree_follows_skos_broader():
     tree = {t.id: t for t in ex.vocabulary_tree("oligo_state")}
     assert tree["oligometastatic_disease"].depth == 0
@@ -220,8 +225,9 @@ def test_sparql_time_limit():
     from explorer.sparql import QueryFailed, run_console_query
 
     with pytest.raises(QueryFailed, match="limit"):
-        run_console_query(ex.kb_file(), "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-                          time_limit=1.5)
+        run_console_query(
+            ex.kb_file(), "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", time_limit=1.5
+        )
 
 
 def test_pooled_analysis_on_the_sidebar_selection():
@@ -232,6 +238,7 @@ def test_pooled_analysis_on_the_sidebar_selection():
 
 
 # --- a SPARQL endpoint as the source (OLIGOKB_ENDPOINT / --endpoint) --------------------------------
+
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory):
@@ -346,10 +353,7 @@ def test_sparql_console_and_about_on_the_endpoint(endpoint, monkeypatch, listene
     assert any(f"read from the SPARQL endpoint {url}" in c.value for c in at.code)
 
 
-@pytest.mark.parametrize("url, message", [
-    (None, "cannot reach"),
-    ("file:///etc/passwd", "not an http(s) URL"),
-])
+@pytest.mark.parametrize("url, message", [(None, "cannot reach"), ("file:///etc/passwd", "not an http(s) URL")])
 def test_endpoint_errors_are_messages(url, message, monkeypatch):
     url = url or f"http://127.0.0.1:{free_port()}/sparql"  # nothing listens there
     monkeypatch.setenv("OLIGOKB_ENDPOINT", url)

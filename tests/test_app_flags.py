@@ -1,5 +1,6 @@
 """The explorer shows the curation flags (issue 20): a ⚑ mark on the row, the reasons with the source, a
 section on the study page, and a control that leaves more flags out of a pooled analysis."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -28,9 +29,13 @@ def test_study_page_lists_the_flags_from_every_back_end():
     page = study_page(load_kb(ex.kb_file()), "fode-hoyer2015-sbrt")
     assert {"oligo-state mapping"} < set(page.flags["on"])
     direction = page.flags[page.flags["flag"] == "direction_doubtful"]
-    assert sorted(direction["on"]) == [f"figure bourgier2019-canrad / {s}" for s in ("os-hr-number", "os-hr-ps", "os-hr-size")]
+    assert sorted(direction["on"]) == [
+        f"figure bourgier2019-canrad / {s}" for s in ("os-hr-number", "os-hr-ps", "os-hr-size")
+    ]
     stored = study_page(load_store(ex.kb_file()), "fode-hoyer2015-sbrt")
-    pd.testing.assert_frame_equal(stored.flags.reset_index(drop=True), page.flags.reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        stored.flags.reset_index(drop=True), page.flags.reset_index(drop=True), check_dtype=False
+    )
     lee = study_page(load_kb(ex.kb_file()), "lee2021-mcrc-mrt").flags
     (other,) = lee.loc[lee["flag"] == "duplicate_of", "other"]
     assert other == "lee2021-clcc/lee2021-mcrc-mrt/stat/nes-median-mrt-from-chemo"

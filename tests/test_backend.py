@@ -1,5 +1,6 @@
 """kb.backend: every back-end answers the KnowledgeBase operations, the same way (the remote endpoint's
 are checked against a live store in tests/test_remote.py)."""
+
 import shutil
 
 import pandas as pd

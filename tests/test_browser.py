@@ -5,6 +5,7 @@ downloads the forest plot (checks the file's magic bytes), runs SPARQL queries (
 asserts that no exception box appears on any view. Screenshots go to test-artifacts/ (gitignored).
 Prints, without asserting, the time to the first rendered table and to a filter change.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 EXCEPTION = '[data-testid="stException"]'
 TIMEOUT_MS = 60_000
 
@@ -60,9 +67,26 @@ def server():
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "streamlit.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         _wait_healthy(url, proc)
         yield url
@@ -108,15 +132,18 @@ def _settled(page) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=TIMEOUT_MS)
+        timeout=TIMEOUT_MS,
+    )
     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
 
 
 def _shot(page, name: str) -> None:
     """The whole view: Streamlit scrolls an inner container, so grow the viewport to its height first."""
     size = page.viewport_size
-    height = page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
-                           " return m ? m.scrollHeight : document.body.scrollHeight; }")
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : document.body.scrollHeight; }"
+    )
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 5000))})
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -153,8 +180,11 @@ def test_explorer_end_to_end(server, page):
     option = page.get_by_role("option").filter(has_text="nsclc").first
     start = time.monotonic()
     option.click()
-    page.wait_for_function("(before) => { const el = [...document.querySelectorAll('p')].find(p => p.innerText.includes('figures ·'));"
-                           " return el && el.innerText !== before; }", arg=before)
+    page.wait_for_function(
+        "(before) => { const el = [...document.querySelectorAll('p')].find(p => p.innerText.includes('figures ·'));"
+        " return el && el.innerText !== before; }",
+        arg=before,
+    )
     print(f"time to a filter change: {time.monotonic() - start:.2f} s")
     page.keyboard.press("Escape")
     _settled(page)

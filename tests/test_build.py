@@ -1,4 +1,5 @@
 """Sheets -> graph -> Turtle -> export: deterministic, atomic, and every number kept."""
+
 from __future__ import annotations
 
 import csv
@@ -39,7 +40,9 @@ def test_build_check_detects_stale_file(tmp_path, sheets):
     ok = run_cli("build", "--sheets", str(sheets), "--out", str(out), "--check")
     assert ok.returncode == 0, ok.stderr
     text = (sheets / "publications" / "test-trial-2020.yaml").read_text()
-    (sheets / "publications" / "test-trial-2020.yaml").write_text(text.replace("A fixture trial report", "A changed title"))
+    (sheets / "publications" / "test-trial-2020.yaml").write_text(
+        text.replace("A fixture trial report", "A changed title")
+    )
     stale = run_cli("build", "--sheets", str(sheets), "--out", str(out), "--check")
     assert stale.returncode == 1
     assert "stale" in stale.stderr
@@ -66,7 +69,9 @@ def test_export_columns_are_the_contract_in_order(fixture_kb):
 
 def test_round_trip_keeps_every_number(fixture_kb):
     """Each statistic of each sheet comes back in the export with the same published numbers."""
-    rows = {(r["publication_id"], r["statistic_id"].rsplit("/", 1)[-1], r["study_id"]): r for r in _export_rows(fixture_kb)}
+    rows = {
+        (r["publication_id"], r["statistic_id"].rsplit("/", 1)[-1], r["study_id"]): r for r in _export_rows(fixture_kb)
+    }
     ex = load_extractions(VALID_SHEETS)
     n_checked = 0
     for pub in ex.publications.values():
@@ -77,7 +82,9 @@ def test_round_trip_keeps_every_number(fixture_kb):
                 assert row["value"] == format(stat.value, "f")
                 if stat.ci is not None:
                     assert row["ci_low"] == format(stat.ci.low, "f")
-                    assert row["ci_high"] == (format(stat.ci.high, "f") if stat.ci.high is not None else stat.ci.high_as_published)
+                    assert row["ci_high"] == (
+                        format(stat.ci.high, "f") if stat.ci.high is not None else stat.ci.high_as_published
+                    )
                     assert Decimal(row["ci_level"]) == stat.ci.level
                 if stat.timepoint_months is not None:
                     assert Decimal(row["timepoint_months"]) == stat.timepoint_months
@@ -118,19 +125,29 @@ def test_bundled_kb_export_has_sources_for_every_row():
         assert row["source_locator"] and row["source_quote"], row["statistic_id"]
         # a seed whose text prints no DOI or PMID (and none could be read) is named by its own identifier; a report
         # no page gave a DOI or PMID for, by the page that identifies it and the date it was read
-        assert row["doi"] or row["pmid"] or row["seed_document"] or (
-            row["publication_url"].startswith(("http://", "https://")) and row["publication_date_read"]), row["publication_id"]
+        assert (
+            row["doi"]
+            or row["pmid"]
+            or row["seed_document"]
+            or (row["publication_url"].startswith(("http://", "https://")) and row["publication_date_read"])
+        ), row["publication_id"]
         # a figure read in a page other than its report names that page and the date it was read
-        assert not row["read_in_url"] or (row["read_in_url"].startswith(("http://", "https://")) and row["read_in_date"])
+        assert not row["read_in_url"] or (
+            row["read_in_url"].startswith(("http://", "https://")) and row["read_in_date"]
+        )
         assert row["evidence_tier"] and row["tier_rank"] in "123456", row["statistic_id"]
-    seed_only = {r["publication_id"]: r["seed_document"] for r in rows if not (r["doi"] or r["pmid"] or r["publication_url"])}
+    seed_only = {
+        r["publication_id"]: r["seed_document"] for r in rows if not (r["doi"] or r["pmid"] or r["publication_url"])
+    }
     for publication, seed in seed_only.items():
         text = ROOT.parent / "shared" / "seeds" / f"{seed}.txt"
         assert text.exists() or not text.parent.exists(), f"{publication}: seed document {seed} is not in {text.parent}"
 
 
 def test_ntriples_for_bulk_loading(tmp_path):
-    result = run_cli("build", "--sheets", str(VALID_SHEETS), "--out", str(tmp_path / "kb.ttl"), "--ntriples", str(tmp_path / "kb.nt"))
+    result = run_cli(
+        "build", "--sheets", str(VALID_SHEETS), "--out", str(tmp_path / "kb.ttl"), "--ntriples", str(tmp_path / "kb.nt")
+    )
     assert result.returncode == 0, result.stderr
     lines = (tmp_path / "kb.nt").read_text().splitlines()
     assert lines == sorted(lines)
@@ -141,6 +158,7 @@ def test_ntriples_for_bulk_loading(tmp_path):
 
 
 # --- the fast build (kb.build.build_sheets): the same bytes and the same errors as the plain path ----
+
 
 def _plain_build(sheets: Path) -> bytes:
     """The reference: every sheet loaded, then rdflib triples streamed into Oxigraph's Turtle writer."""
@@ -212,19 +230,51 @@ def test_turtle_writer_matches_oxigraphs_on_hard_terms():
     from kb.build import _XSD_BOOLEAN, _XSD_DECIMAL, _XSD_GYEAR, _XSD_INTEGER, _ox_rows_turtle, rows_turtle
     from terms.namespaces import OKB
 
-    texts = ["plain", "", 'say "hi"', "back\\slash", "tab\there", "line\nbreak\r\n", "\x00\x01\x07\x08\x0b\x0c\x1f",
-             "del\x7f", "\ufffe\uffff\ufffd", "é ü 中文 😀", "≤0.001", "a'b", "<iri-like>", "50 %", "trailing \\"]
+    texts = [
+        "plain",
+        "",
+        'say "hi"',
+        "back\\slash",
+        "tab\there",
+        "line\nbreak\r\n",
+        "\x00\x01\x07\x08\x0b\x0c\x1f",
+        "del\x7f",
+        "\ufffe\uffff\ufffd",
+        "é ü 中文 😀",
+        "≤0.001",
+        "a'b",
+        "<iri-like>",
+        "50 %",
+        "trailing \\",
+    ]
     numbers = ["0.70", "-1.5", "+2.0", ".5", "5.", "1E2", "12", "-3", "+4", "007", "0,57", "NaN", "", " 1.0"]
     s = "https://w3id.org/oligokb/id/pub/x/y/stat/z"
     rows = [(s, str(OKB.quote), t, "", "", 1) for t in texts]
     for dt in (_XSD_DECIMAL, _XSD_INTEGER, _XSD_BOOLEAN, _XSD_GYEAR):
         rows += [(s, str(OKB.value), v, dt, "", 1) for v in numbers + ["true", "false", "True"]]
-    rows += [(s, str(OKB.design), iri, "", "", 0) for iri in (
-        "https://w3id.org/oligokb/vocab/design/rct_phase_2", "https://w3id.org/oligokb/vocab/design/",
-        "https://w3id.org/oligokb/vocab/design/a.b", "https://w3id.org/oligokb/vocab/design/1abc",
-        "https://w3id.org/oligokb/vocab/design/a~b", "https://w3id.org/oligokb/ns#Study", "http://example.org/x#y")]
-    rows += [("https://w3id.org/oligokb/ns#Study", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", str(OKB.Study), "", "", 0),
-             ("https://w3id.org/oligokb/ns#Study", str(OKB.quote), "x", "", "en", 1)]
+    rows += [
+        (s, str(OKB.design), iri, "", "", 0)
+        for iri in (
+            "https://w3id.org/oligokb/vocab/design/rct_phase_2",
+            "https://w3id.org/oligokb/vocab/design/",
+            "https://w3id.org/oligokb/vocab/design/a.b",
+            "https://w3id.org/oligokb/vocab/design/1abc",
+            "https://w3id.org/oligokb/vocab/design/a~b",
+            "https://w3id.org/oligokb/ns#Study",
+            "http://example.org/x#y",
+        )
+    ]
+    rows += [
+        (
+            "https://w3id.org/oligokb/ns#Study",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+            str(OKB.Study),
+            "",
+            "",
+            0,
+        ),
+        ("https://w3id.org/oligokb/ns#Study", str(OKB.quote), "x", "", "en", 1),
+    ]
     rows = sorted(set(rows))
     assert rows_turtle(rows) == _ox_rows_turtle(rows)
     without_lang = [r for r in rows if not r[4]]
@@ -242,9 +292,19 @@ def test_fast_yaml_path_equals_the_full_loader(tmp_path):
 
     docs = [p.read_text() for p in sorted((ROOT / "data" / "extractions").rglob("*.yaml"))]
     docs += [p.read_text() for p in sorted(VALID_SHEETS.rglob("*.yaml"))]
-    docs += ["a: yes\nb: No\nc: ~\nd: null\ne:\nf: 0.70\ng: '0.70'\nh: [on, OFF, 'true', 12, 1e3, 2020-01-01]\n",
-             "? [complex, key]\n: 1\n", "<<: {a: 1}\nb: 2\n", "a: !!int '5'\n", "=: x\n", "yes: 1\nnull: 2\n~: 3\n",
-             "- a\n- {b: c, d: [e, f]}\n", "", "# only a comment\n", "a: 1\na: 2\n", "a: !custom x\n"]
+    docs += [
+        "a: yes\nb: No\nc: ~\nd: null\ne:\nf: 0.70\ng: '0.70'\nh: [on, OFF, 'true', 12, 1e3, 2020-01-01]\n",
+        "? [complex, key]\n: 1\n",
+        "<<: {a: 1}\nb: 2\n",
+        "a: !!int '5'\n",
+        "=: x\n",
+        "yes: 1\nnull: 2\n~: 3\n",
+        "- a\n- {b: c, d: [e, f]}\n",
+        "",
+        "# only a comment\n",
+        "a: 1\na: 2\n",
+        "a: !custom x\n",
+    ]
     for text in docs:
         try:
             expected = yaml.load(text, Loader=yaml_io._SheetLoader)  # noqa: S506
@@ -284,13 +344,21 @@ def test_a_primary_reports_claims_about_another_study_are_secondary_figures(shee
     is exported as a secondary figure of tier 'review', with the report it quotes; a page it was read in keeps
     its own tier (issue 14)."""
     study = sheets / "studies" / "test-trial.yaml"
-    (sheets / "studies" / "other-trial.yaml").write_text(study.read_text().replace("id: test-trial\n", "id: other-trial\n", 1))
+    (sheets / "studies" / "other-trial.yaml").write_text(
+        study.read_text().replace("id: test-trial\n", "id: other-trial\n", 1)
+    )
     other = sheets / "publications" / "other-trial-2019.yaml"
-    other.write_text((sheets / "publications" / "test-trial-2020.yaml").read_text()
-                     .replace("id: test-trial-2020", "id: other-trial-2019").replace("study: test-trial", "study: other-trial")
-                     .replace("10.9999/fixture.2020.001", "10.9999/fixture.2019.001"))
+    other.write_text(
+        (sheets / "publications" / "test-trial-2020.yaml")
+        .read_text()
+        .replace("id: test-trial-2020", "id: other-trial-2019")
+        .replace("study: test-trial", "study: other-trial")
+        .replace("10.9999/fixture.2020.001", "10.9999/fixture.2019.001")
+    )
     pub = sheets / "publications" / "test-trial-2020.yaml"
-    pub.write_text(pub.read_text() + '''
+    pub.write_text(
+        pub.read_text()
+        + """
   - study: other-trial
     role: secondary
     quotes: {publication: other-trial-2019, basis: inferred, reason: the discussion quotes the other trial's report}
@@ -307,7 +375,8 @@ def test_a_primary_reports_claims_about_another_study_are_secondary_figures(shee
           locator: Discussion
           quote: "the trial reported a median OS of 25.4 months"
           read_in: {url: "https://news.example.org/item", site: Example News, title: A news item, date_read: 2026-12-06}
-''')
+"""
+    )
     out = tmp_path / "kb.ttl"
     result = run_cli("build", "--sheets", str(sheets), "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -319,8 +388,12 @@ def test_a_primary_reports_claims_about_another_study_are_secondary_figures(shee
     assert (claim["evidence_tier_id"], claim["tier_rank"]) == ("coverage_page", "6")  # the page is weaker than a review
     assert claim["read_in_url"] == "https://news.example.org/item" and claim["read_in_date"] == "2026-12-06"
     # without the page: a review's tier
-    pub.write_text(pub.read_text().replace(
-        '\n          read_in: {url: "https://news.example.org/item", site: Example News, title: A news item, date_read: 2026-12-06}', ""))
+    pub.write_text(
+        pub.read_text().replace(
+            '\n          read_in: {url: "https://news.example.org/item", site: Example News, title: A news item, date_read: 2026-12-06}',
+            "",
+        )
+    )
     assert run_cli("build", "--sheets", str(sheets), "--out", str(out)).returncode == 0
     claim = {r["statistic_id"].rsplit("/", 1)[-1]: r for r in _export_rows(out)}["os-median-claim"]
     assert (claim["evidence_tier_id"], claim["tier_rank"], claim["read_in_url"]) == ("review", "5", "")

@@ -1,5 +1,6 @@
 """The thin CLI: `pool csv|kb|all` give the bytes of today's spellings, one error -> exit code mapping,
 and the parsing and lookups that moved below the CLI (analysis.csv_input, analysis.selection, kb.params)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,22 +37,33 @@ def same(new: list[str], old: list[str]):  # type: ignore[no-untyped-def]
 
 # --- pool_args: today's spellings and the bare --csv flag ------------------------------------------------
 
-@pytest.mark.parametrize("args,expected", [
-    ([], (True, [])),
-    (["--csv", "f.csv", "--json"], (True, ["--csv", "f.csv", "--json"])),
-    (["--outcome", "os", "--statistic", "hr", "--csv"], (True, ["--outcome", "os", "--statistic", "hr", "--format", "csv"])),
-    (["--csv", "--json"], (True, ["--format", "csv", "--json"])),
-    (["--all", "--by", "histology"], (True, ["--all", "--by", "histology"])),
-    (["csv", "f.csv"], (False, ["csv", "f.csv"])),
-    (["kb", "--outcome", "os", "--statistic", "hr", "--csv"], (False, ["kb", "--outcome", "os", "--statistic", "hr", "--format", "csv"])),
-    (["all"], (False, ["all"])),
-    (["--help"], (False, ["--help"])),
-])
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        ([], (True, [])),
+        (["--csv", "f.csv", "--json"], (True, ["--csv", "f.csv", "--json"])),
+        (
+            ["--outcome", "os", "--statistic", "hr", "--csv"],
+            (True, ["--outcome", "os", "--statistic", "hr", "--format", "csv"]),
+        ),
+        (["--csv", "--json"], (True, ["--format", "csv", "--json"])),
+        (["--all", "--by", "histology"], (True, ["--all", "--by", "histology"])),
+        (["csv", "f.csv"], (False, ["csv", "f.csv"])),
+        (
+            ["kb", "--outcome", "os", "--statistic", "hr", "--csv"],
+            (False, ["kb", "--outcome", "os", "--statistic", "hr", "--format", "csv"]),
+        ),
+        (["all"], (False, ["all"])),
+        (["--help"], (False, ["--help"])),
+    ],
+)
 def test_pool_args(args, expected):
     assert pool_args(args) == expected
 
 
 # --- the new spellings give today's bytes ---------------------------------------------------------------
+
 
 @pytest.fixture
 def gen_csv(tmp_path: Path) -> Path:
@@ -60,8 +72,16 @@ def gen_csv(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("extra", [["--json"], ["--by", "hist"], ["--method", "DL", "--test", "knha", "--json"],
-                                   ["--level", "0.9"], ["--by", "nope"]])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--json"],
+        ["--by", "hist"],
+        ["--method", "DL", "--test", "knha", "--json"],
+        ["--level", "0.9"],
+        ["--by", "nope"],
+    ],
+)
 def test_pool_csv_is_pool_dash_dash_csv(gen_csv, extra):
     same(["pool", "csv", str(gen_csv), *extra], ["pool", "--csv", str(gen_csv), *extra])
 
@@ -74,16 +94,19 @@ def test_pool_csv_bad_input_same_message_and_exit(tmp_path):
     assert result.stderr == f"oligokb pool: {bad}, row 1, column 'sei': standard error must be > 0, got -1\n"
 
 
-@pytest.mark.parametrize("extra", [["--json"], ["--by", "histology", "--csv"], ["--format", "table", "--tiers", "own"],
-                                   ["--tiers", "zzz"]])
+@pytest.mark.parametrize(
+    "extra", [["--json"], ["--by", "histology", "--csv"], ["--format", "table", "--tiers", "own"], ["--tiers", "zzz"]]
+)
 def test_pool_kb_is_pool_dash_dash_outcome(fixture_kb, extra):
     args = ["--outcome", "progression-free survival", "--statistic", "hazard ratio", "--kb", str(fixture_kb), *extra]
     same(["pool", "kb", *args], ["pool", *args])
 
 
 def test_pool_all_is_pool_dash_dash_all(fixture_kb):
-    result = same(["pool", "all", "--by", "histology", "--kb", str(fixture_kb)],
-                  ["pool", "--all", "--by", "histology", "--kb", str(fixture_kb)])
+    result = same(
+        ["pool", "all", "--by", "histology", "--kb", str(fixture_kb)],
+        ["pool", "--all", "--by", "histology", "--kb", str(fixture_kb)],
+    )
     assert result.exit_code == 0 and "stratum" in result.stdout.splitlines()[0]
 
 
@@ -98,10 +121,13 @@ def test_pool_help_names_the_subcommands_and_the_old_spellings():
 
 def test_usage_errors_of_today_s_spelling_name_pool(gen_csv):
     result = invoke("pool", "--csv", str(gen_csv), "--method", "XYZ")
-    assert result.exit_code == 2 and result.stderr.startswith("Usage: root pool [OPTIONS]\n")  # CliRunner names the app root
+    assert result.exit_code == 2 and result.stderr.startswith(
+        "Usage: root pool [OPTIONS]\n"
+    )  # CliRunner names the app root
 
 
 # --- choices come from where they are defined ----------------------------------------------------------
+
 
 def test_method_and_test_choices_are_analysis_options():
     text = invoke("pool", "csv", "--help").stdout
@@ -109,6 +135,7 @@ def test_method_and_test_choices_are_analysis_options():
 
 
 # --- one error -> exit code mapping ---------------------------------------------------------------------
+
 
 class _Refused(OligokbError):
     exit_code = 2
@@ -129,8 +156,15 @@ def _app_raising(exc: Exception, printer) -> typer.Typer:  # type: ignore[no-unt
     return test_app
 
 
-@pytest.mark.parametrize("exc,code", [(_Refused("the input is refused"), 2), (_NonConformant("not conformant"), 1),
-                                      (OligokbError("something broke"), 3), (ArgumentError("--x 'y' is bad"), 2)])
+@pytest.mark.parametrize(
+    "exc,code",
+    [
+        (_Refused("the input is refused"), 2),
+        (_NonConformant("not conformant"), 1),
+        (OligokbError("something broke"), 3),
+        (ArgumentError("--x 'y' is bad"), 2),
+    ],
+)
 def test_an_oligokb_error_exits_with_its_code_and_message(exc, code):
     result = runner.invoke(_app_raising(exc, console_printer()), [])
     assert result.exit_code == code and result.stderr == f"{exc}\n" and result.stdout == ""
@@ -150,6 +184,7 @@ def test_other_exceptions_are_not_mapped():
 
 # --- parsing and lookups below the CLI ------------------------------------------------------------------
 
+
 def test_read_table(gen_csv):
     table = read_table(gen_csv, "GEN", "hist")
     assert table.studies == ["A", "B", "C", "D"] and table.values["sei"] == [0.1, 0.2, 0.15, 0.3]
@@ -157,11 +192,14 @@ def test_read_table(gen_csv):
     assert read_table(gen_csv, "GEN", None).groups is None
 
 
-@pytest.mark.parametrize("text,measure,row,column,needle", [
-    ("study,xi,ni\nA,5,3\n", "PLO", 1, "xi", "events exceed ni"),
-    ("study,yi,sei\nA,0.1,0.2\nB,x,0.2\n", "GEN", 2, "yi", "'x' is not a finite number"),
-    ("study,yi\nA,0.1\n", "GEN", None, None, "missing column(s)"),
-])
+@pytest.mark.parametrize(
+    "text,measure,row,column,needle",
+    [
+        ("study,xi,ni\nA,5,3\n", "PLO", 1, "xi", "events exceed ni"),
+        ("study,yi,sei\nA,0.1,0.2\nB,x,0.2\n", "GEN", 2, "yi", "'x' is not a finite number"),
+        ("study,yi\nA,0.1\n", "GEN", None, None, "missing column(s)"),
+    ],
+)
 def test_read_table_names_file_row_and_column(tmp_path, text, measure, row, column, needle):
     path = tmp_path / "in.csv"
     path.write_text(text)
@@ -179,7 +217,9 @@ def test_pool_csv_returns_the_contract(gen_csv):
 def test_selection_labels():
     table = pd.DataFrame({"outcome": ["overall survival"], "statistic": ["hazard ratio"]})
     assert selection_labels(table, "overall_survival", "hazard ratio") == ("overall survival", "hazard ratio")
-    with pytest.raises(AnalysisInputError, match="--outcome 'nope' is not in the knowledge base; known: overall survival"):
+    with pytest.raises(
+        AnalysisInputError, match="--outcome 'nope' is not in the knowledge base; known: overall survival"
+    ):
         selection_labels(table, "nope", "hazard ratio")
 
 

@@ -1,6 +1,7 @@
 """The explorer's SPARQL console (explorer.sparql.run_console_query): Oxigraph in a worker, the answers
 the endpoint gives; with an endpoint, the guard runs in a worker that holds no knowledge base and
 nothing is sent when it refuses."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """Curation flags in the sheets (issue 20): every caveat a note states has its flag, the known cases carry
 theirs, and the schema refuses a flag that does not fit what it is on."""
+
 from __future__ import annotations
 
 import re
@@ -16,9 +17,21 @@ EXTRACTIONS = ROOT / "data" / "extractions"
 
 # Words that mark a caveat in a note. A bare "as printed" also says where a benign figure was read ("in years as
 # printed"): the caveat is a figure kept although doubtful, "kept / entered / recorded as printed".
-CAVEATS = [r"cannot be right", r"do not pool", r"low confidence", r"low-confidence", r"\bprobabl[ey]\b",
-           r"\b(kept|entered|recorded) as printed", r"direction (doubtful|unverified)", r"misprint is likely",
-           r"\bflagged\b", r"post-randomi[sz]ation", r"known disagreement", r"mislabelled by", r"\bprefer\b"]
+CAVEATS = [
+    r"cannot be right",
+    r"do not pool",
+    r"low confidence",
+    r"low-confidence",
+    r"\bprobabl[ey]\b",
+    r"\b(kept|entered|recorded) as printed",
+    r"direction (doubtful|unverified)",
+    r"misprint is likely",
+    r"\bflagged\b",
+    r"post-randomi[sz]ation",
+    r"known disagreement",
+    r"mislabelled by",
+    r"\bprefer\b",
+]
 CAVEAT_RE = re.compile("|".join(CAVEATS), re.IGNORECASE)
 
 
@@ -39,8 +52,12 @@ def unflagged_caveats(ex) -> list[str]:  # type: ignore[no-untyped-def]
             for s in report.statistics:
                 if not s.note or not CAVEAT_RE.search(s.note):
                     continue
-                flagged = bool(s.flags) or s.id in named or bool(groups[s.group].flags) or (
-                    s.reference_group is not None and bool(groups[s.reference_group].flags))
+                flagged = (
+                    bool(s.flags)
+                    or s.id in named
+                    or bool(groups[s.group].flags)
+                    or (s.reference_group is not None and bool(groups[s.reference_group].flags))
+                )
                 words = CAVEAT_RE.search(s.note).group(0)
                 if not flagged and not (mapping_flagged and words.lower().startswith("low")):
                     missing.append(f"{pid}/{report.study}/stat/{s.id}: {words!r}")
@@ -81,11 +98,20 @@ def _flags(ex, kind):  # type: ignore[no-untyped-def]
 
 def test_the_known_cases_carry_their_flags(ex):
     direction = [(p, st, s) for p, st, s, _ in _flags(ex, "direction_doubtful")]
-    assert direction == [("bourgier2019-canrad", "fode-hoyer2015-sbrt", s) for s in ("os-hr-ps", "os-hr-number", "os-hr-size")] + \
-        [("bourgier2019-canrad", "pembroke2018-omd-opd", s) for s in ("os-hr-ps", "pfs-hr-ps", "os-hr-lesions", "pfs-hr-lesions")]
-    assert ("tlcr2024-review-table2", "gomez-lct-nsclc", "pfs-hr") in [(p, st, s) for p, st, s, _ in _flags(ex, "ci_level_doubtful")]
+    assert direction == [
+        ("bourgier2019-canrad", "fode-hoyer2015-sbrt", s) for s in ("os-hr-ps", "os-hr-number", "os-hr-size")
+    ] + [
+        ("bourgier2019-canrad", "pembroke2018-omd-opd", s)
+        for s in ("os-hr-ps", "pfs-hr-ps", "os-hr-lesions", "pfs-hr-lesions")
+    ]
+    assert ("tlcr2024-review-table2", "gomez-lct-nsclc", "pfs-hr") in [
+        (p, st, s) for p, st, s, _ in _flags(ex, "ci_level_doubtful")
+    ]
     (dup,) = _flags(ex, "duplicate_of")
-    assert dup[:3] == ("lee2021-clcc", "lee2021-mcrc-mrt", "nes-median-mrt-from-mrt") and dup[3].other == "nes-median-mrt-from-chemo"
+    assert (
+        dup[:3] == ("lee2021-clcc", "lee2021-mcrc-mrt", "nes-median-mrt-from-mrt")
+        and dup[3].other == "nes-median-mrt-from-chemo"
+    )
     post = {(p, s) for p, _, s, _ in _flags(ex, "post_randomisation_subgroup")}
     assert ("gomez2019-jco", "mto-progressed-salvage-lct") in post
 
@@ -106,28 +132,51 @@ def test_every_low_confidence_mapping_names_no_single_state(ex):
 # --- the schema's rules ---------------------------------------------------------------------------
 
 SOURCE = {"locator": "Table 2", "quote": "median 9.5 months; HR 0.70 (95% CI 0.50-0.98)"}
-MEDIAN = {"id": "m", "outcome": "overall_survival", "statistic": "median", "group": "g", "value": "9.5", "unit": "months",
-          "source": SOURCE}
-HR = {"id": "h", "outcome": "overall_survival", "statistic": "hazard_ratio", "group": "g", "reference_group": "r",
-      "value": "0.70", "adjusted": False, "ci": {"low": "0.50", "high": "0.98", "level": "0.95"}, "source": SOURCE}
+MEDIAN = {
+    "id": "m",
+    "outcome": "overall_survival",
+    "statistic": "median",
+    "group": "g",
+    "value": "9.5",
+    "unit": "months",
+    "source": SOURCE,
+}
+HR = {
+    "id": "h",
+    "outcome": "overall_survival",
+    "statistic": "hazard_ratio",
+    "group": "g",
+    "reference_group": "r",
+    "value": "0.70",
+    "adjusted": False,
+    "ci": {"low": "0.50", "high": "0.98", "level": "0.95"},
+    "source": SOURCE,
+}
 
 
 def _flag(kind, **extra):  # type: ignore[no-untyped-def]
     return {"flag": kind, "reason": "a reason long enough", **extra}
 
 
-@pytest.mark.parametrize("stat,flags,message", [
-    (MEDIAN, [_flag("direction_doubtful")], "only for comparative statistics"),
-    (MEDIAN, [_flag("ci_level_doubtful")], "needs a ci"),
-    (MEDIAN, [_flag("duplicate_of")], "needs other"),
-    (MEDIAN, [_flag("do_not_pool"), _flag("do_not_pool")], "each kind at most once"),
-    (MEDIAN, [_flag("do_not_pool", reason="short")], "at least 10 characters"),
-    (MEDIAN, [_flag("whatever")], "direction_doubtful"),
-    (MEDIAN, [_flag("do_not_pool", alternatives=["synchronous"])], "only for a mapping_low_confidence"),
-    (MEDIAN, [_flag("mapping_low_confidence", alternatives=["no_such_outcome"])], "not a term of the outcome vocabulary"),
-    (MEDIAN, [_flag("duplicate_of", other="pub/study/x/y")], "<publication>/<study>/stat/<id>"),
-    ({**MEDIAN, "derivation": "computed from the Table 2 counts"}, [], "needs a derived_value flag"),
-])
+@pytest.mark.parametrize(
+    "stat,flags,message",
+    [
+        (MEDIAN, [_flag("direction_doubtful")], "only for comparative statistics"),
+        (MEDIAN, [_flag("ci_level_doubtful")], "needs a ci"),
+        (MEDIAN, [_flag("duplicate_of")], "needs other"),
+        (MEDIAN, [_flag("do_not_pool"), _flag("do_not_pool")], "each kind at most once"),
+        (MEDIAN, [_flag("do_not_pool", reason="short")], "at least 10 characters"),
+        (MEDIAN, [_flag("whatever")], "direction_doubtful"),
+        (MEDIAN, [_flag("do_not_pool", alternatives=["synchronous"])], "only for a mapping_low_confidence"),
+        (
+            MEDIAN,
+            [_flag("mapping_low_confidence", alternatives=["no_such_outcome"])],
+            "not a term of the outcome vocabulary",
+        ),
+        (MEDIAN, [_flag("duplicate_of", other="pub/study/x/y")], "<publication>/<study>/stat/<id>"),
+        ({**MEDIAN, "derivation": "computed from the Table 2 counts"}, [], "needs a derived_value flag"),
+    ],
+)
 def test_a_flag_that_does_not_fit_is_refused(stat, flags, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         Statistic.model_validate({**stat, "flags": flags})
@@ -141,26 +190,42 @@ def test_flags_that_fit_are_accepted():
 GROUP = {"id": "g", "label": "subgroup", "oligo_state": "unresolved", "oligo_state_as_published": "oligo-recurrence"}
 
 
-@pytest.mark.parametrize("group,message", [
-    ({**GROUP, "flags": [_flag("direction_doubtful")]}, "a flag of a statistic, not of a group"),
-    ({**GROUP, "flags": [_flag("mapping_low_confidence")]}, "needs alternatives"),
-    ({**GROUP, "oligo_state": "synchronous", "flags": [_flag("mapping_low_confidence", alternatives=["synchronous", "repeat"])]},
-     "mapped to unresolved"),
-    ({**GROUP, "subgroup_by": ["post_randomisation"]}, "post_randomisation_subgroup flag"),
-    ({**GROUP, "flags": [_flag("post_randomisation_subgroup")]}, "post_randomisation_subgroup flag"),
-    ({**GROUP, "subgroup_by": ["shoe_size"]}, "subgroup_by"),
-])
+@pytest.mark.parametrize(
+    "group,message",
+    [
+        ({**GROUP, "flags": [_flag("direction_doubtful")]}, "a flag of a statistic, not of a group"),
+        ({**GROUP, "flags": [_flag("mapping_low_confidence")]}, "needs alternatives"),
+        (
+            {
+                **GROUP,
+                "oligo_state": "synchronous",
+                "flags": [_flag("mapping_low_confidence", alternatives=["synchronous", "repeat"])],
+            },
+            "mapped to unresolved",
+        ),
+        ({**GROUP, "subgroup_by": ["post_randomisation"]}, "post_randomisation_subgroup flag"),
+        ({**GROUP, "flags": [_flag("post_randomisation_subgroup")]}, "post_randomisation_subgroup flag"),
+        ({**GROUP, "subgroup_by": ["shoe_size"]}, "subgroup_by"),
+    ],
+)
 def test_a_group_flag_that_does_not_fit_is_refused(group, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         Group.model_validate(group)
 
 
 def test_a_low_confidence_study_mapping_is_unresolved():
-    mapping = {"as_published": "x", "mapped": "synchronous", "rationale": "a rationale here", "mapped_by": "test",
-               "confidence": "low"}
+    mapping = {
+        "as_published": "x",
+        "mapped": "synchronous",
+        "rationale": "a rationale here",
+        "mapped_by": "test",
+        "confidence": "low",
+    }
     with pytest.raises(ValidationError, match="mapped to unresolved"):
         OligoStateMapping.model_validate(mapping)
-    assert OligoStateMapping.model_validate({**mapping, "mapped": "unresolved", "candidates": ["synchronous", "repeat"]})
+    assert OligoStateMapping.model_validate(
+        {**mapping, "mapped": "unresolved", "candidates": ["synchronous", "repeat"]}
+    )
 
 
 def test_cross_sheet_rules(sheets):
@@ -174,14 +239,21 @@ def test_cross_sheet_rules(sheets):
     stat_at = re.search(r"\n(\s*)- id: ([a-z0-9-]+)\n(\s*)outcome:", bad)
     assert stat_at, "a statistic in the fixture sheet"
     indent = stat_at.group(3)
-    bad = bad[:stat_at.end(2)] + (f"\n{indent}flags:\n{indent}  - flag: do_not_pool\n{indent}    reason: a reason long enough\n"
-                                  f"{indent}    other: nowhere/none/stat/x") + bad[stat_at.end(2):]
+    bad = (
+        bad[: stat_at.end(2)]
+        + (
+            f"\n{indent}flags:\n{indent}  - flag: do_not_pool\n{indent}    reason: a reason long enough\n"
+            f"{indent}    other: nowhere/none/stat/x"
+        )
+        + bad[stat_at.end(2) :]
+    )
     pub.write_text(bad)
     with pytest.raises(InputError, match=r"other 'nowhere/none/stat/x' is not a statistic of the knowledge base"):
         load_extractions(sheets)
 
 
 # --- the export -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def exported():
@@ -207,7 +279,11 @@ def test_the_csv_export_shows_the_flags(exported):
     for flags in exported["flags"]:
         assert flags.split(";") == sorted(set(flags.split(";")))
     gomez = exported[exported["publication_id"] == "tlcr2024-review-table2"]
-    assert gomez.loc[gomez["statistic_id"].str.endswith("gomez-lct-nsclc/stat/pfs-hr"), "flags"].iat[0].startswith("ci_level_doubtful")
+    assert (
+        gomez.loc[gomez["statistic_id"].str.endswith("gomez-lct-nsclc/stat/pfs-hr"), "flags"]
+        .iat[0]
+        .startswith("ci_level_doubtful")
+    )
 
 
 def test_subgroups_are_marked_and_post_randomisation_ones_are_no_arm(exported):

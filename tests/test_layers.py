@@ -5,6 +5,7 @@ plots) -> server (the HTTP endpoint and its worker limits) -> cli, explorer (sur
 benches. A package may import its own modules and any package below it; two packages on the same
 level (cli, explorer) may not import each other. Imports inside functions count too.
 """
+
 from __future__ import annotations
 
 import ast
@@ -15,8 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LEVEL = {"terms": 0, "extract": 1, "kb": 2, "analysis": 3, "server": 4, "cli": 5, "explorer": 5, "app": 6,
-         "benches": 7}
+LEVEL = {"terms": 0, "extract": 1, "kb": 2, "analysis": 3, "server": 4, "cli": 5, "explorer": 5, "app": 6, "benches": 7}
 
 
 def _package(path: Path) -> str:
@@ -31,8 +31,13 @@ def _imported_packages(path: Path) -> list[tuple[int, str]]:
             found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.append((node.lineno, node.module.split(".")[0]))
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module" and node.args \
-                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", "") == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             found.append((node.lineno, node.args[0].value.split(".")[0]))
     return [(line, name) for line, name in found if name in LEVEL]
 
@@ -51,8 +56,9 @@ def layer_violations() -> list[str]:
         own = _package(path)
         for line, name in _imported_packages(path):
             if name != own and LEVEL[name] >= LEVEL[own]:
-                wrong.append(f"{path.relative_to(ROOT)}:{line}: {own} (level {LEVEL[own]}) imports {name} "
-                             f"(level {LEVEL[name]})")
+                wrong.append(
+                    f"{path.relative_to(ROOT)}:{line}: {own} (level {LEVEL[own]}) imports {name} (level {LEVEL[name]})"
+                )
     return wrong
 
 
@@ -71,8 +77,10 @@ def test_the_check_sees_a_wrong_import(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("module", ["kb.query", "kb.store", "server.limits", "server.endpoint"])
 def test_a_query_process_does_not_load_the_sheet_schema(module):
-    code = (f"import sys, {module}; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('extract', 'pydantic', 'analysis')"
-            " or m == 'kb.build'))")
+    code = (
+        f"import sys, {module}; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('extract', 'pydantic', 'analysis')"
+        " or m == 'kb.build'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

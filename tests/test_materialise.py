@@ -1,5 +1,6 @@
 """The table cache (kb.materialise): a filtered materialised table equals the query's own answer, a
 rebuilt KB is never answered from an older table, and a damaged or unwritable cache only costs time."""
+
 import os
 import shutil
 from pathlib import Path
@@ -14,12 +15,23 @@ from kb.store import OxigraphKB
 from tests.conftest import ROOT
 
 BUNDLED = ROOT / "data" / "studies.ttl"
-CASES = [("evidence", {}), ("evidence", {"histology": "nsclc"}), ("evidence", {"histology": "lung"}),
-         ("evidence", {"oligo_state": "synchronous"}), ("evidence", {"oligo_state": "metachronous"}), ("evidence", {"oligo_state": "induced"}),
-         ("evidence", {"outcome": "time_to_event", "statistic": "hazard_ratio"}),
-         ("evidence", {"design": "randomised", "histology": "prostate"}), ("evidence", {"study": "sabr-comet"}),
-         ("evidence", {"study": "sabr-comet", "outcome": "overall_survival"}), ("evidence", {"histology": "nsclc", "design": "randomised"}),
-         ("studies", {}), ("publications", {}), ("publications", {"study": "stomp"}), ("publications", {"study": "sabr-comet"})]
+CASES = [
+    ("evidence", {}),
+    ("evidence", {"histology": "nsclc"}),
+    ("evidence", {"histology": "lung"}),
+    ("evidence", {"oligo_state": "synchronous"}),
+    ("evidence", {"oligo_state": "metachronous"}),
+    ("evidence", {"oligo_state": "induced"}),
+    ("evidence", {"outcome": "time_to_event", "statistic": "hazard_ratio"}),
+    ("evidence", {"design": "randomised", "histology": "prostate"}),
+    ("evidence", {"study": "sabr-comet"}),
+    ("evidence", {"study": "sabr-comet", "outcome": "overall_survival"}),
+    ("evidence", {"histology": "nsclc", "design": "randomised"}),
+    ("studies", {}),
+    ("publications", {}),
+    ("publications", {"study": "stomp"}),
+    ("publications", {"study": "sabr-comet"}),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +50,9 @@ def store(tmp_path_factory):  # type: ignore[no-untyped-def]
     return OxigraphKB(path)
 
 
-@pytest.mark.parametrize("name,params", CASES, ids=lambda c: c if isinstance(c, str) else ",".join(f"{k}={v}" for k, v in c.items()) or "all")
+@pytest.mark.parametrize(
+    "name,params", CASES, ids=lambda c: c if isinstance(c, str) else ",".join(f"{k}={v}" for k, v in c.items()) or "all"
+)
 def test_filtered_table_equals_the_query_answer(store, name, params):
     bound = bindings(name, params)
     expected = store.select_lexical(compose(query_text(name), set(bound)), bound)  # SPARQL, no cache
@@ -136,8 +150,9 @@ def test_provenance_from_the_tables_equals_the_query(store):
         got = store.select_named_lexical("provenance", bound)
         pd.testing.assert_frame_equal(got, expected)
     whole = store.select_named_lexical("provenance", {})  # no binding: every figure (no ORDER BY)
-    pd.testing.assert_frame_equal(whole.sort_values("stat").reset_index(drop=True),
-                                  everything.sort_values("stat").reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        whole.sort_values("stat").reset_index(drop=True), everything.sort_values("stat").reset_index(drop=True)
+    )
     fresh = OxigraphKB(store.path)
     run_named(fresh, "provenance", {"statistic": stats[0].split("/id/pub/", 1)[1]}, lexical=True)
     assert fresh._store is None  # answered without loading the graph
@@ -148,7 +163,9 @@ def test_a_column_subset_equals_those_columns_of_the_whole(store):
 
     whole = store.cached("conflicts", lambda: find_conflicts(evidence_table(store)))
     forget()  # from the file: Parquet reads only these columns
-    part = OxigraphKB(store.path).cached("conflicts", lambda: pytest.fail("recomputed"), columns=["statistic_a", "field"])
+    part = OxigraphKB(store.path).cached(
+        "conflicts", lambda: pytest.fail("recomputed"), columns=["statistic_a", "field"]
+    )
     pd.testing.assert_frame_equal(part, whole[["statistic_a", "field"]])
 
 
@@ -170,7 +187,11 @@ def test_study_pages_from_the_tables_equal_the_graph(store):
         assert got.facts == expected.facts and got.notes == expected.notes and got.candidates == expected.candidates
         for field in ("inputs", "arms", "groups", "publications", "overlaps"):
             a, b = getattr(got, field), getattr(expected, field)
-            pd.testing.assert_frame_equal(a.astype(str).reset_index(drop=True), b.astype(str).reset_index(drop=True),
-                                          check_dtype=False, obj=f"{study_id}.{field}")
+            pd.testing.assert_frame_equal(
+                a.astype(str).reset_index(drop=True),
+                b.astype(str).reset_index(drop=True),
+                check_dtype=False,
+                obj=f"{study_id}.{field}",
+            )
     assert fresh._store is None
     assert study_page(fresh, "no-such-study") is None

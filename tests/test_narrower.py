@@ -2,6 +2,7 @@
 the explorer's label filter (explorer.data.apply_filters), both built on kb.materialise.narrower_or_self,
 keep exactly the figures the evidence query's own `skos:broader*` filter keeps, for every concept of
 every filtered scheme, on the bundled knowledge base."""
+
 import shutil
 
 import pytest

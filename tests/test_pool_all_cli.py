@@ -1,4 +1,5 @@
 """`oligokb pool --all`: every analysis at once gives the numbers of one `--outcome/--statistic` run each."""
+
 import io
 import json
 
@@ -17,9 +18,14 @@ def every():  # type: ignore[no-untyped-def]
     return pd.read_csv(io.StringIO(done.stdout))
 
 
-@pytest.mark.parametrize("outcome,statistic,timepoint", [("overall survival", "hazard ratio", None),
-                                                         ("progression-free survival", "hazard ratio", None),
-                                                         ("overall survival", "landmark rate", 24.0)])
+@pytest.mark.parametrize(
+    "outcome,statistic,timepoint",
+    [
+        ("overall survival", "hazard ratio", None),
+        ("progression-free survival", "hazard ratio", None),
+        ("overall survival", "landmark rate", 24.0),
+    ],
+)
 def test_all_equals_one_analysis_at_a_time(every, outcome, statistic, timepoint):
     args = ["pool", "--outcome", outcome, "--statistic", statistic, "--by", "histology", "--json"]
     if timepoint is not None:
@@ -33,8 +39,9 @@ def test_all_equals_one_analysis_at_a_time(every, outcome, statistic, timepoint)
     mine = mine.set_index("stratum")
     assert len(pools) > 0 and sorted(mine.index) == sorted(pools.index)
     for column in NUMBERS:
-        pd.testing.assert_series_equal(mine[column].astype(float), pools.loc[mine.index, column].astype(float),
-                                       check_names=False, rtol=1e-10)
+        pd.testing.assert_series_equal(
+            mine[column].astype(float), pools.loc[mine.index, column].astype(float), check_names=False, rtol=1e-10
+        )
 
 
 def test_all_refuses_a_single_analysis_selection():

@@ -1,4 +1,5 @@
 """Query layer: named queries with bound parameters, hierarchical filters, and the read-only guard."""
+
 from __future__ import annotations
 
 import socket
@@ -61,7 +62,7 @@ def test_parameters_are_checked(graph):
 
 def test_parameter_text_is_never_spliced_into_sparql(graph):
     # A value that would break out of a string or IRI if formatted into the query text is just a study id.
-    evil = 'x> } } ; DROP ALL ; SELECT * WHERE { ?s ?p ?o . <y'
+    evil = "x> } } ; DROP ALL ; SELECT * WHERE { ?s ?p ?o . <y"
     assert run_named(graph, "evidence", {"study": evil}).empty
 
 
@@ -84,7 +85,7 @@ SERVICE_POSITIONS = {
     "lower-case": "select * where { service <{url}> { ?s ?p ?o } }",
     "no-spaces": "SELECT*WHERE{SERVICE<{url}>{?s ?p ?o}}",
     "prefixed-endpoint": "PREFIX e: <{url}#> SELECT * WHERE { SERVICE e:x { ?s ?p ?o } }",
-    "after-a-string": "SELECT * WHERE { ?s ?p \"service\" . SERVICE <{url}> { ?s ?p ?o } }",
+    "after-a-string": 'SELECT * WHERE { ?s ?p "service" . SERVICE <{url}> { ?s ?p ?o } }',
     "after-a-comment": "SELECT * WHERE { # not a SERVICE\n SERVICE <{url}> { ?s ?p ?o } }",
     "after-a-dot": "SELECT * WHERE { ?s ?p ?o .SERVICE <{url}> { ?s ?p ?o } } ORDER BY ?s",
 }
@@ -165,7 +166,9 @@ def test_malformed_query_reports_the_parser_message():
 
 def test_cli_query(fixture_kb, tmp_path, listener):
     url, hits = listener
-    named = run_cli("query", "--name", "evidence", "--param", "statistic=hazard_ratio", "--format", "csv", "--kb", str(fixture_kb))
+    named = run_cli(
+        "query", "--name", "evidence", "--param", "statistic=hazard_ratio", "--format", "csv", "--kb", str(fixture_kb)
+    )
     assert named.returncode == 0, named.stderr
     assert named.stdout.count("\n") == 3  # header + 2 hazard ratios
     ask = tmp_path / "ask.rq"
@@ -210,32 +213,38 @@ def test_split_order_by_and_sort_give_the_query_order():
     assert list(zip(got["b"].fillna("-"), got["a"], strict=False)) == [("-", "y"), ("10", "w"), ("2", "Z"), ("2", "x")]
 
 
-@pytest.mark.parametrize("text", [
-    'SELECT * WHERE { ?s ?p "a service from the clinic" }',
-    "PREFIX service: <urn:x:> SELECT ?service ?from WHERE { ?service service:from ?from }",
-    "SELECT * WHERE { ?s <urn:service> ?o } # SERVICE <http://example.org/> FROM <x>",
-    "SELECT * WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?o), 'FROM'))}",
-    'SELECT * WHERE { ?s ?p "\\u0053ERVICE" }',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'SELECT * WHERE { ?s ?p "a service from the clinic" }',
+        "PREFIX service: <urn:x:> SELECT ?service ?from WHERE { ?service service:from ?from }",
+        "SELECT * WHERE { ?s <urn:service> ?o } # SERVICE <http://example.org/> FROM <x>",
+        "SELECT * WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?o), 'FROM'))}",
+        'SELECT * WHERE { ?s ?p "\\u0053ERVICE" }',
+    ],
+)
 def test_words_service_and_from_elsewhere_are_fine(text):
     assert check_query(text).form == "SELECT"
 
 
-@pytest.mark.parametrize("text", [
-    "SELECT * WHERE { SERVIC\\u0045 <http://127.0.0.1:9/> { ?s ?p ?o } }",  # escapes count only in strings, IRIs
-    "SELECT ?x WHERE { BIND(1 AS ?x) BIND(2 AS ?x) }",  # variable scope in BIND
-    "SELECT ?s ?o WHERE { ?s ?p ?o } GROUP BY ?s",  # projecting a variable that is not grouped
-    "SELECT * WHERE { ?s ?p ?o } GROUP BY ?s",
-    "SELECT * WHERE { VALUES (?a ?b) { (1) } }",  # VALUES arity
-    'SELECT * WHERE { ?s ?p "\\uD800" }',  # a lone surrogate escape
-    "SELECT * WHERE { ?s ?p '\ud800' }",  # a lone surrogate in the text itself
-    "SELECT * WHERE { ?s ?p ?o } LIMIT -1",
-    "",
-    "PREFIX : <urn:x:>",
-    "\x00\x01 SELECT",
-    "ASK { FILTER(",
-    "SELECT (COUNT(*) AS ?n) (COUNT(*) AS ?n) WHERE { }",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { SERVIC\\u0045 <http://127.0.0.1:9/> { ?s ?p ?o } }",  # escapes count only in strings, IRIs
+        "SELECT ?x WHERE { BIND(1 AS ?x) BIND(2 AS ?x) }",  # variable scope in BIND
+        "SELECT ?s ?o WHERE { ?s ?p ?o } GROUP BY ?s",  # projecting a variable that is not grouped
+        "SELECT * WHERE { ?s ?p ?o } GROUP BY ?s",
+        "SELECT * WHERE { VALUES (?a ?b) { (1) } }",  # VALUES arity
+        'SELECT * WHERE { ?s ?p "\\uD800" }',  # a lone surrogate escape
+        "SELECT * WHERE { ?s ?p '\ud800' }",  # a lone surrogate in the text itself
+        "SELECT * WHERE { ?s ?p ?o } LIMIT -1",
+        "",
+        "PREFIX : <urn:x:>",
+        "\x00\x01 SELECT",
+        "ASK { FILTER(",
+        "SELECT (COUNT(*) AS ?n) (COUNT(*) AS ?n) WHERE { }",
+    ],
+)
 def test_the_guard_takes_the_parsers_verdict(text):
     with pytest.raises(QueryRefused):
         check_query(text)
@@ -272,7 +281,9 @@ def test_ask_filter_false_and_graph_on_the_default_graph_service(fixture_kb):
 
 def test_cli_query_select_star_and_construct(fixture_kb, tmp_path):
     select = tmp_path / "select.rq"
-    select.write_text("PREFIX okb: <https://w3id.org/oligokb/ns#> SELECT * WHERE { ?study a okb:Study ; okb:design ?design }")
+    select.write_text(
+        "PREFIX okb: <https://w3id.org/oligokb/ns#> SELECT * WHERE { ?study a okb:Study ; okb:design ?design }"
+    )
     result = run_cli("query", str(select), "--format", "csv", "--kb", str(fixture_kb))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "study,design" and len(result.stdout.splitlines()) == 3

@@ -4,6 +4,7 @@ The store is Oxigraph (pyoxigraph's Store, Rust query engine) loaded from `oligo
 plus the vocabularies, served over the SPARQL 1.1 Protocol by a small starlette app in a subprocess
 (tests/conftest.py: oxigraph_server). The same check runs against `oligokb serve` as the remote endpoint.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,9 @@ from tests.test_server import NAMED_CASES, start_server
 def ntriples(tmp_path_factory) -> tuple[Path, Path]:
     """The fixture sheets built to Turtle and to N-Triples (the bulk-loading file)."""
     out = tmp_path_factory.mktemp("remote")
-    result = run_cli("build", "--sheets", str(VALID_SHEETS), "--out", str(out / "kb.ttl"), "--ntriples", str(out / "kb.nt"))
+    result = run_cli(
+        "build", "--sheets", str(VALID_SHEETS), "--out", str(out / "kb.ttl"), "--ntriples", str(out / "kb.nt")
+    )
     assert result.returncode == 0, result.stderr
     return out / "kb.ttl", out / "kb.nt"
 
@@ -42,7 +45,9 @@ def ntriples(tmp_path_factory) -> tuple[Path, Path]:
 def oxigraph(ntriples, tmp_path_factory):
     """An Oxigraph store over HTTP: yields (endpoint URL, file logging every query it received)."""
     _, nt = ntriples
-    with oxigraph_server([nt, *sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE], tmp_path_factory.mktemp("oxigraph")) as served:
+    with oxigraph_server(
+        [nt, *sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE], tmp_path_factory.mktemp("oxigraph")
+    ) as served:
         yield served
 
 
@@ -79,6 +84,7 @@ def test_cli_endpoint_named_and_file_queries(ntriples, oxigraph, tmp_path):
     local = run_cli(*args, "--kb", str(ttl))
     remote = run_cli(*args, "--endpoint", url)
     assert local.returncode == 0 and remote.returncode == 0, remote.stderr
+
     def key(r: dict) -> tuple:
         return r["stat"], r["study_id"], r["publication_id"], r["value"], r["ci_low"], r["ci_high"], r["source_quote"]
 
@@ -147,7 +153,15 @@ def test_export_and_pool_read_a_remote_store(ntriples, oxigraph):
     remote = run_cli("export", "--format", "csv", "--endpoint", url)
     assert local.returncode == 0 and remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout
-    args = ["pool", "--outcome", "progression-free survival", "--statistic", "hazard ratio", "--include-secondary", "--json"]
+    args = [
+        "pool",
+        "--outcome",
+        "progression-free survival",
+        "--statistic",
+        "hazard ratio",
+        "--include-secondary",
+        "--json",
+    ]
     pooled_local = json.loads(run_cli(*args, "--kb", str(ttl)).stdout)
     pooled_remote = json.loads(run_cli(*args, "--endpoint", url).stdout)
     assert pooled_remote == pooled_local
@@ -174,7 +188,9 @@ def test_documented_oxigraph_commands(ntriples, tmp_path):
     (tmp_path / "terms").symlink_to(ROOT / "terms")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     for command in OXIGRAPH_DOC_COMMANDS[:2]:
-        done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
     port = str(free_port())
     serve = OXIGRAPH_DOC_COMMANDS[2].replace("7879", port).split()
@@ -190,8 +206,11 @@ def test_documented_oxigraph_commands(ntriples, tmp_path):
         assert remote.returncode == 0, remote.stderr
         assert _rows(pd.DataFrame(json.loads(remote.stdout))) == _rows(pd.DataFrame(json.loads(local.stdout)))
         assert len(json.loads(local.stdout)) > 1
-        update = urllib.request.Request(url.replace("/query", "/update"), data=b"INSERT DATA { <urn:a> <urn:b> <urn:c> }",
-                                        headers={"Content-Type": "application/sparql-update"})
+        update = urllib.request.Request(
+            url.replace("/query", "/update"),
+            data=b"INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+            headers={"Content-Type": "application/sparql-update"},
+        )
         with pytest.raises(urllib.error.HTTPError) as refused:  # serve-read-only has no update endpoint
             urllib.request.urlopen(update, timeout=10)
         assert refused.value.code == 403

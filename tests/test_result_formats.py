@@ -4,6 +4,7 @@ parsers (Turtle, N-Triples, JSON-LD, RDF/XML). The data holds literals with tabs
 backslashes, language tags, the values an XML writer once printed as empty (0, 0.0, false, P0D), and one
 literal of every datatype the bundled knowledge base uses (checked against data/studies.ttl).
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,15 +39,22 @@ VALUES = [
     ("false", "false", ("literal", "false", XSD + "boolean", None)),
     ("true", "true", ("literal", "true", XSD + "boolean", None)),
     ("p0d", '"P0D"^^<http://www.w3.org/2001/XMLSchema#duration>', ("literal", "P0D", XSD + "duration", None)),
-    ("any_uri", '"https://example.org/a?b=1&c=2"^^<http://www.w3.org/2001/XMLSchema#anyURI>',
-     ("literal", "https://example.org/a?b=1&c=2", XSD + "anyURI", None)),
+    (
+        "any_uri",
+        '"https://example.org/a?b=1&c=2"^^<http://www.w3.org/2001/XMLSchema#anyURI>',
+        ("literal", "https://example.org/a?b=1&c=2", XSD + "anyURI", None),
+    ),
     ("integer", "235", ("literal", "235", XSD + "integer", None)),
     ("decimal", "0.70", ("literal", "0.70", XSD + "decimal", None)),
     ("negative", "-1.25", ("literal", "-1.25", XSD + "decimal", None)),
     ("double", "1.5e3", ("literal", "1.5e3", XSD + "double", None)),
     ("year", '"2020"^^<http://www.w3.org/2001/XMLSchema#gYear>', ("literal", "2020", XSD + "gYear", None)),
     ("date", '"2026-12-06"^^<http://www.w3.org/2001/XMLSchema#date>', ("literal", "2026-12-06", XSD + "date", None)),
-    ("iri", "<https://w3id.org/oligokb/id/study/sabr-comet>", ("uri", "https://w3id.org/oligokb/id/study/sabr-comet", None, None)),
+    (
+        "iri",
+        "<https://w3id.org/oligokb/id/study/sabr-comet>",
+        ("uri", "https://w3id.org/oligokb/id/study/sabr-comet", None, None),
+    ),
     ("bnode", "[]", ("bnode", None, None, None)),
 ]
 SELECT = f"PREFIX ex: <{EX}> SELECT * WHERE {{ ?s ex:v ?o }}"
@@ -90,8 +98,9 @@ def rdflib_term(term) -> tuple:  # type: ignore[no-untyped-def]
 def endpoint(tmp_path_factory):
     directory = tmp_path_factory.mktemp("formats")
     data = directory / "data.ttl"
-    data.write_text(f"@prefix ex: <{EX}> .\n" + "".join(f"ex:{name} ex:v {obj} .\n" for name, obj, _ in VALUES),
-                    encoding="utf-8")
+    data.write_text(
+        f"@prefix ex: <{EX}> .\n" + "".join(f"ex:{name} ex:v {obj} .\n" for name, obj, _ in VALUES), encoding="utf-8"
+    )
     proc, base = start_server(data, directory / "server.log", "--no-vocabularies", "--workers", "1")
     yield base + "/sparql"
     stop(proc)
@@ -112,7 +121,10 @@ def wrapper(url: str, query: str, fmt: str | None = None, accept: str | None = N
 def test_the_data_covers_every_datatype_of_the_knowledge_base():
     store = ox.Store()
     store.load(path=str(ROOT / "data" / "studies.ttl"), format=ox.RdfFormat.TURTLE)
-    used = {s["dt"].value for s in store.query("SELECT DISTINCT (DATATYPE(?o) AS ?dt) WHERE { ?s ?p ?o FILTER isLiteral(?o) }")}
+    used = {
+        s["dt"].value
+        for s in store.query("SELECT DISTINCT (DATATYPE(?o) AS ?dt) WHERE { ?s ?p ?o FILTER isLiteral(?o) }")
+    }
     covered = {term[2] for _, _, term in VALUES if term[2]} | {"http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
     assert used and used <= covered, used - covered
 
@@ -136,8 +148,12 @@ def test_json_and_xml_with_sparqlwrapper(endpoint):
         node = next(n for n in bindings["o"].childNodes if n.nodeType == n.ELEMENT_NODE)
         text = "".join(t.data for t in node.childNodes)
         subject = "".join(t.data for t in bindings["s"].getElementsByTagName("uri")[0].childNodes)
-        got[subject] = comparable(node.tagName if node.tagName != "literal" else "literal", text,
-                                  node.getAttribute("datatype") or None, node.getAttribute("xml:lang") or None)
+        got[subject] = comparable(
+            node.tagName if node.tagName != "literal" else "literal",
+            text,
+            node.getAttribute("datatype") or None,
+            node.getAttribute("xml:lang") or None,
+        )
     assert got == EXPECTED
     assert Result.parse(io.BytesIO(wrapper(endpoint, SELECT, XML).response.read()), format="xml").vars
 
@@ -162,22 +178,27 @@ def test_csv_and_tsv(endpoint):
     for line in lines[1:-1]:  # each field is a term in Turtle syntax: read by rdflib's Turtle parser
         s, o = line.split("\t")
         graph = Graph().parse(data=f"{s} <urn:p> {o} .", format="turtle")
-        (subject, _, obj), = graph
+        ((subject, _, obj),) = graph
         got[str(subject)] = rdflib_term(obj)
     assert got == EXPECTED
     # rdflib's own SPARQL TSV parser reads it too, but for a bare negative number ("-1.25", valid Turtle),
     # where it raises TypeError (rdflib 7): checked without that row
     kept = "\n".join(line for line in lines if "-1.25" not in line)
     result = Result.parse(io.BytesIO(kept.encode("utf-8")), format="tsv")
-    assert {str(row.s): rdflib_term(row.o) for row in result} == {k: v for k, v in EXPECTED.items() if k != EX + "negative"}
+    assert {str(row.s): rdflib_term(row.o) for row in result} == {
+        k: v for k, v in EXPECTED.items() if k != EX + "negative"
+    }
 
 
-@pytest.mark.parametrize("fmt, accept, parse_as", [
-    ("turtle", "text/turtle", "turtle"),
-    (None, "application/n-triples", "nt"),
-    ("json-ld", "application/ld+json", "json-ld"),
-    ("xml", "application/rdf+xml", "xml"),
-])
+@pytest.mark.parametrize(
+    "fmt, accept, parse_as",
+    [
+        ("turtle", "text/turtle", "turtle"),
+        (None, "application/n-triples", "nt"),
+        ("json-ld", "application/ld+json", "json-ld"),
+        ("xml", "application/rdf+xml", "xml"),
+    ],
+)
 def test_graph_formats(endpoint, fmt, accept, parse_as):
     answer = wrapper(endpoint, CONSTRUCT, fmt, accept)
     assert answer.response.headers["Content-Type"].split(";")[0] == accept

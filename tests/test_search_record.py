@@ -13,6 +13,7 @@ The record's counting convention for reports (stated in the YAML header):
   not retrieved, the other categories the reports excluded at eligibility.
 The expected sets of studies and publications come from the KB, never from the YAML.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,17 @@ ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "data" / "search" / "prisma.yaml"
 KB = ROOT / "data" / "studies.ttl"
 
-TOP_KEYS = {"searched", "method", "identification", "screening", "retrieval", "eligibility", "included",
-            "overlapping_reports", "not_entered"}
+TOP_KEYS = {
+    "searched",
+    "method",
+    "identification",
+    "screening",
+    "retrieval",
+    "eligibility",
+    "included",
+    "overlapping_reports",
+    "not_entered",
+}
 NOT_RETRIEVED = ("results not readable", "no identifier")
 EXCLUDED = ("no results yet", "no results found", "not MDT vs standard care")
 
@@ -111,7 +121,11 @@ def test_included_studies_are_the_kb_randomised_studies(record: dict, kb) -> Non
     table = evidence_table(kb)
     with_figures = set(table.loc[table["design_class"] == "randomised", "study_id"])
     studies = run_named(kb, "studies", lexical=True)
-    randomised = {sid for sid, design in zip(studies["study_id"], studies["design"], strict=False) if _design_class(design) == "randomised"}
+    randomised = {
+        sid
+        for sid, design in zip(studies["study_id"], studies["design"], strict=False)
+        if _design_class(design) == "randomised"
+    }
     listed = [entry["study_id"] for entry in record["included"]["list"]]
     assert len(listed) == len(set(listed))
     assert with_figures <= set(listed), f"randomised studies with figures not listed: {with_figures - set(listed)}"
@@ -134,8 +148,11 @@ def test_listed_publications_are_the_kb_publications(record: dict, kb) -> None:
 
 def test_overlapping_reports_are_the_pooled_analyses(record: dict, kb) -> None:
     studies = run_named(kb, "studies", lexical=True)
-    pooled = {sid: (ov or "") for sid, design, ov in zip(studies["study_id"], studies["design"], studies["overlaps_with"], strict=False)
-              if _design_class(design) == "pooled analysis"}
+    pooled = {
+        sid: (ov or "")
+        for sid, design, ov in zip(studies["study_id"], studies["design"], studies["overlaps_with"], strict=False)
+        if _design_class(design) == "pooled analysis"
+    }
     assert {entry["study_id"] for entry in record["overlapping_reports"]} == set(pooled)
     for entry in record["overlapping_reports"]:
         assert set(entry["overlaps_with"]) == set(filter(None, re.split(r"[;,\s]+", pooled[entry["study_id"]])))
@@ -146,9 +163,14 @@ def test_the_about_page_flow_diagram_shows_every_count_and_the_reasons_by_catego
 
     record = load_record()
     dot = prisma_dot(record)
-    for count in (record["identification"]["records"], record["screening"]["records_excluded"],
-                  record["retrieval"]["reports_not_retrieved"], record["eligibility"]["reports_excluded"],
-                  record["included"]["studies"], record["included"]["reports"]):
+    for count in (
+        record["identification"]["records"],
+        record["screening"]["records_excluded"],
+        record["retrieval"]["reports_not_retrieved"],
+        record["eligibility"]["reports_excluded"],
+        record["included"]["studies"],
+        record["included"]["reports"],
+    ):
         assert f": {count}" in dot
     categories = {str(i["reason"]).split(":")[0] for i in record["not_entered"]}
     shown = [c for c in categories if f"{c}: " in dot]

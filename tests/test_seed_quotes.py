@@ -1,4 +1,5 @@
 """Every quote of a sheet that names a source_text is found verbatim (whitespace-normalised) in it."""
+
 from pathlib import Path
 
 import pytest

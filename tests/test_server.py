@@ -3,6 +3,7 @@
 Closed (SERVICE, FROM, dataset parameters, updates), bounded (time limit, row cap, request size,
 admission), and the SPARQL 1.1 Protocol's query cases (GET, POST form, POST direct, content negotiation).
 """
+
 from __future__ import annotations
 
 import csv
@@ -55,8 +56,16 @@ def start_server(kb: Path, log: Path, *args: str) -> tuple[subprocess.Popen, str
 
 @pytest.fixture(scope="module")
 def server(fixture_kb, tmp_path_factory):
-    proc, base = start_server(fixture_kb, tmp_path_factory.mktemp("serve") / "server.log",
-                              "--timeout", "2", "--workers", "2", "--max-concurrent", "64")
+    proc, base = start_server(
+        fixture_kb,
+        tmp_path_factory.mktemp("serve") / "server.log",
+        "--timeout",
+        "2",
+        "--workers",
+        "2",
+        "--max-concurrent",
+        "64",
+    )
     yield base
     stop(proc)
 
@@ -73,8 +82,15 @@ def store(fixture_kb):
     return load_store(fixture_kb)
 
 
-def http(base: str, path: str, *, data: bytes | None = None, headers: dict | None = None,
-         method: str | None = None, timeout: float = 60) -> tuple[int, dict, bytes]:
+def http(
+    base: str,
+    path: str,
+    *,
+    data: bytes | None = None,
+    headers: dict | None = None,
+    method: str | None = None,
+    timeout: float = 60,
+) -> tuple[int, dict, bytes]:
     request = urllib.request.Request(base + path, data=data, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -104,8 +120,9 @@ def sha256(path: Path) -> str:
 
 # --- closed -------------------------------------------------------------------------------------------
 
-REFUSED = ([(t, b"SERVICE is refused") for t in SERVICE_POSITIONS.values()]
-           + [(t, b"FROM and FROM NAMED are refused") for t in DATASET.values()])
+REFUSED = [(t, b"SERVICE is refused") for t in SERVICE_POSITIONS.values()] + [
+    (t, b"FROM and FROM NAMED are refused") for t in DATASET.values()
+]
 
 
 @pytest.mark.parametrize("template,message", REFUSED, ids=[*SERVICE_POSITIONS, *DATASET])
@@ -134,8 +151,13 @@ def test_updates_refused_and_kb_unchanged(server, fixture_kb, listener):
     triples = json.loads(get(server, count)[2])["results"]["bindings"][0]["n"]["value"]
     for update in UPDATES:
         text = update.replace("{url}", url)
-        for status, _, body in (get(server, text), post_form(server, {"query": text}), post_form(server, {"update": text}),
-                                post_direct(server, text), post_direct(server, text, media="application/sparql-update")):
+        for status, _, body in (
+            get(server, text),
+            post_form(server, {"query": text}),
+            post_form(server, {"update": text}),
+            post_direct(server, text),
+            post_direct(server, text, media="application/sparql-update"),
+        ):
             assert status == 400, (text, body)
             assert b"read-only" in body, (text, body)
     assert sha256(fixture_kb) == before
@@ -144,6 +166,7 @@ def test_updates_refused_and_kb_unchanged(server, fixture_kb, listener):
 
 
 # --- bounded ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("query", [CARTESIAN, DEEP_PATH], ids=["cartesian", "deep-path"])
 def test_runaway_query_killed_at_the_limit_and_the_next_answered(query, server):
@@ -169,8 +192,18 @@ def test_request_size_limit(server):
 @pytest.fixture(scope="module")
 def small_server(fixture_kb, tmp_path_factory):
     """One worker, one admitted query at a time, three rows: the caps made visible."""
-    proc, base = start_server(fixture_kb, tmp_path_factory.mktemp("serve-small") / "server.log", "--timeout", "2",
-                              "--workers", "1", "--max-concurrent", "1", "--max-rows", "3")
+    proc, base = start_server(
+        fixture_kb,
+        tmp_path_factory.mktemp("serve-small") / "server.log",
+        "--timeout",
+        "2",
+        "--workers",
+        "1",
+        "--max-concurrent",
+        "1",
+        "--max-rows",
+        "3",
+    )
     yield base
     stop(proc)
 
@@ -200,15 +233,19 @@ def test_busy_server_answers_503_then_recovers(small_server):
 
 
 # A string that doubles 27 times: 1 GiB after about a second of copying, far past a 600 MB address space.
-MEMORY_HOG = ("SELECT (STRLEN(?s27) AS ?n) WHERE { BIND(\"xxxxxxxx\" AS ?s0) "
-              + " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(27)) + " }")
+MEMORY_HOG = (
+    'SELECT (STRLEN(?s27) AS ?n) WHERE { BIND("xxxxxxxx" AS ?s0) '
+    + " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(27))
+    + " }"
+)
 
 
 def test_memory_hungry_query_stopped_at_the_memory_limit(fixture_kb, tmp_path):
     """One worker capped at 600 MB: the query gets 503 saying the memory limit was hit, its worker is
     replaced (the only one), and the server answers the next query."""
-    proc, base = start_server(fixture_kb, tmp_path / "server.log", "--workers", "1", "--timeout", "30",
-                              "--max-memory-mb", "600")
+    proc, base = start_server(
+        fixture_kb, tmp_path / "server.log", "--workers", "1", "--timeout", "30", "--max-memory-mb", "600"
+    )
     try:
         started = time.monotonic()
         status, _, body = post_form(base, {"query": MEMORY_HOG})
@@ -216,7 +253,9 @@ def test_memory_hungry_query_stopped_at_the_memory_limit(fixture_kb, tmp_path):
         assert time.monotonic() - started < 20  # stopped by memory, not by the 30 s time limit
         status, _, body = get(base, "ASK { ?s ?p ?o }")
         assert status == 200 and json.loads(body)["boolean"] is True
-        status, _, body = get(base, "SELECT (STRLEN(?s1) AS ?n) WHERE { BIND(\"ab\" AS ?s0) BIND(CONCAT(?s0, ?s0) AS ?s1) }")
+        status, _, body = get(
+            base, 'SELECT (STRLEN(?s1) AS ?n) WHERE { BIND("ab" AS ?s0) BIND(CONCAT(?s0, ?s0) AS ?s1) }'
+        )
         assert status == 200 and json.loads(body)["results"]["bindings"][0]["n"]["value"] == "4"
     finally:
         stop(proc)
@@ -229,6 +268,7 @@ def test_memory_option_checked():
 
 # --- errors -------------------------------------------------------------------------------------------
 
+
 def test_malformed_query_gets_the_parser_message(server):
     for status, _, body in (get(server, "SELECT ?s WHERE { ?s ?p }"), post_direct(server, "SELEKT * { ?s ?p ?o }")):
         assert status == 400
@@ -240,9 +280,14 @@ def test_graph_is_empty_and_broken_queries_are_400_never_500(server):
     assert status == 200 and json.loads(body)["results"]["bindings"] == []  # the service has a default graph only
     status, _, body = get(server, "ASK { FILTER(false) }")
     assert status == 200 and json.loads(body)["boolean"] is False
-    for broken in ("SELECT ?x WHERE { BIND(1 AS ?x) BIND(2 AS ?x) }", "SELECT * WHERE { VALUES (?a ?b) { (1) } }",
-                   "SELECT ?s ?o WHERE { ?s ?p ?o } GROUP BY ?s", 'SELECT * { ?s ?p "\\uD800" }', "SELECT * {",
-                   "SELECT (<urn:x:unknown>(1) AS ?x) (COALESCE() AS ?y) WHERE {}"):
+    for broken in (
+        "SELECT ?x WHERE { BIND(1 AS ?x) BIND(2 AS ?x) }",
+        "SELECT * WHERE { VALUES (?a ?b) { (1) } }",
+        "SELECT ?s ?o WHERE { ?s ?p ?o } GROUP BY ?s",
+        'SELECT * { ?s ?p "\\uD800" }',
+        "SELECT * {",
+        "SELECT (<urn:x:unknown>(1) AS ?x) (COALESCE() AS ?y) WHERE {}",
+    ):
         status, _, body = post_form(server, {"query": broken})
         assert status in (200, 400), (broken, status, body)
         assert status == 200 or body.startswith(b"the query does not parse: "), body
@@ -281,23 +326,30 @@ def _expected(graph) -> list[tuple[str, str]]:
 def test_get_post_form_and_post_direct_agree(server, graph):
     expected = _expected(graph)
     assert expected
-    for status, headers, body in (get(server, SELECT), post_form(server, {"query": SELECT}), post_direct(server, SELECT)):
+    for status, headers, body in (
+        get(server, SELECT),
+        post_form(server, {"query": SELECT}),
+        post_direct(server, SELECT),
+    ):
         assert status == 200 and headers["content-type"] == "application/sparql-results+json"
         rows = json.loads(body)["results"]["bindings"]
         assert [(r["s"]["value"], r["n"]["value"]) for r in rows] == expected
         assert rows[0]["n"]["datatype"] == "http://www.w3.org/2001/XMLSchema#integer"
 
 
-@pytest.mark.parametrize("accept, media", [
-    (None, "application/sparql-results+json"),
-    ("application/sparql-results+json", "application/sparql-results+json"),
-    ("application/sparql-results+xml", "application/sparql-results+xml"),
-    ("text/csv", "text/csv"),
-    ("text/tab-separated-values", "text/tab-separated-values"),
-    ("text/csv;q=0.5, application/sparql-results+xml", "application/sparql-results+xml"),
-    ("text/*", "text/xml"),
-    ("*/*", "application/sparql-results+json"),
-])
+@pytest.mark.parametrize(
+    "accept, media",
+    [
+        (None, "application/sparql-results+json"),
+        ("application/sparql-results+json", "application/sparql-results+json"),
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/csv", "text/csv"),
+        ("text/tab-separated-values", "text/tab-separated-values"),
+        ("text/csv;q=0.5, application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/*", "text/xml"),
+        ("*/*", "application/sparql-results+json"),
+    ],
+)
 def test_select_content_negotiation(server, graph, accept, media):
     expected = _expected(graph)
     status, headers, body = get(server, SELECT, accept=accept)
@@ -321,7 +373,12 @@ def test_ask_and_graph_results(server, graph):
     assert status == 200 and Result.parse(io.BytesIO(body), format="xml").askAnswer is True
     describe = "DESCRIBE <https://w3id.org/oligokb/id/study/test-trial>"
     expected = graph.query(describe).graph
-    for accept, fmt in [("text/turtle", "turtle"), ("application/ld+json", "json-ld"), ("application/n-triples", "nt"), (None, "turtle")]:
+    for accept, fmt in [
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "json-ld"),
+        ("application/n-triples", "nt"),
+        (None, "turtle"),
+    ]:
         status, headers, body = post_form(server, {"query": describe}, accept=accept)
         assert status == 200 and headers["content-type"].split(";")[0] == (accept or "text/turtle")
         received = Graph().parse(data=body.decode("utf-8"), format=fmt)
@@ -334,7 +391,9 @@ def test_named_query_urls(server, store):
     assert status == 200 and "histology" in json.loads(body)["evidence"]
     status, headers, body = http(server, "/queries/evidence?histology=nsclc&statistic=hazard_ratio")
     assert status == 200 and headers["content-type"] == "application/json"
-    assert json.loads(body) == json.loads(frame_body(run_named(store, "evidence", {"histology": "nsclc", "statistic": "hazard_ratio"}), "json"))
+    assert json.loads(body) == json.loads(
+        frame_body(run_named(store, "evidence", {"histology": "nsclc", "statistic": "hazard_ratio"}), "json")
+    )
     status, headers, body = http(server, "/queries/studies", headers={"Accept": "text/csv"})
     assert status == 200 and body.decode().splitlines()[0].startswith("study,study_id")
     assert len(body.decode().splitlines()) == 3
@@ -361,7 +420,9 @@ def _records(body: bytes) -> list[str]:
 
 
 def test_fifty_concurrent_clients_get_correct_answers(server, store):
-    expected = {i: _records(frame_body(run_named(store, name, params), "json")) for i, (name, params) in enumerate(NAMED_CASES)}
+    expected = {
+        i: _records(frame_body(run_named(store, name, params), "json")) for i, (name, params) in enumerate(NAMED_CASES)
+    }
 
     def client(k: int) -> tuple[int, int, bytes, float]:
         i = k % len(NAMED_CASES)

@@ -1,4 +1,5 @@
 """Each SHACL shape has a conformant and a violating Turtle snippet (pySHACL habit: inline Turtle)."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,34 +65,91 @@ def test_valid_snippets_conform(snippet):
 
 INVALID = [
     ("missing-outcome", VALID_HR.replace("okb:outcome oc:overall_survival ;", ""), "outcome is required"),
-    ("outcome-not-in-scheme", VALID_HR.replace("oc:overall_survival", "st:median"), "outcome is required and must be a term of the outcome scheme"),
-    ("ci-low-above-value", VALID_HR.replace("okb:ciLow 0.50", "okb:ciLow 0.80"), "the CI lower bound is above the value"),
-    ("value-above-ci-high", VALID_HR.replace("okb:ciHigh 0.98", "okb:ciHigh 0.60"), "the value is above the CI upper bound"),
+    (
+        "outcome-not-in-scheme",
+        VALID_HR.replace("oc:overall_survival", "st:median"),
+        "outcome is required and must be a term of the outcome scheme",
+    ),
+    (
+        "ci-low-above-value",
+        VALID_HR.replace("okb:ciLow 0.50", "okb:ciLow 0.80"),
+        "the CI lower bound is above the value",
+    ),
+    (
+        "value-above-ci-high",
+        VALID_HR.replace("okb:ciHigh 0.98", "okb:ciHigh 0.60"),
+        "the value is above the CI upper bound",
+    ),
     ("ci-level-95", VALID_HR.replace("okb:ciLevel 0.80", "okb:ciLevel 80"), "ciLevel must be a fraction"),
     ("hr-not-positive", VALID_HR.replace("okb:ciLow 0.50 ;", "okb:ciLow -0.50 ;"), "must be > 0"),
     ("hr-without-reference", VALID_HR.replace("okb:referenceGroup :g2 ;", ""), "needs its referenceGroup"),
     ("rate-over-100", VALID_RATE.replace("okb:value 40.0 ;", "okb:value 140.0 ;"), "within 0-100"),
     ("landmark-without-timepoint", VALID_RATE.replace("okb:timepointMonths 24 ;", ""), "needs timepointMonths"),
-    ("quote-lacks-value", VALID_RATE.replace('okb:valueAsPublished "40"', 'okb:valueAsPublished "4"'), "does not contain the value"),
-    ("quote-lacks-ci-bound", VALID_HR.replace('okb:ciHighAsPublished "0.98"', 'okb:ciHighAsPublished "0.99"'), "does not contain a CI bound"),
-    ("no-provenance", VALID_RATE.replace("prov:wasDerivedFrom :p ; prov:qualifiedDerivation :d .", "okb:note \"x\" ."), "derived from a Publication"),
+    (
+        "quote-lacks-value",
+        VALID_RATE.replace('okb:valueAsPublished "40"', 'okb:valueAsPublished "4"'),
+        "does not contain the value",
+    ),
+    (
+        "quote-lacks-ci-bound",
+        VALID_HR.replace('okb:ciHighAsPublished "0.98"', 'okb:ciHighAsPublished "0.99"'),
+        "does not contain a CI bound",
+    ),
+    (
+        "no-provenance",
+        VALID_RATE.replace("prov:wasDerivedFrom :p ; prov:qualifiedDerivation :d .", 'okb:note "x" .'),
+        "derived from a Publication",
+    ),
     ("no-published-form", VALID_RATE.replace('okb:valueAsPublished "40" ;', ""), "valueAsPublished"),
-    ("p-value-out-of-range", VALID_HR.replace("okb:ciLevel 0.80 ;", "okb:ciLevel 0.80 ; okb:pValue 1.5 ;"), "pValue must be within 0-1"),
+    (
+        "p-value-out-of-range",
+        VALID_HR.replace("okb:ciLevel 0.80 ;", "okb:ciLevel 0.80 ; okb:pValue 1.5 ;"),
+        "pValue must be within 0-1",
+    ),
     ("malformed-doi", VALID_RATE + ':p bibo:doi "doi:10.1000/y" .', "malformed DOI"),
     ("malformed-seed-document", VALID_RATE + ':p okb:seedDocument "seed 002" .', "malformed seed document identifier"),
     ("group-n-without-quote", VALID_RATE + ":g1 okb:n 66 .", "a group's n needs a derivation"),
     # where it was read (issue 14)
-    ("figure-without-tier", VALID_HR.replace("okb:evidenceTier et:trial_abstract ;", ""), "a figure needs one evidence tier"),
-    ("figure-tier-better-than-report", VALID_HR.replace("okb:evidenceTier et:trial_abstract ;", "okb:evidenceTier et:trial_full_report ;"),
-     "a figure's tier is better than its report's"),
-    ("tier-contradicts-kind", VALID_RATE + ":p okb:sourceKind sk:conference_abstract .", "the evidence tier contradicts the source kind"),
-    ("kind-contradicts-role", VALID_RATE.replace(":p ;", ":p ;") + ":p okb:sourceKind sk:review .", "contradicts the role"),
-    ("page-not-http", VALID_RATE + ':d okb:readIn :page . :page a okb:WebPage ; okb:url "ftp://x.org/a"^^xsd:anyURI ; okb:site "X" ; '
-     'dcterms:title "A page" ; okb:dateRead "2026-12-06"^^xsd:date ; okb:pageKind sk:coverage_page .', "must be http(s)"),
-    ("page-without-date", VALID_RATE + ':d okb:readIn :page . :page a okb:WebPage ; okb:url "https://x.org/a"^^xsd:anyURI ; okb:site "X" ; '
-     'dcterms:title "A page" ; okb:pageKind sk:coverage_page .', "a page needs the date it was read"),
-    ("page-kind-journal", VALID_RATE + ':d okb:readIn :page . :page a okb:WebPage ; okb:url "https://x.org/a"^^xsd:anyURI ; okb:site "X" ; '
-     'dcterms:title "A page" ; okb:dateRead "2026-12-06"^^xsd:date ; okb:pageKind sk:journal_article .', ""),
+    (
+        "figure-without-tier",
+        VALID_HR.replace("okb:evidenceTier et:trial_abstract ;", ""),
+        "a figure needs one evidence tier",
+    ),
+    (
+        "figure-tier-better-than-report",
+        VALID_HR.replace("okb:evidenceTier et:trial_abstract ;", "okb:evidenceTier et:trial_full_report ;"),
+        "a figure's tier is better than its report's",
+    ),
+    (
+        "tier-contradicts-kind",
+        VALID_RATE + ":p okb:sourceKind sk:conference_abstract .",
+        "the evidence tier contradicts the source kind",
+    ),
+    (
+        "kind-contradicts-role",
+        VALID_RATE.replace(":p ;", ":p ;") + ":p okb:sourceKind sk:review .",
+        "contradicts the role",
+    ),
+    (
+        "page-not-http",
+        VALID_RATE + ':d okb:readIn :page . :page a okb:WebPage ; okb:url "ftp://x.org/a"^^xsd:anyURI ; okb:site "X" ; '
+        'dcterms:title "A page" ; okb:dateRead "2026-12-06"^^xsd:date ; okb:pageKind sk:coverage_page .',
+        "must be http(s)",
+    ),
+    (
+        "page-without-date",
+        VALID_RATE
+        + ':d okb:readIn :page . :page a okb:WebPage ; okb:url "https://x.org/a"^^xsd:anyURI ; okb:site "X" ; '
+        'dcterms:title "A page" ; okb:pageKind sk:coverage_page .',
+        "a page needs the date it was read",
+    ),
+    (
+        "page-kind-journal",
+        VALID_RATE
+        + ':d okb:readIn :page . :page a okb:WebPage ; okb:url "https://x.org/a"^^xsd:anyURI ; okb:site "X" ; '
+        'dcterms:title "A page" ; okb:dateRead "2026-12-06"^^xsd:date ; okb:pageKind sk:journal_article .',
+        "",
+    ),
 ]
 
 
@@ -143,7 +201,9 @@ def test_validate_command_exit_codes(tmp_path):
 
 def test_a_value_printed_in_words_needs_those_words_in_the_quote():
     context = CONTEXT.replace("2-year rate 40%", "2-year rate 40%; Six patients had grade 1 toxicity")
-    count = VALID_RATE.replace('okb:valueAsPublished "40"', 'okb:valueAsPublished "6"').replace("okb:value 40.0", "okb:value 6.0")
+    count = VALID_RATE.replace('okb:valueAsPublished "40"', 'okb:valueAsPublished "6"').replace(
+        "okb:value 40.0", "okb:value 6.0"
+    )
 
     def messages(extra: str) -> list[str]:
         graph = Graph().parse(data=PREFIXES + context + count + extra, format="turtle")

@@ -1,4 +1,5 @@
 """The evidence-tier rule (terms/tiers.py) and the tier vocabulary (terms/vocab/source.ttl) say the same."""
+
 from rdflib.namespace import SKOS
 
 from terms import namespaces as ns

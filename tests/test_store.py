@@ -1,4 +1,5 @@
 """The Oxigraph read path gives exactly the rows of the rdflib path (same named queries, same export)."""
+
 from pathlib import Path
 
 import pandas as pd
@@ -10,8 +11,15 @@ from kb.remote import SparqlEndpoint
 from kb.store import load_store
 from tests.conftest import ROOT
 
-PARAMS = [{}, {"histology": "nsclc"}, {"design": "randomised", "statistic": "hazard_ratio"}, {"oligo_state": "induced"},
-          {"study": "test-trial"}, {"study": "sabr-comet"}, {"histology": "lung", "outcome": "time_to_event"}]
+PARAMS = [
+    {},
+    {"histology": "nsclc"},
+    {"design": "randomised", "statistic": "hazard_ratio"},
+    {"oligo_state": "induced"},
+    {"study": "test-trial"},
+    {"study": "sabr-comet"},
+    {"histology": "lung", "outcome": "time_to_event"},
+]
 
 
 @pytest.mark.parametrize("params", PARAMS, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()) or "all")
@@ -23,8 +31,15 @@ def test_evidence_table_same_on_both_backends(which, params, fixture_kb):
     pd.testing.assert_frame_equal(got, expected)
 
 
-@pytest.mark.parametrize("name,params", [("studies", {}), ("publications", {}), ("publications", {"study": "test-trial"}),
-                                         ("provenance", {"statistic": "test-trial-2020/test-trial/stat/pfs-hr"})])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("studies", {}),
+        ("publications", {}),
+        ("publications", {"study": "test-trial"}),
+        ("provenance", {"statistic": "test-trial-2020/test-trial/stat/pfs-hr"}),
+    ],
+)
 def test_named_queries_same_on_both_backends(name, params, fixture_kb):
     a = run_named(load_kb(fixture_kb), name, params).fillna("").astype(str)
     b = run_named(load_store(fixture_kb), name, params).fillna("").astype(str)

@@ -1,5 +1,6 @@
 """The synthetic knowledge-base generator (`oligokb synth`): valid sheets, realistic shape, never mixed
 with the real knowledge base."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -57,8 +58,13 @@ def test_shape_of_the_evidence(synth):
             reports[report.study] += 1
     assert min(figures.values()) >= 10 and max(figures.values()) <= 20
     assert set(reports.values()) == {2, 3, 4}
-    hr_levels = {format(s.ci.level, "f") for p in synth.publications.values() for r in p.reports
-                 for s in r.statistics if s.statistic == "hazard_ratio"}
+    hr_levels = {
+        format(s.ci.level, "f")
+        for p in synth.publications.values()
+        for r in p.reports
+        for s in r.statistics
+        if s.statistic == "hazard_ratio"
+    }
     assert hr_levels == {"0.80", "0.90", "0.95"}
     assert len({s.histology for s in synth.studies.values()}) >= 10
     assert len({s.oligo_state.mapped for s in synth.studies.values()}) >= 8

@@ -1,5 +1,6 @@
 """Incremental SHACL validation (kb.validate.validate_extractions): the same violations as validating the
 whole graph, attributed to the right sheet, and after an edit only the edited sheet is validated again."""
+
 from __future__ import annotations
 
 import shutil
@@ -75,7 +76,10 @@ def test_only_changed_sheets_are_validated_again(strict_shapes, sheets, tmp_path
 
         from terms.namespaces import OKB
 
-        seen.append(sum(1 for _ in graph.subjects(RDF.type, OKB.Publication)) + sum(1 for _ in graph.subjects(RDF.type, OKB.Study)))
+        seen.append(
+            sum(1 for _ in graph.subjects(RDF.type, OKB.Publication))
+            + sum(1 for _ in graph.subjects(RDF.type, OKB.Study))
+        )
         return real(graph, *args, **kwargs)
 
     monkeypatch.setattr(validate_mod, "validate_graph", counting)

@@ -1,4 +1,5 @@
 """The SKOS schemes and the DefinedNamespaces that mirror them."""
+
 import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDF, SKOS
@@ -48,9 +49,17 @@ def test_unknown_term_lists_closest_terms():
 
 def test_estro_eortc_tree_leaves():
     g = vocabulary_graph()
-    leaves = {"synchronous", "metachronous_oligorecurrence", "metachronous_oligoprogression", "repeat_oligorecurrence",
-              "repeat_oligoprogression", "repeat_oligopersistence", "induced_oligorecurrence", "induced_oligoprogression",
-              "induced_oligopersistence"}
+    leaves = {
+        "synchronous",
+        "metachronous_oligorecurrence",
+        "metachronous_oligoprogression",
+        "repeat_oligorecurrence",
+        "repeat_oligoprogression",
+        "repeat_oligopersistence",
+        "induced_oligorecurrence",
+        "induced_oligoprogression",
+        "induced_oligopersistence",
+    }
     for leaf in leaves:
         concept = resolve("oligo_state", leaf)
         assert not list(g.subjects(SKOS.broader, concept)), f"{leaf} should be a leaf"
@@ -64,5 +73,5 @@ def test_estro_eortc_tree_leaves():
 def test_ontology_terms_match_okb_namespace():
     g = vocabulary_graph()
     base = str(ns.OKB._NS)
-    in_ttl = {str(s)[len(base):] for s in g.subjects() if str(s).startswith(base) and str(s) != base}
+    in_ttl = {str(s)[len(base) :] for s in g.subjects() if str(s).startswith(base) and str(s) != base}
     assert in_ttl == set(ns.OKB.__annotations__)

@@ -10,6 +10,7 @@
 SKIPPED is the one list of tests that do not run, each with its reason; test_skip_list_is_the_rule
 checks it against the manifests.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,13 +53,13 @@ SKIPPED = {
 # Tests Oxigraph 0.5.13 answers otherwise: they run, and must still fail (strict xfail), so a fixed engine
 # shows up. Only bnode01 is approved by the working group.
 KNOWN_FAILURES = {
-    "functions/bnode01": "Oxigraph gives BNODE(\"foo\") the same blank node in every solution; SPARQL 1.1 asks "
-                         "for one per solution (the same within a solution)",
+    "functions/bnode01": 'Oxigraph gives BNODE("foo") the same blank node in every solution; SPARQL 1.1 asks '
+    "for one per solution (the same within a solution)",
     "aggregates/agg-groupconcat-04": "(not approved) Oxigraph keeps the common language tag: GROUP_CONCAT of "
-                                     "\"1\"@en, \"2\"@en is \"1 2\"@en, the test expects the simple literal \"1 2\"",
-    "aggregates/agg-groupconcat-06": "(not approved) as agg-groupconcat-04, with one value: \"1\"@en, not \"1\"",
+    '"1"@en, "2"@en is "1 2"@en, the test expects the simple literal "1 2"',
+    "aggregates/agg-groupconcat-06": '(not approved) as agg-groupconcat-04, with one value: "1"@en, not "1"',
     "property-path/zero_or_more_set_start": "(not approved) on an empty dataset Oxigraph gives ?s :p* :o no "
-                                            "solution; the test expects the zero-length path to bind ?s to :o",
+    "solution; the test expects the zero-length path to bind ?s to :o",
     "property-path/zero_or_more_set_end": "(not approved) as zero_or_more_set_start, with the constant at the start",
     "property-path/zero_or_one_set_start": "(not approved) as zero_or_more_set_start, for ?",
     "property-path/zero_or_one_set_end": "(not approved) as zero_or_more_set_end, for ?",
@@ -160,8 +161,9 @@ def test_evaluation_over_http(case, client):
     http, pool = client
     pool.kb = w3c.StoreKB(w3c.load_data(case))
     media = w3c.answer_media(case, "b")
-    status, headers, body = http.request("/sparql?" + urllib.parse.urlencode({"query": w3c.query_with_base(case)}),
-                                         headers={"Accept": media})
+    status, headers, body = http.request(
+        "/sparql?" + urllib.parse.urlencode({"query": w3c.query_with_base(case)}), headers={"Accept": media}
+    )
     assert status == 200, body
     assert headers["content-type"].split(";")[0] == media
     problem = w3c.check_answer(case, media, body)
@@ -183,12 +185,17 @@ def test_live_server_with_its_workers(tmp_path):
     proc, base = start_server(nt, tmp_path / "server.log", "--no-vocabularies", "--workers", "1", "--timeout", "20")
     try:
         http = Http(base)
-        status, _, body = http.request("/sparql?" + urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}))
-        assert status == 200 and json.loads(body)["results"]["bindings"][0]["n"]["value"] == str(nt.read_text().count("\n"))
+        status, _, body = http.request(
+            "/sparql?" + urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"})
+        )
+        assert status == 200 and json.loads(body)["results"]["bindings"][0]["n"]["value"] == str(
+            nt.read_text().count("\n")
+        )
         for case in group:
             media = w3c.answer_media(case, "b")
-            status, headers, body = http.request("/sparql?" + urllib.parse.urlencode({"query": w3c.query_with_base(case)}),
-                                                 headers={"Accept": media})
+            status, headers, body = http.request(
+                "/sparql?" + urllib.parse.urlencode({"query": w3c.query_with_base(case)}), headers={"Accept": media}
+            )
             assert status == 200, (case.id, body)
             assert w3c.check_answer(case, media, body) is None, case.id
         positive = next(c for c in SYNTAX if c.kind == "PositiveSyntaxTest11")

@@ -14,6 +14,7 @@ Comparison rules (the suite's README and the SPARQL 1.1 Query "Test Cases" notes
 - CSV results carry no types: fields compare as text, or by value when both read as numbers; blank
   nodes up to renaming.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,8 +38,22 @@ DAWGT = "http://www.w3.org/2001/sw/DataAccess/tests/test-dawg#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RS = "{http://www.w3.org/2005/sparql-results#}"
 SYNTAX_FOLDERS = ["syntax-query", "syntax-update-1"]
-EVAL_FOLDERS = ["aggregates", "bind", "bindings", "cast", "construct", "exists", "functions", "grouping", "negation",
-                "project-expression", "property-path", "subquery", "json-res", "csv-tsv-res"]
+EVAL_FOLDERS = [
+    "aggregates",
+    "bind",
+    "bindings",
+    "cast",
+    "construct",
+    "exists",
+    "functions",
+    "grouping",
+    "negation",
+    "project-expression",
+    "property-path",
+    "subquery",
+    "json-res",
+    "csv-tsv-res",
+]
 FOLDERS = SYNTAX_FOLDERS + EVAL_FOLDERS
 
 
@@ -79,7 +94,7 @@ def read_manifest(folder: str, root: Path = W3C_DIR) -> list[Case]:
         return found[0] if found else None
 
     def path(term) -> Path:  # type: ignore[no-untyped-def]
-        return root / term.value[len(BASE):]
+        return root / term.value[len(BASE) :]
 
     head = one(ox.NamedNode(BASE + f"{folder}/manifest.ttl"), MF + "entries")
     cases = []
@@ -107,6 +122,7 @@ def all_cases(root: Path = W3C_DIR) -> list[Case]:
 
 
 # --- what runs where ---------------------------------------------------------------------------------
+
 
 def rule_skip(case: Case, query_text: str) -> str | None:
     """Why a test does not apply to this endpoint (a read-only service over one default graph), or None.
@@ -148,8 +164,9 @@ def load_data(case: Case) -> ox.Store:
 
 def data_as_ntriples(case: Case) -> bytes:
     """The test's data as one N-Triples document (IRIs resolved), for `oligokb serve --no-vocabularies`."""
-    return ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in load_data(case)],
-                        format=ox.RdfFormat.N_TRIPLES)
+    return ox.serialize(
+        [ox.Triple(q.subject, q.predicate, q.object) for q in load_data(case)], format=ox.RdfFormat.N_TRIPLES
+    )
 
 
 # --- terms and results ---------------------------------------------------------------------------------
@@ -208,7 +225,7 @@ def parse_xml_results(body: bytes) -> tuple[list[str] | None, list[dict] | bool]
         row = {}
         for binding in result.findall(RS + "binding"):
             node = binding[0]
-            tag = node.tag[len(RS):]
+            tag = node.tag[len(RS) :]
             if tag == "uri":
                 row[binding.get("name")] = ("uri", (node.text or "").strip())
             elif tag == "bnode":
@@ -270,6 +287,7 @@ def as_csv_rows(rows: list[dict]) -> list[dict]:  # type: ignore[type-arg]
 
 # --- comparison --------------------------------------------------------------------------------------
 
+
 def _number(text: str) -> float | None:
     try:
         return float(text)
@@ -279,6 +297,7 @@ def _number(text: str) -> float | None:
 
 def _csv_by_value(rows: list[dict]) -> list[dict]:  # type: ignore[type-arg]
     """CSV fields that read as numbers, as their value (so 1.0E6 and 1000000 are one field)."""
+
     def field(value: Term) -> Term:
         number = _number(value[1]) if value[0] == "text" else None
         return ("number", number) if number is not None else value
@@ -320,13 +339,14 @@ def _match_bnodes(expected: list[dict], actual: list[dict], forward: dict, backw
             elif value != other:
                 ok = False
                 break
-        if ok and _match_bnodes(rest, actual[:i] + actual[i + 1:], f, b):
+        if ok and _match_bnodes(rest, actual[:i] + actual[i + 1 :], f, b):
             return True
     return False
 
 
-_ORDER_BY = re.compile(r"ORDER\s+BY\s+((?:(?:ASC|DESC)\s*\(\s*\?\w+\s*\)|\?\w+|\s)+)\s*(?:LIMIT|OFFSET|VALUES|$)",
-                       re.IGNORECASE)
+_ORDER_BY = re.compile(
+    r"ORDER\s+BY\s+((?:(?:ASC|DESC)\s*\(\s*\?\w+\s*\)|\?\w+|\s)+)\s*(?:LIMIT|OFFSET|VALUES|$)", re.IGNORECASE
+)
 
 
 def order_keys(query_text: str) -> list[str] | None:
@@ -360,8 +380,12 @@ def graph_equal(expected_path: Path, expected_base: str, actual: bytes, actual_f
 
     def graph_of(quads) -> Graph:  # type: ignore[no-untyped-def]
         store = ox.Store()  # loaded, so that literals take the canonical form the engine stores
-        store.load(input=ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
-                                      format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+        store.load(
+            input=ox.serialize(
+                [ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES
+            ),
+            format=ox.RdfFormat.N_TRIPLES,
+        )
         triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
         return Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8"), format="nt")
 
@@ -371,6 +395,7 @@ def graph_equal(expected_path: Path, expected_base: str, actual: bytes, actual_f
 
 
 # --- running a test through the endpoint's code ---------------------------------------------------------
+
 
 class InProcessPool:
     """server.limits.WorkerPool's interface, running the job in this process on `kb` (a test's own data):
@@ -405,10 +430,17 @@ class StoreKB:
         self.store = store
 
 
-SELECT_MEDIA = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
-                "tsv": "text/tab-separated-values", "csv": "text/csv"}
-GRAPH_MEDIA = {"nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES), "ttl": ("text/turtle", ox.RdfFormat.TURTLE),
-               "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML)}
+SELECT_MEDIA = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "tsv": "text/tab-separated-values",
+    "csv": "text/csv",
+}
+GRAPH_MEDIA = {
+    "nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    "ttl": ("text/turtle", ox.RdfFormat.TURTLE),
+    "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+}
 
 
 def result_kind(case: Case) -> str:
@@ -486,8 +518,10 @@ def table() -> str:
     """Pass / fail / skipped per folder (the job's path; tests/test_w3c.py runs HTTP too)."""
     from tests.test_w3c import KNOWN_FAILURES, SKIPPED
 
-    lines = ["| folder | approved: pass | approved: fail | not approved: pass | not approved: fail | skipped |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| folder | approved: pass | approved: fail | not approved: pass | not approved: fail | skipped |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     totals = Counter()
     for folder in FOLDERS:
         counts = Counter()
@@ -499,10 +533,14 @@ def table() -> str:
             counts[("approved" if case.approved else "other", "fail" if problem else "pass")] += 1
             assert (problem is not None) == (case.id in KNOWN_FAILURES), (case.id, problem)
         totals.update(counts)
-        lines.append(f"| {folder} | {counts['approved', 'pass']} | {counts['approved', 'fail']} | "
-                     f"{counts['other', 'pass']} | {counts['other', 'fail']} | {counts['skipped']} |")
-    lines.append(f"| **all** | {totals['approved', 'pass']} | {totals['approved', 'fail']} | {totals['other', 'pass']} | "
-                 f"{totals['other', 'fail']} | {totals['skipped']} |")
+        lines.append(
+            f"| {folder} | {counts['approved', 'pass']} | {counts['approved', 'fail']} | "
+            f"{counts['other', 'pass']} | {counts['other', 'fail']} | {counts['skipped']} |"
+        )
+    lines.append(
+        f"| **all** | {totals['approved', 'pass']} | {totals['approved', 'fail']} | {totals['other', 'pass']} | "
+        f"{totals['other', 'fail']} | {totals['skipped']} |"
+    )
     return "\n".join(lines)
 
 

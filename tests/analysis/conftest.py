@@ -1,4 +1,5 @@
 """Shared fixtures for the analysis tests (fixed seeds only)."""
+
 from __future__ import annotations
 
 import sys

@@ -14,6 +14,7 @@ half a unit in the last printed digit (TOLERANCES["published"]):
 * Mixed-effects meta-regression on absolute latitude (REML): intercept 0.2515, slope -0.0291,
   QM(1) = 16.3582 (Viechtbauer 2010, section 3.3 / metafor documentation).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -27,9 +28,15 @@ BCG = FIXTURES["datasets"]["bcg"]
 
 def test_reml_viechtbauer2010():
     r = meta_analysis(BCG["yi"], BCG["vi"], method="REML")
-    for ours, printed in ((r.tau2, 0.3132), (r.q, 152.2330),
-                          (r.estimate, -0.7145), (r.se, 0.1798), (r.stat, -3.9744),
-                          (r.ci_low, -1.0669), (r.ci_high, -0.3622)):
+    for ours, printed in (
+        (r.tau2, 0.3132),
+        (r.q, 152.2330),
+        (r.estimate, -0.7145),
+        (r.se, 0.1798),
+        (r.stat, -3.9744),
+        (r.ci_low, -1.0669),
+        (r.ci_high, -0.3622),
+    ):
         assert_close(ours, printed, "published")
     assert_close(r.i2, 92.22, "published_2dp")
     assert_close(r.h2, 12.86, "published_2dp")
@@ -43,8 +50,13 @@ def test_dl_stata_metan():
 
 def test_fe_stata_metan():
     r = meta_analysis(BCG["yi"], BCG["vi"], method="FE")
-    for ours, printed in ((r.estimate, -0.4303), (r.ci_low, -0.5097), (r.ci_high, -0.3509),
-                          (r.stat, -10.6247), (r.q, 152.2330)):
+    for ours, printed in (
+        (r.estimate, -0.4303),
+        (r.ci_low, -0.5097),
+        (r.ci_high, -0.3509),
+        (r.stat, -10.6247),
+        (r.q, 152.2330),
+    ):
         assert_close(ours, printed, "published")
 
 
@@ -60,5 +72,6 @@ def test_meta_regression_on_latitude():
 def test_exponentiated_summary_is_a_risk_ratio(method):
     """Sanity: the pooled RR is below 1 (the vaccine protects), as in every report of dat.bcg."""
     import math
+
     r = meta_analysis(BCG["yi"], BCG["vi"], method=method)
     assert math.exp(r.ci_high) < 1.0

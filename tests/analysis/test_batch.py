@@ -1,4 +1,5 @@
 """Vectorised REML equals one-at-a-time fits and metafor."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,14 +18,13 @@ def test_batch_equals_single_fits(rng):
     res = reml_batch(yi, vi)
     single = [tau2_reml(yi[:, j], vi[:, j], intercept_design(5)).tau2 for j in range(300)]
     np.testing.assert_allclose(res.tau2, single, rtol=1e-10, atol=1e-13)
-    assert (res.tau2 == 0).any() and (res.tau2 > 0).any()   # both regimes exercised
+    assert (res.tau2 == 0).any() and (res.tau2 > 0).any()  # both regimes exercised
 
 
 @pytest.mark.parametrize("name", ["bcg", "hr_mdt_k6", "extreme_het", "homogeneous", "k2"])
 def test_batch_matches_metafor(name):
     d = FIXTURES["datasets"][name]
-    ref = next(c for c in FIXTURES["fits"]
-               if (c["dataset"], c["method"], c["test"]) == (name, "REML", "z"))
+    ref = next(c for c in FIXTURES["fits"] if (c["dataset"], c["method"], c["test"]) == (name, "REML", "z"))
     y = np.asarray(d["yi"])[:, None].repeat(3, axis=1)
     v = np.asarray(d["vi"])[:, None].repeat(3, axis=1)
     res = reml_batch(y, v)

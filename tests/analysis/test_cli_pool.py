@@ -1,4 +1,5 @@
 """`oligokb pool --csv` run as a user would (typer's CliRunner), compared to metafor fixtures."""
+
 from __future__ import annotations
 
 import csv
@@ -16,9 +17,25 @@ from cli import app
 
 runner = CliRunner()
 
-CONTRACT_KEYS = ("k", "estimate", "se", "ci_low", "ci_high", "p_value", "pi_low", "pi_high",
-                 "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "q_df", "q_p",
-                 "weights_pct")
+CONTRACT_KEYS = (
+    "k",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "pi_low",
+    "pi_high",
+    "tau2",
+    "tau2_ci_low",
+    "tau2_ci_high",
+    "i2",
+    "h2",
+    "q",
+    "q_df",
+    "q_p",
+    "weights_pct",
+)
 
 
 def write_csv(path: Path, dataset: dict, extra: dict | None = None) -> Path:
@@ -59,20 +76,19 @@ def check_against(out: dict, ref: dict, method: str) -> None:
         assert "backtransformed" not in out
 
 
-CLI_CASES = [c for c in FIXTURES["fits"]
-             if c["method"] in ("FE", "DL", "REML", "PM") or c["dataset"] in ("k1", "k2")]
+CLI_CASES = [c for c in FIXTURES["fits"] if c["method"] in ("FE", "DL", "REML", "PM") or c["dataset"] in ("k1", "k2")]
 
 
-@pytest.mark.parametrize("case", CLI_CASES,
-                         ids=lambda c: f"{c['dataset']}-{c['method']}-{c['test']}")
+@pytest.mark.parametrize("case", CLI_CASES, ids=lambda c: f"{c['dataset']}-{c['method']}-{c['test']}")
 def test_pool_json_matches_metafor(case, tmp_path):
     d = FIXTURES["datasets"][case["dataset"]]
     path = write_csv(tmp_path / "in.csv", d)
-    res = pool("--csv", str(path), "--measure", d["measure"], "--method", case["method"],
-               "--test", case["test"], "--json")
+    res = pool(
+        "--csv", str(path), "--measure", d["measure"], "--method", case["method"], "--test", case["test"], "--json"
+    )
     assert res.exit_code == 0, res.stderr
     out = json.loads(res.stdout)
-    assert list(out)[:len(CONTRACT_KEYS)] == list(CONTRACT_KEYS)
+    assert list(out)[: len(CONTRACT_KEYS)] == list(CONTRACT_KEYS)
     check_against(out, case, case["method"])
 
 
@@ -93,14 +109,15 @@ def test_k1_knha_warns_on_stderr_and_uses_z(tmp_path):
     assert json.loads(res.stdout)["test_used"] == "z"
 
 
-@pytest.mark.parametrize("case", [c for c in FIXTURES["subgroups"]
-                                  if FIXTURES["datasets"][c["dataset"]]["input"] != "xi_ni"],
-                         ids=lambda c: f"{c['dataset']}-{c['method']}-{c['test']}")
+@pytest.mark.parametrize(
+    "case",
+    [c for c in FIXTURES["subgroups"] if FIXTURES["datasets"][c["dataset"]]["input"] != "xi_ni"],
+    ids=lambda c: f"{c['dataset']}-{c['method']}-{c['test']}",
+)
 def test_pool_by_matches_metafor(case, tmp_path):
     d = FIXTURES["datasets"][case["dataset"]]
     path = write_csv(tmp_path / "in.csv", d, extra={"histology": d["group"]})
-    res = pool("--csv", str(path), "--method", case["method"], "--test", case["test"],
-               "--by", "histology", "--json")
+    res = pool("--csv", str(path), "--method", case["method"], "--test", case["test"], "--by", "histology", "--json")
     assert res.exit_code == 0, res.stderr
     out = json.loads(res.stdout)
     assert set(out) >= {"overall", "subgroups", "q_between"}
@@ -109,14 +126,17 @@ def test_pool_by_matches_metafor(case, tmp_path):
     for ours, ref in zip(out["subgroups"], case["subgroups"], strict=False):
         for key in CONTRACT_KEYS:
             if key == "tau2_ci_high":
-                assert_tau2_ci_high(ours[key], ref[key], ref["tau2"],
-                                    [d["yi"][i] for i in ref["rows"]],
-                                    [d["vi"][i] for i in ref["rows"]])
+                assert_tau2_ci_high(
+                    ours[key],
+                    ref[key],
+                    ref["tau2"],
+                    [d["yi"][i] for i in ref["rows"]],
+                    [d["vi"][i] for i in ref["rows"]],
+                )
             elif key in ("k", "q_df"):
                 assert ours[key] == ref[key]
             else:
-                assert_close(ours[key], ref[key],
-                             "root" if key == "tau2_ci_low" else kind_for(case["method"]), key)
+                assert_close(ours[key], ref[key], "root" if key == "tau2_ci_low" else kind_for(case["method"]), key)
     for key in ("q", "df", "p"):
         assert_close(out["q_between"][key], case["q_between"][key], kind_for(case["method"]), key)
 
@@ -186,8 +206,19 @@ def test_level_changes_interval(tmp_path):
 def test_help_lists_contract():
     res = pool("--help")
     assert res.exit_code == 0
-    for word in ("--csv", "--measure", "--method", "--test", "--level", "--by", "--json",
-                 "study,yi,sei", "study,xi,ni", "backtransformed", "null"):
+    for word in (
+        "--csv",
+        "--measure",
+        "--method",
+        "--test",
+        "--level",
+        "--by",
+        "--json",
+        "study,yi,sei",
+        "study,xi,ni",
+        "backtransformed",
+        "null",
+    ):
         assert word in res.stdout
 
 
@@ -195,10 +226,22 @@ def test_console_script_subprocess(tmp_path):
     """The installed entry point, as a user runs it."""
     d = FIXTURES["datasets"]["hr_mdt_k6"]
     path = write_csv(tmp_path / "hr.csv", d)
-    proc = subprocess.run([sys.executable, "-c", "from cli import main; main()", "pool", "--csv",
-                           str(path), "--method", "REML", "--json"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from cli import main; main()",
+            "pool",
+            "--csv",
+            str(path),
+            "--method",
+            "REML",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
-    ref = next(c for c in FIXTURES["fits"]
-               if (c["dataset"], c["method"], c["test"]) == ("hr_mdt_k6", "REML", "z"))
+    ref = next(c for c in FIXTURES["fits"] if (c["dataset"], c["method"], c["test"]) == ("hr_mdt_k6", "REML", "z"))
     check_against(json.loads(proc.stdout), ref, "REML")

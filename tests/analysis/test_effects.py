@@ -1,4 +1,5 @@
 """Effect-size derivations against hand calculations (constants typed from tables/guides)."""
+
 from __future__ import annotations
 
 import math
@@ -12,7 +13,7 @@ from analysis.errors import InputError, MidpointWarning, OptionError
 
 # Standard normal quantiles as printed in the domain guide (section 5.2) and statistical tables.
 Z80, Z90, Z95 = 1.2816, 1.6449, 1.9600
-Z95_EXACT = 1.959963984540054   # qnorm(0.975) in R
+Z95_EXACT = 1.959963984540054  # qnorm(0.975) in R
 
 
 def test_se_from_80pct_ci_domain_guide_example():
@@ -77,11 +78,18 @@ def test_midpoint_warning_is_runtime_warning():
         effects.log_hr_from_ci(0.50, 0.45, 0.98)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        effects.log_hr_from_ci(0.70, 0.50, 0.98, ci_level=0.80)   # exactly at the midpoint
+        effects.log_hr_from_ci(0.70, 0.50, 0.98, ci_level=0.80)  # exactly at the midpoint
 
 
-@pytest.mark.parametrize("args,match", [((0.7, 0.9, 0.5), "not below"), ((1.2, 0.5, 0.9), "outside"),
-                                        ((-1, 0.5, 0.9), "positive"), (("x", 0.5, 0.9), "not a number")])
+@pytest.mark.parametrize(
+    "args,match",
+    [
+        ((0.7, 0.9, 0.5), "not below"),
+        ((1.2, 0.5, 0.9), "outside"),
+        ((-1, 0.5, 0.9), "positive"),
+        (("x", 0.5, 0.9), "not a number"),
+    ],
+)
 def test_bad_ci_refused(args, match):
     with pytest.raises(InputError, match=match):
         effects.log_hr_from_ci(*args)
@@ -91,8 +99,7 @@ def test_plo_continuity_correction_only_at_0_and_n():
     """escalc PLO: 0/25 -> ln(0.5/25.5), 1/0.5 + 1/25.5; 30/30 -> ln(30.5/0.5); 12/40 untouched."""
     yi, vi, corrected = effects.plo([0, 30, 12], [25, 30, 40])
     assert list(corrected) == [True, True, False]
-    np.testing.assert_allclose(yi, [math.log(0.5 / 25.5), math.log(30.5 / 0.5), math.log(12 / 28)],
-                               rtol=1e-14)
+    np.testing.assert_allclose(yi, [math.log(0.5 / 25.5), math.log(30.5 / 0.5), math.log(12 / 28)], rtol=1e-14)
     np.testing.assert_allclose(vi, [2 + 1 / 25.5, 1 / 30.5 + 2, 1 / 12 + 1 / 28], rtol=1e-14)
     assert yi[0] == pytest.approx(-3.93, abs=5e-3) and vi[0] == pytest.approx(2.04, abs=5e-3)
 
@@ -100,9 +107,11 @@ def test_plo_continuity_correction_only_at_0_and_n():
 def test_pft_values():
     """Freeman-Tukey: 0/25 -> asin(sqrt(1/26))/2, v = 1/102; 5/20 by hand."""
     yi, vi = effects.pft([0, 5], [25, 20])
-    np.testing.assert_allclose(yi, [0.5 * math.asin(math.sqrt(1 / 26)),
-                                    0.5 * (math.asin(math.sqrt(5 / 21)) + math.asin(math.sqrt(6 / 21)))],
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        yi,
+        [0.5 * math.asin(math.sqrt(1 / 26)), 0.5 * (math.asin(math.sqrt(5 / 21)) + math.asin(math.sqrt(6 / 21)))],
+        rtol=1e-14,
+    )
     np.testing.assert_allclose(vi, [1 / 102, 1 / 82], rtol=1e-15)
 
 
@@ -124,8 +133,9 @@ def test_ilogit():
     assert float(effects.ilogit(math.log(3))) == pytest.approx(0.75, rel=1e-15)
 
 
-@pytest.mark.parametrize("xi,ni,column", [([3, 12], [10, 10], "xi"), ([-1], [10], "xi"),
-                                          ([1], [0], "ni"), ([float("nan")], [5], "xi")])
+@pytest.mark.parametrize(
+    "xi,ni,column", [([3, 12], [10, 10], "xi"), ([-1], [10], "xi"), ([1], [0], "ni"), ([float("nan")], [5], "xi")]
+)
 def test_counts_refused(xi, ni, column):
     with pytest.raises(InputError) as exc:
         effects.plo(xi, ni)

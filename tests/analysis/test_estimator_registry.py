@@ -1,4 +1,5 @@
 """One registry of tau2 estimators serves one model and many segments alike."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,6 +14,7 @@ from analysis.wls import OneModel, Segments, intercept_design
 
 def test_methods_come_from_the_registry_in_the_cli_order():
     from cli.analysis_commands import Method
+
     assert tau2.METHODS == tuple(tau2.TAU2_ESTIMATORS)
     assert tau2.METHODS == options.METHODS
     assert tau2.METHODS == tuple(m.value for m in Method)
@@ -32,8 +34,9 @@ def test_each_segment_gets_what_it_gets_alone(rng, method):
         assert many.iterations[j] == one.iterations
         single = heterogeneity(OneModel(y, v, X), method, np.array([one.tau2]))
         for name in ("q", "q_p", "i2", "h2"):
-            assert getattr(het, name)[j] == pytest.approx(getattr(single, name)[0], rel=1e-10,
-                                                          abs=1e-12, nan_ok=True), name
+            assert getattr(het, name)[j] == pytest.approx(
+                getattr(single, name)[0], rel=1e-10, abs=1e-12, nan_ok=True
+            ), name
 
 
 def test_one_segment_is_one_model(rng):

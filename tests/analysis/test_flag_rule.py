@@ -1,4 +1,5 @@
 """Rule 0 of the pooling policy: curation flags (analysis/flag_rule.py, docs/curation-flags.md)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,7 +38,9 @@ def test_direction_doubtful_hazard_ratios_are_left_out_with_their_reason(bundled
     assert len(flagged) == 5  # the seven bourgier HRs: five of overall survival, two of PFS
     assert flagged["reason"].str.startswith("curation flag direction_doubtful: ").all()
     assert not sel.used["flags"].str.contains("direction_doubtful").any()
-    pfs = select_estimates(bundled, outcome="progression-free survival", statistic="hazard ratio", include_secondary=True)
+    pfs = select_estimates(
+        bundled, outcome="progression-free survival", statistic="hazard ratio", include_secondary=True
+    )
     assert pfs.excluded["flags"].str.contains("direction_doubtful").sum() == 2
 
 
@@ -46,8 +49,11 @@ def _row_pair(bundled: pd.DataFrame) -> pd.DataFrame:
     sel = select_estimates(bundled, outcome="overall survival", statistic="landmark rate", timepoint_months=24)
     kept = sel.used.iloc[0]
     original = bundled[bundled["statistic_id"] == kept["statistic_id"]]
-    copy = original.assign(statistic_id=original["statistic_id"] + "-again", flags="duplicate_of",
-                           flag_reasons=f"duplicate_of: entered twice [other: {kept['statistic_id']}]")
+    copy = original.assign(
+        statistic_id=original["statistic_id"] + "-again",
+        flags="duplicate_of",
+        flag_reasons=f"duplicate_of: entered twice [other: {kept['statistic_id']}]",
+    )
     return pd.concat([bundled, copy], ignore_index=True), kept["statistic_id"]
 
 
@@ -88,8 +94,18 @@ def test_pool_command_names_the_flags_and_takes_exclude_flag():
     out = run_cli("pool", "--outcome", "overall survival", "--statistic", "hazard ratio", "--include-secondary")
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("curation flag direction_doubtful: ") == 5
-    sens = run_cli("pool", "--outcome", "overall survival", "--statistic", "landmark rate", "--timepoint", "24",
-                   "--exclude-flag", "mapping_low_confidence", "--json")
+    sens = run_cli(
+        "pool",
+        "--outcome",
+        "overall survival",
+        "--statistic",
+        "landmark rate",
+        "--timepoint",
+        "24",
+        "--exclude-flag",
+        "mapping_low_confidence",
+        "--json",
+    )
     assert sens.returncode == 0, sens.stderr
     import json
 
@@ -103,11 +119,17 @@ def test_batch_equals_select_estimates_on_a_synthetic_kb_with_flags():
     from test_pool_all import SYNTH_1K
 
     if not SYNTH_1K.exists():
-        pytest.skip(f"{SYNTH_1K} not there (uv run python -m benches.scale --studies 1000 --stages build, then oligokb export --format csv --kb /tmp/oligokb-bench/n1000/studies.ttl --out it)")
+        pytest.skip(
+            f"{SYNTH_1K} not there (uv run python -m benches.scale --studies 1000 --stages build, then oligokb export --format csv --kb /tmp/oligokb-bench/n1000/studies.ttl --out it)"
+        )
     table = pd.read_csv(SYNTH_1K, dtype=str, keep_default_na=False)
     kinds = ["direction_doubtful", "do_not_pool", "value_doubtful", "duplicate_of"]
     extra = [kinds[i % 4] if i % 5 == 0 else "" for i in range(len(table))]
-    table["flags"] = [";".join(sorted(filter(None, {a, *b.split(";")}))) for a, b in zip(extra, table["flags"], strict=True)]
-    table["flag_reasons"] = [" | ".join(f"{c}: synthetic reason" for c in f.split(";")) if f else "" for f in table["flags"]]
+    table["flags"] = [
+        ";".join(sorted(filter(None, {a, *b.split(";")}))) for a, b in zip(extra, table["flags"], strict=True)
+    ]
+    table["flag_reasons"] = [
+        " | ".join(f"{c}: synthetic reason" for c in f.split(";")) if f else "" for f in table["flags"]
+    ]
     combos = poolable_combos(table)[:12]
     assert assert_same_selection(table, combos, (), False, ("mapping_low_confidence",)) > 0

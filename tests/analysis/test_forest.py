@@ -4,6 +4,7 @@ The rows below are made-up DEMO numbers, not evidence. Each test checks somethin
 would break: diamond count, one-study subgroups, axis scale and tick labels, marker and whisker
 positions, text columns, overlap on 45 rows, and the bytes of saved files.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -33,34 +34,63 @@ MAGIC = {".svg": (b"<?xml", b"<svg"), ".png": (b"\x89PNG",), ".pdf": (b"%PDF",)}
 
 # --- DEMO data (plain functions, not fixtures: fixtures live in conftest.py) -----------------
 
+
 def demo_rows() -> list[ForestRow]:
     return [
         ForestRow("Demo A (Author 2019)", 0.47, 0.30, 0.74, 28.4, "2019 · RCT · n=99", "RCT"),
         ForestRow("Demo B (Author 2021)", 0.62, 0.41, 0.95, 31.0, "2021 · RCT · n=142", "RCT"),
         ForestRow("Demo C (Author 2023)", 0.85, 0.44, 1.63, 14.9, "2023 · RCT · n=58", "RCT"),
-        ForestRow("Demo D (Author 2020)", 0.55, 0.30, 1.01, 25.7, "2020 · cohort · n=311",
-                  "Cohort"),
+        ForestRow("Demo D (Author 2020)", 0.55, 0.30, 1.01, 25.7, "2020 · cohort · n=311", "Cohort"),
     ]
 
 
 def demo_summaries(with_k1_summary: bool = True) -> list[ForestSummary]:
-    out = [ForestSummary("Subtotal RCT", 0.60, 0.45, 0.80, 0.31, 1.17, group="RCT",
-                         stats_text="τ² = 0.02, I² = 12%, Q = 2.3 (df = 2, p = 0.32)",
-                         weight_pct=74.3)]
-    if with_k1_summary:   # a caller that pools a one-study subgroup anyway
-        out.append(ForestSummary("Subtotal cohort", 0.55, 0.30, 1.01, group="Cohort",
-                                 stats_text="τ² = 0, I² = 0%, Q = 0 (df = 0, p = 1)"))
-    out.append(ForestSummary("Overall", 0.59, 0.45, 0.77, 0.34, 1.02,
-                             stats_text="τ² = 0.03, I² = 18%, Q = 3.7 (df = 3, p = 0.30)",
-                             weight_pct=100.0))
+    out = [
+        ForestSummary(
+            "Subtotal RCT",
+            0.60,
+            0.45,
+            0.80,
+            0.31,
+            1.17,
+            group="RCT",
+            stats_text="τ² = 0.02, I² = 12%, Q = 2.3 (df = 2, p = 0.32)",
+            weight_pct=74.3,
+        )
+    ]
+    if with_k1_summary:  # a caller that pools a one-study subgroup anyway
+        out.append(
+            ForestSummary(
+                "Subtotal cohort", 0.55, 0.30, 1.01, group="Cohort", stats_text="τ² = 0, I² = 0%, Q = 0 (df = 0, p = 1)"
+            )
+        )
+    out.append(
+        ForestSummary(
+            "Overall",
+            0.59,
+            0.45,
+            0.77,
+            0.34,
+            1.02,
+            stats_text="τ² = 0.03, I² = 18%, Q = 3.7 (df = 3, p = 0.30)",
+            weight_pct=100.0,
+        )
+    )
     return out
 
 
 def many_rows(k: int) -> list[ForestRow]:
-    return [ForestRow(f"Demo study {i + 1:02d} (Author {2000 + i})", 0.5 + 0.02 * i,
-                      0.3 + 0.01 * i, 0.9 + 0.03 * i, 100.0 / k,
-                      f"{2000 + i} · cohort · n={50 + i}")
-            for i in range(k)]
+    return [
+        ForestRow(
+            f"Demo study {i + 1:02d} (Author {2000 + i})",
+            0.5 + 0.02 * i,
+            0.3 + 0.01 * i,
+            0.9 + 0.03 * i,
+            100.0 / k,
+            f"{2000 + i} · cohort · n={50 + i}",
+        )
+        for i in range(k)
+    ]
 
 
 def texts_of(ax: Axes) -> list[str]:
@@ -81,17 +111,19 @@ def drawn_text_boxes(ax: Axes):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     artists = list(ax.texts) + list(ax.get_xticklabels()) + [ax.xaxis.label]
-    return [(t.get_text(), t.get_window_extent(renderer)) for t in artists
-            if t.get_visible() and t.get_text().strip()]
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in artists if t.get_visible() and t.get_text().strip()]
 
 
 def assert_no_overlap(ax: Axes) -> None:
     boxes = drawn_text_boxes(ax)
     fig_box = ax.figure.bbox
     for text, box in boxes:
-        assert box.x0 >= fig_box.x0 - OVERLAP_TOL_PX and box.x1 <= fig_box.x1 + OVERLAP_TOL_PX \
-            and box.y0 >= fig_box.y0 - OVERLAP_TOL_PX and box.y1 <= fig_box.y1 + OVERLAP_TOL_PX, \
-            f"{text!r} is clipped by the figure edge: {box} vs {fig_box}"
+        assert (
+            box.x0 >= fig_box.x0 - OVERLAP_TOL_PX
+            and box.x1 <= fig_box.x1 + OVERLAP_TOL_PX
+            and box.y0 >= fig_box.y0 - OVERLAP_TOL_PX
+            and box.y1 <= fig_box.y1 + OVERLAP_TOL_PX
+        ), f"{text!r} is clipped by the figure edge: {box} vs {fig_box}"
     for (t1, b1), (t2, b2) in itertools.combinations(boxes, 2):
         dx = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)
         dy = min(b1.y1, b2.y1) - max(b1.y0, b2.y0)
@@ -109,6 +141,7 @@ def _no_pyplot_figures_left():
 
 
 # --- Structure: diamonds, one-study subgroups -------------------------------------------------
+
 
 def test_returns_axes_of_a_new_figure_without_pyplot():
     before = plt.get_fignums()
@@ -133,14 +166,20 @@ def test_one_diamond_per_summary_with_k_at_least_2():
 
 
 def test_multiline_stats_text_one_text_per_line_with_pi_on_the_first():
-    overall = ForestSummary("Overall", 0.59, 0.45, 0.77, 0.34, 1.02,
-                            stats_text="τ² = 0.03, I² = 18%\nTest for subgroup differences: "
-                                       "Q = 0.0 (df = 1, p = 0.87)")
+    overall = ForestSummary(
+        "Overall",
+        0.59,
+        0.45,
+        0.77,
+        0.34,
+        1.02,
+        stats_text="τ² = 0.03, I² = 18%\nTest for subgroup differences: Q = 0.0 (df = 1, p = 0.87)",
+    )
     ax = forest_plot(demo_rows(), [overall])
     by_text = {t.get_text(): t for t in ax.texts}
     first = by_text["τ² = 0.03, I² = 18%"].get_position()[1]
     second = by_text["Test for subgroup differences: Q = 0.0 (df = 1, p = 0.87)"].get_position()[1]
-    assert first < second                                   # inverted y: first line on top
+    assert first < second  # inverted y: first line on top
     assert by_text["95% PI 0.34–1.02"].get_position()[1] == first
     assert_no_overlap(ax)
 
@@ -149,12 +188,11 @@ def test_one_study_subgroup_gets_a_note_even_without_a_summary():
     ax = forest_plot(demo_rows(), demo_summaries(with_k1_summary=False))
     assert len(diamonds(ax)) == 2
     assert any(t.endswith("k = 1, not pooled") for t in texts_of(ax))
-    assert "RCT" in texts_of(ax) and "Cohort" in texts_of(ax)   # subgroup headers
+    assert "RCT" in texts_of(ax) and "Cohort" in texts_of(ax)  # subgroup headers
 
 
 def test_no_overall_diamond_when_only_one_study_is_estimable():
-    rows = [ForestRow("Demo only", 0.7, 0.5, 0.9, 100.0),
-            ForestRow("Demo NE", None, None, None)]
+    rows = [ForestRow("Demo only", 0.7, 0.5, 0.9, 100.0), ForestRow("Demo NE", None, None, None)]
     ax = forest_plot(rows, [ForestSummary("Overall", 0.7, 0.5, 0.9)])
     assert diamonds(ax) == []
     assert "Overall: k = 1, not pooled" in texts_of(ax)
@@ -162,7 +200,7 @@ def test_no_overall_diamond_when_only_one_study_is_estimable():
 
 def test_diamond_spans_the_ci_and_peaks_at_the_estimate():
     ax = forest_plot(demo_rows(), demo_summaries())
-    overall = max(diamonds(ax), key=lambda p: p.get_xy()[:, 1].mean())   # lowest on the plot
+    overall = max(diamonds(ax), key=lambda p: p.get_xy()[:, 1].mean())  # lowest on the plot
     xy = overall.get_xy()
     assert min(xy[:, 0]) == pytest.approx(0.45, rel=POS_RTOL)
     assert max(xy[:, 0]) == pytest.approx(0.77, rel=POS_RTOL)
@@ -173,6 +211,7 @@ def test_diamond_spans_the_ci_and_peaks_at_the_estimate():
 
 
 # --- Axis ---------------------------------------------------------------------------------------
+
 
 def test_log_axis_plain_tick_labels_and_null_line():
     ax = forest_plot(demo_rows(), demo_summaries())
@@ -210,10 +249,16 @@ def test_favours_labels_flank_the_null_line_below_the_axis():
 
 
 def test_linear_proportion_axis_has_no_null_line_or_favours():
-    rows = [ForestRow("Demo E", 42.0, 31.5, 53.1, 40.0),
-            ForestRow("Demo F", 55.3, 46.0, 64.3, 60.0)]
-    ax = forest_plot(rows, [ForestSummary("Pooled", 50.2, 40.4, 60.0)], log_scale=False,
-                     null_value=None, favours=None, xlabel="2-year PFS (%)", digits=1)
+    rows = [ForestRow("Demo E", 42.0, 31.5, 53.1, 40.0), ForestRow("Demo F", 55.3, 46.0, 64.3, 60.0)]
+    ax = forest_plot(
+        rows,
+        [ForestSummary("Pooled", 50.2, 40.4, 60.0)],
+        log_scale=False,
+        null_value=None,
+        favours=None,
+        xlabel="2-year PFS (%)",
+        digits=1,
+    )
     ax.figure.canvas.draw()
     assert ax.get_xscale() == "linear"
     assert lines_with(ax, fp.GID_NULL) == []
@@ -226,14 +271,14 @@ def test_linear_proportion_axis_has_no_null_line_or_favours():
 
 # --- Rows: markers, whiskers, text columns ----------------------------------------------------
 
+
 def test_markers_sit_at_the_estimates_in_row_order_and_scale_with_weight():
     rows = demo_rows()
     ax = forest_plot(rows, demo_summaries())
     markers = lines_with(ax, fp.GID_STUDY)
-    assert [m.get_xdata()[0] for m in markers] == pytest.approx([r.estimate for r in rows],
-                                                                rel=POS_RTOL)
+    assert [m.get_xdata()[0] for m in markers] == pytest.approx([r.estimate for r in rows], rel=POS_RTOL)
     ys = [m.get_ydata()[0] for m in markers]
-    assert ys == sorted(ys)                      # first row drawn at the top (inverted y)
+    assert ys == sorted(ys)  # first row drawn at the top (inverted y)
     assert ax.get_ylim()[0] > ax.get_ylim()[1]
     by_weight = sorted(zip((r.weight_pct for r in rows), (m.get_markersize() for m in markers), strict=False))
     sizes = [s for _, s in by_weight]
@@ -254,7 +299,7 @@ def test_ci_off_the_axis_is_clipped_with_an_arrow():
     arrows = lines_with(ax, fp.GID_ARROW)
     assert [(a.get_marker(), a.get_xdata()[0]) for a in arrows] == [("<", 0.25), (">", 4.0)]
     assert tuple(lines_with(ax, fp.GID_CI)[1].get_xdata()) == (0.25, 4.0)
-    assert "0.55 (0.18–5.20)" in texts_of(ax)    # the text keeps the published CI
+    assert "0.55 (0.18–5.20)" in texts_of(ax)  # the text keeps the published CI
 
 
 def test_pooled_ci_and_pi_off_the_axis_get_visible_arrows():
@@ -262,8 +307,7 @@ def test_pooled_ci_and_pi_off_the_axis_get_visible_arrows():
     ax = forest_plot(rows, [ForestSummary("Overall", 0.65, 0.2, 1.5, 0.1, 6.0)], xlim=(0.25, 4))
     arrows = lines_with(ax, fp.GID_ARROW)
     # PI beyond both ends, CI beyond the lower end only
-    assert sorted((a.get_marker(), a.get_xdata()[0]) for a in arrows) == \
-        [("<", 0.25), ("<", 0.25), (">", 4.0)]
+    assert sorted((a.get_marker(), a.get_xdata()[0]) for a in arrows) == [("<", 0.25), ("<", 0.25), (">", 4.0)]
     assert all(a.get_color() not in ("none", "None") for a in arrows)
     (diamond,) = diamonds(ax)
     assert min(diamond.get_xy()[:, 0]) == 0.25 and max(diamond.get_xy()[:, 0]) == 1.5
@@ -291,16 +335,18 @@ def test_format_estimate():
 
 
 def test_missing_ci_and_nan_estimate():
-    rows = [ForestRow("Demo ok", 0.6, 0.4, 0.9, 50.0),
-            ForestRow("Demo no CI", 0.7, None, None, None),
-            ForestRow("Demo NaN", float("nan"), float("nan"), float("nan"), None),
-            ForestRow("Demo None", None, None, None)]
+    rows = [
+        ForestRow("Demo ok", 0.6, 0.4, 0.9, 50.0),
+        ForestRow("Demo no CI", 0.7, None, None, None),
+        ForestRow("Demo NaN", float("nan"), float("nan"), float("nan"), None),
+        ForestRow("Demo None", None, None, None),
+    ]
     ax = forest_plot(rows)
     texts = texts_of(ax)
     assert "0.70 (CI not reported)" in texts and texts.count("not estimable") == 2
     assert [m.get_xdata()[0] for m in lines_with(ax, fp.GID_STUDY)] == [0.6, 0.7]
     assert len(lines_with(ax, fp.GID_CI)) == 1
-    assert texts.count("\u2014") == 3             # weight dash for rows without a weight
+    assert texts.count("\u2014") == 3  # weight dash for rows without a weight
 
 
 def test_long_labels_wrap():
@@ -313,16 +359,18 @@ def test_long_labels_wrap():
 
 def test_dollar_signs_are_not_mathtext():
     ax = forest_plot([ForestRow("Demo $5 trial$", 0.6, 0.4, 0.9)])
-    ax.figure.canvas.draw()                       # would raise or render math otherwise
+    ax.figure.canvas.draw()  # would raise or render math otherwise
     assert r"Demo \$5 trial\$" in texts_of(ax)
 
 
 # --- Layout: 45 rows, overlap, given Axes ------------------------------------------------------
 
+
 def test_45_rows_make_a_taller_figure_without_overlap():
     short = forest_plot(many_rows(10), [ForestSummary("Overall", 0.7, 0.6, 0.8)])
-    tall = forest_plot(many_rows(45), [ForestSummary("Overall", 0.7, 0.6, 0.8, 0.5, 1.0,
-                                                     stats_text="τ² = 0.01, I² = 5%")])
+    tall = forest_plot(
+        many_rows(45), [ForestSummary("Overall", 0.7, 0.6, 0.8, 0.5, 1.0, stats_text="τ² = 0.01, I² = 5%")]
+    )
     h10, h45 = short.figure.get_figheight(), tall.figure.get_figheight()
     assert h45 > h10 + 35 * fp.ROW_IN * 0.99
     assert tall.figure.get_figwidth() == pytest.approx(short.figure.get_figwidth(), rel=0.1)
@@ -333,10 +381,21 @@ def test_45_rows_make_a_taller_figure_without_overlap():
 
 def test_subgroup_plot_with_title_and_wrapping_has_no_overlap():
     rows = demo_rows()
-    rows[1] = ForestRow("Demo B, a deliberately long label that has to wrap (Author 2021)",
-                        0.62, 0.41, 0.95, 31.0, "2021 · RCT · n=142", "RCT")
-    ax = forest_plot(rows, demo_summaries(), title="DEMO DATA (not evidence): a long title "
-                     "that runs on and on to test that it wraps within the figure width")
+    rows[1] = ForestRow(
+        "Demo B, a deliberately long label that has to wrap (Author 2021)",
+        0.62,
+        0.41,
+        0.95,
+        31.0,
+        "2021 · RCT · n=142",
+        "RCT",
+    )
+    ax = forest_plot(
+        rows,
+        demo_summaries(),
+        title="DEMO DATA (not evidence): a long title "
+        "that runs on and on to test that it wraps within the figure width",
+    )
     assert_no_overlap(ax)
 
 
@@ -351,16 +410,20 @@ def test_draws_on_a_given_axes_and_returns_it():
 
 # --- Input and option errors -------------------------------------------------------------------
 
+
 def test_empty_input_raises_value_error():
     with pytest.raises(ValueError, match="at least one study row"):
         forest_plot([])
 
 
-@pytest.mark.parametrize("row, match", [
-    (ForestRow("Demo", -0.2, -0.5, 0.1), "not positive; a log axis"),
-    (ForestRow("Demo", 0.6, 0.9, 0.4), "ci_low 0.9 > ci_high 0.4"),
-    (ForestRow("Demo", "0.6", 0.4, 0.9), "not a number"),
-])
+@pytest.mark.parametrize(
+    "row, match",
+    [
+        (ForestRow("Demo", -0.2, -0.5, 0.1), "not positive; a log axis"),
+        (ForestRow("Demo", 0.6, 0.9, 0.4), "ci_low 0.9 > ci_high 0.4"),
+        (ForestRow("Demo", "0.6", 0.4, 0.9), "not a number"),
+    ],
+)
 def test_bad_rows_raise(row, match):
     with pytest.raises(InputError, match=match):
         forest_plot([row])
@@ -376,12 +439,15 @@ def test_summary_for_unknown_group_raises():
         forest_plot(demo_rows(), [ForestSummary("Sub", 0.6, 0.5, 0.7, group="Other")])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"digits": -1}, "digits=-1"),
-    ({"xlim": (0, 4)}, "xlim="),
-    ({"null_value": 0}, "null_value=0"),
-    ({"favours": ("only one",)}, "favours="),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"digits": -1}, "digits=-1"),
+        ({"xlim": (0, 4)}, "xlim="),
+        ({"null_value": 0}, "null_value=0"),
+        ({"favours": ("only one",)}, "favours="),
+    ],
+)
 def test_bad_options_raise(kwargs, match):
     with pytest.raises(OptionError, match=match):
         forest_plot(demo_rows(), **kwargs)
@@ -389,13 +455,14 @@ def test_bad_options_raise(kwargs, match):
 
 # --- Saving -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("ext", [".svg", ".png", ".pdf", ".PNG"])
 def test_save_writes_the_format_of_the_extension(tmp_path, ext):
     ax = forest_plot(demo_rows(), demo_summaries(), title="DEMO DATA (not evidence)")
     path = save_forest(ax, tmp_path / f"forest{ext}")
     head = path.read_bytes()[:200].lstrip()
     assert any(head.startswith(m) or (m == b"<svg" and m in head) for m in MAGIC[ext.lower()])
-    assert os.listdir(tmp_path) == [path.name]    # no temporary file left behind
+    assert os.listdir(tmp_path) == [path.name]  # no temporary file left behind
 
 
 def test_save_png_uses_200_dpi(tmp_path):
@@ -405,7 +472,7 @@ def test_save_png_uses_200_dpi(tmp_path):
         data = fh.read()
     # pHYs chunk: pixels per metre = 200 dpi / 0.0254
     i = data.index(b"pHYs")
-    ppm = int.from_bytes(data[i + 4:i + 8], "big")
+    ppm = int.from_bytes(data[i + 4 : i + 8], "big")
     assert ppm == round(fp.PNG_DPI / 0.0254)
 
 

@@ -1,4 +1,5 @@
 """`oligokb forest` on the fixture knowledge base: real files, the right formats, clear errors."""
+
 import pytest
 
 from tests.conftest import run_cli
@@ -9,8 +10,20 @@ MAGIC = {".svg": (b"<?xml", b"<svg"), ".png": (b"\x89PNG",), ".pdf": (b"%PDF",)}
 @pytest.mark.parametrize("suffix", [".svg", ".png", ".pdf"])
 def test_forest_writes_each_format(fixture_kb, tmp_path, suffix):
     out = tmp_path / f"plot{suffix}"
-    result = run_cli("forest", "--outcome", "progression-free survival", "--statistic", "hazard ratio",
-                     "--by", "histology", "--include-secondary", "--kb", str(fixture_kb), "--out", str(out))
+    result = run_cli(
+        "forest",
+        "--outcome",
+        "progression-free survival",
+        "--statistic",
+        "hazard ratio",
+        "--by",
+        "histology",
+        "--include-secondary",
+        "--kb",
+        str(fixture_kb),
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     assert out.read_bytes().startswith(MAGIC[suffix]) or out.read_bytes().lstrip().startswith(MAGIC[suffix][-1])
     if suffix == ".svg":
@@ -21,13 +34,33 @@ def test_forest_writes_each_format(fixture_kb, tmp_path, suffix):
 
 def test_forest_refuses_unknown_extension_and_writes_nothing(fixture_kb, tmp_path):
     out = tmp_path / "plot.jpg"
-    result = run_cli("forest", "--outcome", "progression-free survival", "--statistic", "hazard ratio",
-                     "--kb", str(fixture_kb), "--out", str(out))
+    result = run_cli(
+        "forest",
+        "--outcome",
+        "progression-free survival",
+        "--statistic",
+        "hazard ratio",
+        "--kb",
+        str(fixture_kb),
+        "--out",
+        str(out),
+    )
     assert result.returncode == 2 and ".svg, .png or .pdf" in result.stderr
     assert not out.exists()
 
 
 def test_forest_with_nothing_to_plot_says_why(fixture_kb, tmp_path):
-    result = run_cli("forest", "--outcome", "overall survival", "--statistic", "landmark rate", "--timepoint", "24",
-                     "--kb", str(fixture_kb), "--out", str(tmp_path / "x.png"))
+    result = run_cli(
+        "forest",
+        "--outcome",
+        "overall survival",
+        "--statistic",
+        "landmark rate",
+        "--timepoint",
+        "24",
+        "--kb",
+        str(fixture_kb),
+        "--out",
+        str(tmp_path / "x.png"),
+    )
     assert result.returncode == 2 and "no estimate passes the pooling policy" in result.stderr

@@ -1,5 +1,6 @@
 """A pooled forest plot is never silent about where its inputs were read: a row not read in the trial's own
 report carries its tier's mark, with a footnote naming the tier (issue 14); years are the study's own."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -18,15 +19,45 @@ def _texts(ax) -> list[str]:
 
 def test_rows_read_outside_the_trials_report_are_marked_and_footnoted():
     rows = table(
-        row(study_id="a", study_label="Alpha", publication_id="a2019", publication_year="2019", value="0.57",
-            ci_low="0.30", ci_high="1.10", evidence_tier_id="trial_abstract", evidence_tier="trial's own abstract",
-            tier_rank="2"),
-        row(study_id="b", study_label="Beta", publication_id="b-news", publication_year="2024", value="0.70",
-            ci_low="0.50", ci_high="0.98", evidence_tier_id="coverage_page", evidence_tier="coverage page", tier_rank="6",
-            publication_role="secondary", quotes_publication="b2023", quotes_publication_year="2023"),
-        row(study_id="c", study_label="Gamma", publication_id="c-review", publication_year="2022", value="0.47",
-            ci_low="0.30", ci_high="0.74", publication_role="secondary", quotes_publication="c2016",
-            quotes_publication_year="2016"),
+        row(
+            study_id="a",
+            study_label="Alpha",
+            publication_id="a2019",
+            publication_year="2019",
+            value="0.57",
+            ci_low="0.30",
+            ci_high="1.10",
+            evidence_tier_id="trial_abstract",
+            evidence_tier="trial's own abstract",
+            tier_rank="2",
+        ),
+        row(
+            study_id="b",
+            study_label="Beta",
+            publication_id="b-news",
+            publication_year="2024",
+            value="0.70",
+            ci_low="0.50",
+            ci_high="0.98",
+            evidence_tier_id="coverage_page",
+            evidence_tier="coverage page",
+            tier_rank="6",
+            publication_role="secondary",
+            quotes_publication="b2023",
+            quotes_publication_year="2023",
+        ),
+        row(
+            study_id="c",
+            study_label="Gamma",
+            publication_id="c-review",
+            publication_year="2022",
+            value="0.47",
+            ci_low="0.30",
+            ci_high="0.74",
+            publication_role="secondary",
+            quotes_publication="c2016",
+            quotes_publication_year="2016",
+        ),
     )
     result = pool_knowledge_base(rows, outcome="overall survival", statistic="hazard ratio")
     texts = _texts(forest_from_pool(result))
@@ -46,8 +77,10 @@ def test_a_ci_derived_from_the_exact_p_is_drawn_and_said_to_be_derived():
 
     from scipy import stats
 
-    rows = table(row(study_id="f", study_label="Phi", publication_id="f1", value="0.60", p_value="0.04"),
-                 row(study_id="a", study_label="Alpha", publication_id="a1", value="0.57", ci_low="0.30", ci_high="1.10"))
+    rows = table(
+        row(study_id="f", study_label="Phi", publication_id="f1", value="0.60", p_value="0.04"),
+        row(study_id="a", study_label="Alpha", publication_id="a1", value="0.57", ci_low="0.30", ci_high="1.10"),
+    )
     result = pool_knowledge_base(rows, outcome="overall survival", statistic="hazard ratio")
     texts = _texts(forest_from_pool(result))
     se = abs(math.log(0.6)) / stats.norm.isf(0.04 / 2)  # the SE from the exact two-sided p

@@ -1,5 +1,6 @@
 """Every case of tests/reference/metafor_fixtures.json, compared at the tolerances of
 `metafor_reference.TOLERANCES`. Expected values come from metafor only."""
+
 from __future__ import annotations
 
 import itertools
@@ -20,8 +21,21 @@ from metafor_reference import (
 
 from analysis.meta import meta_analysis, meta_analysis_proportions
 
-SCALARS = ("estimate", "se", "ci_low", "ci_high", "stat", "p_value", "pi_low", "pi_high",
-           "tau2", "i2", "h2", "q", "q_p")
+SCALARS = (
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "stat",
+    "p_value",
+    "pi_low",
+    "pi_high",
+    "tau2",
+    "i2",
+    "h2",
+    "q",
+    "q_p",
+)
 
 
 def run_fit(dataset: dict, method: str, test: str, **kw):
@@ -29,9 +43,9 @@ def run_fit(dataset: dict, method: str, test: str, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if dataset["input"] == "xi_ni":
-            return meta_analysis_proportions(dataset["xi"], dataset["ni"],
-                                             measure=dataset["measure"], method=method,
-                                             test=test, **kw)
+            return meta_analysis_proportions(
+                dataset["xi"], dataset["ni"], measure=dataset["measure"], method=method, test=test, **kw
+            )
         if dataset["input"] == "yi_sei":
             return meta_analysis(dataset["yi"], sei=dataset["sei"], method=method, test=test, **kw)
         return meta_analysis(dataset["yi"], dataset["vi"], method=method, test=test, **kw)
@@ -80,6 +94,7 @@ def test_fit_matches_metafor(case):
 def test_escalc_proportions_match(name):
     """yi/vi of the proportion datasets as escalc computed them (closed form)."""
     from analysis.meta import escalc_proportions
+
     d = FIXTURES["datasets"][name]
     yi, vi = escalc_proportions(d["xi"], d["ni"], d["measure"])
     assert_close(list(yi), d["yi"], "closed_form", "yi")
@@ -89,6 +104,7 @@ def test_escalc_proportions_match(name):
 # ---------------------------------------------------------------------------------------------
 # leave1out, regtest, subgroups, meta-regression
 # ---------------------------------------------------------------------------------------------
+
 
 def _spec_id(case) -> str:
     extra = case.get("model") or case.get("moderator") or ""
@@ -105,34 +121,33 @@ def test_secondary_grids_present():
 @pytest.mark.parametrize("case", FIXTURES["leave1out"], ids=_spec_id)
 def test_leave_one_out_matches_metafor(case):
     from analysis.sensitivity import leave_one_out
+
     d = FIXTURES["datasets"][case["dataset"]]
     res = leave_one_out(d["yi"], d["vi"], method=case["method"], test=case["test"]).to_dict()
     kind = kind_for(case["method"])
-    for key in ("estimate", "se", "stat", "p_value", "ci_low", "ci_high", "q", "q_p", "tau2",
-                "i2", "h2"):
+    for key in ("estimate", "se", "stat", "p_value", "ci_low", "ci_high", "q", "q_p", "tau2", "i2", "h2"):
         assert_close(res[key], case[key], kind, key)
 
 
 @pytest.mark.parametrize("case", FIXTURES["egger"], ids=_spec_id)
 def test_egger_matches_metafor(case):
     from analysis.bias import egger_test
+
     d = FIXTURES["datasets"][case["dataset"]]
-    res = egger_test(d["yi"], d["vi"], model=case["model"], method=case["method"],
-                     test=case["test"]).to_dict()
+    res = egger_test(d["yi"], d["vi"], model=case["model"], method=case["method"], test=case["test"]).to_dict()
     kind = kind_for(case["method"]) if case["model"] == "rma" else "closed_form"
-    for key in ("stat", "p_value", "df", "slope", "limit_estimate", "limit_ci_low",
-                "limit_ci_high"):
+    for key in ("stat", "p_value", "df", "slope", "limit_estimate", "limit_ci_low", "limit_ci_high"):
         assert_close(res[key], case[key], kind, key)
 
 
 @pytest.mark.parametrize("case", FIXTURES["subgroups"], ids=_spec_id)
 def test_subgroups_match_metafor(case):
     from analysis.subgroups import subgroup_analysis
+
     d = FIXTURES["datasets"][case["dataset"]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = subgroup_analysis(d["yi"], d["vi"], d["group"], method=case["method"],
-                                test=case["test"]).to_dict()
+        res = subgroup_analysis(d["yi"], d["vi"], d["group"], method=case["method"], test=case["test"]).to_dict()
     kind = kind_for(case["method"])
     assert res["groups"] == case["groups"]
     for ours, ref in zip(res["subgroups"], case["subgroups"], strict=False):
@@ -140,9 +155,14 @@ def test_subgroups_match_metafor(case):
         for key in SCALARS + ("weights_pct",):
             assert_close(ours[key], ref[key], kind, f"{ref['group']}.{key}")
         assert_close(ours["tau2_ci_low"], ref["tau2_ci_low"], "root", "tau2_ci_low")
-        assert_tau2_ci_high(ours["tau2_ci_high"], ref["tau2_ci_high"], ref["tau2"],
-                            [d["yi"][i] for i in ref["rows"]], [d["vi"][i] for i in ref["rows"]],
-                            what=f"{ref['group']}.tau2_ci_high")
+        assert_tau2_ci_high(
+            ours["tau2_ci_high"],
+            ref["tau2_ci_high"],
+            ref["tau2"],
+            [d["yi"][i] for i in ref["rows"]],
+            [d["vi"][i] for i in ref["rows"]],
+            what=f"{ref['group']}.tau2_ci_high",
+        )
     for key in ("q", "df", "p"):
         assert_close(res["q_between"][key], case["q_between"][key], kind, f"q_between.{key}")
     mt, ref = res["moderator_test"], case["moderator_test"]
@@ -155,18 +175,41 @@ def test_subgroups_match_metafor(case):
 @pytest.mark.parametrize("case", FIXTURES["metareg"], ids=_spec_id)
 def test_meta_regression_matches_metafor(case):
     from analysis.regression import meta_regression
+
     d = FIXTURES["datasets"][case["dataset"]]
-    res = meta_regression(d["yi"], d["vi"], {case["moderator"]: d[case["moderator"]]},
-                          method=case["method"], test=case["test"]).to_dict()
+    res = meta_regression(
+        d["yi"], d["vi"], {case["moderator"]: d[case["moderator"]]}, method=case["method"], test=case["test"]
+    ).to_dict()
     kind = "ill_conditioned" if case["moderator"] == "year" else kind_for(case["method"])
-    for key in ("coef", "se", "stat", "p_value", "ci_low", "ci_high", "qm", "qm_df", "qm_p",
-                "tau2", "q", "q_p", "i2", "h2"):
+    for key in (
+        "coef",
+        "se",
+        "stat",
+        "p_value",
+        "ci_low",
+        "ci_high",
+        "qm",
+        "qm_df",
+        "qm_p",
+        "tau2",
+        "q",
+        "q_p",
+        "i2",
+        "h2",
+    ):
         assert_close(res[key], case[key], kind, key)
     assert res["q_df"] == case["q_df"]
 
 
-@pytest.mark.parametrize("case", [c for c in fit_cases() if c["method"] == "REML" and c["test"] == "z"
-                                  and FIXTURES["datasets"][c["dataset"]]["input"] != "xi_ni"], ids=fit_id)
+@pytest.mark.parametrize(
+    "case",
+    [
+        c
+        for c in fit_cases()
+        if c["method"] == "REML" and c["test"] == "z" and FIXTURES["datasets"][c["dataset"]]["input"] != "xi_ni"
+    ],
+    ids=fit_id,
+)
 def test_without_tau2_ci_everything_else_is_metafor(case):
     """tau2_ci=False (the per-stratum pools) drops only the Q-profile interval."""
     dataset = FIXTURES["datasets"][case["dataset"]]

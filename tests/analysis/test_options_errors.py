@@ -1,4 +1,5 @@
 """Options are checked on entry; errors name the argument, the value and what is allowed."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,17 +16,23 @@ Y, V = [-0.5, -0.2, -0.9, -0.4], [0.04, 0.09, 0.06, 0.05]
 
 
 def test_unknown_method_message():
-    with pytest.raises(OptionError, match=r"^method='XYZ' is not one of FE, DL, REML, PM, ML, "
-                                          r"HE, SJ, EB$"):
+    with pytest.raises(
+        OptionError,
+        match=r"^method='XYZ' is not one of FE, DL, REML, PM, ML, "
+        r"HE, SJ, EB$",
+    ):
         meta_analysis(Y, V, method="XYZ")
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"test": "t"}, r"test='t' is not one of z, knha, adhoc"),
-    ({"level": 95}, r"level=95 is not a number in \(0, 1\) \(a fraction"),
-    ({"measure": "OR"}, r"measure='OR' is not one of GEN, PLO, PFT"),
-    ({"maxiter": 0}, r"maxiter=0 is not a positive integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"test": "t"}, r"test='t' is not one of z, knha, adhoc"),
+        ({"level": 95}, r"level=95 is not a number in \(0, 1\) \(a fraction"),
+        ({"measure": "OR"}, r"measure='OR' is not one of GEN, PLO, PFT"),
+        ({"maxiter": 0}, r"maxiter=0 is not a positive integer"),
+    ],
+)
 def test_option_messages(kwargs, match):
     with pytest.raises(OptionError, match=match):
         meta_analysis(Y, V, **kwargs)
@@ -36,10 +43,16 @@ def test_egger_model_option():
         egger_test(Y, V, model="glm")
 
 
-@pytest.mark.parametrize("yi,vi,column,row", [
-    ([], [], "yi", None), ([0.1, 0.2], [0.1], "vi", None), ([0.1, np.nan], [0.1, 0.1], "yi", 1),
-    ([0.1, 0.2], [0.1, -0.1], "vi", 1), ([0.1, 0.2], [0.1, 0.0], "vi", 1),
-])
+@pytest.mark.parametrize(
+    "yi,vi,column,row",
+    [
+        ([], [], "yi", None),
+        ([0.1, 0.2], [0.1], "vi", None),
+        ([0.1, np.nan], [0.1, 0.1], "yi", 1),
+        ([0.1, 0.2], [0.1, -0.1], "vi", 1),
+        ([0.1, 0.2], [0.1, 0.0], "vi", 1),
+    ],
+)
 def test_input_errors_name_row_and_column(yi, vi, column, row):
     with pytest.raises(InputError) as exc:
         meta_analysis(yi, vi)

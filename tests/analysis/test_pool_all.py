@@ -2,6 +2,7 @@
 analysis.kb_pool.pool_all) equals the one-at-a-time path: select_estimates (select_all restricted to one
 analysis, so an analysis' selection does not depend on which others are selected with it) for the
 selections, and meta_analysis (pinned to metafor in test_metafor_alignment.py) for every number."""
+
 from __future__ import annotations
 
 import math
@@ -38,7 +39,9 @@ def bundled() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def synthetic() -> pd.DataFrame:
     if not SYNTH_1K.exists():
-        pytest.skip(f"{SYNTH_1K} not there (uv run python -m benches.scale --studies 1000 --stages build, then oligokb export --format csv --kb /tmp/oligokb-bench/n1000/studies.ttl --out it)")
+        pytest.skip(
+            f"{SYNTH_1K} not there (uv run python -m benches.scale --studies 1000 --stages build, then oligokb export --format csv --kb /tmp/oligokb-bench/n1000/studies.ttl --out it)"
+        )
     return pd.read_csv(SYNTH_1K, dtype=str, keep_default_na=False)  # the export's dtypes (one str dtype)
 
 
@@ -47,8 +50,15 @@ def assert_same_selection(tab: pd.DataFrame, combos, by=(), include_secondary=Fa
     batch = select_all(tab, combos=combos, by=by, include_secondary=include_secondary, **policy)
     used = 0
     for outcome, statistic, t in batch.combos:
-        ref = select_estimates(tab, outcome=outcome, statistic=statistic, by=by, timepoint_months=t,
-                               include_secondary=include_secondary, **policy)
+        ref = select_estimates(
+            tab,
+            outcome=outcome,
+            statistic=statistic,
+            by=by,
+            timepoint_months=t,
+            include_secondary=include_secondary,
+            **policy,
+        )
         got = batch.selection(outcome, statistic, t)
         assert got.strata == ref.strata
         pd.testing.assert_frame_equal(got.used, ref.used, check_dtype=False, check_exact=True)
@@ -59,8 +69,11 @@ def assert_same_selection(tab: pd.DataFrame, combos, by=(), include_secondary=Fa
         cols = [c for c in ref.excluded.columns if not c.startswith("_")]
         assert sorted(got.excluded.columns) == sorted(cols)
         key = ["statistic_id", "reason"]
-        pd.testing.assert_frame_equal(got.excluded[cols].sort_values(key).reset_index(drop=True),
-                                      ref.excluded[cols].sort_values(key).reset_index(drop=True), check_dtype=False)
+        pd.testing.assert_frame_equal(
+            got.excluded[cols].sort_values(key).reset_index(drop=True),
+            ref.excluded[cols].sort_values(key).reset_index(drop=True),
+            check_dtype=False,
+        )
     return used
 
 
@@ -68,8 +81,9 @@ def assert_same_pools(tab: pd.DataFrame, combos=None, by=(), method="REML", test
     batch = pool_all(tab, combos=combos, by=by, method=method, test=test, **policy)
     n = 0
     for outcome, statistic, t in batch.selection.combos:
-        ref = pool_knowledge_base(tab, outcome=outcome, statistic=statistic, by=by, timepoint_months=t,
-                                  method=method, test=test, **policy)
+        ref = pool_knowledge_base(
+            tab, outcome=outcome, statistic=statistic, by=by, timepoint_months=t, method=method, test=test, **policy
+        )
         got = batch.kb_pool(outcome, statistic, t)
         assert got.warnings == ref.warnings
         assert [p.stratum for p in got.pools] == [p.stratum for p in ref.pools]
@@ -88,6 +102,7 @@ def assert_same_pools(tab: pd.DataFrame, combos=None, by=(), method="REML", test
 
 # --- the policy -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("by", [(), ("histology",), ("histology", "oligo_state"), ("oligo_state", "design")])
 @pytest.mark.parametrize("include_secondary", [False, True])
 def test_selection_equals_select_estimates_on_the_bundled_kb(bundled, by, include_secondary):
@@ -103,54 +118,201 @@ def test_selection_equals_select_estimates_on_1000_synthetic_studies(synthetic):
 def test_selection_rules_on_hand_made_rows():
     """Every rule and reason at least once: secondary, prognostic, adjusted, no SE, bad CI, p-value route,
     latest report, supersedes, overlap, subgroups, arms, oligo-state, rate without n, unit, 0 events."""
-    rate = dict(statistic="landmark rate", outcome="local control", timepoint_months="12", unit="percent",
-                group_arm_role="single", reference_arm_role="", comparison="", design_class="observational")
+    rate = dict(
+        statistic="landmark rate",
+        outcome="local control",
+        timepoint_months="12",
+        unit="percent",
+        group_arm_role="single",
+        reference_arm_role="",
+        comparison="",
+        design_class="observational",
+    )
     rows = table(
         *HR_ROWS,
-        row(study_id="a", study_label="A", publication_id="review", publication_role="secondary", value="0.60",
-            ci_low="0.3", ci_high="1.2"),
-        row(study_id="d", study_label="D", publication_id="d1", design_class="observational", group_arm_role="",
-            reference_arm_role="", group="OPD", comparison="OPD vs OMD", value="1.8", ci_low="1.1", ci_high="2.9"),
-        row(study_id="a", study_label="A", publication_id="a1", adjusted="true", value="0.55", ci_low="0.28",
-            ci_high="1.07", group="SABR adj"),
-        row(study_id="c", study_label="C", publication_id="c1", adjusted="true", value="0.50", ci_low="0.28",
-            ci_high="0.9", group="only adjusted", histology="sarcoma"),
+        row(
+            study_id="a",
+            study_label="A",
+            publication_id="review",
+            publication_role="secondary",
+            value="0.60",
+            ci_low="0.3",
+            ci_high="1.2",
+        ),
+        row(
+            study_id="d",
+            study_label="D",
+            publication_id="d1",
+            design_class="observational",
+            group_arm_role="",
+            reference_arm_role="",
+            group="OPD",
+            comparison="OPD vs OMD",
+            value="1.8",
+            ci_low="1.1",
+            ci_high="2.9",
+        ),
+        row(
+            study_id="a",
+            study_label="A",
+            publication_id="a1",
+            adjusted="true",
+            value="0.55",
+            ci_low="0.28",
+            ci_high="1.07",
+            group="SABR adj",
+        ),
+        row(
+            study_id="c",
+            study_label="C",
+            publication_id="c1",
+            adjusted="true",
+            value="0.50",
+            ci_low="0.28",
+            ci_high="0.9",
+            group="only adjusted",
+            histology="sarcoma",
+        ),
         row(study_id="e", study_label="E", publication_id="e1", value="0.8"),
         row(study_id="f", study_label="F", publication_id="f1", value="0.60", p_value="0.04"),
         row(study_id="g", study_label="G", publication_id="g1", value="0.60", p_value="1.5"),
         row(study_id="h", study_label="H", publication_id="h1", value="1.9", ci_low="0.5", ci_high="0.98"),
         row(study_id="i", study_label="I", publication_id="i1", value="n/a", ci_low="0.5", ci_high="0.98"),
-        row(study_id="s", study_label="S", publication_id="s2019", publication_year="2019", value="0.57",
-            ci_low="0.30", ci_high="1.10"),
-        row(study_id="s", study_label="S", publication_id="s2020", publication_year="2019", supersedes="s2019",
-            value="0.47", ci_low="0.27", ci_high="0.81"),
-        row(study_id="s", study_label="S", publication_id="s2018", publication_year="2018", value="0.52",
-            ci_low="0.27", ci_high="0.91", group="n large", n="500"),
-        row(study_id="t", study_label="T", publication_id="t1", value="0.60", ci_low="0.40", ci_high="0.90",
-            ci_level="0.80", group="g2", statistic_id="t1/t/stat/b"),
-        row(study_id="t", study_label="T", publication_id="t1", value="0.61", ci_low="0.40", ci_high="0.90",
-            ci_level="0.80", group="g1", statistic_id="t1/t/stat/a"),
-        row(study_id="pooled", study_label="P", publication_id="p1", overlaps_with="t;u", value="0.44",
-            ci_low="0.29", ci_high="0.66"),
-        row(study_id="x", study_label="X", publication_id="x1", group="all", value="83", n="77", oligo_state="mixed", **rate),
-        row(study_id="x", study_label="X", publication_id="x1", group="OR", value="91", n="38",
-            oligo_state="metachronous oligorecurrence", group_is_subgroup="true", group_subgroup_by="oligo_state", **rate),
-        row(study_id="x", study_label="X", publication_id="x1", group="young", value="88", n="30",
-            group_is_subgroup="true", group_subgroup_by="age;sex", **rate),
+        row(
+            study_id="s",
+            study_label="S",
+            publication_id="s2019",
+            publication_year="2019",
+            value="0.57",
+            ci_low="0.30",
+            ci_high="1.10",
+        ),
+        row(
+            study_id="s",
+            study_label="S",
+            publication_id="s2020",
+            publication_year="2019",
+            supersedes="s2019",
+            value="0.47",
+            ci_low="0.27",
+            ci_high="0.81",
+        ),
+        row(
+            study_id="s",
+            study_label="S",
+            publication_id="s2018",
+            publication_year="2018",
+            value="0.52",
+            ci_low="0.27",
+            ci_high="0.91",
+            group="n large",
+            n="500",
+        ),
+        row(
+            study_id="t",
+            study_label="T",
+            publication_id="t1",
+            value="0.60",
+            ci_low="0.40",
+            ci_high="0.90",
+            ci_level="0.80",
+            group="g2",
+            statistic_id="t1/t/stat/b",
+        ),
+        row(
+            study_id="t",
+            study_label="T",
+            publication_id="t1",
+            value="0.61",
+            ci_low="0.40",
+            ci_high="0.90",
+            ci_level="0.80",
+            group="g1",
+            statistic_id="t1/t/stat/a",
+        ),
+        row(
+            study_id="pooled",
+            study_label="P",
+            publication_id="p1",
+            overlaps_with="t;u",
+            value="0.44",
+            ci_low="0.29",
+            ci_high="0.66",
+        ),
+        row(
+            study_id="x",
+            study_label="X",
+            publication_id="x1",
+            group="all",
+            value="83",
+            n="77",
+            oligo_state="mixed",
+            **rate,
+        ),
+        row(
+            study_id="x",
+            study_label="X",
+            publication_id="x1",
+            group="OR",
+            value="91",
+            n="38",
+            oligo_state="metachronous oligorecurrence",
+            group_is_subgroup="true",
+            group_subgroup_by="oligo_state",
+            **rate,
+        ),
+        row(
+            study_id="x",
+            study_label="X",
+            publication_id="x1",
+            group="young",
+            value="88",
+            n="30",
+            group_is_subgroup="true",
+            group_subgroup_by="age;sex",
+            **rate,
+        ),
         row(study_id="y", study_label="Y", publication_id="y1", value="70", n="40", **rate),
-        row(study_id="y", study_label="Y", publication_id="y0", publication_role="secondary", value="72", n="40", **rate),
+        row(
+            study_id="y", study_label="Y", publication_id="y0", publication_role="secondary", value="72", n="40", **rate
+        ),
         row(study_id="z", study_label="Z", publication_id="z1", value="0", n="25", **rate),
         row(study_id="w", study_label="W", publication_id="w1", value="100", n="30", **{**rate, "unit": ""}),
         row(study_id="v", study_label="V", publication_id="v1", value="60", n="", **rate),
         row(study_id="u", study_label="U", publication_id="u1", value="60", n="20", **{**rate, "unit": "months"}),
-        row(study_id="q", study_label="Q", publication_id="q1", value="50", n="30", group="ctrl",
-            **{**rate, "group_arm_role": "control"}),
-        row(study_id="r", study_label="R", publication_id="r1", value="50", n="30", oligo_state="not oligometastatic", **rate),
-        row(study_id="x", study_label="X", publication_id="x1", value="81", n="77", oligo_state="mixed",
-            **{**rate, "timepoint_months": "24"}),
+        row(
+            study_id="q",
+            study_label="Q",
+            publication_id="q1",
+            value="50",
+            n="30",
+            group="ctrl",
+            **{**rate, "group_arm_role": "control"},
+        ),
+        row(
+            study_id="r",
+            study_label="R",
+            publication_id="r1",
+            value="50",
+            n="30",
+            oligo_state="not oligometastatic",
+            **rate,
+        ),
+        row(
+            study_id="x",
+            study_label="X",
+            publication_id="x1",
+            value="81",
+            n="77",
+            oligo_state="mixed",
+            **{**rate, "timepoint_months": "24"},
+        ),
     )
-    combos = [("overall survival", "hazard ratio", None), ("local control", "landmark rate", 12),
-              ("local control", "landmark rate", 24.0)]
+    combos = [
+        ("overall survival", "hazard ratio", None),
+        ("local control", "landmark rate", 12),
+        ("local control", "landmark rate", 24.0),
+    ]
     for by in [(), ("oligo_state",), ("histology",), ("histology", "oligo_state")]:
         for secondary in (False, True):
             assert assert_same_selection(rows, combos, by, secondary) > 0
@@ -158,19 +320,35 @@ def test_selection_rules_on_hand_made_rows():
     for tiers in ("own", "1,2,3", "all"):
         for levels in (None, "histology=2", "histology=term"):
             assert_same_selection(rows, combos, ("histology",), None, tiers=tiers, levels=levels)
-    reasons = " ".join(select_all(rows, combos=combos, by=("oligo_state",), include_secondary=False).selection(
-        "overall survival", "hazard ratio").excluded["reason"])
-    for text in ("read in a review or meta-analysis (tier 5): this analysis keeps tiers 1 trial's own full report, "
-                 "2 trial's own abstract, 3 conference abstract, 4 registry results",
-                 "prognostic association", "unadjusted (ITT)", "no standard error",
-                 "strictly between 0 and 1", "lies outside its CI", "is not a number", "latest data cut, best tier",
-                 "overlaps with t;u"):
+    reasons = " ".join(
+        select_all(rows, combos=combos, by=("oligo_state",), include_secondary=False)
+        .selection("overall survival", "hazard ratio")
+        .excluded["reason"]
+    )
+    for text in (
+        "read in a review or meta-analysis (tier 5): this analysis keeps tiers 1 trial's own full report, "
+        "2 trial's own abstract, 3 conference abstract, 4 registry results",
+        "prognostic association",
+        "unadjusted (ITT)",
+        "no standard error",
+        "strictly between 0 and 1",
+        "lies outside its CI",
+        "is not a number",
+        "latest data cut, best tier",
+        "overlaps with t;u",
+    ):
         assert text in reasons
 
 
 def test_errors_are_select_estimates_errors():
-    rate = dict(statistic="landmark rate", outcome="local control", timepoint_months="12", unit="percent",
-                group_arm_role="single", design_class="observational")
+    rate = dict(
+        statistic="landmark rate",
+        outcome="local control",
+        timepoint_months="12",
+        unit="percent",
+        group_arm_role="single",
+        design_class="observational",
+    )
     bad_rate = table(row(study_id="x", publication_id="x1", value="120", n="20", **rate))
     combo = [("local control", "landmark rate", 12.0)]
     with pytest.raises(InputError) as mine:
@@ -194,6 +372,7 @@ def test_errors_are_select_estimates_errors():
 
 # --- the pooled numbers -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("method", ["REML", "FE", "DL"])
 def test_pool_all_equals_pool_knowledge_base_on_the_bundled_kb(bundled, method):
     assert assert_same_pools(bundled, by=("histology", "oligo_state"), method=method) > 0
@@ -202,7 +381,9 @@ def test_pool_all_equals_pool_knowledge_base_on_the_bundled_kb(bundled, method):
 def test_pool_all_equals_pool_knowledge_base_on_1000_synthetic_studies(synthetic):
     # the terms as extracted make the most strata; level 1 (the default) merges narrower terms, and the trials'
     # own reports only drop the rest
-    assert assert_same_pools(synthetic, by=("histology", "oligo_state"), levels="histology=term,oligo_state=term") > 1000
+    assert (
+        assert_same_pools(synthetic, by=("histology", "oligo_state"), levels="histology=term,oligo_state=term") > 1000
+    )
     assert assert_same_pools(synthetic, by=("histology", "oligo_state")) > 500
     assert assert_same_pools(synthetic, by=("histology", "oligo_state"), tiers="own") > 500
 
@@ -247,18 +428,32 @@ def test_fit_segments_equals_meta_analysis(rng, method, test):
             warnings.simplefilter("ignore")
             ref = meta_analysis(y, v, method=method, test=test, tau2_ci=False)
         assert fit.k[j] == ref.k and fit.test_used[j] == ref.test_used and fit.q_df[j] == ref.q_df
-        for name in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "p_value", "tau2", "i2", "h2",
-                     "q", "q_p", "stat", "df"):
+        for name in (
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "pi_low",
+            "pi_high",
+            "p_value",
+            "tau2",
+            "i2",
+            "h2",
+            "q",
+            "q_p",
+            "stat",
+            "df",
+        ):
             got, want = float(getattr(fit, name)[j]), float(getattr(ref, name))
             if math.isnan(want) or math.isinf(want):
                 assert got == want or (math.isnan(got) and math.isnan(want)), (name, j)
             else:
                 assert got == pytest.approx(want, rel=1e-10, abs=1e-12), (name, j, len(y))
-        np.testing.assert_allclose(fit.weights_pct[start:start + len(y)], ref.weights_pct, rtol=1e-10)
+        np.testing.assert_allclose(fit.weights_pct[start : start + len(y)], ref.weights_pct, rtol=1e-10)
         start += len(y)
         boundary += ref.k >= 2 and ref.tau2 == 0
     if method not in ("FE", "SJ"):
-        assert boundary > 0   # tau2 = 0 at the boundary exercised
+        assert boundary > 0  # tau2 = 0 at the boundary exercised
 
 
 def test_fit_segments_flags_exactly_the_fits_that_do_not_converge(rng):

@@ -46,6 +46,7 @@ default convergence (threshold 1e-5): a tau2 0.1 % higher gives exactly those t 
 our tightly converged tau2 gives 1.3109 and 1.3592. The chapter prints three decimals (metafor
 notes "0.083 in chapter"). The DL and HE rows are closed form, so we check those.
 """
+
 from __future__ import annotations
 
 import math
@@ -68,8 +69,8 @@ def _log_or(ai, bi, ci, di):
 # pre-eclampsia; counts as in metafor tests/testthat/test_analysis_example_dersimonian2007.r.
 CLASP_N1 = (156, 303, 565, 1570, 103, 4659)
 CLASP_N2 = (74, 303, 477, 1565, 105, 4650)
-CLASP_A = (5, 5, 12, 69, 9, 313)        # events, aspirin
-CLASP_C = (8, 17, 9, 94, 11, 352)       # events, control
+CLASP_A = (5, 5, 12, 69, 9, 313)  # events, aspirin
+CLASP_C = (8, 17, 9, 94, 11, 352)  # events, control
 
 
 def _clasp():
@@ -126,10 +127,14 @@ def test_dersimonian_kacker_2007_ml_is_on_the_boundary():
     assert_close(r.se, DK2007_ML[2], "published", "ML se")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DerSimonian & Kacker (2007) print ML tau = 0.0023, mu = -0.1974 for CLASP; the ML maximum "
-    "is at tau2 = 0 (mu = -0.19735). The printed tau2 (~5e-6) looks like an iteration stopped "
-    "early under a 1e-5 change rule. See the module docstring."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "DerSimonian & Kacker (2007) print ML tau = 0.0023, mu = -0.1974 for CLASP; the ML maximum "
+        "is at tau2 = 0 (mu = -0.19735). The printed tau2 (~5e-6) looks like an iteration stopped "
+        "early under a 1e-5 change rule. See the module docstring."
+    ),
+)
 def test_dersimonian_kacker_2007_ml_printed_values():
     yi, vi = _clasp()
     r = meta_analysis(yi, vi, method="ML")
@@ -140,10 +145,18 @@ def test_dersimonian_kacker_2007_ml_printed_values():
 # --- BCG vaccine trials (Colditz et al. 1994), as in metadat data-raw/dat.bcg.txt and
 # van Houwelingen et al. (2002), Table I p. 594: tpos, tneg, cpos, cneg, absolute latitude.
 BCG_TABLE = (
-    (4, 119, 11, 128, 44), (6, 300, 29, 274, 55), (3, 228, 11, 209, 42),
-    (62, 13536, 248, 12619, 52), (33, 5036, 47, 5761, 13), (180, 1361, 372, 1079, 44),
-    (8, 2537, 10, 619, 19), (505, 87886, 499, 87892, 13), (29, 7470, 45, 7232, 27),
-    (17, 1699, 65, 1600, 42), (186, 50448, 141, 27197, 18), (5, 2493, 3, 2338, 33),
+    (4, 119, 11, 128, 44),
+    (6, 300, 29, 274, 55),
+    (3, 228, 11, 209, 42),
+    (62, 13536, 248, 12619, 52),
+    (33, 5036, 47, 5761, 13),
+    (180, 1361, 372, 1079, 44),
+    (8, 2537, 10, 619, 19),
+    (505, 87886, 499, 87892, 13),
+    (29, 7470, 45, 7232, 27),
+    (17, 1699, 65, 1600, 42),
+    (186, 50448, 141, 27197, 18),
+    (5, 2493, 3, 2338, 33),
     (27, 16886, 29, 17825, 33),
 )
 
@@ -212,19 +225,63 @@ V2005_EX1 = (
     (0.023, 0.052, 0.060, 0.115, 0.095, 0.203, 0.200, 0.211, 0.051, 0.040),
 )
 V2005_EX2 = (
-    (0.100, -0.162, -0.090, -0.049, -0.046, -0.010, -0.431, -0.261, 0.134, 0.019, 0.175, 0.056,
-     0.045, 0.103, 0.121, -0.482, 0.290, 0.342),
-    (0.016, 0.015, 0.050, 0.050, 0.032, 0.052, 0.036, 0.024, 0.034, 0.033, 0.031, 0.034, 0.039,
-     0.167, 0.134, 0.096, 0.016, 0.035),
+    (
+        0.100,
+        -0.162,
+        -0.090,
+        -0.049,
+        -0.046,
+        -0.010,
+        -0.431,
+        -0.261,
+        0.134,
+        0.019,
+        0.175,
+        0.056,
+        0.045,
+        0.103,
+        0.121,
+        -0.482,
+        0.290,
+        0.342,
+    ),
+    (
+        0.016,
+        0.015,
+        0.050,
+        0.050,
+        0.032,
+        0.052,
+        0.036,
+        0.024,
+        0.034,
+        0.033,
+        0.031,
+        0.034,
+        0.039,
+        0.167,
+        0.134,
+        0.096,
+        0.016,
+        0.035,
+    ),
 )
 
 
-@pytest.mark.parametrize("data, method, printed", [
-    (V2005_EX1, "HE", 0.1484), (V2005_EX1, "DL", 0.2768), (V2005_EX1, "ML", 0.1967),
-    (V2005_EX1, "REML", 0.2232),
-    (V2005_EX2, "HE", 0.0), (V2005_EX2, "DL", 0.0126), (V2005_EX2, "ML", 0.0132),
-    (V2005_EX2, "REML", 0.0157),
-], ids=lambda x: x if isinstance(x, str) else None)
+@pytest.mark.parametrize(
+    "data, method, printed",
+    [
+        (V2005_EX1, "HE", 0.1484),
+        (V2005_EX1, "DL", 0.2768),
+        (V2005_EX1, "ML", 0.1967),
+        (V2005_EX1, "REML", 0.2232),
+        (V2005_EX2, "HE", 0.0),
+        (V2005_EX2, "DL", 0.0126),
+        (V2005_EX2, "ML", 0.0132),
+        (V2005_EX2, "REML", 0.0157),
+    ],
+    ids=lambda x: x if isinstance(x, str) else None,
+)
 def test_viechtbauer_2005_tau2(data, method, printed):
     """tau^2 for the HE, DL, ML and REML estimators, Viechtbauer (2005), p. 271 (example 1) and
     p. 272 (example 2), via metafor test_analysis_example_viechtbauer2005.r. In example 2 the HE
@@ -236,10 +293,48 @@ def test_viechtbauer_2005_tau2(data, method, printed):
 # --- Raudenbush SW (2009). Analyzing effect sizes: random-effects models. In Cooper, Hedges &
 # Valentine (eds), The Handbook of Research Synthesis and Meta-Analysis, 2nd ed., ch. 16. Teacher
 # expectancy data (Raudenbush 1984), Table 16.1 p. 300 = metadat dat.raudenbush1985 (yi, vi).
-RAUDENBUSH_YI = (0.03, 0.12, -0.14, 1.18, 0.26, -0.06, -0.02, -0.32, 0.27, 0.80, 0.54, 0.18,
-                 -0.02, 0.23, -0.18, -0.06, 0.30, 0.07, -0.07)
-RAUDENBUSH_VI = (0.0156, 0.0216, 0.0279, 0.1391, 0.1362, 0.0106, 0.0106, 0.0484, 0.0269, 0.0630,
-                 0.0912, 0.0497, 0.0835, 0.0841, 0.0253, 0.0279, 0.0193, 0.0088, 0.0303)
+RAUDENBUSH_YI = (
+    0.03,
+    0.12,
+    -0.14,
+    1.18,
+    0.26,
+    -0.06,
+    -0.02,
+    -0.32,
+    0.27,
+    0.80,
+    0.54,
+    0.18,
+    -0.02,
+    0.23,
+    -0.18,
+    -0.06,
+    0.30,
+    0.07,
+    -0.07,
+)
+RAUDENBUSH_VI = (
+    0.0156,
+    0.0216,
+    0.0279,
+    0.1391,
+    0.1362,
+    0.0106,
+    0.0106,
+    0.0484,
+    0.0269,
+    0.0630,
+    0.0912,
+    0.0497,
+    0.0835,
+    0.0841,
+    0.0253,
+    0.0279,
+    0.0193,
+    0.0088,
+    0.0303,
+)
 
 # Table 16.3, p. 309, Knapp-Hartung rows: tau2, mu, se, t, ci_low, ci_high (4 decimals, as
 # transcribed in metafor test_analysis_example_raudenbush2009.r).

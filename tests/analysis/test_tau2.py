@@ -1,4 +1,5 @@
 """tau2 estimators: checks beyond metafor (PyMARE, statsmodels, direct k x k matrix algebra)."""
+
 from __future__ import annotations
 
 import warnings
@@ -34,6 +35,7 @@ def test_dl_he_match_pymare(d):
     """PyMARE's DL and Hedges agree with metafor to ~1e-15 (numerics guide)."""
     from pymare import Dataset
     from pymare.estimators import DerSimonianLaird, Hedges
+
     y, v, X = _arrays(d)
     ds = Dataset(y=y, v=v)
     for est, fn in ((DerSimonianLaird(), t2.tau2_dl), (Hedges(), t2.tau2_he)):
@@ -47,6 +49,7 @@ def test_reml_matches_pymare_to_its_own_tolerance():
     """PyMARE's bounded search stops at ~5e-7 (numerics guide): compare at 1e-5 relative."""
     from pymare import Dataset
     from pymare.estimators import VarianceBasedLikelihoodEstimator
+
     y, v, X = _arrays(BCG)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -58,6 +61,7 @@ def test_reml_matches_pymare_to_its_own_tolerance():
 def test_dl_pm_match_statsmodels_when_q_exceeds_df():
     """statsmodels' DL is right when Q > k - 1 (it does not truncate at 0); PM to its atol."""
     from statsmodels.stats.meta_analysis import combine_effects
+
     y, v, X = _arrays(BCG)
     dl = combine_effects(y, v, method_re="dl")
     assert t2.tau2_dl(y, v, X).tau2 == pytest.approx(dl.tau2, rel=1e-12)
@@ -68,6 +72,7 @@ def test_dl_pm_match_statsmodels_when_q_exceeds_df():
 @pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt:RuntimeWarning")
 def test_dl_truncates_at_zero_where_statsmodels_goes_negative():
     from statsmodels.stats.meta_analysis import combine_effects
+
     d = FIXTURES["datasets"]["homogeneous"]
     y, v, X = _arrays(d)
     assert combine_effects(y, v, method_re="dl").tau2 < 0
@@ -101,6 +106,7 @@ def test_meta_regression_matches_statsmodels_wls():
     import statsmodels.api as sm
 
     from analysis.regression import meta_regression
+
     y, v = np.asarray(BCG["yi"]), np.asarray(BCG["vi"])
     res = meta_regression(y, v, {"ablat": BCG["ablat"]}, method="REML")
     X = sm.add_constant(np.asarray(BCG["ablat"], dtype=float))
@@ -128,6 +134,7 @@ def test_fisher_scoring_reports_non_convergence():
 
 def test_q_profile_ci_brackets_and_solves():
     from scipy import stats
+
     y, v, X = _arrays(BCG)
     lo, hi = t2.q_profile_ci(y, v, X, 0.3132, 0.95)
     for bound, p in ((lo, 0.975), (hi, 0.025)):
