@@ -28,19 +28,15 @@ import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
-from matplotlib import rc_context, ticker, transforms
+from matplotlib import ticker, transforms
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon
-from matplotlib.typing import RcKeyType
 
-from analysis.errors import InputError, OptionError
 from analysis.forest_input import (
     CheckedRow,
     CheckedSummary,
@@ -50,9 +46,8 @@ from analysis.forest_input import (
     check_rows,
     check_summaries,
 )
-from terms.files import atomic_writer
 
-__all__ = ["ForestRow", "ForestSummary", "forest_plot", "save_forest", "format_estimate", "SAVE_FORMATS"]
+__all__ = ["ForestRow", "ForestSummary", "forest_plot", "format_estimate"]
 
 # --- Layout constants (points for fonts, inches for distances) -------------------------------
 FONT_PT = 9.0  #: study rows, headers, ticks
@@ -81,13 +76,6 @@ GID_DIAMOND = "forest-diamond"  # Polygon, one per pooled summary with k >= 2
 GID_PI = "forest-pi"  # Line2D prediction interval through a diamond
 GID_NULL = "forest-null-line"
 GID_OVERALL = "forest-overall-line"
-
-#: File formats of `save_forest`, by extension.
-SAVE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
-PNG_DPI = 200
-#: Stable SVG ids (same plot, same bytes); TrueType (Type 42) fonts in PDF, since some journals
-#: reject the Type 3 fonts matplotlib embeds by default.
-_SAVE_RC: dict[RcKeyType, Any] = {"svg.hashsalt": "oligokb-forest", "pdf.fonttype": 42}
 
 _COLOR_STUDY = "#1f3b63"
 _COLOR_SUBGROUP = "#8c8c8c"
@@ -565,39 +553,3 @@ def forest_plot(
     if xlabel:
         ax.set_xlabel(_plain(xlabel), fontsize=FONT_PT, labelpad=19 if favours_on else 4)
     return ax
-
-
-# --- Saving ----------------------------------------------------------------------------------
-
-
-def save_forest(fig_or_ax, path, *, dpi: int = PNG_DPI) -> Path:
-    """Write the figure to ``path`` as SVG, PNG (``dpi``, default 200) or PDF, by extension.
-
-    The file is written to a temporary file in the same directory and moved into place with
-    ``os.replace`` (terms.files.atomic_writer), so readers never see a partial file and a failure leaves none. Uses a tight
-    bounding box, so text columns outside a caller's Axes are kept. SVG and PDF carry no date,
-    so the same plot gives the same bytes; PDF fonts are embedded as TrueType. Raises
-    `OptionError` (a ValueError) for any other extension, before anything is written.
-    Returns the path.
-    """
-    path = Path(path)
-    fmt = SAVE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise OptionError(
-            "path",
-            str(path),
-            "a file name ending in " + ", ".join(SAVE_FORMATS) + " (the format is taken from the extension)",
-        )
-    fig = fig_or_ax.figure if isinstance(fig_or_ax, Axes) else fig_or_ax
-    while (
-        not isinstance(fig, Figure) and getattr(fig, "figure", None) is not None and fig.figure is not fig
-    ):  # a SubFigure: save its root figure
-        fig = fig.figure
-    if not isinstance(fig, Figure):
-        raise OptionError("fig_or_ax", fig_or_ax, "a matplotlib Figure or Axes")
-    if not path.parent.is_dir():
-        raise InputError(f"cannot write {path}: directory {path.parent} does not exist")
-    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}, "png": {}}[fmt]
-    with atomic_writer(path) as fh, rc_context(_SAVE_RC):
-        fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.1, metadata=metadata, facecolor="white")
-    return path

@@ -40,8 +40,8 @@ def forest(
     ),
 ) -> None:
     """Forest plot of a knowledge-base pool (same selection as `oligokb pool`): SVG, PNG or PDF."""
-    from analysis.forest import save_forest
     from analysis.forest_kb import forest_from_pool
+    from analysis.forest_save import save_forest
 
     if out.suffix.lower() not in PLOT_SUFFIXES:
         raise ArgumentError(f"--out {out}: the file must end in .svg, .png or .pdf")

@@ -16,8 +16,8 @@ import pandas as pd  # noqa: E402
 
 from analysis import flag_rule  # noqa: E402
 from analysis.effects import ilogit  # noqa: E402
-from analysis.forest import save_forest  # noqa: E402
 from analysis.forest_kb import forest_from_pool  # noqa: E402
+from analysis.forest_save import save_forest  # noqa: E402
 from analysis.kb_pool import KBPool, StratumPool  # noqa: E402
 from analysis.options import METHODS, TESTS  # noqa: E402
 from analysis.policy import RATE_STATISTICS, RATIO_STATISTICS  # noqa: E402

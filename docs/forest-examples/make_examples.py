@@ -11,7 +11,8 @@ import math
 import random
 from pathlib import Path
 
-from analysis.forest import ForestRow, ForestSummary, forest_plot, save_forest
+from analysis.forest import ForestRow, ForestSummary, forest_plot
+from analysis.forest_save import save_forest
 
 OUT = Path(__file__).parent
 

@@ -22,7 +22,8 @@ from matplotlib.patches import Polygon  # noqa: E402
 
 from analysis import forest as fp  # noqa: E402
 from analysis.errors import InputError, OptionError  # noqa: E402
-from analysis.forest import ForestRow, ForestSummary, forest_plot, format_estimate, save_forest  # noqa: E402
+from analysis.forest import ForestRow, ForestSummary, forest_plot, format_estimate  # noqa: E402
+from analysis.forest_save import save_forest  # noqa: E402
 
 #: Text boxes may touch by rounding; anything more is an overlap (display pixels at 100 dpi).
 OVERLAP_TOL_PX = 0.5
