@@ -474,7 +474,7 @@ def test_save_png_uses_200_dpi(tmp_path):
     # pHYs chunk: pixels per metre = 200 dpi / 0.0254
     i = data.index(b"pHYs")
     ppm = int.from_bytes(data[i + 4 : i + 8], "big")
-    assert ppm == round(fp.PNG_DPI / 0.0254)
+    assert ppm == round(200 / 0.0254)  # the documented default
 
 
 def test_svg_and_pdf_are_reproducible(tmp_path):
