@@ -21,8 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from analysis import flag_rule
 from analysis.policy_columns import Columns, combine_codes, parse_number
@@ -46,6 +44,7 @@ from analysis.policy_rules import (
     SUBGROUP,
     TREATED_ARMS,
     WHOLE_COHORT,
+    Combo,
     ReasonContext,
     check_by,
     check_statistic,
@@ -54,10 +53,8 @@ from analysis.policy_rules import (
     strata_of,
     subgroup_partition,
 )
+from analysis.policy_segments import StrataSegments, Superseded, strata_in_use
 from analysis.strata import ALL_TIERS, allowed_tiers, prepare
-
-# One analysis: (outcome, statistic, time point in months; None for hazard ratios).
-Combo = tuple[str, str, "float | None"]
 
 
 @dataclass(frozen=True)
@@ -109,7 +106,7 @@ class BatchSelection:
     route: np.ndarray  # derivation_route, per row
     stratum_of: np.ndarray  # index into `stratum_table`, per used row
     stratum_table: pd.DataFrame  # combo, stratum, start, k (rows in pos order)
-    superseded: _Superseded = field(repr=False)  # for the policy's own order within an analysis
+    superseded: Superseded = field(repr=False)  # for the policy's own order within an analysis
     excluded_pos: np.ndarray = field(repr=False)
     excluded_kind: np.ndarray = field(repr=False)  # policy_rules.RULES code
     excluded_combo: np.ndarray = field(repr=False)
@@ -376,14 +373,15 @@ def select_all(
     state.drop(effects.failure >= 0, NO_EFFECT_SIZE, effects.failure)
 
     # --- 6. one estimate per study and stratum; 7. overlaps ----------------------------------------------------
-    superseded = _Superseded.build(cols, state.rows, state.combo_of)
+    superseded = Superseded.build(cols, state.rows, state.combo_of)
     partition = tuple(subgroup_partition(st) for st in strata)
     all_strata = list(dict.fromkeys(c for st in strata for c in st))
     _one_per_study(cols, state, strata, partition, all_strata, superseded)
     _drop_overlaps(cols, state)
 
     # --- 8. strata: one segment per (analysis, stratum), ordered by the stratum's label -----------------------
-    segments = _Segments.build(cols, state, checked, strata, all_strata)
+    assert state.stratum_key is not None
+    segments = StrataSegments.build(cols, state.rows, state.combo_of, state.stratum_key, checked, strata, all_strata)
     routes = np.asarray([*effects.routes, None], dtype=object)
     order = segments.order
     return BatchSelection(
@@ -412,18 +410,13 @@ def select_all(
     )
 
 
-def _in_use(strata: tuple[tuple[str, ...], ...], all_strata: list[str]) -> dict[str, np.ndarray]:
-    """Per strata column, per analysis: whether the analysis is stratified by it."""
-    return {col: np.array([col in st for st in strata], dtype=bool) for col in all_strata}
-
-
 def _one_per_study(
     cols: Columns,
     state: _Remaining,
     strata: tuple[tuple[str, ...], ...],
     partition: tuple[str | None, ...],
     all_strata: list[str],
-    superseded: _Superseded,
+    superseded: Superseded,
 ) -> None:
     """Rule 6: subgroups of another partition, all but the first-ranked estimate of a study in a stratum,
     and the whole cohort of a study whose subgroups are used, are left out; sets state.stratum_key."""
@@ -438,7 +431,7 @@ def _one_per_study(
         )
         state.drop_among(subgroup_rows, other, SUBGROUP)
     # The stratum key: the analysis and its strata columns' values (0 for a column it is not stratified by).
-    in_use = _in_use(strata, all_strata)
+    in_use = strata_in_use(strata, all_strata)
     parts = [(state.combo_of, len(strata))]
     for col in all_strata:
         codes, uniques = cols.codes(col)
@@ -457,7 +450,7 @@ def _one_per_study(
 
 
 def _drop_duplicates(
-    cols: Columns, state: _Remaining, study_codes: np.ndarray, n_studies: int, superseded: _Superseded
+    cols: Columns, state: _Remaining, study_codes: np.ndarray, n_studies: int, superseded: Superseded
 ) -> None:
     """All but the first-ranked row of each (analysis, stratum, study) are left out, naming the winner."""
     assert state.stratum_key is not None
@@ -521,104 +514,3 @@ def _drop_overlaps(cols: Columns, state: _Remaining) -> None:
         keys = [int(state.combo_of[row]) * len(studies) + int(x) for x in codes if x >= 0]
         overlapping[i] = bool(keys) and bool(np.isin(keys, present).any())
     state.drop_among(has_overlap, overlapping, OVERLAP)
-
-
-@dataclass(frozen=True)
-class _Segments:
-    """The used rows' strata: `order` sorts the rows by (analysis, stratum label), table order within;
-    `stratum_of` is each row's stratum (a row of `table`: combo, outcome, statistic, timepoint_months,
-    stratum, start, k and the strata columns' values)."""
-
-    order: np.ndarray
-    stratum_of: np.ndarray
-    table: pd.DataFrame
-
-    @classmethod
-    def build(
-        cls,
-        cols: Columns,
-        state: _Remaining,
-        combos: list[Combo],
-        strata: tuple[tuple[str, ...], ...],
-        all_strata: list[str],
-    ) -> _Segments:
-        assert state.stratum_key is not None
-        code = pd.factorize(state.stratum_key)[0]
-        n_strata = int(code.max()) + 1 if code.size else 0
-        # factorize numbers codes by first appearance: a code's first row is where it exceeds all before it
-        new = np.ones(code.size, dtype=bool)
-        if code.size:
-            new[1:] = code[1:] > np.maximum.accumulate(code)[:-1]
-        first_row = np.flatnonzero(new)
-        coded = {col: cols.codes(col) for col in all_strata}
-        combo_of_stratum = state.combo_of[first_row]
-        labels = [
-            " | ".join(str(coded[col][1][coded[col][0][state.rows[i]]]) for col in strata[c])
-            for i, c in zip(first_row, combo_of_stratum, strict=True)
-        ]
-        label_rank = (
-            np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)[1]
-            if labels
-            else np.zeros(0, np.int64)
-        )
-        stratum_rank = np.empty(n_strata, dtype=np.int64)
-        stratum_order = np.lexsort((label_rank, combo_of_stratum)) if n_strata else np.zeros(0, np.int64)
-        stratum_rank[stratum_order] = np.arange(n_strata)
-        row_rank = stratum_rank[code]
-        sizes = np.bincount(row_rank, minlength=n_strata)
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)[:n_strata]
-        combo_sorted = combo_of_stratum[stratum_order]
-        table = pd.DataFrame(
-            {
-                "combo": combo_sorted,
-                "outcome": [combos[c][0] for c in combo_sorted],
-                "statistic": [combos[c][1] for c in combo_sorted],
-                "timepoint_months": [combos[c][2] for c in combo_sorted],
-                "stratum": [labels[i] for i in stratum_order],
-                "start": starts,
-                "k": sizes,
-            }
-        )
-        in_use = _in_use(strata, all_strata)
-        for col in all_strata:
-            codes, uniques = coded[col]
-            values = np.asarray([*uniques, None], dtype=object)[codes[state.rows[first_row[stratum_order]]]]
-            column: Any = np.where(in_use[col][combo_sorted], values, None) if n_strata else []
-            table[col] = column
-        return cls(np.argsort(row_rank, kind="stable"), row_rank, table)
-
-
-@dataclass(frozen=True)
-class _Superseded:
-    """The (analysis, publication) pairs that a `supersedes` of a row of the same analysis names."""
-
-    names: pa.Array  # publication ids named somewhere
-    keys: np.ndarray  # analysis * len(names) + index of the name
-
-    @classmethod
-    def build(cls, cols: Columns, rows: np.ndarray, combo_of: np.ndarray) -> _Superseded:
-        has = ~cols.eq("supersedes", "")[rows]
-        if not has.any():
-            return cls(pa.array([], pa.string()), np.zeros(0, dtype=np.int64))
-        texts = cols.text("supersedes").take(pa.array(rows[has]))
-        if isinstance(texts, pa.ChunkedArray):
-            texts = texts.combine_chunks()
-        # str(s).split(";") without the empty pieces, for every row at once
-        parts = pc.split_pattern(texts, ";")
-        flat = pc.list_flatten(parts)
-        parent = pc.list_parent_indices(parts).to_numpy()
-        keep = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
-        enc = pc.dictionary_encode(flat.filter(pa.array(keep)))
-        names = enc.dictionary
-        keys = combo_of[has][parent[keep]] * len(names) + enc.indices.to_numpy().astype(np.int64)
-        return cls(names, keys)
-
-    def flags(self, cols: Columns, positions: np.ndarray, combo_of: np.ndarray) -> np.ndarray:
-        """Whether the publication of each row at `positions` (rows of `cols`) is superseded in its analysis."""
-        if not self.keys.size:
-            return np.zeros(positions.size, dtype=bool)
-        reports = cols.text("data_cut")  # the report the numbers come from (analysis.strata)
-        sub = reports.take(pa.array(positions))
-        idx = pc.fill_null(pc.index_in(sub, value_set=self.names.cast(sub.type)), -1).to_numpy()
-        idx = np.asarray(idx, dtype=np.int64)
-        return (idx >= 0) & np.isin(combo_of * len(self.names) + idx, self.keys)

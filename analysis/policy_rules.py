@@ -15,6 +15,8 @@ from analysis import flag_rule
 from analysis.errors import InputError
 from analysis.strata import tier_reason
 
+# One analysis: (outcome, statistic, time point in months; None for hazard ratios).
+Combo = tuple[str, str, "float | None"]
 RATIO_STATISTICS = {"hazard ratio"}
 RATE_STATISTICS = {"landmark rate", "cumulative incidence", "proportion"}
 ALWAYS_STRATA = ("design_class",)

@@ -44,7 +44,7 @@ def test_kind_codes_are_the_rules_order():
         "one estimate per study and stratum:",
         "is left out so no patient counts twice",
         "which are in this analysis",
-        'subgroups" if why.partition',
+        "this study contributes its {why.partition",
     ],
 )
 def test_each_reason_is_written_once(phrase):
