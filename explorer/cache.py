@@ -1,0 +1,78 @@
+"""The explorer's cached reads, shared by its views: the knowledge base's graph, the reader of the named
+queries (the endpoint, or the file's Oxigraph copy), the evidence table, the conflict pairs, the study
+list and pages, the publications, a figure's provenance and the selection as Turtle. Each is keyed by
+the source (`explorer.data.Source`) the page passes in, so a view never reads app.py; the graph and the
+two big frames are shared across sessions (`st.cache_resource`), the small results are cached per
+call (`st.cache_data`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from explorer import data as ex
+from explorer.study import study_choices, study_page
+from kb.conflicts import find_conflicts
+from kb.export import evidence_table
+from kb.query import load_kb, run_named
+
+# --- Cached reads, per source (the graph is shared and read-only; frames are copied per session) ------
+
+
+@st.cache_resource
+def graph(kb_file: str):
+    return load_kb(Path(kb_file))
+
+
+@st.cache_resource
+def reader(src: ex.Source):
+    # The named queries run on the endpoint, or on the file's Oxigraph copy (about 10x faster than rdflib
+    # here); same rows either way (tests/test_remote.py, tests/test_app.py).
+    return ex.reader(src)
+
+
+# The two big frames are shared, not copied: st.cache_data pickles a frame on store and unpickles it on
+# every call (755,000 rows at 50,000 studies: seconds each, and a copy per call). Nothing modifies them
+# (pandas copy-on-write keeps any edit local to the editor).
+@st.cache_resource
+def table(src: ex.Source) -> pd.DataFrame:
+    return evidence_table(reader(src))
+
+
+@st.cache_resource
+def conflicts(src: ex.Source, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The conflict pairs; `columns` for just those (the evidence table's marks need a fifth of them)."""
+    kb = reader(src)
+    wanted = list(columns) or None
+    # A KB file keeps them beside it once per version (kb.materialise); an endpoint computes them.
+    return kb.cached("conflicts", lambda: find_conflicts(table(src)), columns=wanted)
+
+
+@st.cache_data
+def studies(src: ex.Source) -> pd.DataFrame:
+    return study_choices(reader(src))
+
+
+@st.cache_data
+def publications(src: ex.Source) -> pd.DataFrame:
+    return run_named(reader(src), "publications", lexical=True)
+
+
+@st.cache_data
+def study(src: ex.Source, study_id: str):
+    return study_page(reader(src), study_id)
+
+
+@st.cache_data
+def provenance(src: ex.Source, statistic_id: str) -> pd.DataFrame:
+    return run_named(reader(src), "provenance", {"statistic": statistic_id})
+
+
+@st.cache_data
+def selection_turtle(src: ex.Source, statistic_ids: tuple[str, ...]) -> str:
+    if src.endpoint:
+        return ex.remote_selection_turtle(reader(src), list(statistic_ids))
+    return ex.selection_turtle(graph(src.kb_file), list(statistic_ids))
