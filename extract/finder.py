@@ -4,7 +4,7 @@
 landmark_rate, cumulative_incidence, proportion, count, p_value (rules and examples: docs/finder.md).
 
 - Values are floats whatever the text printed: "8·4" (Lancet middle dot), "0,57" (French decimal comma),
-  ".001", "five" (numbers in words, read by extract.schema.words_number); `as_printed` keeps the text.
+  ".001", "five" (numbers in words, read by extract.schema_values.words_number); `as_printed` keeps the text.
 - A CI is an attribute of the figure it follows, never a mention: ci_low, ci_high ("NR" for a bound not
   reached) and ci_level as a FRACTION (0.95, 0.9, 0.8), like the sheets' ci.level; None when the text
   prints bounds without a level ("21.8 months (16.1–27.6)").

@@ -100,7 +100,7 @@ def number(printed: str) -> float | None:
     if not s:
         return None
     if s[0].isalpha():
-        from extract.schema import words_number
+        from extract.schema_values import words_number
 
         n = words_number(s.replace("-et-", " et "))
         return None if n is None else float(n)
