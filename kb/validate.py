@@ -169,6 +169,7 @@ def _rules_hash() -> str:
         *sorted(VOCAB_DIR.glob("*.ttl")),
         root / "kb" / "build.py",
         root / "extract" / "schema.py",
+        root / "extract" / "schema_values.py",
     ]
     digest = hashlib.sha256()
     for f in files:
