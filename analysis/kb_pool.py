@@ -87,25 +87,7 @@ class StratumPool:
         return out
 
     def to_dict(self) -> dict:
-        out = {
-            k: getattr(self, k)
-            for k in (
-                "stratum",
-                "k",
-                "estimate",
-                "ci_low",
-                "ci_high",
-                "pi_low",
-                "pi_high",
-                "p_value",
-                "tau2",
-                "i2",
-                "q",
-                "q_df",
-                "q_p",
-                "note",
-            )
-        }
+        out = {k: getattr(self, k) for k in ("stratum", *POOL_COLUMNS)}
         out.update(self.values)
         out["studies"] = list(self.studies)
         out["weights_pct"] = list(self.weights_pct)
