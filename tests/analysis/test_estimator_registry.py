@@ -13,7 +13,7 @@ from analysis.wls import OneModel, Segments, intercept_design
 
 
 def test_methods_come_from_the_registry_in_the_cli_order():
-    from cli.analysis_commands import Method
+    from cli.options import Method
 
     assert tau2.METHODS == tuple(tau2.TAU2_ESTIMATORS)
     assert tau2.METHODS == options.METHODS
