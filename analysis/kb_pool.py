@@ -121,7 +121,8 @@ def _study_labels(rows: pd.DataFrame) -> tuple[str, ...]:
     )
 
 
-def _display(statistic: str):
+def display_scale(statistic: str):
+    """Model scale -> display scale: the hazard ratio, or the rate in percent."""
     if statistic in RATIO_STATISTICS:
         return lambda y: float(np.exp(y))
     return lambda y: float(ilogit(y) * 100.0)
@@ -153,7 +154,7 @@ def pool_knowledge_base(
         levels=levels,
         exclude_flags=exclude_flags,
     )
-    show = _display(statistic)
+    show = display_scale(statistic)
     pools = []
     caught_messages: list[str] = []
     for name, rows in strata_frames(selection):

@@ -362,17 +362,10 @@ def _print_table(out: dict[str, Any]) -> None:
 
 def kb_evidence(kb_file: Path, endpoint: str | None = None) -> Any:
     """The evidence table of the KB file (its materialised copy) or of the endpoint."""
+    from kb.backend import open_kb
     from kb.export import evidence_table
-    from kb.store import load_store
 
-    source: Any  # a back-end evidence_table reads (its annotation says Graph)
-    if endpoint is not None:
-        from kb.remote import SparqlEndpoint
-
-        source = SparqlEndpoint(endpoint)
-    else:
-        source = load_store(kb_file)
-    return evidence_table(source)
+    return evidence_table(open_kb(kb_file, endpoint))
 
 
 def pool_selection(

@@ -199,7 +199,6 @@ def export(
     from kb.export import evidence_table
     from kb.params import parse_params
     from kb.query import load_kb
-    from kb.store import load_store
     from kb.turtle import bind_prefixes
     from terms.files import write_atomic
 
@@ -207,14 +206,11 @@ def export(
         raise ArgumentError(f"--format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
     params = parse_params(param)
     if fmt == "csv":
-        source: Any
-        if endpoint is not None:
-            from kb.remote import SparqlEndpoint
+        from kb.backend import open_kb
 
-            source = SparqlEndpoint(endpoint)
-        else:
-            source = load_store(kb_file)
-        data = evidence_table(source, params).to_csv(index=False, lineterminator="\n").encode("utf-8")
+        data = (
+            evidence_table(open_kb(kb_file, endpoint), params).to_csv(index=False, lineterminator="\n").encode("utf-8")
+        )
     else:
         if params:
             raise ArgumentError("--param filters the csv evidence table only")

@@ -11,14 +11,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis import flag_rule  # noqa: E402
-from analysis.effects import ilogit  # noqa: E402
 from analysis.forest_kb import forest_from_pool  # noqa: E402
 from analysis.forest_save import save_forest  # noqa: E402
-from analysis.kb_pool import KBPool, StratumPool  # noqa: E402
+from analysis.kb_pool import POOL_COLUMNS, KBPool, StratumPool, display_scale  # noqa: E402
 from analysis.options import METHODS, TESTS  # noqa: E402
 from analysis.policy import RATE_STATISTICS, RATIO_STATISTICS  # noqa: E402
 from analysis.sensitivity import leave_one_out  # noqa: E402
@@ -46,34 +44,12 @@ def timepoints_for(table: pd.DataFrame, outcome: str, statistic: str) -> list[fl
     return sorted(set(float(v) for v in values))
 
 
-def display_scale(statistic: str):
-    """Model scale -> display scale (HR, or percent for rates), as analysis.kb_pool shows pools."""
-    if statistic in RATIO_STATISTICS:
-        return lambda y: float(np.exp(y))
-    return lambda y: float(ilogit(y) * 100.0)
-
-
 def strata_frame(result: KBPool) -> pd.DataFrame:
     """One row per stratum: k, the pooled estimate, CI, prediction interval, heterogeneity."""
     if not result.pools:
         return pd.DataFrame()
     table = result.table()
-    keep = [
-        "stratum",
-        "k",
-        "estimate",
-        "ci_low",
-        "ci_high",
-        "pi_low",
-        "pi_high",
-        "p_value",
-        "tau2",
-        "i2",
-        "q",
-        "q_df",
-        "q_p",
-        "note",
-    ]
+    keep = ["stratum", *POOL_COLUMNS]
     return table[keep].rename(
         columns={
             "i2": "I² (%)",
