@@ -29,13 +29,13 @@ def graph(kb_file: str):
 
 @st.cache_resource
 def reader(src: ex.Source):
-    # The named queries run on the endpoint, or on the file's Oxigraph copy (about 10x faster than rdflib
-    # here); same rows either way (tests/test_remote.py, tests/test_app.py).
+    # The named queries run on the endpoint, or on the file's Oxigraph copy (faster than rdflib: docs/performance.md);
+    # same rows either way (tests/test_remote.py, tests/test_app.py).
     return ex.reader(src)
 
 
 # The two big frames are shared, not copied: st.cache_data pickles a frame on store and unpickles it on
-# every call (755,000 rows at 50,000 studies: seconds each, and a copy per call). Nothing modifies them
+# every call (seconds each for a large knowledge base, and a copy per call). Nothing modifies them
 # (pandas copy-on-write keeps any edit local to the editor).
 @st.cache_resource
 def table(src: ex.Source) -> pd.DataFrame:

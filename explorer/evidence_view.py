@@ -17,7 +17,7 @@ from explorer.widgets import open_study, plain
 from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT
 from terms.contract import ALL_COLUMNS
 
-SHOWN_ROWS = 2_000  # rows sent to the browser at once: 755,000 figures (50,000 studies) would take minutes
+SHOWN_ROWS = 2_000  # rows sent to the browser at once: all of a large knowledge base's would take minutes
 
 
 def evidence_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:

@@ -467,7 +467,7 @@ def sheet_turtle(sheet: StudySheet | PublicationSheet, base: Namespace = ID) -> 
 
 def assemble(pieces: Iterable[bytes]) -> bytes:
     """The file: the header, the @prefix lines, then every sheet's piece in the file's order (joined
-    once: at 50,000 studies the file is 1.2 GB, and each extra concatenation would copy it)."""
+    once: the file can be large, and each extra concatenation would copy it)."""
     parts = [piece for piece in pieces if piece]
     return b"".join([HEADER.encode("utf-8"), _prefix_lines(), *parts] if parts else [HEADER.encode("utf-8")])
 
