@@ -177,7 +177,7 @@ def risk_of_bias(study_ids: Sequence[str], weights_pct: Sequence[float], overall
     )
     missing = f"not assessed for {len(unassessed)} of {k} trials" if unassessed else ""
     if len(unassessed) == k:
-        return Judgement("risk_of_bias", NOT_ASSESSABLE, f"risk of bias: {missing}")
+        return Judgement("risk_of_bias", NOT_ASSESSABLE, missing)
     high_or_some = share["high"] + share["some_concerns"]
     if share["high"] > ROB_WEIGHT_SHARE:
         verdict = VERY_SERIOUS
@@ -209,7 +209,7 @@ def inconsistency(
     """Serious when I2 >= I2_SERIOUS %, or (hazard ratios) when the prediction interval crosses HR 1 while
     the CI does not; not assessable with k = 1."""
     if k < 2 or i2 is None:
-        return Judgement("inconsistency", NOT_ASSESSABLE, f"not assessable: k = {k}, no between-study comparison")
+        return Judgement("inconsistency", NOT_ASSESSABLE, f"k = {k}: no between-study comparison")
     parts = [f"I2 = {i2:.1f}%" + (f" (>= {I2_SERIOUS:g}%)" if i2 >= I2_SERIOUS else f" (< {I2_SERIOUS:g}%)")]
     pi_crosses = False
     if ratio and pi[0] is not None and pi[1] is not None:
@@ -247,10 +247,10 @@ def imprecision(
     and even all of them together are fewer than the events the OIS needs."""
     if not ratio:
         return Judgement(
-            "imprecision", NOT_ASSESSABLE, "not assessable: a single-group rate has no line of no effect; judge the CI"
+            "imprecision", NOT_ASSESSABLE, "a single-group rate has no line of no effect; judge the CI against your own thresholds"
         )
     if ci_low is None or ci_high is None:
-        return Judgement("imprecision", NOT_ASSESSABLE, "not assessable: no confidence interval")
+        return Judgement("imprecision", NOT_ASSESSABLE, "no confidence interval")
     ci = f"{level * 100:g}% CI {ci_low:.2f}-{ci_high:.2f}"
     levels = 0
     if _crosses(ci_low, ci_high, 1.0) and ci_low < HR_BENEFIT and ci_high > HR_HARM:
@@ -262,10 +262,11 @@ def imprecision(
     else:
         parts = [f"{ci} excludes HR 1"]
     need = ois_events()
-    ois = f"OIS {need} events (HR {OIS_HR:g}, two-sided alpha {OIS_ALPHA:g}, power {OIS_POWER:g})"
+    ois = f"OIS {need} events (HR {OIS_HR:g}, two-sided alpha {OIS_ALPHA:g}, power {OIS_POWER:.0%})"
     if participants_known == k and participants is not None and participants < need:
         levels += 1
-        parts.append(f"{ois} not met: the {participants} participants of all {k} trials are fewer than that")
+        who = "the trial" if k == 1 else f"all {k} trials"
+        parts.append(f"{ois} not met: the {participants} participants of {who} are fewer than that")
     elif participants_known < k:
         parts.append(
             f"{ois} not assessable: events not reported, participants reported for {participants_known} of {k} trials"
@@ -282,7 +283,7 @@ def publication_bias(yi: Sequence[float], vi: Sequence[float], *, method: str = 
     k = len(yi)
     if k < EGGER_MIN_K:
         return Judgement(
-            "publication_bias", NOT_ASSESSABLE, f"not assessable: k = {k} < {EGGER_MIN_K} for Egger's test"
+            "publication_bias", NOT_ASSESSABLE, f"k = {k} < {EGGER_MIN_K}, too few for Egger's test"
         )
     from analysis.bias import egger_test
 

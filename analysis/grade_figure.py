@@ -13,7 +13,7 @@ from analysis.grade_report import analysis_title, effect_text, footnote_mark, fo
 #: Cell colours by final judgement (light, so black text stays readable in print).
 COLOURS = {NOT_SERIOUS: "#d9f0d3", SERIOUS: "#fee8a8", VERY_SERIOUS: "#f4b6b6", NOT_ASSESSABLE: "#e5e5e5"}
 CERTAINTY_COLOURS = {"high": "#a6dba0", "moderate": "#d9f0d3", "low": "#fee8a8", "very low": "#f4b6b6"}
-_WRAP = 150  # footnote characters per line
+_WRAP = 230  # footnote characters per line
 
 
 def grade_figure(grades: tuple[StratumGrade, ...], *, level_pct: float = 95.0) -> Figure:
