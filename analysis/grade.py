@@ -247,7 +247,9 @@ def imprecision(
     and even all of them together are fewer than the events the OIS needs."""
     if not ratio:
         return Judgement(
-            "imprecision", NOT_ASSESSABLE, "a single-group rate has no line of no effect; judge the CI against your own thresholds"
+            "imprecision",
+            NOT_ASSESSABLE,
+            "a single-group rate has no line of no effect; judge the CI against your own thresholds",
         )
     if ci_low is None or ci_high is None:
         return Judgement("imprecision", NOT_ASSESSABLE, "no confidence interval")
@@ -282,9 +284,7 @@ def publication_bias(yi: Sequence[float], vi: Sequence[float], *, method: str = 
     serious when p < EGGER_P; otherwise not assessable."""
     k = len(yi)
     if k < EGGER_MIN_K:
-        return Judgement(
-            "publication_bias", NOT_ASSESSABLE, f"k = {k} < {EGGER_MIN_K}, too few for Egger's test"
-        )
+        return Judgement("publication_bias", NOT_ASSESSABLE, f"k = {k} < {EGGER_MIN_K}, too few for Egger's test")
     from analysis.bias import egger_test
 
     res = egger_test(list(yi), list(vi), method=method, test=test)
