@@ -8,7 +8,14 @@ import textwrap
 from matplotlib.figure import Figure
 
 from analysis.grade import DOMAIN_LABELS, DOMAINS, NOT_ASSESSABLE, NOT_SERIOUS, SERIOUS, VERY_SERIOUS, StratumGrade
-from analysis.grade_report import analysis_title, effect_text, footnote_mark, footnote_text, participants_text
+from analysis.grade_report import (
+    analysis_title,
+    effect_text,
+    footnote_mark,
+    footnote_text,
+    participants_text,
+    unassessed_rob_note,
+)
 
 #: Cell colours by final judgement (light, so black text stays readable in print).
 COLOURS = {NOT_SERIOUS: "#d9f0d3", SERIOUS: "#fee8a8", VERY_SERIOUS: "#f4b6b6", NOT_ASSESSABLE: "#e5e5e5"}
@@ -39,6 +46,8 @@ def grade_figure(grades: tuple[StratumGrade, ...], *, level_pct: float = 95.0) -
         rows.append(cells)
     if not rows:
         notes = ["No stratum to grade: no estimate passes the pooling policy."]
+    warning = [textwrap.fill(x.strip("*"), _WRAP) for x in unassessed_rob_note(grades) if x]
+    notes = warning + notes
     note_lines = sum(n.count("\n") + 1 for n in notes)
     row_h, head_h, note_h = 0.75, 0.55, 0.17
     total_w = sum(widths)

@@ -9,7 +9,7 @@ import string
 
 import pandas as pd
 
-from analysis.grade import DOMAIN_LABELS, DOMAINS, NOT_SERIOUS, Judgement, StratumGrade
+from analysis.grade import DOMAIN_LABELS, DOMAINS, NOT_ASSESSABLE, Judgement, StratumGrade
 
 #: Columns of `grade_frame` (CSV), in order.
 GRADE_COLUMNS = (
@@ -130,16 +130,19 @@ def grade_markdown(grades: tuple[StratumGrade, ...], *, level_pct: float = 95.0,
         f"Certainty: {'; '.join(starts)}; each serious judgement takes one level off, very serious two, "
         f"never below very low. Pooled with {method}; judgements suggested by oligokb grade (docs/grade.md) "
         "unless marked override.",
+        *unassessed_rob_note(grades),
         "",
         *notes,
     ]
     return "\n".join(lines) + "\n"
 
 
-def count_downgrades(g: StratumGrade) -> str:
-    """'2 levels down (risk of bias, imprecision)' or 'no downgrade'."""
-    down = [j for j in g.domains if j.final != NOT_SERIOUS and j.downgrade]
-    if not down:
-        return "no downgrade"
-    total = sum(j.downgrade for j in down)
-    return f"{total} level{'s' if total > 1 else ''} down ({', '.join(DOMAIN_LABELS[j.domain] for j in down)})"
+def unassessed_rob_note(grades: tuple[StratumGrade, ...]) -> list[str]:
+    """A warning under the table when risk of bias could not be judged: the certainty then leaves it out."""
+    if all(g.domain("risk_of_bias").final != NOT_ASSESSABLE for g in grades):
+        return []
+    return [
+        "",
+        "**Risk of bias was not assessable for at least one row: its certainty does not account for risk of "
+        "bias until the trials' RoB 2 judgements are in the sheets or a reviewer sets the domain.**",
+    ]
