@@ -286,8 +286,12 @@ def publication_bias(yi: Sequence[float], vi: Sequence[float], *, method: str = 
     if k < EGGER_MIN_K:
         return Judgement("publication_bias", NOT_ASSESSABLE, f"k = {k} < {EGGER_MIN_K}, too few for Egger's test")
     from analysis.bias import egger_test
+    from analysis.errors import ConvergenceError
 
-    res = egger_test(list(yi), list(vi), method=method, test=test)
+    try:
+        res = egger_test(list(yi), list(vi), method=method, test=test)
+    except ConvergenceError as exc:  # a failed fit must not sink the whole table: say so in the footnote
+        return Judgement("publication_bias", NOT_ASSESSABLE, f"Egger's test did not converge ({exc})")
     serious = res.p_value < EGGER_P
     return Judgement(
         "publication_bias",
