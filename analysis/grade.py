@@ -58,6 +58,8 @@ HISTOLOGY_NOT_SPECIFIC = frozenset({"mixed"})
 LOW_CONFIDENCE_FLAG = "mapping_low_confidence"
 #: Indirectness: share of the weight (percent) above which population concerns are serious.
 INDIRECT_WEIGHT_SHARE = 50.0
+#: The words of the reasons: "trials" for randomised strata, "studies" otherwise.
+SINGULAR = {"trials": "trial", "studies": "study"}
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,9 @@ def _pct(x: float) -> str:
     return f"{x:.1f}%"
 
 
-def risk_of_bias(study_ids: Sequence[str], weights_pct: Sequence[float], overall: dict[str, str]) -> Judgement:
+def risk_of_bias(
+    study_ids: Sequence[str], weights_pct: Sequence[float], overall: dict[str, str], *, unit: str = "trials"
+) -> Judgement:
     """From each trial's RoB 2 overall judgement (`overall`: study id -> low, some_concerns, high,
     not_assessed; a study not in it is not assessed), weighted by the pool's weights.
 
@@ -172,10 +176,10 @@ def risk_of_bias(study_ids: Sequence[str], weights_pct: Sequence[float], overall
     unassessed = [s for s, x in zip(study_ids, kinds, strict=True) if x not in share]
     k = len(study_ids)
     words = (
-        f"weight from trials at high risk {_pct(share['high'])}, some concerns {_pct(share['some_concerns'])}, "
+        f"weight from {unit} at high risk {_pct(share['high'])}, some concerns {_pct(share['some_concerns'])}, "
         f"low risk {_pct(share['low'])} (RoB 2 overall)"
     )
-    missing = f"not assessed for {len(unassessed)} of {k} trials" if unassessed else ""
+    missing = f"not assessed for {len(unassessed)} of {k} {unit}" if unassessed else ""
     if len(unassessed) == k:
         return Judgement("risk_of_bias", NOT_ASSESSABLE, missing)
     high_or_some = share["high"] + share["some_concerns"]
@@ -190,7 +194,7 @@ def risk_of_bias(study_ids: Sequence[str], weights_pct: Sequence[float], overall
         rule = f"at least {ROB_WEIGHT_SHARE:g}% of the weight at low risk"
     else:
         verdict = NOT_ASSESSABLE
-        rule = "the trials not assessed carry the weight that would decide"
+        rule = f"the {unit} not assessed carry the weight that would decide"
     return Judgement("risk_of_bias", verdict, "; ".join(x for x in (words, rule, missing) if x))
 
 
@@ -240,6 +244,7 @@ def imprecision(
     participants_known: int = 0,
     k: int = 1,
     ratio: bool = True,
+    unit: str = "trials",
 ) -> Judgement:
     """Hazard ratios: serious when the CI crosses HR 1, very serious when it also spans both HR_BENEFIT and
     HR_HARM; one more level (at most very serious) when the optimal information size is surely not met: the
@@ -267,11 +272,11 @@ def imprecision(
     ois = f"OIS {need} events (HR {OIS_HR:g}, two-sided alpha {OIS_ALPHA:g}, power {OIS_POWER:.0%})"
     if participants_known == k and participants is not None and participants < need:
         levels += 1
-        who = "the trial" if k == 1 else f"all {k} trials"
+        who = f"the {SINGULAR[unit]}" if k == 1 else f"all {k} {unit}"
         parts.append(f"{ois} not met: the {participants} participants of {who} are fewer than that")
     elif participants_known < k:
         parts.append(
-            f"{ois} not assessable: events not reported, participants reported for {participants_known} of {k} trials"
+            f"{ois} not assessable: events not reported, participants reported for {participants_known} of {k} {unit}"
         )
     else:
         parts.append(f"{ois} not assessable: events not reported ({participants} participants)")
@@ -300,7 +305,7 @@ def publication_bias(yi: Sequence[float], vi: Sequence[float], *, method: str = 
     )
 
 
-def indirectness(rows: pd.DataFrame, weights_pct: Sequence[float]) -> Judgement:
+def indirectness(rows: pd.DataFrame, weights_pct: Sequence[float], *, unit: str = "trials") -> Judgement:
     """From the inputs' histology and oligo-state mapping: a trial of mixed histology, or whose oligo-state is
     not one specific state (mixed, unresolved, unmappable, ...) or was mapped with low confidence, answers
     the question for one histology in one oligo-state only indirectly. Serious when more than
@@ -319,16 +324,16 @@ def indirectness(rows: pd.DataFrame, weights_pct: Sequence[float]) -> Judgement:
     share_both = float(w[mixed_hist & state_concern].sum())
     distinct = sorted(set(hist) - HISTOLOGY_NOT_SPECIFIC - {""})
     parts = [
-        f"mixed histology in {int(mixed_hist.sum())} of {k} trials",
+        f"mixed histology in {int(mixed_hist.sum())} of {k} {unit}",
         f"oligo-state not one specific state in {int(vague_state.sum())} of {k}",
         f"low-confidence oligo-state mapping in {int(low_conf.sum())} of {k}",
-        f"{_pct(share_any)} of the weight from trials with any of these",
+        f"{_pct(share_any)} of the weight from {unit} with any of these",
     ]
     if len(distinct) > 1:
         parts.append(f"the stratum pools {len(distinct)} histologies ({', '.join(distinct)})")
     if share_both > INDIRECT_WEIGHT_SHARE:
         verdict = VERY_SERIOUS
-        parts.append(f"{_pct(share_both)} from trials with both a histology and an oligo-state concern")
+        parts.append(f"{_pct(share_both)} from {unit} with both a histology and an oligo-state concern")
     elif share_any > INDIRECT_WEIGHT_SHARE:
         verdict = SERIOUS
     else:
@@ -383,12 +388,21 @@ def grade_stratum(
     ratio = statistic in RATIO_STATISTICS
     design = rows["design_class"].astype(str) if "design_class" in rows else pd.Series([""] * len(rows))
     n, known = participants(rows)
+    randomised = bool(len(design)) and bool((design == "randomised").all())
+    unit = "trials" if randomised else "studies"  # the words of each reason
     domains = (
-        risk_of_bias(list(rows["study_id"]), pool.weights_pct, overall_rob(rob, outcome)),
+        risk_of_bias(list(rows["study_id"]), pool.weights_pct, overall_rob(rob, outcome), unit=unit),
         inconsistency(pool.k, pool.i2, (pool.ci_low, pool.ci_high), (pool.pi_low, pool.pi_high), ratio=ratio),
-        indirectness(rows, pool.weights_pct),
+        indirectness(rows, pool.weights_pct, unit=unit),
         imprecision(
-            pool.ci_low, pool.ci_high, level=level, participants=n, participants_known=known, k=pool.k, ratio=ratio
+            pool.ci_low,
+            pool.ci_high,
+            level=level,
+            participants=n,
+            participants_known=known,
+            k=pool.k,
+            ratio=ratio,
+            unit=unit,
         ),
         publication_bias(
             rows["yi"].to_numpy(float).tolist(), rows["vi"].to_numpy(float).tolist(), method=method, test=test
@@ -406,7 +420,7 @@ def grade_stratum(
         pool.ci_low,
         pool.ci_high,
         level,
-        bool(len(design)) and bool((design == "randomised").all()),
+        randomised,
         domains,
         pool.studies,
     )

@@ -4,6 +4,7 @@ pools whose expected judgements follow from the rules in docs/grade.md by hand."
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -304,3 +305,13 @@ def test_an_override_file_that_is_not_a_list_or_not_yaml(tmp_path):
     path.write_text("overrides:\n  - outcome: [unclosed\n")
     with pytest.raises(InputError, match="broken.yaml"):
         load_overrides(path)
+
+
+def test_non_randomised_evidence_is_counted_in_studies_and_starts_low():
+    kb = hand_pool()
+    rows = kb.pools[0].rows.assign(design_class="observational")
+    pool = StratumPool("observational", {}, 3, 0.58, 0.45, 0.75, 0.40, 0.85, 0.001, 0.0, 0.0, 0.5, 2, 0.78,
+                       ("a", "b", "c"), (45.0, 20.0, 35.0), rows)  # fmt: skip
+    (g,) = grade_pool(replace(kb, pools=(pool,)), EMPTY_ROB)
+    assert g.domain("risk_of_bias").reason == "not assessed for 3 of 3 studies"
+    assert (g.start, g.certainty) == (2, "low")
