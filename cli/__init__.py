@@ -9,7 +9,15 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import build_commands, curation_commands, find_command, forest_command, pool_commands, query_commands
+from cli import (
+    build_commands,
+    curation_commands,
+    find_command,
+    forest_command,
+    pool_commands,
+    query_commands,
+    review_commands,
+)
 
 #: The commands in the order `oligokb --help` lists them.
 COMMANDS: tuple[tuple[str, Any], ...] = (
@@ -24,6 +32,10 @@ COMMANDS: tuple[tuple[str, Any], ...] = (
     ("coverage", curation_commands.coverage),
     ("pool", pool_commands.pool_app),
     ("forest", forest_command.forest),
+    ("leave-one-out", review_commands.leave_one_out),
+    ("cumulative", review_commands.cumulative),
+    ("funnel", review_commands.funnel),
+    ("rob-sensitivity", review_commands.rob_sensitivity),
     ("find", find_command.find),
 )
 
