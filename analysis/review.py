@@ -52,6 +52,7 @@ ROB_DROPPED_COLUMNS = ("stratum", "study_id", "study", "judgement", "reason")
 ALL_TRIALS = "all trials"
 LOW_RISK_ONLY = "low risk of bias only"
 NO_LOW_RISK = "no trial judged at low risk of bias"
+ROB2 = "RoB 2"  #: kb.rob's `tool` value of the Cochrane RoB 2 tool
 
 Show = Callable[[float], float]
 
@@ -335,11 +336,11 @@ def pool_funnels(result: KBPool, *, model: str = "rma", min_k: int = EGGER_MIN_K
 
 
 def overall_judgements(rob: pd.DataFrame, outcome: str) -> dict[str, str]:
-    """study_id -> the overall judgement for `outcome` (rob_table's rows for the outcome, else those for
-    every outcome, outcome "")."""
+    """study_id -> the RoB 2 overall judgement for `outcome` (rob_table's rows for the outcome, else those
+    for every outcome, outcome ""). Other tools' judgements (ROBINS-I) are not on RoB 2's scale: left aside."""
     if rob.empty:
         return {}
-    overall = rob[rob["domain"] == "overall"]
+    overall = rob[(rob["domain"] == "overall") & (rob["tool"] == ROB2)]
     out: dict[str, str] = {}
     for row in overall[overall["outcome"] == ""].itertuples():
         out[str(row.study_id)] = str(row.judgement)
@@ -350,7 +351,7 @@ def overall_judgements(rob: pd.DataFrame, outcome: str) -> dict[str, str]:
 
 def _reason(judgement: str) -> str:
     if judgement == "not_assessed":
-        return "risk of bias not assessed"
+        return "no RoB 2 judgement for this outcome (not assessed, or not a randomised trial)"
     return "overall risk of bias: " + judgement.replace("_", " ")
 
 

@@ -115,6 +115,8 @@ def with_selection(command: Callable[..., None]) -> Callable[..., None]:
 
 
 FORMAT_OPT = typer.Option("table", "--format", help=FORMAT_HELP)
+PLOT_OPT = typer.Option(None, "--plot", metavar="FILE", help=PLOT_HELP)
+TITLE_OPT = typer.Option(None, "--title", help="Title of the plot.")
 
 
 def _header(result: Any, what: str) -> str:
@@ -127,8 +129,7 @@ def _header(result: Any, what: str) -> str:
 
 def _records(frame: pd.DataFrame) -> list[dict]:
     """JSON-ready rows: NaN -> null, numpy scalars -> Python."""
-    out = json.loads(frame.to_json(orient="records"))
-    return [{k: v for k, v in r.items()} for r in out]
+    return list(json.loads(frame.to_json(orient="records")))
 
 
 def _envelope(result: Any) -> dict:
@@ -211,8 +212,8 @@ def cumulative(
     result: Any,
     source: Any,
     output_format: str = FORMAT_OPT,
-    plot: Path | None = typer.Option(None, "--plot", metavar="FILE", help=PLOT_HELP),
-    title: str | None = typer.Option(None, "--title", help="Title of the plot."),
+    plot: Path | None = PLOT_OPT,
+    title: str | None = TITLE_OPT,
 ) -> None:
     """Cumulative meta-analysis: the studies of each stratum of `oligokb pool kb` added one at a time in the
     order their figures were published (year of the report pooled, then study name), with the pooled
@@ -244,8 +245,8 @@ def funnel(
     result: Any,
     source: Any,
     output_format: str = FORMAT_OPT,
-    plot: Path | None = typer.Option(None, "--plot", metavar="FILE", help=PLOT_HELP),
-    title: str | None = typer.Option(None, "--title", help="Title of the plot."),
+    plot: Path | None = PLOT_OPT,
+    title: str | None = TITLE_OPT,
     egger_model: str = typer.Option(
         "rma",
         "--egger-model",

@@ -167,13 +167,14 @@ def test_plots_draw_one_row_per_step_and_the_egger_verdict(tmp_path):
 
 
 def rob(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
-    """A rob_table() frame of (study_id, outcome, overall judgement) rows, plus one domain row that must
-    not count as an overall judgement."""
+    """A rob_table() frame of (study_id, outcome, RoB 2 overall judgement) rows, plus, for study d, a domain
+    row and a ROBINS-I overall row, neither of which is a RoB 2 overall judgement."""
     base = dict.fromkeys(ROB_COLUMNS, "")
     out = [
         base | {"study_id": s, "outcome": o, "domain": "overall", "judgement": j, "tool": "RoB 2"} for s, o, j in rows
     ]
-    out.append(base | {"study_id": "d", "outcome": "", "domain": "randomisation", "judgement": "low"})
+    out.append(base | {"study_id": "d", "outcome": "", "domain": "randomisation", "judgement": "low", "tool": "RoB 2"})
+    out.append(base | {"study_id": "d", "outcome": "", "domain": "overall", "judgement": "low", "tool": "ROBINS-I"})
     return pd.DataFrame(out, columns=ROB_COLUMNS)
 
 
@@ -212,7 +213,7 @@ def test_rob_sensitivity_keeps_the_low_risk_trials_for_the_outcome():
     dropped = out.dropped.set_index("study_id")
     assert list(dropped.index) == ["c", "d", "e"]
     assert dropped.loc["c", "reason"] == "overall risk of bias: high"
-    assert dropped.loc["d", "reason"] == "risk of bias not assessed"  # a domain row is not a judgement
+    assert dropped.loc["d", "reason"].startswith("no RoB 2 judgement")  # neither a domain nor ROBINS-I counts
     assert dropped.loc["e", "judgement"] == "not_assessed"
 
 
