@@ -17,6 +17,7 @@ from cli import (
     grade_command,
     pool_commands,
     query_commands,
+    review_commands,
 )
 
 #: The commands in the order `oligokb --help` lists them.
@@ -33,6 +34,10 @@ COMMANDS: tuple[tuple[str, Any], ...] = (
     ("pool", pool_commands.pool_app),
     ("forest", forest_command.forest),
     ("grade", grade_command.grade),
+    ("leave-one-out", review_commands.leave_one_out),
+    ("cumulative", review_commands.cumulative),
+    ("funnel", review_commands.funnel),
+    ("rob-sensitivity", review_commands.rob_sensitivity),
     ("find", find_command.find),
 )
 

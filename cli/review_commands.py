@@ -1,0 +1,313 @@
+"""`oligokb leave-one-out`, `cumulative`, `funnel` and `rob-sensitivity`: the analyses a review reports beside
+the pool, on the same selection as `oligokb pool kb` (same options, same policy; analysis.review computes).
+
+Every command takes the selection options of `pool kb` (added once, by `with_selection`) and --format
+table|csv|json. Exit codes: 0 ok, 2 bad input (nothing on stdout then), 3 internal.
+"""
+
+# No `from __future__ import annotations`: typer reads these signatures, built at import time.
+import functools
+import inspect
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+
+from cli.errors import ArgumentError, prefixed_printer, reports_errors
+from cli.options import TABLE_FORMATS, Method, Test, by_columns, policy_options
+from cli.pool_commands import (
+    ENDPOINT_OPT,
+    EXCLUDE_FLAG_OPT,
+    KB_FILE_OPT,
+    LEVEL_OPT,
+    METHOD_OPT,
+    OUTCOME_HELP,
+    SECONDARY_OPT,
+    STATISTIC_HELP,
+    STRATUM_LEVEL_OPT,
+    TEST_OPT,
+    TIERS_OPT,
+    TIMEPOINT_HELP,
+    check_level,
+    pool_selection,
+)
+
+PLOT_SUFFIXES = (".svg", ".png", ".pdf")
+LABEL_CHARS = 44  #: a study label in a text table is cut here (the full label is in csv and json)
+FORMAT_HELP = "table (for reading), csv or json (for other tools)."
+PLOT_HELP = "Also draw the plot to this file: .svg, .png or .pdf (written whole or not at all)."
+
+_P = inspect.Parameter
+#: The selection options of `pool kb`, in its order: name, default (the typer option), type.
+_SELECTION = (
+    ("outcome", typer.Option(..., "--outcome", help=OUTCOME_HELP), str),
+    ("statistic", typer.Option(..., "--statistic", help=STATISTIC_HELP), str),
+    (
+        "by",
+        typer.Option(
+            None,
+            "--by",
+            metavar="COLUMN[,COLUMN]",
+            help="Evidence-table columns, comma-separated, e.g. histology,oligo_state.",
+        ),
+        str | None,
+    ),
+    ("timepoint", typer.Option(None, "--timepoint", help=TIMEPOINT_HELP), float | None),
+    ("method", METHOD_OPT, Method),
+    ("test", TEST_OPT, Test),
+    ("level", LEVEL_OPT, float),
+    ("tiers", TIERS_OPT, str | None),
+    ("include_secondary", SECONDARY_OPT, bool),
+    ("stratum_level", STRATUM_LEVEL_OPT, str | None),
+    ("exclude_flag", EXCLUDE_FLAG_OPT, list[str] | None),
+    ("kb_file", KB_FILE_OPT, Path),
+    ("endpoint", ENDPOINT_OPT, str | None),
+)
+
+
+def with_selection(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command(result, source, **own options)` the selection options of `pool kb`: the wrapper takes
+    them, checks --level, --format and --plot, pools the selection (cli.pool_commands.pool_selection) and
+    passes the KBPool on, with `source` = (the KB file, the endpoint or None) it was read from."""
+    own = list(inspect.signature(command).parameters.values())[2:]
+    names = [name for name, _, _ in _SELECTION]
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> None:
+        s = {name: kwargs.pop(name) for name in names}
+        check_level(s["level"])
+        fmt = kwargs.get("output_format")
+        if fmt is not None and fmt not in TABLE_FORMATS:
+            raise ArgumentError(f"--format {fmt!r} is not one of {', '.join(TABLE_FORMATS)}")
+        plot = kwargs.get("plot")
+        if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
+            raise ArgumentError(f"--plot {plot}: the file must end in .svg, .png or .pdf")
+        result = pool_selection(
+            s["kb_file"],
+            s["outcome"],
+            s["statistic"],
+            by_columns(s["by"]),
+            s["timepoint"],
+            s["method"].value,
+            s["test"].value,
+            s["level"],
+            policy_options(s["tiers"], s["include_secondary"], s["stratum_level"], s["exclude_flag"]),
+            s["endpoint"],
+        )
+        if not result.pools:
+            raise ArgumentError(
+                "no estimate passes the pooling policy; `oligokb pool kb` with the same options lists why"
+            )
+        for message in result.warnings:
+            print(f"warning: {message}", file=sys.stderr)
+        command(result, (s["kb_file"], s["endpoint"]), **kwargs)
+
+    params = [_P(name, _P.KEYWORD_ONLY, default=opt, annotation=kind) for name, opt, kind in _SELECTION]
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        params + [p.replace(kind=_P.KEYWORD_ONLY) for p in own]
+    )
+    return run
+
+
+FORMAT_OPT = typer.Option("table", "--format", help=FORMAT_HELP)
+PLOT_OPT = typer.Option(None, "--plot", metavar="FILE", help=PLOT_HELP)
+TITLE_OPT = typer.Option(None, "--title", help="Title of the plot.")
+
+
+def _header(result: Any, what: str) -> str:
+    return (
+        f"{what}: {result.statistic} of {result.outcome}"
+        + (f" at {result.timepoint_months:g} months" if result.timepoint_months else "")
+        + f" — {result.method}, test {result.test}, {result.level * 100:g}% CI"
+    )
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: NaN -> null, numpy scalars -> Python."""
+    return list(json.loads(frame.to_json(orient="records")))
+
+
+def _envelope(result: Any) -> dict:
+    return {
+        "outcome": result.outcome,
+        "statistic": result.statistic,
+        "timepoint_months": result.timepoint_months,
+        "method": result.method,
+        "test": result.test,
+        "level": result.level * 100,
+        "scale": "hazard ratio" if result.statistic == "hazard ratio" else "percent",
+        "strata": list(result.strata),
+    }
+
+
+def _num(x: Any, digits: int = 2) -> str:
+    return "NA" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def _p(x: Any) -> str:
+    return "NA" if x is None or (isinstance(x, float) and math.isnan(x)) else ("<0.001" if x < 0.001 else f"{x:.3f}")
+
+
+def _print_block(frame: pd.DataFrame, label: str, columns: list[str]) -> None:
+    """A stratum's rows as an aligned text table, estimates to 2 decimals, tau2 to 3, I2 to 0."""
+    digits = {"tau2": 3, "i2": 0}
+    shown = frame[columns].copy()
+    for col in columns:
+        if col in ("estimate", "ci_low", "ci_high", "tau2", "i2", "p_value"):
+            shown[col] = [_p(x) if col == "p_value" else _num(x, digits.get(col, 2)) for x in frame[col]]
+        elif not pd.api.types.is_numeric_dtype(shown[col]):  # text left-aligned, shortened
+            text = [str(x)[:LABEL_CHARS] for x in shown[col]]
+            width = max([len(x) for x in text] + [len(col)])
+            shown[col] = [x.ljust(width) for x in text]
+            shown = shown.rename(columns={col: col.ljust(width)})
+    shown = shown.rename(columns={"i2": "I2 %", "p_value": "p"})
+    print(f"- {label}")
+    print("  " + shown.to_string(index=False).replace("\n", "\n  "))
+
+
+def _write(frame: pd.DataFrame, fmt: str, result: Any, what: str, key: str, extra: dict | None = None) -> bool:
+    """csv or json output of `frame`; False for table format (the caller prints)."""
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        return True
+    if fmt == "json":
+        print(json.dumps(_envelope(result) | {"analysis": what, key: _records(frame)} | (extra or {}), indent=2))
+        return True
+    return False
+
+
+@reports_errors(prefixed_printer("leave-one-out"))
+@with_selection
+def leave_one_out(result: Any, source: Any, output_format: str = FORMAT_OPT) -> None:
+    """Leave-one-out: each stratum of `oligokb pool kb` re-pooled without each study in turn (estimate
+    and CI on the pool's scale, tau2, I2), to see whether one study drives the result."""
+    from analysis.review import pool_leave_one_out
+
+    table = pool_leave_one_out(result)
+    short = [p.stratum for p in result.pools if p.k < 2]
+    notes = [f"{s}: k = 1, nothing to leave out" for s in short]
+    if _write(table, output_format, result, "leave-one-out", "rows", {"notes": notes}):
+        return
+    print(_header(result, "leave-one-out"))
+    for pool in result.pools:
+        if pool.k < 2:
+            print(f"- {pool.stratum}: k = 1, nothing to leave out")
+            continue
+        _print_block(
+            table[table["stratum"] == pool.stratum],
+            f"{pool.stratum}: all {pool.k} studies {_num(pool.estimate)} ({_num(pool.ci_low)}-{_num(pool.ci_high)});"
+            " without each in turn:",
+            ["omitted", "k", "estimate", "ci_low", "ci_high", "p_value", "tau2", "i2"],
+        )
+
+
+@reports_errors(prefixed_printer("cumulative"))
+@with_selection
+def cumulative(
+    result: Any,
+    source: Any,
+    output_format: str = FORMAT_OPT,
+    plot: Path | None = PLOT_OPT,
+    title: str | None = TITLE_OPT,
+) -> None:
+    """Cumulative meta-analysis: the studies of each stratum of `oligokb pool kb` added one at a time in the
+    order their figures were published (year of the report pooled, then study name), with the pooled
+    estimate after each: how the evidence moved as each trial reported."""
+    from analysis.review import pool_cumulative
+
+    table = pool_cumulative(result)
+    if plot is not None:
+        from analysis.forest_save import save_forest
+        from analysis.review_plots import cumulative_plot
+
+        save_forest(cumulative_plot(table, statistic=result.statistic, title=title, level=result.level), plot)
+        print(f"wrote {plot}", file=sys.stderr)
+    if _write(table, output_format, result, "cumulative", "rows"):
+        return
+    print(_header(result, "cumulative meta-analysis by publication year"))
+    for stratum in dict.fromkeys(table["stratum"]):
+        rows = table[table["stratum"] == stratum]
+        _print_block(
+            rows.assign(year=[y or "" for y in rows["year"]]),
+            str(stratum),
+            ["study", "year", "k", "estimate", "ci_low", "ci_high", "tau2", "i2"],
+        )
+
+
+@reports_errors(prefixed_printer("funnel"))
+@with_selection
+def funnel(
+    result: Any,
+    source: Any,
+    output_format: str = FORMAT_OPT,
+    plot: Path | None = PLOT_OPT,
+    title: str | None = TITLE_OPT,
+    egger_model: str = typer.Option(
+        "rma",
+        "--egger-model",
+        help="rma (the default, as metafor's regtest: a meta-regression on the standard error with the "
+        "pool's tau2 method and test) or lm (Egger's original weighted regression).",
+    ),
+) -> None:
+    """Small-study effects: Egger's regression test per stratum of `oligokb pool kb`, only when the stratum
+    has at least 10 studies (otherwise it says why), and with --plot the funnel plot (each study's
+    estimate against its standard error, with pseudo-95% limits around the pooled estimate)."""
+    from analysis.review import EGGER_MIN_K, pool_funnels, pool_small_study_tests, small_study_frame
+
+    if egger_model not in ("rma", "lm"):
+        raise ArgumentError(f"--egger-model {egger_model!r} is not rma or lm")
+    tests = pool_small_study_tests(result, model=egger_model)
+    if plot is not None:
+        from analysis.forest_save import save_forest
+        from analysis.review_plots import funnel_plot
+
+        funnels = pool_funnels(result, model=egger_model)
+        if not funnels:
+            raise ArgumentError("--plot: no stratum has two or more studies to draw a funnel of")
+        save_forest(funnel_plot(funnels, statistic=result.statistic, title=title), plot)
+        print(f"wrote {plot}", file=sys.stderr)
+    frame = small_study_frame(tests)
+    if _write(frame, output_format, result, "egger", "tests", {"min_k": EGGER_MIN_K}):
+        return
+    print(_header(result, "small-study effects (Egger's test, k >= 10)"))
+    for t in tests:
+        line = t.verdict()
+        if t.egger is not None:
+            e = t.egger
+            line += f"; limit estimate (SE -> 0) {_num(e.limit_estimate, 3)} on the model scale"
+        print(f"- {t.stratum} (k = {t.k}): {line}")
+
+
+@reports_errors(prefixed_printer("rob-sensitivity"))
+@with_selection
+def rob_sensitivity(result: Any, source: tuple[Path, str | None], output_format: str = FORMAT_OPT) -> None:
+    """Sensitivity analysis by risk of bias: each stratum of `oligokb pool kb` pooled again from the trials
+    whose overall RoB 2 judgement for the outcome is "low", beside the full pool, with each trial left
+    out and why (a trial with no judgement is "not assessed" and left out)."""
+    from analysis.review import rob_sensitivity as compute
+    from kb.backend import open_kb
+    from kb.rob import rob_table
+
+    out = compute(result, rob_table(open_kb(*source)))
+    if output_format == "csv":
+        sys.stdout.write(out.pools.to_csv(index=False, lineterminator="\n"))
+        print(f"{len(out.dropped)} input(s) left out of the low-risk pool; --format json lists them", file=sys.stderr)
+        return
+    if output_format == "json":
+        print(json.dumps(_envelope(result) | {"analysis": "rob-sensitivity"} | out.to_dict(), indent=2))
+        return
+    print(_header(result, "sensitivity analysis by risk of bias (RoB 2 overall)"))
+    for stratum in dict.fromkeys(out.pools["stratum"]):
+        _print_block(
+            out.pools[out.pools["stratum"] == stratum],
+            str(stratum),
+            ["analysis", "k", "estimate", "ci_low", "ci_high", "tau2", "i2", "note"],
+        )
+    print(f"left out of the low-risk pool: {len(out.dropped)}")
+    for row in out.dropped.itertuples():
+        print(f"- {row.study_id}: {row.reason}")
