@@ -23,3 +23,5 @@ uv run oligokb forest --outcome "local control" --statistic "landmark rate" --ti
   --out $out/lc-24m-by-oligo-state.png
 uv run oligokb forest --outcome "overall survival" --statistic "landmark rate" --timepoint 24 --by histology \
   --out $out/os-24m-by-histology.png
+# The cumulative and funnel plots (oligokb cumulative / funnel) live beside them.
+bash $out/make_review_plots.sh
