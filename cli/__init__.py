@@ -9,7 +9,15 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import build_commands, curation_commands, find_command, forest_command, pool_commands, query_commands
+from cli import (
+    build_commands,
+    cite_command,
+    curation_commands,
+    find_command,
+    forest_command,
+    pool_commands,
+    query_commands,
+)
 
 #: The commands in the order `oligokb --help` lists them.
 COMMANDS: tuple[tuple[str, Any], ...] = (
@@ -20,6 +28,7 @@ COMMANDS: tuple[tuple[str, Any], ...] = (
     ("query", query_commands.query),
     ("serve", query_commands.serve),
     ("export", query_commands.export),
+    ("cite", cite_command.cite),
     ("conflicts", curation_commands.conflicts),
     ("coverage", curation_commands.coverage),
     ("pool", pool_commands.pool_app),
