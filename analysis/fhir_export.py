@@ -14,6 +14,7 @@ docs/exports.md says which parts of the guide are followed.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -219,6 +220,18 @@ def _cites(pub_ids: list[str]) -> list[dict[str, Any]]:
 # --- Evidence ---------------------------------------------------------------------------------------
 
 
+_BOUND = re.compile(r"^\s*([<>]=?)\s*(\d*\.?\d+)\s*$")
+
+
+def _p_value(row: dict[Any, Any]) -> dict[str, Any] | None:
+    """The figure's p-value as a Quantity; a published bound ("<0.001") keeps its comparator."""
+    exact = number(row.get("p_value"))
+    if exact is not None:
+        return {"value": exact}
+    bound = _BOUND.match(_text(row.get("p_value_as_published")))
+    return {"comparator": bound[1], "value": float(bound[2])} if bound else None
+
+
 def input_evidence(row: dict[Any, Any], pool: KBPool, variables: list[dict[str, Any]]) -> dict[str, Any]:
     """One figure that entered a pool: the value and CI as published, the quote it was read in, and
     what entered the model (yi, its SE and how that SE was obtained)."""
@@ -237,8 +250,9 @@ def input_evidence(row: dict[Any, Any], pool: KBPool, variables: list[dict[str, 
         statistic["quantity"] = quantity(value, stat)
     ci = _interval(number(row.get("ci_low")), number(row.get("ci_high")), number(row.get("ci_level")), stat)
     estimates = [ci] if ci else []
-    if number(row.get("p_value")) is not None:
-        estimates.append(_attribute(P_VALUE, quantity={"value": number(row["p_value"])}))
+    p_value = _p_value(row)
+    if p_value is not None:
+        estimates.append(_attribute(P_VALUE, quantity=p_value))
     if estimates:
         statistic["attributeEstimate"] = estimates
     if number(row.get("n")) is not None:

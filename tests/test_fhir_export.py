@@ -170,3 +170,13 @@ def test_the_fhir_export_refuses_what_it_cannot_do(args, named, tmp_path: Path):
     assert done.returncode == 2
     assert named in done.stderr
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(
+    "published,exact,expected",
+    [("<0.001", "", {"comparator": "<", "value": 0.001}), ("0.06", "0.06", {"value": 0.06}), ("NS", "", None)],
+)
+def test_a_published_p_value_bound_keeps_its_comparator(published, exact, expected):
+    from analysis.fhir_export import _p_value
+
+    assert _p_value({"p_value": exact, "p_value_as_published": published}) == expected
