@@ -255,8 +255,10 @@ def input_evidence(row: dict[Any, Any], pool: KBPool, variables: list[dict[str, 
         estimates.append(_attribute(P_VALUE, quantity=p_value))
     if estimates:
         statistic["attributeEstimate"] = estimates
-    if number(row.get("n")) is not None:
-        statistic["sampleSize"] = {"numberOfStudies": 1, "numberOfParticipants": int(float(row["n"]))}
+    size: dict[str, Any] = {"numberOfStudies": 1}
+    if not is_ratio(stat) and number(row.get("n")) is not None:  # a rate's n is its arm's; an HR's n is one arm's only
+        size["numberOfParticipants"] = int(float(row["n"]))
+    statistic["sampleSize"] = size
     out: dict[str, Any] = {
         "resourceType": "Evidence",
         "id": fhir_id("input", _text(row["statistic_id"])),
