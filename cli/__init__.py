@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from cli import (
     build_commands,
+    cite_command,
     curation_commands,
     find_command,
     forest_command,
@@ -29,6 +30,7 @@ COMMANDS: tuple[tuple[str, Any], ...] = (
     ("query", query_commands.query),
     ("serve", query_commands.serve),
     ("export", query_commands.export),
+    ("cite", cite_command.cite),
     ("conflicts", curation_commands.conflicts),
     ("coverage", curation_commands.coverage),
     ("pool", pool_commands.pool_app),

@@ -12,7 +12,7 @@ from cli.errors import ArgumentError, console_printer, reports_errors
 from cli.options import KB_OPT, TABLE_FORMATS, err
 
 reported = reports_errors(console_printer())
-EXPORT_FORMATS = ("csv", "ttl", "jsonld")
+EXPORT_FORMATS = ("csv", "ttl", "jsonld", "fhir")
 
 
 @reported
@@ -181,7 +181,11 @@ def serve(
 
 @reported
 def export(
-    fmt: str = typer.Option("csv", "--format", help="csv (the evidence table), ttl or jsonld (the graph)."),
+    fmt: str = typer.Option(
+        "csv",
+        "--format",
+        help="csv (the evidence table), ttl or jsonld (the graph), fhir (every pooled analysis as FHIR R5 Evidence: --out DIR).",
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),
     param: list[str] = typer.Option(
         [],
@@ -205,6 +209,10 @@ def export(
     if fmt not in EXPORT_FORMATS:
         raise ArgumentError(f"--format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
     params = parse_params(param)
+    if fmt == "fhir":  # a directory with one JSON Bundle (analysis.fhir_export, docs/exports.md)
+        from analysis.fhir_export import export_fhir
+
+        return err.print(f"wrote {export_fhir(kb_file, endpoint, out, params)}")
     if fmt == "csv":
         from kb.backend import open_kb
 
