@@ -12,7 +12,7 @@ from cli.errors import ArgumentError, console_printer, reports_errors
 from cli.options import KB_OPT, TABLE_FORMATS, err
 
 reported = reports_errors(console_printer())
-EXPORT_FORMATS = ("csv", "ttl", "jsonld")
+EXPORT_FORMATS = ("csv", "ttl", "jsonld", "metafor", "revman")
 
 
 @reported
@@ -181,7 +181,13 @@ def serve(
 
 @reported
 def export(
-    fmt: str = typer.Option("csv", "--format", help="csv (the evidence table), ttl or jsonld (the graph)."),
+    fmt: str = typer.Option(
+        "csv",
+        "--format",
+        help="csv (the evidence table), ttl or jsonld (the graph), metafor (--out DIR: every pool's inputs "
+        "and an R script that re-runs them with metafor) or revman (--out FILE: hazard-ratio inputs as "
+        "RevMan generic inverse-variance rows).",
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),
     param: list[str] = typer.Option(
         [],
@@ -205,6 +211,19 @@ def export(
     if fmt not in EXPORT_FORMATS:
         raise ArgumentError(f"--format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
     params = parse_params(param)
+    if fmt in ("metafor", "revman"):  # every pool's inputs, as `oligokb pool all` pools them
+        from analysis.export_metafor import write_metafor_bundle, write_revman
+        from analysis.kb_pool import pool_all
+        from kb.backend import open_kb
+
+        if out is None:
+            raise ArgumentError(f"--format {fmt} writes files: give --out {'DIR' if fmt == 'metafor' else 'FILE'}")
+        pools = pool_all(evidence_table(open_kb(kb_file, endpoint), params))
+        written = write_metafor_bundle(pools, out) if fmt == "metafor" else [out]
+        if fmt == "revman":
+            write_revman(pools, out)
+        err.print("wrote " + ", ".join(str(p) for p in written))
+        return
     if fmt == "csv":
         from kb.backend import open_kb
 
