@@ -79,7 +79,7 @@ def derived_interval(r: Any, level: float) -> tuple[float, float, str, str] | No
             f"{percent(level)} CI derived from p = {r.p_value}",
             f"{percent(level)} CI derived from the exact p = {r.p_value}, "
             + ("the CI being printed without its level: " if r.ci_low and r.ci_high else "no CI being published: ")
-            + f"SE = |ln HR| / z with z = Φ⁻¹(1 − p/2) = {se:.3f}; interval ln HR ± {z:.3f} SE",
+            + f"SE = |ln HR| / Φ⁻¹(1 − p/2) = {se:.3f}; interval ln HR ± {z:.3f} SE",
         )
     assert published is not None  # an SE from a CI: the CI's level is known
     return (
