@@ -287,8 +287,15 @@ def pool_legacy(
     endpoint: str | None = ENDPOINT_OPT,
     every: bool = typer.Option(False, "--all", help="The same as `pool all`."),
     exclude_flag: list[str] | None = EXCLUDE_FLAG_OPT,
+    inputs: bool = INPUTS_OPT,
+    param: list[str] = PARAM_OPT,
 ) -> None:
+    from kb.params import parse_params
+
     check_level(level)
+    params = parse_params(param)
+    if inputs and (csv_file is not None or every or kb_format(output_format, as_json) != "csv"):
+        raise ArgumentError("--inputs is for a knowledge-base selection with --format csv")
     if every:
         if csv_file is not None or outcome is not None or statistic is not None or timepoint is not None:
             raise ArgumentError(
@@ -304,6 +311,7 @@ def pool_legacy(
             policy_options(tiers, include_secondary, stratum_level, exclude_flag),
             as_json or output_format == "json",
             endpoint,
+            params,
         )
         return
     if csv_file is None:
@@ -325,8 +333,12 @@ def pool_legacy(
             kb_format(output_format, as_json),
             endpoint,
             sensitivity,
+            params=params,
+            inputs=inputs,
         )
         return
+    if params:
+        raise ArgumentError("--param filters the knowledge base; a CSV of effect sizes has no such columns")
     if outcome is not None or statistic is not None:
         raise ArgumentError("--csv FILE and --outcome/--statistic are two input modes; give one")
     if exclude_flag:

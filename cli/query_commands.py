@@ -201,7 +201,8 @@ def export(
         help="Read the evidence table from this SPARQL 1.1 endpoint (a store holding the KB and the vocabularies) instead of --kb.",
     ),
 ) -> None:
-    """Export the evidence table (one row per figure, docs/export-contract.md) or the graph."""
+    """Export the evidence table (one row per figure, docs/export-contract.md), the graph, or every pool's
+    inputs for metafor (with an R script that re-runs them) or RevMan (docs/analysis.md)."""
     from kb.export import evidence_table
     from kb.params import parse_params
     from kb.query import load_kb
