@@ -42,6 +42,33 @@ INPUT_COLUMNS = (
 )
 
 
+#: Columns of the per-input table (`KBPool.inputs_frame`, `oligokb pool kb --inputs`): the analysis and
+#: stratum, the chosen figure and where it was read, what entered the model (yi, sei, vi on the model
+#: scale), its weight in the stratum and how its SE was obtained.
+INPUT_TABLE_COLUMNS = (
+    "outcome",
+    "statistic",
+    "timepoint_months",
+    "stratum",
+    "statistic_id",
+    "study_id",
+    "study_label",
+    "publication_id",
+    "evidence_tier",
+    "tier_rank",
+    "value",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "p_value",
+    "yi",
+    "sei",
+    "vi",
+    "weight_pct",
+    "derivation_route",
+)
+
+
 @dataclass(frozen=True)
 class StratumPool:
     """One stratum's pooled result on the display scale (HR, or percent for rates)."""
@@ -110,6 +137,12 @@ class KBPool:
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([p.to_dict() for p in self.pools])
+
+    def inputs_frame(self) -> pd.DataFrame:
+        """One row per input of every stratum (INPUT_TABLE_COLUMNS), in each stratum's pool order."""
+        analysis = {"outcome": self.outcome, "statistic": self.statistic, "timepoint_months": self.timepoint_months}
+        rows = [analysis | {"stratum": p.stratum} | i for p in self.pools for i in p.inputs()]
+        return pd.DataFrame(rows, columns=list(INPUT_TABLE_COLUMNS))
 
 
 def _study_labels(rows: pd.DataFrame) -> tuple[str, ...]:

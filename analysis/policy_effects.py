@@ -21,13 +21,26 @@ from analysis.errors import AnalysisWarning, InputError
 from analysis.policy_columns import Columns, parse_number
 from analysis.policy_rules import NO_N, NO_STANDARD_ERROR, SE_ERROR, UNIT_NOT_PERCENT, VALUE_NOT_NUMBER
 
-RATE_ROUTE = "logit, events = rate x n"
-CORRECTED_RATE_ROUTE = RATE_ROUTE + " (+0.5 correction)"
-P_VALUE_ROUTE = "SE from exact p-value"
+# How each SE was obtained, in words a reviewer can check against the publication (the CI at its own
+# level, the exact p as printed, the events and n a rate stands for).
+P_VALUE_ROUTE = "SE from exact p"
+RATE_ROUTE = "logit of events = rate x n"
 
 
 def ci_route(level: float) -> str:
-    return f"SE from {level:.0%} CI"
+    """'SE from 95% CI', 'SE from 80% CI', 'SE from 97.5% CI' (never rounded to a whole percent)."""
+    return f"SE from {level * 100:g}% CI"
+
+
+def p_route(p_text: str) -> str:
+    """'SE from exact p = 0.03', the p-value as the sheet gives it."""
+    return f"{P_VALUE_ROUTE} = {p_text}"
+
+
+def rate_route(rate: float, n: float, events: float, corrected: bool) -> str:
+    """'logit of events = rate x n: 19% x 100 = 19 events' (+ escalc's 0.5 correction at 0 or n events)."""
+    text = f"{RATE_ROUTE}: {rate:g}% x {n:g} = {events:.6g} events"
+    return text + (" (+0.5 correction)" if corrected else "")
 
 
 @dataclass
@@ -40,6 +53,7 @@ class EffectSizes:
     route: np.ndarray
     failure: np.ndarray
     routes: list[str] = field(default_factory=list)
+    codes: dict[str, int] = field(default_factory=dict)  # route text -> its index in `routes`
     messages: dict[int, str] = field(default_factory=dict)  # table position -> error text, for SE_ERROR
 
     @classmethod
@@ -52,9 +66,10 @@ class EffectSizes:
         )
 
     def route_code(self, text: str) -> int:
-        if text not in self.routes:
+        if text not in self.codes:
+            self.codes[text] = len(self.routes)
             self.routes.append(text)
-        return self.routes.index(text)
+        return self.codes[text]
 
 
 def effect_sizes(cols: Columns, rows: np.ndarray, is_hr: np.ndarray) -> EffectSizes:
@@ -146,10 +161,13 @@ def _hazard_ratios(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.n
             ],
             dtype=float,
         )
+        route_of = np.full(len(p_values), -1, dtype=np.int64)
+        for code in np.unique(p_codes[j]).tolist():
+            route_of[code] = out.route_code(p_route(str(p_values[code]).strip()))
         se = np.abs(log_val[j]) / zs[p_codes[j]]
         out.yi[idx[j]] = log_val[j]
         out.vi[idx[j]] = _squares(se)
-        out.route[idx[j]] = out.route_code(P_VALUE_ROUTE)
+        out.route[idx[j]] = route_of[p_codes[j]]
 
 
 def _rates(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.ndarray, out: EffectSizes) -> None:
@@ -178,5 +196,7 @@ def _rates(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.ndarray, 
     m_adj = np.where(corrected, nn - x + 0.5, nn - x)
     out.yi[idx[j]] = np.log(x_adj / m_adj)
     out.vi[idx[j]] = 1.0 / x_adj + 1.0 / m_adj
-    plain, fixed = out.route_code(RATE_ROUTE), out.route_code(CORRECTED_RATE_ROUTE)
-    out.route[idx[j]] = np.where(corrected, fixed, plain)
+    out.route[idx[j]] = [
+        out.route_code(rate_route(*args))
+        for args in zip(r.tolist(), nn.tolist(), x.tolist(), corrected.tolist(), strict=True)
+    ]

@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from cli.errors import ArgumentError, prefixed_printer, reports_errors
 from cli.options import STRATUM_LEVEL_HELP, TABLE_FORMATS, TIERS_HELP, Measure, Method, Test, by_columns, policy_options
+from cli.pool_print import input_lines, print_table
 
 reported = reports_errors(prefixed_printer("pool"))
 
@@ -117,6 +118,19 @@ STATISTIC_HELP = '"hazard ratio" or "landmark rate" (also "cumulative incidence"
 TIMEPOINT_HELP = "Months, for landmark rates (24 = 2 years)."
 SENSITIVITY_HELP = "Also pool the trials' own reports only (tiers 1-2) and show both results."
 KB_FORMAT_HELP = "table, csv or json (--csv without a FILE and --json are shorthands)."
+PARAM_OPT = typer.Option(
+    [],
+    "--param",
+    metavar="KEY=VALUE",
+    help="Pool only the figures that pass this filter of the evidence table, as in `oligokb export` "
+    "(repeatable): histology=, oligo_state=, outcome=, statistic=, design=, study=; e.g. histology=nsclc.",
+)
+INPUTS_OPT = typer.Option(
+    False,
+    "--inputs",
+    help="With --format csv: one row per study that entered a pool (its stratum, figure, report, tier, "
+    "yi, sei, vi, weight and how its SE was obtained) instead of one row per stratum.",
+)
 
 
 def check_level(level: float) -> None:
@@ -165,10 +179,17 @@ def pool_kb_command(
     sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity", help=SENSITIVITY_HELP),
     output_format: str = typer.Option("table", "--format", help=KB_FORMAT_HELP),
     as_json: bool = JSON_OPT,
+    inputs: bool = INPUTS_OPT,
+    param: list[str] = PARAM_OPT,
     kb_file: Path = KB_FILE_OPT,
     endpoint: str | None = ENDPOINT_OPT,
 ) -> None:
+    from kb.params import parse_params
+
     check_level(level)
+    fmt = kb_format(output_format, as_json)
+    if inputs and fmt != "csv":
+        raise ArgumentError("--inputs is for --format csv (the table and the JSON already list each pool's inputs)")
     pool_from_kb(
         kb_file,
         outcome,
@@ -179,9 +200,11 @@ def pool_kb_command(
         test.value,
         level,
         policy_options(tiers, include_secondary, stratum_level, exclude_flag),
-        kb_format(output_format, as_json),
+        fmt,
         endpoint,
         sensitivity,
+        params=parse_params(param),
+        inputs=inputs,
     )
 
 
@@ -208,9 +231,12 @@ def pool_all_command(
     exclude_flag: list[str] | None = EXCLUDE_FLAG_OPT,
     output_format: str = typer.Option("csv", "--format", help="csv or json."),
     as_json: bool = JSON_OPT,
+    param: list[str] = PARAM_OPT,
     kb_file: Path = KB_FILE_OPT,
     endpoint: str | None = ENDPOINT_OPT,
 ) -> None:
+    from kb.params import parse_params
+
     check_level(level)
     pool_every(
         kb_file,
@@ -221,6 +247,7 @@ def pool_all_command(
         policy_options(tiers, include_secondary, stratum_level, exclude_flag),
         as_json or output_format == "json",
         endpoint,
+        parse_params(param),
     )
 
 
@@ -260,8 +287,15 @@ def pool_legacy(
     endpoint: str | None = ENDPOINT_OPT,
     every: bool = typer.Option(False, "--all", help="The same as `pool all`."),
     exclude_flag: list[str] | None = EXCLUDE_FLAG_OPT,
+    inputs: bool = INPUTS_OPT,
+    param: list[str] = PARAM_OPT,
 ) -> None:
+    from kb.params import parse_params
+
     check_level(level)
+    params = parse_params(param)
+    if inputs and (csv_file is not None or every or kb_format(output_format, as_json) != "csv"):
+        raise ArgumentError("--inputs is for a knowledge-base selection with --format csv")
     if every:
         if csv_file is not None or outcome is not None or statistic is not None or timepoint is not None:
             raise ArgumentError(
@@ -277,6 +311,7 @@ def pool_legacy(
             policy_options(tiers, include_secondary, stratum_level, exclude_flag),
             as_json or output_format == "json",
             endpoint,
+            params,
         )
         return
     if csv_file is None:
@@ -298,8 +333,12 @@ def pool_legacy(
             kb_format(output_format, as_json),
             endpoint,
             sensitivity,
+            params=params,
+            inputs=inputs,
         )
         return
+    if params:
+        raise ArgumentError("--param filters the knowledge base; a CSV of effect sizes has no such columns")
     if outcome is not None or statistic is not None:
         raise ArgumentError("--csv FILE and --outcome/--statistic are two input modes; give one")
     if exclude_flag:
@@ -335,37 +374,16 @@ def pool_from_csv(
     if as_json:
         print(json.dumps(out, indent=2, allow_nan=False))
     else:
-        _print_table(out)
+        print_table(out)
 
 
-def _fmt(x: float | None, digits: int = 4) -> str:
-    return "NA" if x is None else f"{x:.{digits}f}"
-
-
-def _print_table(out: dict[str, Any]) -> None:
-    rows = (
-        [("overall", out)]
-        if "overall" not in out
-        else ([("overall", out["overall"])] + [(s["group"], s) for s in out["subgroups"]])
-    )
-    print(f"{'group':<16}{'k':>4}{'estimate':>11}{'ci_low':>10}{'ci_high':>10}{'p':>9}{'tau2':>9}{'I2 %':>7}")
-    for name, r in rows:
-        print(
-            f"{name[:15]:<16}{r['k']:>4}{_fmt(r['estimate']):>11}{_fmt(r['ci_low']):>10}"
-            f"{_fmt(r['ci_high']):>10}{_fmt(r['p_value']):>9}{_fmt(r['tau2']):>9}"
-            f"{_fmt(r['i2'], 1):>7}"
-        )
-    if "q_between" in out:
-        qb = out["q_between"]
-        print(f"Q-between = {_fmt(qb['q'])} (df = {qb['df']}, p = {_fmt(qb['p'])})")
-
-
-def kb_evidence(kb_file: Path, endpoint: str | None = None) -> Any:
-    """The evidence table of the KB file (its materialised copy) or of the endpoint."""
+def kb_evidence(kb_file: Path, endpoint: str | None = None, params: dict[str, str] | None = None) -> Any:
+    """The evidence table of the KB file (its materialised copy) or of the endpoint, filtered by
+    `--param` items as `oligokb export` filters it (kb.export.evidence_table)."""
     from kb.backend import open_kb
     from kb.export import evidence_table
 
-    return evidence_table(open_kb(kb_file, endpoint))
+    return evidence_table(open_kb(kb_file, endpoint), params)
 
 
 def pool_selection(
@@ -409,12 +427,13 @@ def pool_every(
     policy: dict[str, Any],
     as_json: bool,
     endpoint: str | None = None,
+    params: dict[str, str] | None = None,
 ) -> None:
     """Every analysis of the knowledge base pooled at once (analysis.kb_pool.pool_all): a guideline group's
     re-pool of every subgroup after an update."""
     from analysis.kb_pool import pool_all
 
-    table = kb_evidence(kb_file, endpoint)
+    table = kb_evidence(kb_file, endpoint, params)
     result = pool_all(table, by=by, method=method, test=test, level=level_pct / 100.0, **policy)
     for _, message in result.warnings:
         _err(f"warning: {message}")
@@ -442,12 +461,17 @@ def pool_from_kb(
     fmt: str,
     endpoint: str | None = None,
     sensitivity: bool = True,
+    *,
+    params: dict[str, str] | None = None,
+    inputs: bool = False,
 ) -> None:
-    """Knowledge-base mode: policy, per-stratum pools, the estimates left out with reasons; and, unless the
-    selection already keeps only the trials' own reports, the same pool of those reports only."""
+    """Knowledge-base mode: policy, per-stratum pools with their inputs, the estimates left out with
+    reasons; and, unless the selection already keeps only the trials' own reports, the same pool of
+    those reports only. `params`: the export's filters of the evidence table; `inputs`: the CSV gives
+    one row per input instead of one per stratum."""
     from analysis.strata import OWN_REPORT_TIERS, allowed_tiers, tiers_text
 
-    table = kb_evidence(kb_file, endpoint)
+    table = kb_evidence(kb_file, endpoint, params)
     result = pool_selection(
         kb_file, outcome, statistic, by, timepoint, method, test, level_pct, policy, endpoint, table
     )
@@ -508,6 +532,10 @@ def pool_from_kb(
         )
         return
     frame = result.table()
+    if fmt == "csv" and inputs:
+        sys.stdout.write(result.inputs_frame().to_csv(index=False, lineterminator="\n"))
+        _err(f"{len(excluded_rows)} estimate(s) left out; see --format table or json for the reasons")
+        return
     if fmt == "csv":
         if not frame.empty:
             frame = frame.assign(
@@ -530,9 +558,8 @@ def pool_from_kb(
         pi = f", PI {p.pi_low:.2f}-{p.pi_high:.2f}" if p.pi_low is not None else ""
         het = f", tau2 {p.tau2:.3f}, I2 {p.i2:.0f}%" if p.tau2 is not None else ""
         print(f"- {p.stratum}: k = {p.k}, {scale} {est}{pi}{het}" + (f"  [{p.note}]" if p.note else ""))
-        print(
-            f"    studies: {'; '.join(f'{name} [tier {tier}]' for name, tier in zip(p.studies, p.tier_ranks, strict=False))}"
-        )
+        for line in input_lines(p, scale):
+            print(f"    {line}")
     print(f"tiers kept: {tiers_text(kept)}")
     if own is not None:
         print("sensitivity, trials' own reports only (tiers 1-2):")

@@ -12,7 +12,7 @@ from cli.errors import ArgumentError, console_printer, reports_errors
 from cli.options import KB_OPT, TABLE_FORMATS, err
 
 reported = reports_errors(console_printer())
-EXPORT_FORMATS = ("csv", "ttl", "jsonld", "fhir")
+EXPORT_FORMATS = ("csv", "ttl", "jsonld", "fhir", "metafor", "revman")
 
 
 @reported
@@ -184,7 +184,9 @@ def export(
     fmt: str = typer.Option(
         "csv",
         "--format",
-        help="csv (the evidence table), ttl or jsonld (the graph), fhir (every pooled analysis as FHIR R5 Evidence: --out DIR).",
+        help="csv (the evidence table), ttl or jsonld (the graph), fhir (--out DIR: every pooled analysis as "
+        "FHIR R5 Evidence), metafor (--out DIR: every pool's inputs and an R script that re-runs them with "
+        "metafor) or revman (--out FILE: hazard-ratio inputs as RevMan generic inverse-variance rows).",
     ),
     out: Path | None = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),
     param: list[str] = typer.Option(
@@ -199,7 +201,8 @@ def export(
         help="Read the evidence table from this SPARQL 1.1 endpoint (a store holding the KB and the vocabularies) instead of --kb.",
     ),
 ) -> None:
-    """Export the evidence table (one row per figure, docs/export-contract.md) or the graph."""
+    """Export the evidence table (one row per figure, docs/export-contract.md), the graph, or every pool's
+    inputs for metafor (with an R script that re-runs them) or RevMan (docs/analysis.md)."""
     from kb.export import evidence_table
     from kb.params import parse_params
     from kb.query import load_kb
@@ -213,6 +216,19 @@ def export(
         from analysis.fhir_export import export_fhir
 
         return err.print(f"wrote {export_fhir(kb_file, endpoint, out, params)}")
+    if fmt in ("metafor", "revman"):  # every pool's inputs, as `oligokb pool all` pools them
+        from analysis.export_metafor import write_metafor_bundle, write_revman
+        from analysis.kb_pool import pool_all
+        from kb.backend import open_kb
+
+        if out is None:
+            raise ArgumentError(f"--format {fmt} writes files: give --out {'DIR' if fmt == 'metafor' else 'FILE'}")
+        pools = pool_all(evidence_table(open_kb(kb_file, endpoint), params))
+        written = write_metafor_bundle(pools, out) if fmt == "metafor" else [out]
+        if fmt == "revman":
+            write_revman(pools, out)
+        err.print("wrote " + ", ".join(str(p) for p in written))
+        return
     if fmt == "csv":
         from kb.backend import open_kb
 
