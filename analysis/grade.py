@@ -19,6 +19,7 @@ from scipy import stats
 
 from analysis.kb_pool import KBPool, StratumPool
 from analysis.policy import RATIO_STATISTICS
+from analysis.review import EGGER_MIN_K, overall_judgements, small_study_test
 
 #: The five domains, in the order of a GRADE evidence profile.
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
@@ -49,7 +50,7 @@ HR_BENEFIT, HR_HARM = 0.75, 1.25
 #: Optimal information size: two-sided alpha, power and the hazard ratio to detect (a 25 % relative reduction).
 OIS_ALPHA, OIS_POWER, OIS_HR = 0.05, 0.80, 0.75
 #: Publication bias: Egger's test needs this many studies, and p below this threshold is serious.
-EGGER_MIN_K, EGGER_P = 10, 0.10
+EGGER_P = 0.10
 #: Indirectness: oligo-state terms that name no single oligo-state, and the flag of a low-confidence mapping.
 STATE_NOT_SPECIFIC = frozenset(
     {"mixed", "unresolved", "unmappable", "not_assessed", "not_oligometastatic", "oligometastatic_disease"}
@@ -285,23 +286,22 @@ def imprecision(
 
 
 def publication_bias(yi: Sequence[float], vi: Sequence[float], *, method: str = "REML", test: str = "z") -> Judgement:
-    """Egger's regression test (analysis.bias, with the pool's method and test) when k >= EGGER_MIN_K:
-    serious when p < EGGER_P; otherwise not assessable."""
-    k = len(yi)
-    if k < EGGER_MIN_K:
-        return Judgement("publication_bias", NOT_ASSESSABLE, f"k = {k} < {EGGER_MIN_K}, too few for Egger's test")
-    from analysis.bias import egger_test
+    """Egger's regression test (analysis.review.small_study_test, with the pool's method and test) when
+    k >= EGGER_MIN_K: serious when p < EGGER_P; otherwise not assessable."""
     from analysis.errors import ConvergenceError
 
+    k = len(yi)
     try:
-        res = egger_test(list(yi), list(vi), method=method, test=test)
+        res = small_study_test(list(yi), list(vi), method=method, test=test)
     except ConvergenceError as exc:  # a failed fit must not sink the whole table: say so in the footnote
         return Judgement("publication_bias", NOT_ASSESSABLE, f"Egger's test did not converge ({exc})")
-    serious = res.p_value < EGGER_P
+    if res.egger is None:
+        return Judgement("publication_bias", NOT_ASSESSABLE, f"k = {k} < {EGGER_MIN_K}, too few for Egger's test")
+    serious = res.egger.p_value < EGGER_P
     return Judgement(
         "publication_bias",
         SERIOUS if serious else NOT_SERIOUS,
-        f"Egger's test p = {res.p_value:.3f} ({'<' if serious else '>='} {EGGER_P:g}), k = {k}",
+        f"Egger's test p = {res.egger.p_value:.3f} ({'<' if serious else '>='} {EGGER_P:g}), k = {k}",
     )
 
 
@@ -362,16 +362,6 @@ def participants(rows: pd.DataFrame) -> tuple[int | None, int]:
     return (total if known else None), known
 
 
-def overall_rob(rob: pd.DataFrame, outcome: str) -> dict[str, str]:
-    """Study id -> its RoB 2 overall judgement for `outcome` (an outcome-specific row wins over a row
-    for every outcome, outcome "")."""
-    if rob.empty:
-        return {}
-    rows = rob[(rob["domain"] == "overall") & rob["outcome"].isin([outcome, ""])]
-    rows = rows.assign(_specific=rows["outcome"] == outcome).sort_values("_specific")
-    return dict(zip(rows["study_id"], rows["judgement"], strict=True))  # the specific row, last, wins
-
-
 def grade_stratum(
     pool: StratumPool,
     rob: pd.DataFrame,
@@ -391,7 +381,7 @@ def grade_stratum(
     randomised = bool(len(design)) and bool((design == "randomised").all())
     unit = "trials" if randomised else "studies"  # the words of each reason
     domains = (
-        risk_of_bias(list(rows["study_id"]), pool.weights_pct, overall_rob(rob, outcome), unit=unit),
+        risk_of_bias(list(rows["study_id"]), pool.weights_pct, overall_judgements(rob, outcome), unit=unit),
         inconsistency(pool.k, pool.i2, (pool.ci_low, pool.ci_high), (pool.pi_low, pool.pi_high), ratio=ratio),
         indirectness(rows, pool.weights_pct, unit=unit),
         imprecision(

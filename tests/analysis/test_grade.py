@@ -22,12 +22,12 @@ from analysis.grade import (
     inconsistency,
     indirectness,
     ois_events,
-    overall_rob,
     publication_bias,
     risk_of_bias,
 )
 from analysis.grade_overrides import OverrideFileError, apply_overrides, load_overrides, parse_overrides
 from analysis.kb_pool import KBPool, StratumPool
+from analysis.review import overall_judgements
 from kb.rob import ROB_COLUMNS
 from terms.errors import InputError
 
@@ -82,8 +82,8 @@ def test_unassessed_weight_that_would_decide_is_not_assessable():
 
 def test_an_outcome_specific_judgement_wins_over_one_for_every_outcome():
     rob = pd.concat([rob_rows(("a", "low"), outcome=""), rob_rows(("a", "high"))])
-    assert overall_rob(rob, "overall survival") == {"a": "high"}
-    assert overall_rob(rob, "progression-free survival") == {"a": "low"}
+    assert overall_judgements(rob, "overall survival") == {"a": "high"}
+    assert overall_judgements(rob, "progression-free survival") == {"a": "low"}
 
 
 # --- inconsistency ------------------------------------------------------------------------------------
