@@ -12,7 +12,7 @@ from cli.errors import ArgumentError, console_printer, reports_errors
 from cli.options import KB_OPT, TABLE_FORMATS, err
 
 reported = reports_errors(console_printer())
-EXPORT_FORMATS = ("csv", "ttl", "jsonld")
+EXPORT_FORMATS = ("csv", "ttl", "jsonld", "rob")
 
 
 @reported
@@ -181,7 +181,11 @@ def serve(
 
 @reported
 def export(
-    fmt: str = typer.Option("csv", "--format", help="csv (the evidence table), ttl or jsonld (the graph)."),
+    fmt: str = typer.Option(
+        "csv",
+        "--format",
+        help="csv (the evidence table), ttl or jsonld (the graph), rob (the risk-of-bias judgements, one row per study, outcome and domain).",
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),
     param: list[str] = typer.Option(
         [],
@@ -195,7 +199,7 @@ def export(
         help="Read the evidence table from this SPARQL 1.1 endpoint (a store holding the KB and the vocabularies) instead of --kb.",
     ),
 ) -> None:
-    """Export the evidence table (one row per figure, docs/export-contract.md) or the graph."""
+    """Export the evidence table (one row per figure, docs/export-contract.md), the graph, or the risk-of-bias table."""
     from kb.export import evidence_table
     from kb.params import parse_params
     from kb.query import load_kb
@@ -211,6 +215,11 @@ def export(
         data = (
             evidence_table(open_kb(kb_file, endpoint), params).to_csv(index=False, lineterminator="\n").encode("utf-8")
         )
+    elif fmt == "rob" and not params:  # the risk-of-bias table (kb.rob); with --param, refused below
+        from kb.backend import open_kb
+        from kb.rob import rob_csv
+
+        data = rob_csv(open_kb(kb_file, endpoint))
     else:
         if params:
             raise ArgumentError("--param filters the csv evidence table only")

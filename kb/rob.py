@@ -14,7 +14,6 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
 from kb.backend import KnowledgeBase, as_kb
-from terms.files import write_atomic
 from terms.vocabulary import pref_label, vocabulary_graph
 
 #: Cochrane RoB 2 domains, in the tool's order, then its overall judgement.
@@ -97,10 +96,6 @@ def _tool_label(iri: str) -> str:
     return str(label) if label is not None else _notation(iri)
 
 
-def write_rob_csv(kb: KnowledgeBase | Graph, out: Path | None) -> str | None:
-    """The rob_table as CSV: written atomically to `out`, or returned (for standard output)."""
-    text = rob_table(kb).to_csv(index=False, lineterminator="\n")
-    if out is None:
-        return text
-    write_atomic(out, text.encode("utf-8"))
-    return None
+def rob_csv(kb: KnowledgeBase | Graph) -> bytes:
+    """The rob_table as CSV (UTF-8), for `oligokb export --format rob`."""
+    return rob_table(kb).to_csv(index=False, lineterminator="\n").encode("utf-8")
