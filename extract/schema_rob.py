@@ -72,6 +72,18 @@ class RoB2Domains(_Strict):
     reported_result: DomainJudgement
     overall: DomainJudgement
 
+    @model_validator(mode="before")
+    @classmethod
+    def _known_domains(cls, data: object) -> object:
+        # One error for a misnamed domain (not "field required" plus "extra input").
+        unknown = sorted(set(data) - {*ROB2_JUDGED, "overall"}) if isinstance(data, dict) else []
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(str, unknown))}: not a RoB 2 domain; the domains are "
+                f"{', '.join(ROB2_JUDGED)} and overall (terms/vocab/risk_of_bias.ttl)"
+            )
+        return data
+
     @model_validator(mode="after")
     def _overall_is_worst(self) -> RoB2Domains:
         judged = {d: getattr(self, d).judgement for d in ROB2_JUDGED}
