@@ -282,3 +282,13 @@ def test_malformed_risk_of_bias_exits_2_from_the_cli(sheets: Path, tmp_path: Pat
     assert result.returncode == 2
     assert "test-trial.yaml" in result.stderr and "risk_of_bias[0].domains" in result.stderr
     assert not (tmp_path / "kb.ttl").exists()
+
+
+def test_rob_table_is_the_same_from_a_remote_endpoint(tmp_path, table):
+    from kb.remote import SparqlEndpoint
+    from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR
+    from tests.conftest import oxigraph_server
+
+    with oxigraph_server([BUNDLED, *sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE], tmp_path) as (endpoint, _):
+        remote = rob_table(SparqlEndpoint(endpoint))
+    pd.testing.assert_frame_equal(remote, table)
