@@ -12,7 +12,7 @@ from cli.errors import ArgumentError, console_printer, reports_errors
 from cli.options import KB_OPT, TABLE_FORMATS, err
 
 reported = reports_errors(console_printer())
-EXPORT_FORMATS = ("csv", "ttl", "jsonld", "fhir", "metafor", "revman")
+EXPORT_FORMATS = ("csv", "ttl", "jsonld", "rob", "fhir", "metafor", "revman")
 
 
 @reported
@@ -184,9 +184,10 @@ def export(
     fmt: str = typer.Option(
         "csv",
         "--format",
-        help="csv (the evidence table), ttl or jsonld (the graph), fhir (--out DIR: every pooled analysis as "
-        "FHIR R5 Evidence), metafor (--out DIR: every pool's inputs and an R script that re-runs them with "
-        "metafor) or revman (--out FILE: hazard-ratio inputs as RevMan generic inverse-variance rows).",
+        help="csv (the evidence table), ttl or jsonld (the graph), rob (the risk-of-bias judgements, one row per "
+        "study, outcome and domain), fhir (--out DIR: every pooled analysis as FHIR R5 Evidence), metafor (--out "
+        "DIR: every pool's inputs and an R script that re-runs them with metafor) or revman (--out FILE: "
+        "hazard-ratio inputs as RevMan generic inverse-variance rows).",
     ),
     out: Path | None = typer.Option(None, "--out", help="Write here (atomically) instead of standard output."),
     param: list[str] = typer.Option(
@@ -201,8 +202,9 @@ def export(
         help="Read the evidence table from this SPARQL 1.1 endpoint (a store holding the KB and the vocabularies) instead of --kb.",
     ),
 ) -> None:
-    """Export the evidence table (one row per figure, docs/export-contract.md), the graph, or every pool's
-    inputs for metafor (with an R script that re-runs them) or RevMan (docs/analysis.md)."""
+    """Export the evidence table (one row per figure, docs/export-contract.md), the graph, the risk-of-bias
+    table, or every pooled analysis: FHIR R5 Evidence (docs/exports.md), its inputs for metafor (with an R
+    script that re-runs them) or RevMan (docs/analysis.md)."""
     from kb.export import evidence_table
     from kb.params import parse_params
     from kb.query import load_kb
@@ -235,6 +237,11 @@ def export(
         data = (
             evidence_table(open_kb(kb_file, endpoint), params).to_csv(index=False, lineterminator="\n").encode("utf-8")
         )
+    elif fmt == "rob" and not params:  # the risk-of-bias table (kb.rob); with --param, refused below
+        from kb.backend import open_kb
+        from kb.rob import rob_csv
+
+        data = rob_csv(open_kb(kb_file, endpoint))
     else:
         if params:
             raise ArgumentError("--param filters the csv evidence table only")

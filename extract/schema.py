@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from extract.flags import Flag, Partition, check_group_flags, check_report_flag_targets, check_statistic_flags
+from extract.schema_rob import RiskOfBias
 
 # The value types and checks (extract.schema_values): every public name is importable from here as before;
 # those the models do not use are re-exported with `as`.
@@ -177,6 +178,7 @@ class StudySheet(Strict):
     overlaps_with: list[Slug] = Field(default_factory=list)
     arms: list[Arm] = Field(min_length=1)
     note: str | None = Field(None, max_length=3000)
+    risk_of_bias: RiskOfBias = Field(default_factory=list, validate_default=True)  # extract.schema_rob
 
     @field_validator("registry")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from extract.schema import PublicationSheet, StudySheet
+from extract.schema_rob import rob_sources
 from extract.synth import MARKER
 from extract.yaml_io import line_of, load_sheet
 from terms.errors import InputError, Problem
@@ -191,6 +192,7 @@ def cross_check(ex: Extractions) -> list[Problem]:
         sources = [("oligo_state.inputs", i.source) for i in study.oligo_state.inputs]
         if study.histology_composition is not None:
             sources.append(("histology_composition.source", study.histology_composition.source))
+        sources.extend(rob_sources(study))  # a risk-of-bias quote cites a publication like any other quote
         for where, src in sources:
             if src.publication is None:
                 problems.append(

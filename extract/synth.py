@@ -298,6 +298,17 @@ class _Study:
         if self.randomised:
             sheet["comparator"] = {"term": _pick(rng, COMPARATOR), "as_published": "standard of care"}
         sheet["arms"] = arms
+        if self.randomised:  # a randomised study carries RoB 2 (extract.schema_rob); made up, like its figures
+            why = {"judgement": "some_concerns", "reason": "Synthetic: made-up judgement, not evidence."}
+            domains = ("randomisation", "deviations", "missing_data", "measurement", "reported_result", "overall")
+            sheet["risk_of_bias"] = [
+                {
+                    "outcome": "progression_free_survival",
+                    "tool": "rob2",
+                    "assessed_by": "oligokb synth",
+                    "domains": {d: dict(why) for d in domains},
+                }
+            ]
         return sheet
 
     def publication_sheets(self) -> list[dict]:

@@ -29,6 +29,7 @@ from extract.flags import group_partitions
 from extract.schema import PublicationSheet, Source, Statistic, StudySheet, p_value_number
 from extract.sheets import Extractions, collect, gc_paused, is_synthetic, sheet_paths, try_parse
 from extract.sources import ReadIn
+from kb.build_rob import rob_rows
 from kb.turtle import (  # noqa: F401
     _TYPE,
     _XSD_BOOLEAN,
@@ -228,6 +229,7 @@ def _study_rows(t: _Rows, study: StudySheet, base: str) -> None:
         t.plain(r, _P["label"], arm.label)
         t.plain(r, O.armRole, arm.role)
         t.iri(r, O.treatment, _vocab("treatment", arm.treatment))
+    rob_rows(t, study, s, base, _source_rows)  # kb.build_rob: the risk-of-bias assessments
 
 
 def _publication_rows(t: _Rows, pub: PublicationSheet, base: str) -> None:

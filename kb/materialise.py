@@ -30,7 +30,7 @@ from rdflib.namespace import SKOS
 
 from terms.vocabulary import ONTOLOGY_FILE, VOCAB_DIR, vocabulary_graph
 
-FORMAT = "1"
+FORMAT = "2"
 CACHE_ENV = "OLIGOKB_CACHE"  # a directory for every KB's cache; default: .oligokb-cache/ beside the KB file
 QUERY_DIR = Path(__file__).with_name("queries")
 MATERIALISED = ("evidence", "studies", "publications")  # provenance is derived from these (provenance_from_tables)
@@ -44,7 +44,7 @@ def _code_digest() -> str:
         *sorted(QUERY_DIR.glob("*.rq")),
         *sorted(VOCAB_DIR.glob("*.ttl")),
         ONTOLOGY_FILE,
-        *(Path(__file__).with_name(name) for name in ("export.py", "conflicts.py", "query.py", "store.py")),
+        *(Path(__file__).with_name(name) for name in ("export.py", "conflicts.py", "query.py", "store.py", "rob.py")),
     ]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]

@@ -7,12 +7,14 @@ module reads them back from the knowledge base.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pandas as pd
+from rdflib import Graph, URIRef
+from rdflib.namespace import SKOS
 
-if TYPE_CHECKING:
-    from kb.backend import KnowledgeBase
+from kb.backend import KnowledgeBase, as_kb
+from terms.vocabulary import pref_label, vocabulary_graph
 
 #: Cochrane RoB 2 domains, in the tool's order, then its overall judgement.
 ROB2_DOMAINS = ("randomisation", "deviations", "missing_data", "measurement", "reported_result", "overall")
@@ -31,9 +33,69 @@ ROB_COLUMNS = [
     "support_kind",  # "quote" or "reason"
     "publication_id",  # the report the quote was read in ("" for a reason)
     "locator",  # where in that report ("" for a reason)
+    "reason",  # the curators' stated reason when a quote is the support too ("" otherwise)
+    "assessed_by",  # who judged ("" for an assessment not made)
 ]
 
+ROB_QUERY = Path(__file__).parent / "queries" / "rob.rq"
 
-def rob_table(kb: KnowledgeBase) -> pd.DataFrame:
-    """Every risk-of-bias judgement in the knowledge base, ROB_COLUMNS, sorted by study, outcome, domain."""
-    return pd.DataFrame(columns=ROB_COLUMNS)
+
+def rob_table(kb: KnowledgeBase | Graph) -> pd.DataFrame:
+    """Every risk-of-bias judgement in the knowledge base, ROB_COLUMNS, sorted by study, outcome, domain.
+    An assessment not made (ROBINS-I not assessed) is one row: domain overall, judgement not_assessed,
+    its reason as the support. Strings only ("" where not applicable), whichever back-end answers."""
+    kb = as_kb(kb)
+    return kb.cached("rob", lambda: _rob_table(kb), ROB_COLUMNS)
+
+
+def _notation(iri: object) -> str:
+    return str(iri).rsplit("/", 1)[-1] if _given(iri) else ""
+
+
+def _given(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
+
+
+def _text(value: object) -> str:
+    return str(value) if _given(value) else ""
+
+
+def _rob_table(kb: KnowledgeBase) -> pd.DataFrame:
+    raw = kb.select(ROB_QUERY.read_text(encoding="utf-8"), {})
+    rows = []
+    for r in raw.to_dict("records"):
+        quote = _text(r["quote"])
+        reason = _text(r["reason"])
+        not_assessed = not _given(r["domain"])
+        rows.append(
+            {
+                "study_id": _text(r["study_id"]),
+                "outcome": pref_label(str(r["outcome"])) if _given(r["outcome"]) else "",
+                "tool": _tool_label(str(r["tool"])),
+                "domain": "overall" if not_assessed else _notation(r["domain"]),
+                "judgement": "not_assessed" if not_assessed else _notation(r["judgement"]),
+                "support": _text(r["not_assessed"]) if not_assessed else (quote or reason),
+                "support_kind": "quote" if quote else "reason",
+                "publication_id": _text(r["publication_id"]) if quote else "",
+                "locator": _text(r["locator"]) if quote else "",
+                "reason": reason if quote else "",
+                "assessed_by": _text(r["assessed_by"]),
+            }
+        )
+    table = pd.DataFrame(rows, columns=ROB_COLUMNS).astype(str)
+    # The tool's domain order (RoB 2's), not the alphabet's, within each study and outcome.
+    order = {d: i for i, d in enumerate(ROB2_DOMAINS)}
+    table["_order"] = table["domain"].map(lambda d: order.get(d, len(order)))
+    table = table.sort_values(["study_id", "outcome", "tool", "_order", "domain"], kind="stable")
+    return table.drop(columns="_order").reset_index(drop=True)
+
+
+def _tool_label(iri: str) -> str:
+    """The tool's name as its authors write it ("RoB 2", "ROBINS-I"): the vocabulary's prefLabel, case kept."""
+    label = vocabulary_graph().value(URIRef(iri), SKOS.prefLabel)
+    return str(label) if label is not None else _notation(iri)
+
+
+def rob_csv(kb: KnowledgeBase | Graph) -> bytes:
+    """The rob_table as CSV (UTF-8), for `oligokb export --format rob`."""
+    return rob_table(kb).to_csv(index=False, lineterminator="\n").encode("utf-8")

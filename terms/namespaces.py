@@ -274,6 +274,42 @@ class UNIT(DefinedNamespace):
     years: URIRef
 
 
+class ROB_TOOL(DefinedNamespace):
+    """Risk-of-bias tools (terms/vocab)."""
+
+    _NS = Namespace(VOCAB + "rob-tool/")
+    _fail = True
+
+    rob2: URIRef
+    robins_i: URIRef
+
+
+class ROB_DOMAIN(DefinedNamespace):
+    """RoB 2 domains (terms/vocab)."""
+
+    _NS = Namespace(VOCAB + "rob-domain/")
+    _fail = True
+
+    deviations: URIRef
+    measurement: URIRef
+    missing_data: URIRef
+    overall: URIRef
+    randomisation: URIRef
+    reported_result: URIRef
+
+
+class ROB_JUDGEMENT(DefinedNamespace):
+    """Risk-of-bias judgements (terms/vocab)."""
+
+    _NS = Namespace(VOCAB + "rob-judgement/")
+    _fail = True
+
+    high: URIRef
+    low: URIRef
+    not_assessed: URIRef
+    some_concerns: URIRef
+
+
 class OKB(DefinedNamespace):
     """The oligokb ontology (terms/ontology.ttl)."""
 
@@ -281,6 +317,8 @@ class OKB(DefinedNamespace):
     _fail = True
 
     Arm: URIRef
+    DomainJudgement: URIRef
+    RiskOfBiasAssessment: URIRef
     AssignmentInput: URIRef
     CurationFlag: URIRef
     Group: URIRef
@@ -297,6 +335,8 @@ class OKB(DefinedNamespace):
     adjusted: URIRef
     adjustedFor: URIRef
     answer: URIRef
+    assessedBy: URIRef
+    assessedOutcome: URIRef
     armRole: URIRef
     basis: URIRef
     candidateState: URIRef
@@ -323,6 +363,12 @@ class OKB(DefinedNamespace):
     hasArm: URIRef
     hasGroup: URIRef
     hasInput: URIRef
+    hasDomainJudgement: URIRef
+    judgement: URIRef
+    notAssessed: URIRef
+    riskOfBias: URIRef
+    robDomain: URIRef
+    robTool: URIRef
     histology: URIRef
     histologyComposition: URIRef
     inStudy: URIRef
