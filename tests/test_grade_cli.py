@@ -29,8 +29,9 @@ def test_markdown_is_a_table_with_every_domain_and_footnotes(tmp_path):
     assert [DOMAIN_LABELS[d].capitalize() for d in DOMAINS] == header[5:10] and header[-1] == "Certainty"
     row = [c.strip() for c in lines[2].strip("|").split("|")]
     assert row[0].startswith("progression-free survival") and "⊕" in row[-1]
-    # the risk-of-bias table is empty today: said in words, not a crash
-    assert "Risk of bias: suggested not assessable: not assessed for" in result.stdout
+    # every randomised trial carries RoB 2 (kb.rob): the domain is judged from the trials' overall judgements
+    assert "Risk of bias: suggested" in result.stdout and "(RoB 2 overall)" in result.stdout
+    assert "Risk of bias: suggested not assessable" not in result.stdout
 
 
 def test_csv_has_one_row_per_stratum_and_domain(tmp_path):
@@ -51,7 +52,7 @@ def test_json_and_figure_and_an_override(tmp_path):
         "  - outcome: progression-free survival\n"
         "    statistic: hazard ratio\n"
         "    domain: risk_of_bias\n"
-        "    judgement: serious\n"
+        "    judgement: very serious\n"
         "    reason: open-label trials, investigator-assessed progression\n"
     )
     figure, out = tmp_path / "sof.png", tmp_path / "sof.json"
@@ -65,7 +66,7 @@ def test_json_and_figure_and_an_override(tmp_path):
     domains = {d["domain"]: d for d in g["domains"]}
     assert set(domains) == set(DOMAINS)
     rob = domains["risk_of_bias"]
-    assert (rob["suggested"], rob["override"], rob["final"]) == ("not assessable", "serious", "serious")
+    assert (rob["suggested"], rob["override"], rob["final"]) == ("serious", "very serious", "very serious")
     assert rob["override_reason"] == "open-label trials, investigator-assessed progression"
     # the certainty is the start less every final downgrade, floored at 1 (hand arithmetic on the JSON)
     start = {"high": 4, "low": 2}[g["certainty_start"]]
