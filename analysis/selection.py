@@ -11,10 +11,10 @@ from analysis.errors import InputError
 def selection_labels(table: Any, outcome: str, statistic: str) -> tuple[str, str]:
     """The labels of `outcome` and `statistic` in the evidence table `table` (ids become their preferred
     labels); InputError naming the option and the labels the knowledge base has when one is not there."""
-    from terms.vocabulary import pref_label, resolve, terms
+    from terms.vocabulary import pref_label, resolve, term_id
 
     labels = tuple(
-        pref_label(resolve(column, text)) if text in terms(column) else text
+        pref_label(resolve(column, term_id(column, text)))
         for text, column in ((outcome, "outcome"), (statistic, "statistic"))
     )
     for label, column in zip(labels, ("outcome", "statistic"), strict=True):
