@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,7 @@ def load_sheet(path: Path, display: str | None = None) -> Any:
     try:
         return yaml.load(text, Loader=_SheetLoader)  # noqa: S506 - _SheetLoader is a SafeLoader subclass
     except yaml.YAMLError as exc:
-        line, said, fix = syntax_problem(exc)
+        line, said, fix = syntax_problem(exc, text)
         raise InputError(Problem(name, "", f"not valid YAML: {said}", fix, line)) from None
 
 
@@ -200,7 +201,21 @@ def _line(mark: Any) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
-def syntax_problem(exc: yaml.YAMLError) -> tuple[int | None, str, str]:
+_OPENING_QUOTE = re.compile(r"""(?:^|[:\[{,-])\s*(["'])""")
+
+
+def _unclosed_quote(text: str, before: int) -> int | None:
+    """The first line before line `before` that opens a quoted value and does not close it: YAML reads a
+    quoted value on over the following lines, so the parser stops far from the missing quote mark."""
+    for number, line in enumerate(text.splitlines()[: before - 1], 1):
+        code = line.replace("\\\\", "").replace('\\"', "").replace("''", "")
+        opening = _OPENING_QUOTE.search(code)
+        if opening and code.count(opening[1], opening.start(1)) % 2:
+            return number
+    return None
+
+
+def syntax_problem(exc: yaml.YAMLError, text: str = "") -> tuple[int | None, str, str]:
     """PyYAML's error -> (the line where the problem is, what is wrong in plain words, how to fix it).
     The line is where the mistake was made (an unclosed quote: where it opened), not where the parser
     gave up; an error this does not recognise keeps PyYAML's own words."""
@@ -208,12 +223,15 @@ def syntax_problem(exc: yaml.YAMLError) -> tuple[int | None, str, str]:
     context = str(getattr(exc, "context", None) or "")
     at, opened = _line(getattr(exc, "problem_mark", None)), _line(getattr(exc, "context_mark", None))
     at = at or opened
+    quote = _unclosed_quote(text, at) if at and "'\\t'" not in problem else None
+    if quote is not None:
+        opened, context = quote, "quoted scalar"
     if "'\\t'" in problem:
         return at, f"line {at} has a tab character; YAML indents with spaces", "replace the tab with spaces"
     if "quoted scalar" in context:
         return (
             opened,
-            f"the quote opened on line {opened} is never closed",
+            f"the quote opened on line {opened} is not closed on that line",
             'close it with the same quote mark; write a quote mark inside "..." as \\" (or use \'...\')',
         )
     if "flow sequence" in context or "flow mapping" in context:
