@@ -113,6 +113,13 @@ def _spellings(scheme: str) -> dict[str, str]:
     return out
 
 
+def near_terms(scheme: str, text: str, n: int = 3) -> list[str]:
+    """The ids of the terms spelled most like `text` (by id or label; difflib), closest first."""
+    spellings = _spellings(scheme)
+    near = difflib.get_close_matches(_spelling(text), list(spellings), n=3 * n, cutoff=0.6)
+    return list(dict.fromkeys(spellings[s] for s in near))[:n] or closest(scheme, text, n)
+
+
 def term_id(scheme: str, text: str) -> str:
     """A term as a person types it on the command line -> its id (notation): the id itself, its label or
     an alternative label ('hazard ratio', 'hazard_ratio', 'Hazard Ratio', 'HR'); UnknownTermError listing
@@ -122,11 +129,8 @@ def term_id(scheme: str, text: str) -> str:
     found = _spellings(scheme).get(_spelling(text))
     if found is not None:
         return found
-    spellings = _spellings(scheme)
-    near = difflib.get_close_matches(_spelling(text), list(spellings), n=8, cutoff=0.6)
-    hints = list(dict.fromkeys(spellings[s] for s in near))[:3] or closest(scheme, text)
-    said = ", ".join(repr(pref_label(getattr(SCHEMES[scheme], h))) for h in hints)
-    hint = f"; did you mean {said}?" if hints else "."
+    hints = [f"{h!r} ({pref_label(getattr(SCHEMES[scheme], h))})" for h in near_terms(scheme, text)]
+    hint = f"; did you mean {', '.join(hints)}?" if hints else "."
     raise UnknownTermError(
         f"{text!r} is not a term of the {scheme} vocabulary{hint} Terms (by id or label): {', '.join(terms(scheme))}"
     )
