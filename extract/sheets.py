@@ -119,6 +119,7 @@ def parse_sheet(path: Path, display: str | None = None) -> StudySheet | Publicat
                 "kind",
                 "a sheet is a YAML mapping that starts with kind: study or kind: publication",
                 "add `kind: study` or `kind: publication` as the first line",
+                line_of(data, ("kind",)),
             )
         )
     model = StudySheet if data["kind"] == "study" else PublicationSheet

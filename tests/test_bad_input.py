@@ -65,6 +65,15 @@ def test_a_cross_sheet_error_names_its_line_and_the_group_by_id(sheets: Path):
     assert "'placebo' is not an arm of test-trial" in problem
 
 
+def test_a_wrong_kind_and_an_id_unlike_the_file_name_name_their_lines(sheets: Path):
+    edit(sheets, TRIAL_STUDY, "kind: study", "kind: studie")
+    edit(sheets, TRIAL_PUB, "id: test-trial-2020", "id: test-trial-2021")
+    problems = problems_of(sheets)
+    assert f"{TRIAL_STUDY}:{line_with(sheets, TRIAL_STUDY, 'kind: studie')}: kind:" in problems[0], problems
+    id_line = line_with(sheets, TRIAL_PUB, "id: test-trial-2021")
+    assert any(f"{TRIAL_PUB}:{id_line}: id: the id 'test-trial-2021' differs" in p for p in problems), problems
+
+
 # --- 2. one mistake, one error ---------------------------------------------------------------------------
 
 
