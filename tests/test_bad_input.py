@@ -249,3 +249,10 @@ def test_query_and_export_params_take_labels(fixture_kb: Path):
     assert wrong.returncode == 2 and "did you mean 'overall_survival' (overall survival)" in " ".join(
         wrong.stderr.split()
     )
+
+
+def test_a_curation_flag_to_exclude_is_read_by_its_label_too():
+    from cli.options import policy_options
+
+    chosen = policy_options(None, False, None, ["Mapping Low Confidence", "direction-doubtful", "nope"])
+    assert chosen["exclude_flags"] == ("mapping_low_confidence", "direction_doubtful", "nope")  # nope: refused later
