@@ -54,9 +54,20 @@ def by_columns(by: str | None) -> tuple[str, ...]:
 def policy_options(
     tiers: str | None, include_secondary: bool, stratum_level: str | None, exclude_flags: list[str] | None = None
 ) -> dict[str, Any]:
-    """The pooling policy's choices as keyword arguments of analysis.kb_pool (checked there)."""
+    """The pooling policy's choices as keyword arguments of analysis.kb_pool (checked there); a curation
+    flag may be written by its label or in any case, like every term on the command line."""
     return {
         "tiers": "all" if include_secondary and tiers is None else tiers,
         "levels": stratum_level,
-        "exclude_flags": tuple(exclude_flags or ()),
+        "exclude_flags": tuple(_flag_id(f) for f in exclude_flags or ()),
     }
+
+
+def _flag_id(text: str) -> str:
+    from terms.errors import UnknownTermError
+    from terms.vocabulary import term_id
+
+    try:
+        return term_id("curation_flag", text)
+    except UnknownTermError:
+        return text  # analysis.flag_rule refuses it, listing the flags

@@ -490,6 +490,11 @@ class PublicationSheet(Strict):
     source_scope: Literal["full text", "abstract", "full text, partly missing", "conference abstract", "news report"]
     source_text: str | None = Field(None, description="path of a plain-text copy the quotes can be checked against")
     supersedes: list[Slug] = Field(default_factory=list)
+    duplicate_record_of: Slug | None = Field(
+        None,
+        description="the publication sheet this one shares its DOI or PMID with on purpose (the same record "
+        "extracted twice, e.g. for two of its studies); without it two sheets of one DOI or PMID are refused",
+    )
     read_in: ReadIn | None = Field(None, description="the page the figures were read in, when not the report itself")
     tier: str | None = Field(None, description="optional: the tier the kind gives (checked, never typed instead of it)")
     reports: list[Report] = Field(min_length=1)

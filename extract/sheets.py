@@ -4,9 +4,10 @@ each other (unique ids, references that exist), and report every problem at once
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,71 @@ class Extractions:
     publications: dict[str, PublicationSheet] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # "study:<id>" / "publication:<id>" -> file
     synthetic: bool = False  # made by `oligokb synth` (a SYNTHETIC marker in the directory)
+    # "study:<id>" / "publication:<id>" of the sheets that failed to load (named by their file): their
+    # problems are reported once, so references to them are not reported again as unknown.
+    unreadable: set[str] = field(default_factory=set)
+
+    def known(self, kind: str, sheet_id: str) -> bool:
+        """A sheet of this id exists, loaded or not (a broken one is reported where it is broken)."""
+        key = f"{kind}:{sheet_id}"
+        return key in self.files or key in self.unreadable
 
 
 def _loc_text(loc: tuple) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_LOC_PART = re.compile(r"\[(\d+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)")
+# A list item is named by its id field; a report by the study it reports on.
+_ITEM_NAMES = {"reports": ("report on", "study"), "statistics": ("statistic", "id"), "groups": ("group", "id")}
+_ITEM_NAMES |= {"arms": ("arm", "id"), "inputs": ("input", "name")}
+
+
+def _loc_of(text: str) -> tuple:
+    """'reports[0].groups[1].arm' -> ('reports', 0, 'groups', 1, 'arm') (the inverse of _loc_text)."""
+    return tuple(int(m[1]) if m[1] else m[2] for m in _LOC_PART.finditer(text))
+
+
+def field_path(data: Any, loc: tuple) -> str:
+    """The field path, followed by the ids of the items on it, so a reader finds the statistic or group
+    without counting list items: 'reports[0].statistics[2].ci.level (report on palma-sabr-comet,
+    statistic os-hr)'."""
+    names, node, key = [], data, None
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            node = node[part]
+            what, id_key = _ITEM_NAMES.get(str(key), ("", ""))
+            if what and isinstance(node, dict) and isinstance(node.get(id_key), str):
+                names.append(f"{what} {node[id_key]}")
+        elif isinstance(part, str) and isinstance(node, dict):
+            key, node = part, node.get(part)
+        else:
+            break
+    return _loc_text(loc) + (f" ({', '.join(names)})" if names else "")
+
+
+def locate(problems: list[Problem]) -> list[Problem]:
+    """Cross-sheet problems (found on the parsed sheets, which keep no lines) with the line of their
+    field and the ids on its path, read again from their files: only when there are problems to report."""
+    loaded: dict[str, Any] = {}
+    out = []
+    for p in problems:
+        if p.line is not None or not p.field or not p.file.endswith(".yaml"):
+            out.append(p)
+            continue
+        if p.file not in loaded:
+            try:
+                loaded[p.file] = load_sheet(Path(p.file))
+            except InputError:
+                loaded[p.file] = None
+        data, loc = loaded[p.file], _loc_of(p.field)
+        if data is None or _loc_text(loc) != p.field:
+            out.append(p)
+            continue
+        out.append(replace(p, field=field_path(data, loc), line=line_of(data, loc)))
     return out
 
 
@@ -60,6 +120,7 @@ def parse_sheet(path: Path, display: str | None = None) -> StudySheet | Publicat
                 "kind",
                 "a sheet is a YAML mapping that starts with kind: study or kind: publication",
                 "add `kind: study` or `kind: publication` as the first line",
+                line_of(data, ("kind",)),
             )
         )
     model = StudySheet if data["kind"] == "study" else PublicationSheet
@@ -70,7 +131,7 @@ def parse_sheet(path: Path, display: str | None = None) -> StudySheet | Publicat
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(Problem(name, _loc_text(loc), msg, _fix_for(err), line_of(data, loc)))
+            problems.append(Problem(name, field_path(data, loc), msg, _fix_for(err), line_of(data, loc)))
         raise InputError(problems) from None
 
 
@@ -139,6 +200,7 @@ def collect(
     for path, sheet in parsed:
         if isinstance(sheet, list):
             problems.extend(sheet)
+            out.unreadable.add(f"{'study' if path.parent.name == 'studies' else 'publication'}:{path.stem}")
             continue
         expected_kind = "study" if path.parent.name == "studies" else "publication"
         if sheet.kind != expected_kind:
@@ -175,7 +237,7 @@ def collect(
         (out.studies if sheet.kind == "study" else out.publications)[sheet.id] = sheet  # type: ignore[assignment]
     problems.extend(cross_check(out))
     if problems:
-        raise InputError(problems)
+        raise InputError(locate(problems))
     return out
 
 
@@ -185,7 +247,7 @@ def cross_check(ex: Extractions) -> list[Problem]:
     for sid, study in ex.studies.items():
         file = ex.files[f"study:{sid}"]
         for other in study.overlaps_with:
-            if other not in ex.studies:
+            if not ex.known("study", other):
                 problems.append(
                     Problem(file, "overlaps_with", f"unknown study {other!r}", "add its study sheet or fix the id")
                 )
@@ -203,7 +265,7 @@ def cross_check(ex: Extractions) -> list[Problem]:
                         "name the publication the quote is from",
                     )
                 )
-            elif src.publication not in ex.publications:
+            elif not ex.known("publication", src.publication):
                 problems.append(
                     Problem(
                         file,
@@ -216,7 +278,8 @@ def cross_check(ex: Extractions) -> list[Problem]:
         file = ex.files[f"publication:{pid}"]
         for i, old in enumerate(pub.supersedes):
             if old not in ex.publications:
-                problems.append(Problem(file, f"supersedes[{i}]", f"unknown publication {old!r}", "fix the id"))
+                if not ex.known("publication", old):
+                    problems.append(Problem(file, f"supersedes[{i}]", f"unknown publication {old!r}", "fix the id"))
             elif old == pid:
                 problems.append(Problem(file, f"supersedes[{i}]", "a publication cannot supersede itself"))
             elif not {r.study for r in ex.publications[old].reports} & {r.study for r in pub.reports}:
@@ -226,6 +289,8 @@ def cross_check(ex: Extractions) -> list[Problem]:
         for r, report in enumerate(pub.reports):
             reported = ex.studies.get(report.study)
             if reported is None:
+                if ex.known("study", report.study):
+                    continue
                 problems.append(
                     Problem(
                         file,
@@ -239,14 +304,15 @@ def cross_check(ex: Extractions) -> list[Problem]:
                 quoted = ex.publications.get(report.quotes.publication)
                 where = f"reports[{r}].quotes.publication"
                 if quoted is None:
-                    problems.append(
-                        Problem(
-                            file,
-                            where,
-                            f"unknown publication {report.quotes.publication!r}",
-                            "add its publication sheet or fix the id",
+                    if not ex.known("publication", report.quotes.publication):
+                        problems.append(
+                            Problem(
+                                file,
+                                where,
+                                f"unknown publication {report.quotes.publication!r}",
+                                "add its publication sheet or fix the id",
+                            )
                         )
-                    )
                 elif quoted.role != "primary":
                     problems.append(
                         Problem(
@@ -294,6 +360,65 @@ def cross_check(ex: Extractions) -> list[Problem]:
         if len(studies_reported) != len(set(studies_reported)):
             problems.append(Problem(file, "reports", "a study appears in two reports blocks", "merge them"))
     problems.extend(_supersedes_cycles(ex))
+    problems.extend(duplicate_records(ex))
+    return problems
+
+
+def duplicate_records(ex: Extractions) -> list[Problem]:
+    """Two publication sheets of one DOI or PMID, or two study sheets of one trial registration, name
+    both files: a trial must never enter a pool twice. Allowed when one sheet says so: a publication's
+    duplicate_record_of names the other, a study's overlaps_with names the other (the pooling then
+    leaves the containing study out wherever both are, analysis.policy rule 7)."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], str] = {}
+    for pid, pub in ex.publications.items():
+        for kind, value in (("doi", pub.citation.doi), ("pmid", pub.citation.pmid)):
+            if value is None:
+                continue
+            key = (kind, value.lower())  # DOIs are case-insensitive
+            other = seen.setdefault(key, pid)
+            if other == pid or pub.duplicate_record_of == other or ex.publications[other].duplicate_record_of == pid:
+                continue
+            problems.append(
+                Problem(
+                    ex.files[f"publication:{pid}"],
+                    f"citation.{kind}",
+                    f"{kind} {value} is also the {kind} of {ex.files[f'publication:{other}']}",
+                    f"keep one sheet per publication (merge them), or, if both are meant, add "
+                    f"duplicate_record_of: {other} to this sheet",
+                )
+            )
+        dup = pub.duplicate_record_of
+        if dup is not None and dup not in ex.publications and not ex.known("publication", dup):
+            problems.append(
+                Problem(ex.files[f"publication:{pid}"], "duplicate_record_of", f"unknown publication {dup!r}")
+            )
+        elif dup is not None and dup in ex.publications:
+            twin = ex.publications[dup].citation
+            if not ({pub.citation.doi, pub.citation.pmid} & {twin.doi, twin.pmid}) - {None}:
+                problems.append(
+                    Problem(
+                        ex.files[f"publication:{pid}"],
+                        "duplicate_record_of",
+                        f"{dup!r} has neither this sheet's DOI nor its PMID",
+                        "remove duplicate_record_of: it is for two sheets of one record",
+                    )
+                )
+    registered: dict[str, str] = {}
+    for sid, study in ex.studies.items():
+        for i, nct in enumerate(study.registry):
+            other = registered.setdefault(nct, sid)
+            if other == sid or other in study.overlaps_with or sid in ex.studies[other].overlaps_with:
+                continue
+            problems.append(
+                Problem(
+                    ex.files[f"study:{sid}"],
+                    f"registry[{i}]",
+                    f"{nct} is also the registration of {ex.files[f'study:{other}']}",
+                    f"one trial is one study sheet: merge them; if this study contains the patients of {other} "
+                    f"(or the reverse), say so with overlaps_with: [{other}]",
+                )
+            )
     return problems
 
 
@@ -306,6 +431,8 @@ def _flag_targets(ex: Extractions, file: str, r: int, report) -> list[Problem]:
                 continue
             pub_id, study_id, _, stat_id = f.other.split("/")
             pub = ex.publications.get(pub_id)
+            if pub is None and ex.known("publication", pub_id):
+                continue
             found = pub is not None and any(
                 rep.study == study_id and any(s.id == stat_id for s in rep.statistics) for rep in pub.reports
             )

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -192,16 +193,78 @@ def load_sheet(path: Path, display: str | None = None) -> Any:
     try:
         return yaml.load(text, Loader=_SheetLoader)  # noqa: S506 - _SheetLoader is a SafeLoader subclass
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        text_problem = f"not valid YAML: {problem}" + (f" ({context})" if context else "")
-        raise InputError(Problem(name, "", text_problem, "fix the YAML syntax at that line", line)) from None
+        line, said, fix = syntax_problem(exc, text)
+        raise InputError(Problem(name, "", f"not valid YAML: {said}", fix, line)) from None
+
+
+def _line(mark: Any) -> int | None:
+    return mark.line + 1 if mark is not None else None
+
+
+_OPENING_QUOTE = re.compile(r"""(?:^|[:\[{,-])\s*(["'])""")
+
+
+def _unclosed_quote(text: str, before: int) -> int | None:
+    """The first line before line `before` that opens a quoted value and does not close it: YAML reads a
+    quoted value on over the following lines, so the parser stops far from the missing quote mark."""
+    for number, line in enumerate(text.splitlines()[: before - 1], 1):
+        code = line.replace("\\\\", "").replace('\\"', "").replace("''", "")
+        opening = _OPENING_QUOTE.search(code)
+        if opening and code.count(opening[1], opening.start(1)) % 2:
+            return number
+    return None
+
+
+def syntax_problem(exc: yaml.YAMLError, text: str = "") -> tuple[int | None, str, str]:
+    """PyYAML's error -> (the line where the problem is, what is wrong in plain words, how to fix it).
+    The line is where the mistake was made (an unclosed quote: where it opened), not where the parser
+    gave up; an error this does not recognise keeps PyYAML's own words."""
+    problem = str(getattr(exc, "problem", None) or exc)
+    context = str(getattr(exc, "context", None) or "")
+    at, opened = _line(getattr(exc, "problem_mark", None)), _line(getattr(exc, "context_mark", None))
+    at = at or opened
+    quote = _unclosed_quote(text, at) if at and "'\\t'" not in problem else None
+    if quote is not None:
+        opened, context = quote, "quoted scalar"
+    if "'\\t'" in problem:
+        return at, f"line {at} has a tab character; YAML indents with spaces", "replace the tab with spaces"
+    if "quoted scalar" in context:
+        return (
+            opened,
+            f"the quote opened on line {opened} is not closed on that line",
+            'close it with the same quote mark; write a quote mark inside "..." as \\" (or use \'...\')',
+        )
+    if "flow sequence" in context or "flow mapping" in context:
+        bracket = "[ ... ]" if "sequence" in context else "{ ... }"
+        return (
+            opened,
+            f"the {bracket} opened on line {opened} is not closed before line {at}",
+            f"close it on line {opened}, or separate its items with commas",
+        )
+    if "mapping values are not allowed" in problem:
+        return (
+            at,
+            f"line {at} has a second ': ' after a value, or is indented deeper than the field above it",
+            'put a value that holds ": " in quotes, or indent the line like the fields of its block',
+        )
+    if "expected <block end>" in problem or "did not find expected" in problem:
+        return (
+            at,
+            f"line {at} is indented differently from the lines of its block (which starts on line {opened})",
+            "indent every field of a block by the same number of spaces, and every list item ('- ') alike",
+        )
+    if "cannot start any token" in problem:
+        char = problem.split("'")[1] if "'" in problem else "this character"
+        return at, f"a value on line {at} starts with {char!r}, which YAML reserves", "put the value in quotes"
+    if "could not determine a constructor" in problem:
+        return at, f"line {at} has a YAML tag (!...): {problem}", "remove the tag; sheets hold plain values"
+    said = problem + (f" ({context})" if context else "")
+    return at, said, "fix the YAML syntax at that line"
 
 
 def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
-    """The line of the deepest key of `loc` that can be found in the loaded data."""
+    """The line of the deepest part of `loc` found in the loaded data: a key's own line, or for a list
+    item (a statistic, a group) the line of its first field."""
     line = None
     node = data
     for part in loc:
@@ -210,6 +273,8 @@ def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
+            if isinstance(node, LineDict) and node.lines:
+                line = min(node.lines.values())
         else:
             break
     return line

@@ -19,7 +19,7 @@ from kb.sparql_guard import check_query
 from terms.errors import InputError, Problem, UnknownTermError
 from terms.iri import publication_iri, study_iri
 from terms.namespaces import ID
-from terms.vocabulary import resolve, vocabulary_graph
+from terms.vocabulary import resolve, term_id, vocabulary_graph
 
 if TYPE_CHECKING:
     from kb.backend import GraphKB, KnowledgeBase
@@ -114,7 +114,7 @@ def to_term(param: Param, value: str) -> URIRef:
     if param.kind == "statistic_id":
         return ID[f"pub/{value}"]
     try:
-        return resolve(param.kind, value)
+        return resolve(param.kind, term_id(param.kind, value))  # a label or any case too
     except UnknownTermError as exc:
         raise InputError(Problem("--param", param.kind, str(exc))) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -91,6 +92,50 @@ def resolve(scheme: str, term: str) -> URIRef:
     hint = f"; did you mean {', '.join(repr(h) for h in hints)}?" if hints else ""
     raise UnknownTermError(
         f"{term!r} is not a term of the {scheme} vocabulary (terms/vocab){hint} Allowed: {', '.join(terms(scheme))}"
+    )
+
+
+def _spelling(text: str) -> str:
+    """How a term is compared when a person types it: case, and spaces, underscores and hyphens, ignored
+    ('Hazard Ratio', 'hazard_ratio' and 'hazard-ratio' are one spelling)."""
+    return re.sub(r"[\s_-]+", " ", text).strip().lower()
+
+
+@cache
+def _spellings(scheme: str) -> dict[str, str]:
+    """Every spelling of every term of a scheme -> its id: ids, then preferred labels, then alternative
+    labels (an alternative label never takes a spelling an id or a preferred label already has)."""
+    base = str(SCHEMES[scheme])
+    g = vocabulary_graph()
+    out = {_spelling(t): t for t in terms(scheme)}
+    for prop in (SKOS.prefLabel, SKOS.altLabel):
+        for concept, label in sorted(g.subject_objects(prop)):
+            term = str(concept)[len(base) :]
+            if str(concept).startswith(base) and term in terms(scheme):
+                out.setdefault(_spelling(str(label)), term)
+    return out
+
+
+def near_terms(scheme: str, text: str, n: int = 3) -> list[str]:
+    """The ids of the terms spelled most like `text` (by id or label; difflib), closest first."""
+    spellings = _spellings(scheme)
+    near = difflib.get_close_matches(_spelling(text), list(spellings), n=3 * n, cutoff=0.6)
+    return list(dict.fromkeys(spellings[s] for s in near))[:n] or closest(scheme, text, n)
+
+
+def term_id(scheme: str, text: str) -> str:
+    """A term as a person types it on the command line -> its id (notation): the id itself, its label or
+    an alternative label ('hazard ratio', 'hazard_ratio', 'Hazard Ratio', 'HR'); UnknownTermError listing
+    the close ones otherwise. Sheets are stricter: they hold ids (`resolve`)."""
+    if text in terms(scheme):
+        return text
+    found = _spellings(scheme).get(_spelling(text))
+    if found is not None:
+        return found
+    hints = [f"{h!r} ({pref_label(getattr(SCHEMES[scheme], h))})" for h in near_terms(scheme, text)]
+    hint = f"; did you mean {', '.join(hints)}?" if hints else "."
+    raise UnknownTermError(
+        f"{text!r} is not a term of the {scheme} vocabulary{hint} Terms (by id or label): {', '.join(terms(scheme))}"
     )
 
 
