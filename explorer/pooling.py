@@ -90,6 +90,7 @@ def inputs_frame(result: KBPool) -> pd.DataFrame:
                     "SE from": item["derivation_route"],
                     "yi": item["yi"],
                     "sei": item["sei"],
+                    "vi": item["vi"],
                     "weight (%)": item["weight_pct"],
                     "read in": item["read_in_url"],
                     "statistic_id": item["statistic_id"],

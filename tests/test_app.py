@@ -232,9 +232,11 @@ def test_sparql_time_limit():
 
 def test_pooled_analysis_on_the_sidebar_selection():
     at = _app(view="Pooled analysis", statistic=["median"])
-    at.toggle(key="pool_use_filters").set_value(True).run()
+    at.toggle(key="pool_filters").set_value(True).run()
     _clean(at)
-    assert at.info and "No hazard ratio in the selection" in at.info[0].value
+    # The outcome chosen before stays chosen: the page says it has no figures here instead of switching.
+    assert at.warning and "No figures for" in at.warning[0].value and "under the sidebar filters" in at.warning[0].value
+    assert at.info and "No hazard ratio under the sidebar filters" in at.info[0].value
 
 
 # --- a SPARQL endpoint as the source (OLIGOKB_ENDPOINT / --endpoint) --------------------------------
@@ -263,7 +265,7 @@ def _same_frames(remote: AppTest, local: AppTest) -> None:
 
 def test_source_from_the_command_line_or_the_environment(monkeypatch):
     monkeypatch.delenv("OLIGOKB_ENDPOINT", raising=False)
-    assert ex.source([]) == ex.Source(None, str(ex.kb_file()))
+    assert ex.source([]) == ex.Source(None, str(ex.kb_file()), ex.file_version(ex.kb_file()))
     assert ex.source(["--endpoint", "http://a/sparql"]).endpoint == "http://a/sparql"
     monkeypatch.setenv("OLIGOKB_ENDPOINT", "http://b/sparql")
     assert ex.source([]).endpoint == "http://b/sparql"
