@@ -231,14 +231,17 @@ def test_the_sparql_console_has_its_terms_beside_it(server, page):
     _settled(page)
     assert "COUNT(?stat)" in page.get_by_role("textbox", name="Query").input_value()
     page.get_by_role("button", name="Run query").click()
-    page.get_by_text("rows", exact=False).first.wait_for()
+    page.get_by_text(re.compile(r"^\d[\d,]* rows$")).first.wait_for()  # the answer's caption
     _settled(page)
+    page.get_by_test_id("stMain").get_by_test_id("stDataFrame").last.wait_for(state="visible")
     _shot(page, "14-sparql-terms")
     assert not CLI_OPTION.search(_main_text(page))
 
     # The glossary on the About page: a vocabulary's terms with notation, definition and IRI.
     _tab(page, "About")
     page.get_by_text("Glossary").wait_for()
+    _settled(page)
+    page.get_by_test_id("stMetric").first.wait_for()
     glossary = page.get_by_test_id("stDataFrame").last
     glossary.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
