@@ -89,9 +89,7 @@ def terms_panel() -> None:
 
     st.markdown("**Terms for a query**")
     with st.expander("Prefixes", expanded=True):
-        st.code(
-            "\n".join(f"PREFIX {p}: <{ns}>" for p, ns in gl.prefixes().items()), language="sparql", wrap_lines=True
-        )
+        st.code("\n".join(f"PREFIX {p}: <{ns}>" for p, ns in gl.prefixes().items()), language="sparql", wrap_lines=True)
     with st.expander("Classes and properties (the data model, terms/ontology.ttl)"):
         st.dataframe(gl.model_terms(), hide_index=True, key="sparql_model_terms")
     with st.expander("Vocabulary terms (outcomes, statistics, histologies, oligo-states, designs, tiers)"):
