@@ -272,9 +272,10 @@ def test_explorer_end_to_end(server, page):
     # SPARQL: an accepted query, then a refused one.
     _tab(page, "SPARQL")
     page.get_by_role("button", name="Run query").click()
-    page.get_by_text("rows", exact=False).first.wait_for()
+    page.get_by_text(re.compile(r"^\d[\d,]* rows")).first.wait_for()  # the answer's caption
     _settled(page)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible")
+    # the answer is the last table (those of the terms beside the console sit in closed expanders)
+    page.locator('[data-testid="stDataFrame"]').last.wait_for(state="visible")
     _shot(page, "05-sparql")
     area = page.get_by_role("textbox", name="Query")
     area.fill("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
