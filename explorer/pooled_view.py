@@ -70,36 +70,9 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     choice = choices(full, rows)
     if choice is None:
         return
-    c = choice
     try:
-        result = pooled(
-            c.source,
-            c.outcome,
-            c.statistic,
-            c.strata_by,
-            c.timepoint,
-            c.method,
-            c.test,
-            c.tiers,
-            c.levels,
-            c.exclude_flags,
-        )
-        own = (
-            None
-            if set(c.tiers) <= set(OWN_REPORT_TIERS)
-            else pooled(
-                c.source,
-                c.outcome,
-                c.statistic,
-                c.strata_by,
-                c.timepoint,
-                c.method,
-                c.test,
-                OWN_REPORT_TIERS,
-                c.levels,
-                c.exclude_flags,
-            )
-        )
+        result = pool_of(choice, choice.tiers)
+        own = None if set(choice.tiers) <= set(OWN_REPORT_TIERS) else pool_of(choice, OWN_REPORT_TIERS)
     except (AnalysisError, OligokbError) as exc:
         fail(f"The pooled analysis cannot run with these choices: {for_browser(str(exc))}")
         return
@@ -121,6 +94,13 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     excluded = px.excluded_frame(result)
     st.markdown(f"**Left out** ({len(excluded)} estimates, with the reason)")
     st.dataframe(excluded, hide_index=True)
+
+
+def pool_of(c: Choice, tiers: tuple[str, ...]):
+    """The pool of these choices over these evidence tiers (cached)."""
+    return pooled(
+        c.source, c.outcome, c.statistic, c.strata_by, c.timepoint, c.method, c.test, tiers, c.levels, c.exclude_flags
+    )
 
 
 def strata_panel(result) -> None:
