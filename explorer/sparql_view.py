@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from explorer import data as ex
@@ -88,8 +89,15 @@ def terms_panel() -> None:
         st.session_state["sparql_text"] = gl.EXAMPLE_QUERY
 
     st.markdown("**Terms for a query**")
+    names = gl.prefixes()
     with st.expander("Prefixes", expanded=True):
-        st.code("\n".join(f"PREFIX {p}: <{ns}>" for p, ns in gl.prefixes().items()), language="sparql", wrap_lines=True)
+        st.dataframe(
+            pd.DataFrame({"prefix": [f"{p}:" for p in names], "namespace": list(names.values())}),
+            hide_index=True,
+            key="sparql_prefixes",
+        )
+    with st.expander("The prefixes as PREFIX lines, to copy"):
+        st.code("\n".join(f"PREFIX {p}: <{ns}>" for p, ns in names.items()), language="sparql")
     with st.expander("Classes and properties (the data model, terms/ontology.ttl)"):
         st.dataframe(gl.model_terms(), hide_index=True, key="sparql_model_terms")
     with st.expander("Vocabulary terms (outcomes, statistics, histologies, oligo-states, designs, tiers)"):
