@@ -158,6 +158,7 @@ def inputs_panel(result) -> None:
         hide_index=True,
         key="pool_inputs",
         column_config={
+            "study": st.column_config.TextColumn("study", width="medium"),
             "read in": st.column_config.LinkColumn("read in", display_text=r"https?://(?:www\.)?([^/]+)"),
             **{name: st.column_config.NumberColumn(name, format="%.4g") for name in ("yi", "sei", "vi")},
             "weight (%)": st.column_config.NumberColumn("weight (%)", format="%.1f"),
