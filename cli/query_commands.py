@@ -23,14 +23,14 @@ def summary(kb_file: Path = KB_OPT) -> None:
     from kb.export import evidence_table
     from kb.query import run_named
     from kb.store import load_store
+    from kb.summary import kb_counts
 
     graph: Any = load_store(kb_file)  # tables come from the Oxigraph copy (same rows, tests/test_store.py)
     table = evidence_table(graph)
-    studies = run_named(graph, "studies")
-    pubs = run_named(graph, "publications")
+    counts = kb_counts(table, run_named(graph, "studies"), run_named(graph, "publications"))
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     out.print(
-        f"oligokb knowledge base {kb_file}: {len(studies)} studies, {pubs['publication_id'].nunique()} publications, {len(table)} figures"
+        f"oligokb knowledge base {kb_file}: {counts.studies} studies, {counts.publications} publications, {counts.figures} figures"
     )
     if table.empty:
         return

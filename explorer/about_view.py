@@ -40,6 +40,7 @@ def about_view(src: ex.Source, full: pd.DataFrame) -> None:
     search_record_view()
     st.markdown("**Vocabularies** (SKOS, terms/vocab)")
     st.dataframe(ex.vocabularies(), hide_index=True, height="content")
+    glossary_view()
     st.caption(
         "Oligo-states follow the ESTRO-EORTC classification (Guckenberger et al., Lancet Oncol 2020). "
         "The data model: docs/data-model.md; the export columns: docs/export-contract.md."
@@ -67,3 +68,12 @@ def search_record_view() -> None:
     ):
         st.dataframe(pd.DataFrame(record.get("not_entered", [])), hide_index=True)
     st.caption("The full record: docs/search-record.md; the searches themselves: docs/source-notes/search-log-*.md.")
+
+
+def glossary_view() -> None:
+    from explorer.glossary import glossary
+
+    st.markdown("**Glossary** (the terms a figure is filed under: label, notation, definition, IRI)")
+    terms = glossary()
+    vocabulary = st.selectbox("Vocabulary", list(dict.fromkeys(terms["vocabulary"])), key="glossary_vocabulary")
+    st.dataframe(terms[terms["vocabulary"] == vocabulary].drop(columns="vocabulary"), hide_index=True, key="glossary")

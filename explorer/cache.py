@@ -22,12 +22,14 @@ from kb.query import load_kb, run_named
 # --- Cached reads, per source (the graph is shared and read-only; frames are copied per session) ------
 
 
-@st.cache_resource
-def graph(kb_file: str):
-    return load_kb(Path(kb_file))
+# Every read is keyed by the source, whose `version` changes when the file is rebuilt: a new or deleted study
+# shows on the next rerun, without a restart. Old versions' resources are dropped (max_entries).
+@st.cache_resource(max_entries=2)
+def graph(src: ex.Source):
+    return load_kb(Path(src.kb_file))
 
 
-@st.cache_resource
+@st.cache_resource(max_entries=2)
 def reader(src: ex.Source):
     # The named queries run on the endpoint, or on the file's Oxigraph copy (faster than rdflib: docs/performance.md);
     # same rows either way (tests/test_remote.py, tests/test_app.py).
@@ -37,12 +39,12 @@ def reader(src: ex.Source):
 # The two big frames are shared, not copied: st.cache_data pickles a frame on store and unpickles it on
 # every call (seconds each for a large knowledge base, and a copy per call). Nothing modifies them
 # (pandas copy-on-write keeps any edit local to the editor).
-@st.cache_resource
+@st.cache_resource(max_entries=2)
 def table(src: ex.Source) -> pd.DataFrame:
     return evidence_table(reader(src))
 
 
-@st.cache_resource
+@st.cache_resource(max_entries=8)
 def conflicts(src: ex.Source, columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """The conflict pairs; `columns` for just those (the evidence table's marks need a fifth of them)."""
     kb = reader(src)
@@ -75,4 +77,4 @@ def provenance(src: ex.Source, statistic_id: str) -> pd.DataFrame:
 def selection_turtle(src: ex.Source, statistic_ids: tuple[str, ...]) -> str:
     if src.endpoint:
         return ex.remote_selection_turtle(reader(src), list(statistic_ids))
-    return ex.selection_turtle(graph(src.kb_file), list(statistic_ids))
+    return ex.selection_turtle(graph(src), list(statistic_ids))

@@ -20,7 +20,8 @@ from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, DefinedNamespace
 
 from kb.backend import KnowledgeBase, open_kb
 from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT
-from kb.materialise import narrower_or_self
+from kb.materialise import narrower_or_self, version_key
+from kb.summary import kb_counts
 from terms.namespaces import ID, OKB
 from terms.vocabulary import SCHEMES, pref_label, vocabulary_graph
 
@@ -37,11 +38,13 @@ def kb_file() -> Path:
 
 
 class Source(NamedTuple):
-    """Where the explorer reads the knowledge base: a SPARQL 1.1 endpoint, or else the Turtle file.
-    (A tuple of strings, so Streamlit's caches are keyed by it.)"""
+    """Where the explorer reads the knowledge base: a SPARQL 1.1 endpoint, or else the Turtle file, and
+    the file's version (kb.materialise.version_key: a rebuilt file is a new version). A tuple of strings,
+    so Streamlit's caches are keyed by it: a rebuilt or edited file is read afresh on the next rerun."""
 
     endpoint: str | None
     kb_file: str
+    version: str = ""
 
     def describe(self) -> str:
         return f"the SPARQL endpoint {self.endpoint}" if self.endpoint else f"the file {self.kb_file}"
@@ -53,7 +56,16 @@ def source(argv: list[str] | None = None) -> Source:
     parser.add_argument("--endpoint")
     known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     endpoint = (known.endpoint or os.environ.get("OLIGOKB_ENDPOINT") or "").strip() or None
-    return Source(endpoint, str(kb_file()))
+    path = kb_file()
+    return Source(endpoint, str(path), file_version(path) if endpoint is None else "")
+
+
+def file_version(path: Path) -> str:
+    """The file's version as the table cache knows it; "" for a missing file (its read says why)."""
+    try:
+        return version_key(path)
+    except OSError:
+        return ""
 
 
 def reader(src: Source) -> KnowledgeBase:
@@ -359,13 +371,8 @@ def kb_version(path: Path) -> dict[str, str]:
 def counts(
     table: pd.DataFrame, studies: pd.DataFrame, publications: pd.DataFrame, conflicts: pd.DataFrame
 ) -> dict[str, int]:
-    return {
-        "studies": len(studies),
-        "publications": len(publications),
-        "figures": len(table),
-        "primary reports": int((publications["role"].map(pref_label) == "primary").sum()) if len(publications) else 0,
-        "conflicts": len(conflicts),
-    }
+    """The About page's counts: kb.summary's (as `oligokb summary` prints them) and the conflict pairs."""
+    return kb_counts(table, studies, publications).as_dict() | {"conflicts": len(conflicts)}
 
 
 def vocabularies() -> pd.DataFrame:

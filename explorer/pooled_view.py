@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from analysis.errors import AnalysisError
-from explorer import data as ex
-from explorer.widgets import fail, plain
+from explorer.pooled_choices import Choice, choices
+from explorer.widgets import fail, for_browser, plain
 from terms.errors import OligokbError
 from terms.tiers import OWN_REPORT_TIERS
 
@@ -67,148 +67,123 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
         "The pooling policy (analysis/policy.py) chooses the estimates; every estimate left out is listed "
         "with its reason. Random-effects meta-analysis as in metafor."
     )
-    c1, c2, c3 = st.columns(3)
-    statistic = c1.selectbox("Statistic", px.POOLABLE, key="pool_statistic")
-    source = full
-    if c1.toggle("Only the figures the sidebar filters keep", value=False, key="pool_use_filters"):
-        source = rows
-    outcomes = px.outcomes_for(source, statistic)
-    if not outcomes:
-        st.info(f"No {statistic} in the selection: choose another statistic, or relax the sidebar filters.")
+    choice = choices(full, rows)
+    if choice is None:
         return
-    outcome = c2.selectbox("Outcome", outcomes, key="pool_outcome")
-    timepoint = None
-    if statistic not in ("hazard ratio",):
-        points = px.timepoints_for(source, outcome, statistic)
-        if not points:
-            st.info(f"No {statistic} of {outcome} states a time point: choose another outcome.")
-            return
-        timepoint = c3.selectbox(
-            "Time point (months)",
-            points,
-            format_func=lambda v: f"{v:g}",
-            key="pool_timepoint",
-            index=points.index(24.0) if 24.0 in points else 0,
-        )
-    c4, c5, c6 = st.columns(3)
-    method = c4.selectbox(
-        "Method (τ² estimator)", px.METHOD_CHOICES, index=px.METHOD_CHOICES.index("REML"), key="pool_method"
-    )
-    test = c5.selectbox(
-        "Test",
-        px.TEST_CHOICES,
-        key="pool_test",
-        help="z: normal; knha: Hartung-Knapp-Sidik-Jonkman; adhoc: knha, never narrower than z",
-    )
-    by = c6.multiselect(
-        "Stratify by",
-        list(px.STRATIFIERS),
-        key="pool_by",
-        help="Design class (and, for rates, unit of analysis and time origin) are always strata.",
-    )
-    c7, c8 = st.columns([2, 1])
-    tier_names = ex.tier_choices(source)
-    tiers = tuple(
-        c7.multiselect(
-            "Evidence tiers pooled",
-            list(tier_names),
-            default=list(tier_names),
-            format_func=tier_names.__getitem__,
-            key="pool_tiers",
-            help="Each study contributes its latest data cut from the best tier kept here. Keep "
-            "1 and 2 for the trials' own reports only.",
-        )
-    )
-    level = c8.selectbox(
-        "Stratum level (histology, oligo-state)",
-        list(px.STRATUM_LEVELS),
-        format_func=px.STRATUM_LEVELS.__getitem__,
-        key="pool_level",
-    )
-    exclude_flags = tuple(
-        st.multiselect(
-            "Also leave out figures flagged (sensitivity analysis)",
-            px.OPTIONAL_FLAG_EXCLUSIONS,
-            key="pool_exclude_flags",
-            help="Figures flagged direction_doubtful, do_not_pool, duplicate_of or post_randomisation_subgroup are always "
-            "left out; choose more flags to leave out, e.g. mapping_low_confidence.",
-        )
-    )
-    if not tiers:
-        st.info("No evidence tier is selected: choose at least one tier to pool.")
-        return
-    strata_by = tuple(px.STRATIFIERS[b] for b in by)
-    levels = ",".join(f"{c}={level}" for c in strata_by if c in ("histology", "oligo_state")) or None
     try:
-        result = pooled(source, outcome, statistic, strata_by, timepoint, method, test, tiers, levels, exclude_flags)
-        own = (
-            None
-            if set(tiers) <= set(OWN_REPORT_TIERS)
-            else pooled(
-                source, outcome, statistic, strata_by, timepoint, method, test, OWN_REPORT_TIERS, levels, exclude_flags
-            )
-        )
+        result = pool_of(choice, choice.tiers)
+        own = None if set(choice.tiers) <= set(OWN_REPORT_TIERS) else pool_of(choice, OWN_REPORT_TIERS)
     except (AnalysisError, OligokbError) as exc:
-        fail(f"The pooled analysis cannot run with these choices: {exc}")
+        fail(f"The pooled analysis cannot run with these choices: {for_browser(str(exc))}")
         return
     for warning in result.warnings:
-        st.warning(plain(warning))
+        st.warning(plain(for_browser(warning)))
     if not result.pools:
         st.info(
             "No estimate passes the pooling policy for this choice; the left-out estimates and their reasons are below."
         )
     else:
-        st.markdown("**Strata** (estimate: hazard ratio, or percent for rates; PI: 95% prediction interval, k ≥ 3)")
-        st.dataframe(px.strata_frame(result), hide_index=True, column_config=NUMBERS)
-        key = (
-            outcome,
-            statistic,
-            timepoint,
-            method,
-            test,
-            tuple(by),
-            tiers,
-            levels,
-            exclude_flags,
-            tuple(source["statistic_id"]),
-        )
-        files = forest_files(result, key)
-        st.image(files["png"], caption="Forest plot", width="stretch")
-        stem = px.file_stem(result)
-        cols = st.columns([1, 1, 1, 3])
-        for col, fmt in zip(cols, px.FORMATS, strict=False):
-            col.download_button(
-                f"Forest plot ({fmt.upper()})",
-                files[fmt],
-                file_name=f"{stem}.{fmt}",
-                mime=px.FORMATS[fmt],
-                on_click="ignore",
-                key=f"dl_forest_{fmt}",
-            )
-        st.caption(
-            "Rows marked † ‡ § ¶ were not read in the trial's own report: the footnote under the plot names the tier."
-        )
-        st.markdown("**Inputs** (the figure each study contributes, where it was read, and what entered the model)")
-        st.dataframe(
-            px.inputs_frame(result),
-            hide_index=True,
-            column_config={
-                "read in": st.column_config.LinkColumn("read in", display_text=r"https?://(?:www\.)?([^/]+)")
-            },
-        )
+        strata_panel(result)
+        forest_panel(result, choice)
+        inputs_panel(result)
+        # The certainty (GRADE), funnel/Egger and cumulative panels will go here, one function each.
         if own is not None:
             st.markdown("**Sensitivity analysis: the trials' own reports only** (tiers 1 and 2)")
             st.dataframe(px.sensitivity_frame(result, own), hide_index=True)
-        st.markdown("**Leave-one-out** (strata with k ≥ 3)")
-        shown = False
-        for pool in result.pools:
-            loo = px.leave_one_out_frame(result, pool)
-            if loo is not None:
-                shown = True
-                st.caption(plain(pool.stratum))
-                st.dataframe(loo, hide_index=True, column_config=NUMBERS)
-        if not shown:
-            st.caption("No stratum has three or more studies.")
+        leave_one_out_panel(result)
     excluded = px.excluded_frame(result)
     st.markdown(f"**Left out** ({len(excluded)} estimates, with the reason)")
     st.dataframe(excluded, hide_index=True)
+
+
+def pool_of(c: Choice, tiers: tuple[str, ...]):
+    """The pool of these choices over these evidence tiers (cached)."""
+    return pooled(
+        c.source, c.outcome, c.statistic, c.strata_by, c.timepoint, c.method, c.test, tiers, c.levels, c.exclude_flags
+    )
+
+
+def strata_panel(result) -> None:
+    from explorer import pooling as px
+
+    st.markdown("**Strata** (estimate: hazard ratio, or percent for rates; PI: 95% prediction interval, k ≥ 3)")
+    st.dataframe(px.strata_frame(result), hide_index=True, column_config=NUMBERS)
+
+
+def forest_panel(result, choice: Choice) -> None:
+    from explorer import pooling as px
+
+    c = choice
+    key = (
+        c.outcome,
+        c.statistic,
+        c.timepoint,
+        c.method,
+        c.test,
+        c.by,
+        c.tiers,
+        c.levels,
+        c.exclude_flags,
+        tuple(c.source["statistic_id"]),
+    )
+    files = forest_files(result, key)
+    st.image(files["png"], caption="Forest plot", width="stretch")
+    stem = px.file_stem(result)
+    cols = st.columns([1, 1, 1, 3])
+    for col, fmt in zip(cols, px.FORMATS, strict=False):
+        col.download_button(
+            f"Forest plot ({fmt.upper()})",
+            files[fmt],
+            file_name=f"{stem}.{fmt}",
+            mime=px.FORMATS[fmt],
+            on_click="ignore",
+            key=f"dl_forest_{fmt}",
+        )
+    st.caption(
+        "Rows marked † ‡ § ¶ were not read in the trial's own report: the footnote under the plot names the tier."
+    )
+
+
+def inputs_panel(result) -> None:
+    """Each stratum's inputs (analysis.kb_pool.StratumPool.inputs) under the plot, with their CSV."""
+    from explorer import pooling as px
+
+    st.markdown(
+        "**Inputs of each stratum** (the figure each study contributes, where it was read, how its standard "
+        "error was obtained, and what entered the model: yi, sei, vi on the model's scale, the weight)"
+    )
+    inputs = px.inputs_frame(result)
+    st.dataframe(
+        inputs,
+        hide_index=True,
+        key="pool_inputs",
+        column_config={
+            "study": st.column_config.TextColumn("study", width="medium"),
+            "read in": st.column_config.LinkColumn("read in", display_text=r"https?://(?:www\.)?([^/]+)"),
+            **{name: st.column_config.NumberColumn(name, format="%.4g") for name in ("yi", "sei", "vi")},
+            "weight (%)": st.column_config.NumberColumn("weight (%)", format="%.1f"),
+        },
+    )
+    st.download_button(
+        "Inputs (CSV)",
+        inputs.to_csv(index=False).encode("utf-8"),
+        file_name=f"{px.file_stem(result).replace('forest-', 'inputs-', 1)}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="dl_pool_inputs",
+    )
+
+
+def leave_one_out_panel(result) -> None:
+    from explorer import pooling as px
+
+    st.markdown("**Leave-one-out** (strata with k ≥ 3)")
+    shown = False
+    for pool in result.pools:
+        loo = px.leave_one_out_frame(result, pool)
+        if loo is not None:
+            shown = True
+            st.caption(plain(pool.stratum))
+            st.dataframe(loo, hide_index=True, column_config=NUMBERS)
+    if not shown:
+        st.caption("No stratum has three or more studies.")

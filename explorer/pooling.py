@@ -82,15 +82,17 @@ def inputs_frame(result: KBPool) -> pd.DataFrame:
                     "study": f"{item['study_label']} ({item['study_years']})"
                     if item["study_years"]
                     else item["study_label"],
-                    "report": item["publication_id"],
-                    "tier": f"{item['tier_rank']} {item['evidence_tier']}",
+                    # what entered the model first: the table is wide, and these are what a reviewer checks
+                    "weight (%)": item["weight_pct"],
+                    "yi": item["yi"],
+                    "sei": item["sei"],
+                    "vi": item["vi"],
+                    "SE from": item["derivation_route"],
                     "value": item["value"],
                     "CI": f"{item['ci_low']}–{item['ci_high']}" if item["ci_low"] else "",
                     "CI level": item["ci_level"],
-                    "SE from": item["derivation_route"],
-                    "yi": item["yi"],
-                    "sei": item["sei"],
-                    "weight (%)": item["weight_pct"],
+                    "report": item["publication_id"],
+                    "tier": f"{item['tier_rank']} {item['evidence_tier']}",
                     "read in": item["read_in_url"],
                     "statistic_id": item["statistic_id"],
                 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from explorer import data as ex
@@ -27,11 +28,16 @@ def sparql_view(src: ex.Source) -> None:
     def use_example() -> None:
         st.session_state["sparql_text"] = sx.EXAMPLES[st.session_state["sparql_example"]]
 
-    st.selectbox("Example queries", list(sx.EXAMPLES), key="sparql_example", on_change=use_example)
-    if "sparql_text" not in st.session_state:
-        st.session_state["sparql_text"] = next(iter(sx.EXAMPLES.values()))
-    text = st.text_area("Query", key="sparql_text", height=220)
-    if st.button("Run query", type="primary", key="sparql_run"):
+    console, terms = st.columns([3, 2])
+    with terms:
+        terms_panel()
+    with console:
+        st.selectbox("Example queries", list(sx.EXAMPLES), key="sparql_example", on_change=use_example)
+        if "sparql_text" not in st.session_state:
+            st.session_state["sparql_text"] = next(iter(sx.EXAMPLES.values()))
+        text = st.text_area("Query", key="sparql_text", height=220)
+        run = st.button("Run query", type="primary", key="sparql_run")
+    if run:
         try:
             outcome = sx.run_console_query(Path(src.kb_file), text, endpoint=src.endpoint)
             st.session_state["sparql_result"] = (text, outcome, None)
@@ -72,3 +78,30 @@ def sparql_view(src: ex.Source) -> None:
             on_click="ignore",
             key="dl_sparql_ttl",
         )
+
+
+def terms_panel() -> None:
+    """Beside the console: the prefixes, the data model's classes and properties, the vocabulary terms and
+    one query to start from, so a query can be written without reading kb/queries/."""
+    from explorer import glossary as gl
+
+    def use_starter() -> None:
+        st.session_state["sparql_text"] = gl.EXAMPLE_QUERY
+
+    st.markdown("**Terms for a query**")
+    names = gl.prefixes()
+    with st.expander("Prefixes", expanded=True):
+        st.dataframe(
+            pd.DataFrame({"prefix": [f"{p}:" for p in names], "namespace": list(names.values())}),
+            hide_index=True,
+            key="sparql_prefixes",
+        )
+    with st.expander("The prefixes as PREFIX lines, to copy"):
+        st.code("\n".join(f"PREFIX {p}: <{ns}>" for p, ns in names.items()), language="sparql")
+    with st.expander("Classes and properties (the data model, terms/ontology.ttl)"):
+        st.dataframe(gl.model_terms(), hide_index=True, key="sparql_model_terms")
+    with st.expander("Vocabulary terms (outcomes, statistics, histologies, oligo-states, designs, tiers)"):
+        st.dataframe(gl.glossary(), hide_index=True, key="sparql_glossary")
+    with st.expander("A query to start from: figures per outcome"):
+        st.code(gl.EXAMPLE_QUERY, language="sparql")
+        st.button("Put it in the query box", key="sparql_starter", on_click=use_starter)

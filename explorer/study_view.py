@@ -17,6 +17,10 @@ from kb.conflicts import DISAGREEMENT
 def study_view(src: ex.Source, full: pd.DataFrame) -> None:
     choices = studies(src)
     labels = dict(zip(choices["study_id"], choices["study_label"], strict=True))
+    asked = st.session_state.get("study", st.query_params.get("study"))
+    if asked and asked not in labels:  # a link to it, or a rebuild without it: say so, do not switch quietly
+        st.warning(f"There is no study {plain(asked)} in the knowledge base (any more): choose one from the list.")
+        st.session_state["study"] = None
     from_url("study", list(labels), single=True)
     study_id = st.selectbox(
         "Study", list(labels), format_func=labels.__getitem__, index=None, key="study", placeholder="Choose a study"

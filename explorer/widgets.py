@@ -37,12 +37,16 @@ def open_study(study_id: str) -> None:  # button callback: runs before widgets a
     st.session_state["view"] = "Study"
 
 
-def from_url(key: str, allowed: list[str], *, single: bool = False) -> None:
-    """First run of a session: a widget's value from the URL (?key=a&key=b); unknown values are dropped."""
+def from_url(key: str, allowed: list[str], *, single: bool = False, default: object = None) -> None:
+    """First run of a session (or of a widget that was not drawn): a widget's value from the URL
+    (?key=a&key=b), else `default`; unknown values are dropped."""
     if key in st.session_state:
         return
     values = [v for v in st.query_params.get_all(key) if v in allowed]
-    st.session_state[key] = (values[0] if values else None) if single else values
+    if single:
+        st.session_state[key] = values[0] if values else default
+    else:
+        st.session_state[key] = values or (default if default is not None else [])
 
 
 def to_url(key: str, values: list[str] | str | None) -> None:
@@ -51,3 +55,21 @@ def to_url(key: str, values: list[str] | str | None) -> None:
         st.query_params[key] = values
     elif key in st.query_params:
         del st.query_params[key]
+
+
+# Options of the command line that analysis/ messages may name, as the controls a browser user clicks.
+_CONTROLS = {
+    "--include-secondary": "the “Evidence tiers pooled” control (tiers 5 and 6 are the secondary reports)",
+    "--exclude-flag": "“Also leave out figures flagged”",
+    "--stratum-level": "“Stratum level”",
+    "--timepoint": "“Time point (months)”",
+    "--tiers": "“Evidence tiers pooled”",
+    "--tier": "“Evidence tiers pooled”",
+    "--by": "“Stratify by”",
+}
+_OPTION = re.compile("|".join(re.escape(o) + r"\b" for o in sorted(_CONTROLS, key=len, reverse=True)))
+
+
+def for_browser(message: str) -> str:
+    """A message written for the command line, with each option it names replaced by its control here."""
+    return _OPTION.sub(lambda m: _CONTROLS[m.group(0)], message)

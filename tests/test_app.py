@@ -232,9 +232,11 @@ def test_sparql_time_limit():
 
 def test_pooled_analysis_on_the_sidebar_selection():
     at = _app(view="Pooled analysis", statistic=["median"])
-    at.toggle(key="pool_use_filters").set_value(True).run()
+    at.toggle(key="pool_filters").set_value(True).run()
     _clean(at)
-    assert at.info and "No hazard ratio in the selection" in at.info[0].value
+    # The outcome chosen before stays chosen: the page says it has no figures here instead of switching.
+    assert at.warning and "No figures for" in at.warning[0].value and "under the sidebar filters" in at.warning[0].value
+    assert at.info and "No hazard ratio under the sidebar filters" in at.info[0].value
 
 
 # --- a SPARQL endpoint as the source (OLIGOKB_ENDPOINT / --endpoint) --------------------------------
@@ -263,7 +265,7 @@ def _same_frames(remote: AppTest, local: AppTest) -> None:
 
 def test_source_from_the_command_line_or_the_environment(monkeypatch):
     monkeypatch.delenv("OLIGOKB_ENDPOINT", raising=False)
-    assert ex.source([]) == ex.Source(None, str(ex.kb_file()))
+    assert ex.source([]) == ex.Source(None, str(ex.kb_file()), ex.file_version(ex.kb_file()))
     assert ex.source(["--endpoint", "http://a/sparql"]).endpoint == "http://a/sparql"
     monkeypatch.setenv("OLIGOKB_ENDPOINT", "http://b/sparql")
     assert ex.source([]).endpoint == "http://b/sparql"
@@ -361,3 +363,39 @@ def test_endpoint_errors_are_messages(url, message, monkeypatch):
     assert not at.exception
     assert at.error and message in at.error[0].value and "OLIGOKB_ENDPOINT" in at.error[0].value
     assert "Traceback" not in at.error[0].value
+
+
+def test_a_link_restores_every_pooled_choice():
+    at = _app(
+        view="Pooled analysis",
+        pool_statistic="landmark rate",
+        pool_outcome="overall survival",
+        pool_timepoint="24",
+        pool_method="DL",
+        pool_test="knha",
+        pool_by=["histology"],
+        pool_level="2",
+        pool_tiers=["trial_full_report", "trial_abstract"],
+        pool_exclude_flags=["mapping_low_confidence"],
+    )
+    _clean(at)
+    assert at.selectbox(key="pool_statistic").value == "landmark rate"
+    assert at.selectbox(key="pool_outcome").value == "overall survival"
+    assert at.selectbox(key="pool_timepoint").value == 24.0
+    assert at.selectbox(key="pool_method").value == "DL"
+    assert at.selectbox(key="pool_test").value == "knha"
+    assert at.selectbox(key="pool_level").value == "2"
+    assert at.multiselect(key="pool_by").value == ["histology"]
+    assert at.multiselect(key="pool_tiers").value == ["trial_full_report", "trial_abstract"]
+    assert at.multiselect(key="pool_exclude_flags").value == ["mapping_low_confidence"]
+    # Changing a choice writes it back to the URL.
+    at.selectbox(key="pool_method").set_value("REML").run()
+    _clean(at)
+    assert _url(at, "pool_method") == ["REML"]
+    assert _url(at, "pool_tiers") == ["trial_full_report", "trial_abstract"]
+
+
+def test_an_unknown_value_in_a_pooled_link_falls_back_to_the_default():
+    at = _app(view="Pooled analysis", pool_statistic="hazard ratio", pool_method="NOPE")
+    _clean(at)
+    assert at.selectbox(key="pool_method").value == "REML"
