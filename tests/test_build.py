@@ -345,7 +345,7 @@ def test_a_primary_reports_claims_about_another_study_are_secondary_figures(shee
     its own tier (issue 14)."""
     study = sheets / "studies" / "test-trial.yaml"
     (sheets / "studies" / "other-trial.yaml").write_text(
-        study.read_text().replace("id: test-trial\n", "id: other-trial\n", 1)
+        study.read_text().replace("id: test-trial\n", "id: other-trial\n", 1).replace("NCT00000000", "NCT00000001")
     )
     other = sheets / "publications" / "other-trial-2019.yaml"
     other.write_text(
