@@ -1,17 +1,14 @@
 """`oligokb leave-one-out`, `cumulative`, `funnel` and `rob-sensitivity`: the analyses a review reports beside
 the pool, on the same selection as `oligokb pool kb` (same options, same policy; analysis.review computes).
 
-Every command takes the selection options of `pool kb` (added once, by `with_selection`) and --format
+Every command takes the selection options of `pool kb` (added once, by `cli.selection.selection_command`) and --format
 table|csv|json. Exit codes: 0 ok, 2 bad input (nothing on stdout then), 3 internal.
 """
 
 # No `from __future__ import annotations`: typer reads these signatures, built at import time.
-import functools
-import inspect
 import json
 import math
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,100 +16,12 @@ import pandas as pd
 import typer
 
 from cli.errors import ArgumentError, prefixed_printer, reports_errors
-from cli.options import TABLE_FORMATS, Method, Test, by_columns, policy_options
-from cli.pool_commands import (
-    ENDPOINT_OPT,
-    EXCLUDE_FLAG_OPT,
-    KB_FILE_OPT,
-    LEVEL_OPT,
-    METHOD_OPT,
-    OUTCOME_HELP,
-    SECONDARY_OPT,
-    STATISTIC_HELP,
-    STRATUM_LEVEL_OPT,
-    TEST_OPT,
-    TIERS_OPT,
-    TIMEPOINT_HELP,
-    check_level,
-    pool_selection,
-)
+from cli.options import TABLE_FORMATS
+from cli.selection import selection_command
 
-PLOT_SUFFIXES = (".svg", ".png", ".pdf")
 LABEL_CHARS = 44  #: a study label in a text table is cut here (the full label is in csv and json)
 FORMAT_HELP = "table (for reading), csv or json (for other tools)."
 PLOT_HELP = "Also draw the plot to this file: .svg, .png or .pdf (written whole or not at all)."
-
-_P = inspect.Parameter
-#: The selection options of `pool kb`, in its order: name, default (the typer option), type.
-_SELECTION = (
-    ("outcome", typer.Option(..., "--outcome", help=OUTCOME_HELP), str),
-    ("statistic", typer.Option(..., "--statistic", help=STATISTIC_HELP), str),
-    (
-        "by",
-        typer.Option(
-            None,
-            "--by",
-            metavar="COLUMN[,COLUMN]",
-            help="Evidence-table columns, comma-separated, e.g. histology,oligo_state.",
-        ),
-        str | None,
-    ),
-    ("timepoint", typer.Option(None, "--timepoint", help=TIMEPOINT_HELP), float | None),
-    ("method", METHOD_OPT, Method),
-    ("test", TEST_OPT, Test),
-    ("level", LEVEL_OPT, float),
-    ("tiers", TIERS_OPT, str | None),
-    ("include_secondary", SECONDARY_OPT, bool),
-    ("stratum_level", STRATUM_LEVEL_OPT, str | None),
-    ("exclude_flag", EXCLUDE_FLAG_OPT, list[str] | None),
-    ("kb_file", KB_FILE_OPT, Path),
-    ("endpoint", ENDPOINT_OPT, str | None),
-)
-
-
-def with_selection(command: Callable[..., None]) -> Callable[..., None]:
-    """Give `command(result, source, **own options)` the selection options of `pool kb`: the wrapper takes
-    them, checks --level, --format and --plot, pools the selection (cli.pool_commands.pool_selection) and
-    passes the KBPool on, with `source` = (the KB file, the endpoint or None) it was read from."""
-    own = list(inspect.signature(command).parameters.values())[2:]
-    names = [name for name, _, _ in _SELECTION]
-
-    @functools.wraps(command)
-    def run(**kwargs: Any) -> None:
-        s = {name: kwargs.pop(name) for name in names}
-        check_level(s["level"])
-        fmt = kwargs.get("output_format")
-        if fmt is not None and fmt not in TABLE_FORMATS:
-            raise ArgumentError(f"--format {fmt!r} is not one of {', '.join(TABLE_FORMATS)}")
-        plot = kwargs.get("plot")
-        if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
-            raise ArgumentError(f"--plot {plot}: the file must end in .svg, .png or .pdf")
-        result = pool_selection(
-            s["kb_file"],
-            s["outcome"],
-            s["statistic"],
-            by_columns(s["by"]),
-            s["timepoint"],
-            s["method"].value,
-            s["test"].value,
-            s["level"],
-            policy_options(s["tiers"], s["include_secondary"], s["stratum_level"], s["exclude_flag"]),
-            s["endpoint"],
-        )
-        if not result.pools:
-            raise ArgumentError(
-                "no estimate passes the pooling policy; `oligokb pool kb` with the same options lists why"
-            )
-        for message in result.warnings:
-            print(f"warning: {message}", file=sys.stderr)
-        command(result, (s["kb_file"], s["endpoint"]), **kwargs)
-
-    params = [_P(name, _P.KEYWORD_ONLY, default=opt, annotation=kind) for name, opt, kind in _SELECTION]
-    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        params + [p.replace(kind=_P.KEYWORD_ONLY) for p in own]
-    )
-    return run
-
 
 FORMAT_OPT = typer.Option("table", "--format", help=FORMAT_HELP)
 PLOT_OPT = typer.Option(None, "--plot", metavar="FILE", help=PLOT_HELP)
@@ -182,7 +91,7 @@ def _write(frame: pd.DataFrame, fmt: str, result: Any, what: str, key: str, extr
 
 
 @reports_errors(prefixed_printer("leave-one-out"))
-@with_selection
+@selection_command(TABLE_FORMATS)
 def leave_one_out(result: Any, source: Any, output_format: str = FORMAT_OPT) -> None:
     """Leave-one-out: each stratum of `oligokb pool kb` re-pooled without each study in turn (estimate
     and CI on the pool's scale, tau2, I2), to see whether one study drives the result."""
@@ -207,7 +116,7 @@ def leave_one_out(result: Any, source: Any, output_format: str = FORMAT_OPT) -> 
 
 
 @reports_errors(prefixed_printer("cumulative"))
-@with_selection
+@selection_command(TABLE_FORMATS)
 def cumulative(
     result: Any,
     source: Any,
@@ -240,7 +149,7 @@ def cumulative(
 
 
 @reports_errors(prefixed_printer("funnel"))
-@with_selection
+@selection_command(TABLE_FORMATS)
 def funnel(
     result: Any,
     source: Any,
@@ -284,7 +193,7 @@ def funnel(
 
 
 @reports_errors(prefixed_printer("rob-sensitivity"))
-@with_selection
+@selection_command(TABLE_FORMATS)
 def rob_sensitivity(result: Any, source: tuple[Path, str | None], output_format: str = FORMAT_OPT) -> None:
     """Sensitivity analysis by risk of bias: each stratum of `oligokb pool kb` pooled again from the trials
     whose overall RoB 2 judgement for the outcome is "low", beside the full pool, with each trial left

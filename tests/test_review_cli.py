@@ -110,3 +110,20 @@ def test_help_describes_the_command_and_the_selection(command):
     result = run_cli(command, "--help")
     assert result.returncode == 0
     assert "oligokb pool" in result.stdout and "--outcome" in result.stdout and "--format" in result.stdout
+
+
+def test_param_filters_as_pool_does_in_every_command_that_analyses_a_pool():
+    """--param (the export's filters) reaches grade and the review commands through the one selection."""
+    nsclc = ("--param", "histology=nsclc")
+    pooled = cli_json("pool", "kb", *PFS_HR, *nsclc, "--no-sensitivity")
+    (p,) = pooled["pools"]
+    (every,) = [q for q in cli_json("pool", "kb", *PFS_HR, "--no-sensitivity")["pools"] if q["stratum"] == p["stratum"]]
+    ids = {i["study_id"] for i in p["inputs"]}
+    assert ids < {i["study_id"] for i in every["inputs"]}  # the filter left trials out
+    assert {"gomez-lct-nsclc", "iyengar-sabr-nsclc"} <= ids and "sabr-comet" not in ids  # NSCLC trials; a mixed one
+    loo = cli_json("leave-one-out", *PFS_HR, *nsclc)
+    assert {r["study_id"] for r in loo["rows"]} == {i["study_id"] for i in p["inputs"]}
+    (g,) = cli_json("grade", *PFS_HR, *nsclc)["grades"]
+    assert g["k"] == p["k"]
+    bad = run_cli("funnel", *PFS_HR, "--param", "histology=nosuchthing")
+    assert bad.returncode == 2 and "nosuchthing" in bad.stderr and bad.stdout == ""
