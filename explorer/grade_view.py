@@ -89,7 +89,12 @@ def grade_panel(grades: tuple[StratumGrade, ...], *, level_pct: float, method: s
             st.markdown(plain(note))
     override_controls(grades)
     st.markdown("**Each domain: suggested, the reviewer's judgement and reason, final**")
-    st.dataframe(domains_frame(shown), hide_index=True, key="grade_domains")
+    st.dataframe(
+        domains_frame(shown).fillna(""),
+        hide_index=True,
+        key="grade_domains",
+        column_config={"reason": st.column_config.TextColumn("reason", width="large")},
+    )
     files = figure(shown)
     cols = st.columns(4)
     downloads = {

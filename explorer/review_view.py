@@ -28,13 +28,9 @@ PANELS = (
     "Sensitivity by risk of bias",
     "Downloads",
 )
-#: Judgement words with a colour mark (the words are what counts; the mark helps the eye).
-JUDGEMENT_SHOWN = {
-    "low": "🟢 low",
-    "some_concerns": "🟡 some concerns",
-    "high": "🔴 high",
-    "not_assessed": "⚪ not assessed",
-}
+#: Judgement words, and the colour of their cell (the words are what counts; the colour helps the eye).
+JUDGEMENT_SHOWN = {"low": "low", "some_concerns": "some concerns", "high": "high", "not_assessed": "not assessed"}
+JUDGEMENT_COLOURS = {"low": "#c7e9c0", "some concerns": "#fee8a8", "high": "#f4b6b6", "not assessed": "#e5e5e5"}
 RATIO = {name: st.column_config.NumberColumn(name, format="%.3g") for name in ("estimate", "ci_low", "ci_high")}
 NUMBERS = RATIO | {name: st.column_config.NumberColumn(name, format="%.3g") for name in ("p_value", "tau2", "i2")}
 
@@ -136,7 +132,8 @@ def rob_panel(result, rob_rows: pd.DataFrame) -> None:
         wide = wide.reindex(columns=list(ROB2_DOMAINS)).fillna("not_assessed").map(JUDGEMENT_SHOWN.get)
         labels = dict(zip(studies["study_id"], studies["study"], strict=False))
         wide.insert(0, "trial", [labels.get(s, s) for s in wide.index])
-        st.table(wide.set_index("trial").rename(columns=_DOMAIN_WORDS))
+        shown = wide.set_index("trial").rename(columns=_DOMAIN_WORDS)
+        st.table(shown.style.map(lambda v: f"background-color: {JUDGEMENT_COLOURS.get(v, 'white')}"))
         judged = overall_judgements(rob_rows, result.outcome)
         low = sum(judged.get(s) == "low" for s in studies["study_id"])
         st.caption(

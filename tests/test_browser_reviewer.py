@@ -46,14 +46,19 @@ def _main_text(page) -> str:
     return page.get_by_test_id("stMain").inner_text()
 
 
-def _shot(page, name: str) -> None:
-    """The whole view (Streamlit scrolls an inner container: grow the viewport to its height first)."""
+def _shot(page, name: str, *, panel: bool = False) -> None:
+    """The whole view, or only the review panels (`panel`): Streamlit scrolls an inner container, so grow
+    the viewport to its height first."""
     size = page.viewport_size
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 6000))})
     page.wait_for_timeout(500)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"reviewer-{name}.png"))
+    path = str(SCREENSHOTS / f"reviewer-{name}.png")
+    if panel:  # the pooled view's second row of tabs: the review panels
+        page.get_by_test_id("stTabs").nth(1).screenshot(path=path)
+    else:
+        page.screenshot(path=path)
     page.set_viewport_size(size)
 
 
@@ -103,7 +108,7 @@ def _walk(page, server: str, outcome: str, short: str, tmp_path: Path) -> None:
             assert label in shown, (label, list(shown))
             expected = JUDGEMENT_WORDS[overall.get(item["study_id"], "low")]
             assert shown[label].rstrip().endswith(expected), (label, shown[label])
-    _shot(page, f"02-{short}-rob")
+    _shot(page, panel=True, name=f"02-{short}-rob")
 
     # 3. Small-study effects: Egger's verdict (k >= 10), or why not, word for word as `oligokb funnel`.
     _tab(page, "Small-study effects")
@@ -112,7 +117,7 @@ def _walk(page, server: str, outcome: str, short: str, tmp_path: Path) -> None:
     for t in funnel["tests"]:
         assert t["verdict"] in text, (t["verdict"], text)
     assert page.get_by_text("Funnel plot: each study's estimate").count() == (max(p["k"] for p in pool["pools"]) >= 2)
-    _shot(page, f"03-{short}-funnel")
+    _shot(page, panel=True, name=f"03-{short}-funnel")
 
     # 4. Cumulative meta-analysis by publication year: the plot, and where the estimate ended.
     _tab(page, "Leave-one-out and cumulative")
@@ -123,7 +128,7 @@ def _walk(page, server: str, outcome: str, short: str, tmp_path: Path) -> None:
         last = [r for r in rows if r["stratum"] == stratum][-1]
         line = f"{stratum}: after all {last['k']} studies, {last['estimate']:.2f} ({last['ci_low']:.2f} to {last['ci_high']:.2f})"
         assert line in text, line
-    _shot(page, f"04-{short}-cumulative")
+    _shot(page, panel=True, name=f"04-{short}-cumulative")
 
     # 5. Sensitivity by risk of bias: says plainly when no trial is at low risk.
     _tab(page, "Sensitivity by risk of bias")
@@ -158,7 +163,7 @@ def _walk(page, server: str, outcome: str, short: str, tmp_path: Path) -> None:
 
     entries = rispy.loads(ris.read_text(encoding="utf-8"))
     assert len(entries) == len({row["publication_id"] for row in inputs})  # each report of the pool once
-    _shot(page, f"05-{short}-downloads")
+    _shot(page, panel=True, name=f"05-{short}-downloads")
 
 
 def test_a_reviewer_walks_from_pfs_and_os_pools_to_their_certainty(server, page, tmp_path):
@@ -199,7 +204,7 @@ def test_an_override_with_its_reason_changes_the_certainty(server, page):
     text = _main_text(page)
     assert "not serious (override)" in text
     assert "the reviewer's reading of the trials" in text
-    _shot(page, "06-pfs-override")
+    _shot(page, "06-pfs-override", panel=True)
 
 
 def test_the_study_page_shows_its_risk_of_bias(server, page):
