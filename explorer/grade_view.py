@@ -67,7 +67,7 @@ def domains_frame(grades: tuple[StratumGrade, ...]) -> pd.DataFrame:
 
 def grade_panel(grades: tuple[StratumGrade, ...], *, level_pct: float, method: str, stem: str, figure) -> None:
     """The summary of findings with the overrides applied, the override controls and the downloads.
-    `figure(grades) -> {"png": bytes, "svg": bytes}` draws the table (cached by the caller)."""
+    `figure(grades, "png" or "svg") -> bytes` draws the table."""
     if not grades:
         st.caption("No stratum to grade: no estimate passes the pooling policy.")
         return
@@ -95,21 +95,21 @@ def grade_panel(grades: tuple[StratumGrade, ...], *, level_pct: float, method: s
         key="grade_domains",
         column_config={"reason": st.column_config.TextColumn("reason", width="large")},
     )
-    files = figure(shown)
     cols = st.columns(4)
+    markdown = grade_markdown(shown, level_pct=level_pct, method=method)
     downloads = {
-        "Summary of findings (Markdown)": (grade_markdown(shown, level_pct=level_pct, method=method), "md"),
-        "Summary of findings (CSV)": (grade_frame(shown).to_csv(index=False, lineterminator="\n"), "csv"),
-        "Summary of findings (PNG)": (files["png"], "png"),
-        "Summary of findings (SVG)": (files["svg"], "svg"),
+        "md": ("Markdown", "text/markdown", lambda: markdown.encode("utf-8")),
+        "csv": ("CSV", "text/csv", lambda: grade_frame(shown).to_csv(index=False, lineterminator="\n").encode()),
+        # The figures are drawn only when asked for (a callable runs on the click, not on every run).
+        "png": ("PNG", "image/png", lambda: figure(shown, "png")),
+        "svg": ("SVG", "image/svg+xml", lambda: figure(shown, "svg")),
     }
-    mimes = {"md": "text/markdown", "csv": "text/csv", "png": "image/png", "svg": "image/svg+xml"}
-    for col, (label, (content, ext)) in zip(cols, downloads.items(), strict=True):
+    for col, (ext, (label, mime, content)) in zip(cols, downloads.items(), strict=True):
         col.download_button(
-            label,
-            content.encode("utf-8") if isinstance(content, str) else content,
+            f"Summary of findings ({label})",
+            content,
             file_name=f"{stem}.{ext}",
-            mime=mimes[ext],
+            mime=mime,
             on_click="ignore",
             key=f"dl_grade_{ext}",
         )

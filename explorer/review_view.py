@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -45,13 +46,12 @@ def grades_of(_result, key: tuple, rob_rows: pd.DataFrame):
     return grade_pool(_result, rob_rows)
 
 
-@st.cache_data(max_entries=16)
-def grade_figure_files(_grades, shown: str, level_pct: float) -> dict[str, bytes]:
-    """The summary of findings drawn; `shown` (the grades as JSON, overrides included) keys the cache."""
+def grade_figure_file(grades, level_pct: float, fmt: str) -> bytes:
+    """The summary of findings drawn, as PNG or SVG bytes (run when its download is clicked)."""
     from analysis.grade_figure import grade_figure
     from explorer.pooling import figure_files
 
-    return figure_files(grade_figure(_grades, level_pct=level_pct), ("png", "svg"))
+    return figure_files(grade_figure(grades, level_pct=level_pct), (fmt,))[fmt]
 
 
 @st.cache_data(max_entries=16)
@@ -89,8 +89,6 @@ def sensitivity_by_rob(_result, key: tuple, rob_rows: pd.DataFrame):
 
 
 def review_panels(src: ex.Source, result, key: tuple, stem: str) -> None:
-    from analysis.grade_report import grade_json
-
     """The panels as tabs; only the open one runs (the tab is kept in the URL as ?panel=...)."""
     key = (src.version, *key)
     tabs = st.tabs(list(PANELS), key="panel", bind="query-params")
@@ -100,7 +98,7 @@ def review_panels(src: ex.Source, result, key: tuple, stem: str) -> None:
             level_pct=result.level * 100.0,
             method=result.method,
             stem=stem.replace("forest-", "grade-", 1),
-            figure=lambda g: grade_figure_files(g, grade_json(g), result.level * 100.0),
+            figure=lambda g, fmt: grade_figure_file(g, result.level * 100.0, fmt),
         ),
         "Risk of bias (RoB 2)": lambda: rob_panel(result, rob(src)),
         "Small-study effects": lambda: small_study_panel(result, key),
@@ -217,7 +215,6 @@ def rob_sensitivity_panel(result, key: tuple, rob_rows: pd.DataFrame) -> None:
 
 def downloads_panel(src: ex.Source, result, stem: str) -> None:
     from analysis.export_metafor import kb_pool_inputs, metafor_bundle
-    from kb.cite import cite_publications
 
     inputs = kb_pool_inputs(result)
     st.markdown(
@@ -225,27 +222,40 @@ def downloads_panel(src: ex.Source, result, stem: str) -> None:
         "that re-runs each stratum with metafor's rma() and writes pooled_R.csv beside them. Unzip, then run "
         "the script with Rscript."
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, content in metafor_bundle(inputs).items():
-            bundle.writestr(name, content)
     st.download_button(
         "Reproduce in R (ZIP)",
-        buffer.getvalue(),
+        lambda: zipped(metafor_bundle(inputs)),
         file_name=f"{stem.replace('forest-', 'reproduce-', 1)}.zip",
         mime="application/zip",
         on_click="ignore",
         key="dl_reproduce",
     )
     ids = sorted(set(inputs["publication_id"]))
+    pubs = publications(src)
     st.markdown(f"**Citations** of the {len(ids)} reports the pooled figures were read in")
     cols = st.columns([1, 1, 3])
     for col, (fmt, ext, label) in zip(cols, (("ris", "ris", "RIS"), ("bibtex", "bib", "BibTeX")), strict=False):
         col.download_button(
             f"Citations ({label})",
-            cite_publications(publications(src), ids, fmt).encode("utf-8"),
+            partial(citation_file, pubs, ids, fmt),
             file_name=f"{stem.replace('forest-', 'references-', 1)}.{ext}",
             mime="application/x-research-info-systems" if fmt == "ris" else "application/x-bibtex",
             on_click="ignore",
             key=f"dl_cite_{fmt}",
         )
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    """These files, by name, as one ZIP archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, content in files.items():
+            bundle.writestr(name, content)
+    return buffer.getvalue()
+
+
+def citation_file(pubs: pd.DataFrame, ids: list[str], fmt: str) -> bytes:
+    """The reports with these ids as RIS or BibTeX (run when its download is clicked)."""
+    from kb.cite import cite_publications
+
+    return cite_publications(pubs, ids, fmt).encode("utf-8")

@@ -116,7 +116,9 @@ def _walk(page, server: str, outcome: str, short: str, tmp_path: Path) -> None:
     text = _main_text(page)
     for t in funnel["tests"]:
         assert t["verdict"] in text, (t["verdict"], text)
-    assert page.get_by_text("Funnel plot: each study's estimate").count() == (max(p["k"] for p in pool["pools"]) >= 2)
+    if max(p["k"] for p in pool["pools"]) >= 2:  # a funnel needs two studies
+        page.get_by_text("Funnel plot: each study's estimate").wait_for()
+    _settled(page)
     _shot(page, panel=True, name=f"03-{short}-funnel")
 
     # 4. Cumulative meta-analysis by publication year: the plot, and where the estimate ended.
@@ -142,6 +144,7 @@ def _walk(page, server: str, outcome: str, short: str, tmp_path: Path) -> None:
 
     # 6. Reproduce in R: k rows, a script that calls rma(), and R's numbers equal the pool's at 1e-6.
     _tab(page, "Downloads")
+    page.get_by_role("button", name="Citations (BibTeX)").wait_for()
     bundle = _download(page, "Reproduce in R (ZIP)", tmp_path)
     out = tmp_path / short
     with zipfile.ZipFile(bundle) as z:
@@ -171,7 +174,7 @@ def test_a_reviewer_walks_from_pfs_and_os_pools_to_their_certainty(server, page,
     _walk(page, server, "overall survival", "os", tmp_path)
 
 
-def test_an_override_with_its_reason_changes_the_certainty(server, page):
+def test_an_override_with_its_reason_changes_the_certainty(server, page, tmp_path):
     outcome = "progression-free survival"
     g = cli_json("grade", outcome)["grades"][0]
     # A serious domain set to "not serious": one level back, as GRADE counts (start less the other downgrades).
@@ -183,10 +186,12 @@ def test_an_override_with_its_reason_changes_the_certainty(server, page):
 
     _open_pool(page, server, outcome)
     page.get_by_text("Override a judgement").click()
+    _settled(page)
     domain_label = serious["domain"].replace("_", " ").capitalize()
     main = page.get_by_test_id("stMain")
     main.get_by_role("combobox", name="Domain").click()
     page.get_by_role("option", name=domain_label, exact=True).click()
+    _settled(page)
     main.get_by_role("combobox", name="Reviewer's judgement").click()
     page.get_by_role("option", name="not serious", exact=True).click()
     # Without a reason the judgement is refused and the certainty stays.
@@ -205,6 +210,22 @@ def test_an_override_with_its_reason_changes_the_certainty(server, page):
     assert "not serious (override)" in text
     assert "the reviewer's reading of the trials" in text
     _shot(page, "06-pfs-override", panel=True)
+
+    # The table downloaded is the one `oligokb grade --overrides` writes for the same judgement and reason.
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text(
+        "overrides:\n"
+        f"  - outcome: {outcome}\n    statistic: hazard ratio\n    stratum: {g['stratum']}\n"
+        f"    domain: {serious['domain']}\n    judgement: not serious\n"
+        '    reason: "the reviewer\'s reading of the trials"\n',
+        encoding="utf-8",
+    )
+    cli = run_cli(
+        "grade", "--outcome", outcome, "--statistic", "hazard ratio", "--kb", KB, "--overrides", str(overrides)
+    )
+    assert cli.returncode == 0, cli.stderr
+    markdown = _download(page, "Summary of findings (Markdown)", tmp_path)
+    assert markdown.read_text(encoding="utf-8") == cli.stdout
 
 
 def test_the_study_page_shows_its_risk_of_bias(server, page):
