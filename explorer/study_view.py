@@ -184,11 +184,8 @@ def rob_section(rows: pd.DataFrame, study_id: str) -> None:
         if (judged["judgement"] == "not_assessed").all():
             st.info(" ".join(plain(x) for x in dict.fromkeys(judged["support"])))
             continue
-        st.dataframe(
-            judged.assign(judgement=judged["judgement"].map(JUDGEMENT_SHOWN.get))[
-                ["domain", "judgement", "support", "support_kind", "publication_id", "locator"]
-            ],
-            hide_index=True,
-            key=f"study_rob_{tool}_{outcome}",
-            column_config={"support": st.column_config.TextColumn("quote or reason", width="large")},
+        shown = judged.assign(judgement=judged["judgement"].map(JUDGEMENT_SHOWN.get))
+        shown = shown[["domain", "judgement", "support", "publication_id", "locator"]].rename(
+            columns={"support": "quote or reason", "publication_id": "read in"}
         )
+        st.table(shown.set_index("domain"))  # a static table: the quotes wrap and stay readable

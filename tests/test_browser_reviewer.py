@@ -48,11 +48,11 @@ def _main_text(page) -> str:
 
 def _shot(page, name: str, *, panel: bool = False) -> None:
     """The whole view, or only the review panels (`panel`): Streamlit scrolls an inner container, so grow
-    the viewport to its height first."""
+    the viewport to its height first, and give the data frames, now all in view, time to draw their grids."""
     size = page.viewport_size
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 6000))})
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(1500)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = str(SCREENSHOTS / f"reviewer-{name}.png")
     if panel:  # the pooled view's second row of tabs: the review panels
@@ -234,6 +234,7 @@ def test_the_study_page_shows_its_risk_of_bias(server, page):
     _settled(page)
     text = _main_text(page)
     assert "RoB 2" in text and "some concerns" in text
+    assert "francolini2023-jco" in text  # the report each quote was read in
     _shot(page, "07-study-rob")
     page.goto(f"{server}/?view=Study&study=cha2017-liver-sbrt")
     page.get_by_text("Risk of bias").first.wait_for()
