@@ -88,13 +88,14 @@ def grade_panel(grades: tuple[StratumGrade, ...], *, level_pct: float, method: s
         for note in notes:
             st.markdown(plain(note))
     override_controls(grades)
-    st.markdown("**Each domain: suggested, the reviewer's judgement and reason, final**")
-    st.dataframe(
-        domains_frame(shown).fillna(""),
-        hide_index=True,
-        key="grade_domains",
-        column_config={"reason": st.column_config.TextColumn("reason", width="large")},
-    )
+    if any(j.override for g in shown for j in g.domains):  # without one, the table above says it all
+        st.markdown("**Each domain: suggested, the reviewer's judgement and reason, final**")
+        st.dataframe(
+            domains_frame(shown).fillna(""),
+            hide_index=True,
+            key="grade_domains",
+            column_config={"reason": st.column_config.TextColumn("reason", width="large")},
+        )
     cols = st.columns(4)
     markdown = grade_markdown(shown, level_pct=level_pct, method=method)
     downloads = {
