@@ -54,7 +54,7 @@ def main() -> None:
     renderers = {
         "Evidence": lambda: evidence_view(SOURCE, full, rows),
         "Study": lambda: study_view(SOURCE, full),
-        "Pooled analysis": lambda: pooled_view(full, rows),
+        "Pooled analysis": lambda: pooled_view(SOURCE, full, rows),
         "SPARQL": lambda: sparql_view(SOURCE),
         "About": lambda: about_view(SOURCE, full),
     }

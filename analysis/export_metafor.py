@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.kb_pool import AllPools
+from analysis.kb_pool import AllPools, KBPool
 from analysis.policy import RATIO_STATISTICS
 from terms.files import write_atomic
 
@@ -68,24 +68,35 @@ def model_scale(statistic: str) -> str:
 
 def pool_inputs(pools: AllPools) -> pd.DataFrame:
     """One row per input of every analysis and stratum that `pools` pooled (POOL_INPUT_COLUMNS)."""
-    frames = []
-    for result in pools.kb_pools():
-        inputs = result.inputs_frame()
-        if inputs.empty:
-            continue
-        frames.append(
-            inputs.assign(
-                analysis=analysis_label(result.outcome, result.statistic, result.timepoint_months),
-                study=inputs["study_id"],
-                scale=model_scale(result.statistic),
-                method=pools.method,
-                test=pools.test,
-                level=round(pools.level * 100.0, 10),
-            )
-        )
+    frames = [kb_pool_inputs(result) for result in pools.kb_pools()]
+    frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=list(POOL_INPUT_COLUMNS))
-    return pd.concat(frames, ignore_index=True)[list(POOL_INPUT_COLUMNS)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def kb_pool_inputs(result: KBPool) -> pd.DataFrame:
+    """One row per input of every stratum of one analysis (POOL_INPUT_COLUMNS): what the explorer's
+    "Reproduce in R" gives for the pool on screen."""
+    inputs = result.inputs_frame()
+    if inputs.empty:
+        return pd.DataFrame(columns=list(POOL_INPUT_COLUMNS))
+    return inputs.assign(
+        analysis=analysis_label(result.outcome, result.statistic, result.timepoint_months),
+        study=inputs["study_id"],
+        scale=model_scale(result.statistic),
+        method=result.method,
+        test=result.test,
+        level=round(result.level * 100.0, 10),
+    )[list(POOL_INPUT_COLUMNS)]
+
+
+def metafor_bundle(inputs: pd.DataFrame) -> dict[str, bytes]:
+    """The bundle's two files as bytes, by name: pool_inputs.csv (these inputs) and reproduce.R."""
+    return {
+        "pool_inputs.csv": inputs.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+        "reproduce.R": REPRODUCE_TEMPLATE.read_bytes(),
+    }
 
 
 def pooled_table(pools: AllPools) -> pd.DataFrame:
@@ -107,11 +118,11 @@ def write_metafor_bundle(pools: AllPools, out_dir: Path) -> list[Path]:
     """DIR/pool_inputs.csv and DIR/reproduce.R (the directory made if missing), each written whole or not
     at all. Returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    inputs = out_dir / "pool_inputs.csv"
-    script = out_dir / "reproduce.R"
-    write_atomic(inputs, pool_inputs(pools).to_csv(index=False, lineterminator="\n").encode("utf-8"))
-    write_atomic(script, REPRODUCE_TEMPLATE.read_bytes())
-    return [inputs, script]
+    written = []
+    for name, content in metafor_bundle(pool_inputs(pools)).items():
+        write_atomic(out_dir / name, content)
+        written.append(out_dir / name)
+    return written
 
 
 def _first_year(years: str) -> str:

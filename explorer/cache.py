@@ -18,6 +18,7 @@ from explorer.study import study_choices, study_page
 from kb.conflicts import find_conflicts
 from kb.export import evidence_table
 from kb.query import load_kb, run_named
+from kb.rob import rob_table
 
 # --- Cached reads, per source (the graph is shared and read-only; frames are copied per session) ------
 
@@ -78,3 +79,9 @@ def selection_turtle(src: ex.Source, statistic_ids: tuple[str, ...]) -> str:
     if src.endpoint:
         return ex.remote_selection_turtle(reader(src), list(statistic_ids))
     return ex.selection_turtle(graph(src), list(statistic_ids))
+
+
+@st.cache_data
+def rob(src: ex.Source) -> pd.DataFrame:
+    """The risk-of-bias judgements (kb.rob.rob_table): one row per study, outcome and domain."""
+    return rob_table(reader(src))

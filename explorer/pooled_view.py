@@ -1,8 +1,9 @@
 """The explorer's pooled-analysis tab: the choices (statistic, outcome, time point, tau2 estimator, test,
 strata, evidence tiers, flags left out), the pooled estimates per stratum with the forest plot and its
-downloads, the inputs, the sensitivity analysis on the trials' own reports, leave-one-out and the
-estimates left out with their reason. The pooling and the plots are cached here (only this view uses
-them); scipy and matplotlib load when the view is first opened.
+downloads, the review panels (explorer.review_view: GRADE, RoB 2, small-study effects, leave-one-out and
+cumulative, sensitivity by risk of bias, Reproduce in R and citations), the inputs, the sensitivity
+analysis on the trials' own reports and the estimates left out with their reason. The pooling and the
+plots are cached here (only this view uses them); scipy and matplotlib load when the view is first opened.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from analysis.errors import AnalysisError
+from explorer import data as ex
 from explorer.pooled_choices import Choice, choices
+from explorer.review_view import review_panels
 from explorer.widgets import fail, for_browser, plain
 from terms.errors import OligokbError
 from terms.tiers import OWN_REPORT_TIERS
@@ -59,7 +62,7 @@ NUMBERS = {
 }
 
 
-def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
+def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
     from explorer import pooling as px  # scipy and matplotlib load when first needed
 
     st.subheader("Pooled analysis")
@@ -85,12 +88,11 @@ def pooled_view(full: pd.DataFrame, rows: pd.DataFrame) -> None:
     else:
         strata_panel(result)
         forest_panel(result, choice)
+        review_panels(src, result, pool_key(choice), px.file_stem(result))
         inputs_panel(result)
-        # The certainty (GRADE), funnel/Egger and cumulative panels will go here, one function each.
         if own is not None:
             st.markdown("**Sensitivity analysis: the trials' own reports only** (tiers 1 and 2)")
             st.dataframe(px.sensitivity_frame(result, own), hide_index=True)
-        leave_one_out_panel(result)
     excluded = px.excluded_frame(result)
     st.markdown(f"**Left out** ({len(excluded)} estimates, with the reason)")
     st.dataframe(excluded, hide_index=True)
@@ -110,11 +112,9 @@ def strata_panel(result) -> None:
     st.dataframe(px.strata_frame(result), hide_index=True, column_config=NUMBERS)
 
 
-def forest_panel(result, choice: Choice) -> None:
-    from explorer import pooling as px
-
-    c = choice
-    key = (
+def pool_key(c: Choice) -> tuple:
+    """What a pool on screen depends on: the choices and the figures it was pooled from (a cache key)."""
+    return (
         c.outcome,
         c.statistic,
         c.timepoint,
@@ -126,7 +126,12 @@ def forest_panel(result, choice: Choice) -> None:
         c.exclude_flags,
         tuple(c.source["statistic_id"]),
     )
-    files = forest_files(result, key)
+
+
+def forest_panel(result, choice: Choice) -> None:
+    from explorer import pooling as px
+
+    files = forest_files(result, pool_key(choice))
     st.image(files["png"], caption="Forest plot", width="stretch")
     stem = px.file_stem(result)
     cols = st.columns([1, 1, 1, 3])
@@ -172,18 +177,3 @@ def inputs_panel(result) -> None:
         on_click="ignore",
         key="dl_pool_inputs",
     )
-
-
-def leave_one_out_panel(result) -> None:
-    from explorer import pooling as px
-
-    st.markdown("**Leave-one-out** (strata with k ≥ 3)")
-    shown = False
-    for pool in result.pools:
-        loo = px.leave_one_out_frame(result, pool)
-        if loo is not None:
-            shown = True
-            st.caption(plain(pool.stratum))
-            st.dataframe(loo, hide_index=True, column_config=NUMBERS)
-    if not shown:
-        st.caption("No stratum has three or more studies.")

@@ -1,6 +1,6 @@
 """The pooled-analysis page's plumbing: choices offered, and analysis results as tables and files.
 The pooling itself is analysis.kb_pool (policy: analysis.policy), the plot analysis.forest_kb, the
-leave-one-out analysis.sensitivity."""
+review analyses analysis.review."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ import pandas as pd  # noqa: E402
 from analysis import flag_rule  # noqa: E402
 from analysis.forest_kb import forest_from_pool  # noqa: E402
 from analysis.forest_save import save_forest  # noqa: E402
-from analysis.kb_pool import POOL_COLUMNS, KBPool, StratumPool, display_scale  # noqa: E402
+from analysis.kb_pool import POOL_COLUMNS, KBPool  # noqa: E402
 from analysis.options import METHODS, TESTS  # noqa: E402
 from analysis.policy import RATE_STATISTICS, RATIO_STATISTICS  # noqa: E402
-from analysis.sensitivity import leave_one_out  # noqa: E402
 
 POOLABLE = tuple(sorted(RATIO_STATISTICS)) + tuple(sorted(RATE_STATISTICS))
 STRATIFIERS = {"histology": "histology", "oligo-state": "oligo_state", "design": "design"}
@@ -131,41 +130,22 @@ def excluded_frame(result: KBPool) -> pd.DataFrame:
     return frame[[c for c in columns if c in frame.columns]].fillna("")
 
 
-def leave_one_out_frame(result: KBPool, pool: StratumPool) -> pd.DataFrame | None:
-    """Leave-one-out of one stratum (k >= 3) on the display scale; None for smaller strata."""
-    if pool.k < 3:
-        return None
-    loo = leave_one_out(
-        pool.rows["yi"].to_numpy(float).tolist(),
-        pool.rows["vi"].to_numpy(float).tolist(),
-        method=result.method,
-        test=result.test,
-        level=result.level,
-        studies=list(pool.studies),
-    )
-    show = display_scale(result.statistic)
-    frame = loo.to_frame()
-    out = pd.DataFrame({"omitted": frame["omitted"]})
-    for col in ("estimate", "ci_low", "ci_high"):
-        out[col] = frame[col].map(show)
-    out["p"] = frame["p_value"]
-    out["τ²"] = frame["tau2"]
-    out["I² (%)"] = frame["i2"]
-    return out
-
-
 def forest_files(result: KBPool) -> dict[str, bytes]:
     """The forest plot of a pool as SVG, PNG and PDF bytes (analysis.forest.save_forest)."""
     ax = forest_from_pool(result)
     try:
-        out = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            for fmt in FORMATS:
-                path = save_forest(ax, Path(tmp) / f"forest.{fmt}")
-                out[fmt] = path.read_bytes()
-        return out
+        return figure_files(ax, tuple(FORMATS))
     finally:
         plt.close(ax.get_figure(root=True))
+
+
+def figure_files(fig_or_ax, formats: tuple[str, ...]) -> dict[str, bytes]:
+    """A figure (or its axes) as bytes per format, saved as `oligokb` saves it (analysis.forest_save)."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in formats:
+            out[fmt] = save_forest(fig_or_ax, Path(tmp) / f"figure.{fmt}").read_bytes()
+    return out
 
 
 def file_stem(result: KBPool) -> str:

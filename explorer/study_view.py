@@ -1,5 +1,5 @@
 """The explorer's study tab: the list of studies, or one study's page (facts, oligo-state mapping with its
-inputs, curation flags, publications, arms, groups, figures, conflicts between reports with both quotes,
+inputs, curation flags, risk of bias (RoB 2, or why ROBINS-I was not assessed), publications, arms, groups, figures, conflicts between reports with both quotes,
 curators' notes). The study chosen is kept in the URL (?study=...).
 """
 
@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from explorer import data as ex
-from explorer.cache import conflicts, studies, study
+from explorer.cache import conflicts, rob, studies, study
+from explorer.review_view import JUDGEMENT_SHOWN
 from explorer.widgets import fail, from_url, plain, to_url
 from kb.conflicts import DISAGREEMENT
 
@@ -94,6 +95,8 @@ def study_view(src: ex.Source, full: pd.DataFrame) -> None:
         )
         st.caption("What each flag means and what the pooling does with it: docs/curation-flags.md.")
 
+    rob_section(rob(src), study_id)
+
     st.markdown("#### Publications")
     pubs = page.publications[
         [
@@ -164,3 +167,25 @@ def study_view(src: ex.Source, full: pd.DataFrame) -> None:
         with st.expander("Curators' notes"):
             for note in page.notes:
                 st.text(note)
+
+
+def rob_section(rows: pd.DataFrame, study_id: str) -> None:
+    """The study's risk-of-bias judgements (kb.rob.rob_table), per tool and outcome, each with its quote
+    or reason; an assessment not made says why."""
+    st.markdown("#### Risk of bias")
+    mine = rows[rows["study_id"] == study_id]
+    if mine.empty:
+        st.caption("No risk-of-bias assessment in this study's sheet.")
+        return
+    for (tool, outcome), judged in mine.groupby(["tool", "outcome"], sort=False):
+        overall = judged.loc[judged["domain"] == "overall", "judgement"]
+        verdict = f": overall {JUDGEMENT_SHOWN.get(overall.iloc[0], '')}" if not overall.empty else ""
+        st.markdown(f"**{plain(tool)}**, {plain(outcome or 'every outcome')}{verdict}")
+        if (judged["judgement"] == "not_assessed").all():
+            st.info(" ".join(plain(x) for x in dict.fromkeys(judged["support"])))
+            continue
+        shown = judged.assign(judgement=judged["judgement"].map(JUDGEMENT_SHOWN.get))
+        shown = shown[["domain", "judgement", "support", "publication_id", "locator"]].rename(
+            columns={"support": "quote or reason", "publication_id": "read in"}
+        )
+        st.table(shown.set_index("domain"))  # a static table: the quotes wrap and stay readable

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +68,15 @@ def selected_publications(kb: KnowledgeBase, params: dict[str, str] | None = Non
         chosen = set(evidence_table(kb, params)["publication_id"])
         pubs = pubs[pubs["publication_id"].isin(chosen)]
     return pubs.drop_duplicates("publication_id").sort_values("publication_id", kind="stable").reset_index(drop=True)
+
+
+def cite_publications(pubs: pd.DataFrame, publication_ids: Iterable[str], fmt: str) -> str:
+    """The reports with these ids (rows of the publications table, each once, by id) as RIS or BibTeX:
+    the explorer's citations of the studies a pool read."""
+    wanted = set(publication_ids)
+    chosen = pubs[pubs["publication_id"].isin(wanted)].drop_duplicates("publication_id")
+    refs = publication_references(chosen.sort_values("publication_id", kind="stable"))
+    return to_ris(refs) if fmt == "ris" else to_bibtex(refs)
 
 
 def publication_references(pubs: pd.DataFrame) -> list[Reference]:
