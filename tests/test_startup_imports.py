@@ -43,11 +43,15 @@ if len(sys.argv) > 1:
     except SystemExit as exc:
         code = exc.code or 0
 loaded = sorted(p for p in watched if p in sys.modules)
-sys.stderr.write("LOADED " + json.dumps({"loaded": loaded, "code": code}) + "\\n")
+import gc
+store = "kb.store" in sys.modules and any(
+    o._store is not None for o in gc.get_objects() if isinstance(o, sys.modules["kb.store"].OxigraphKB)
+)
+sys.stderr.write("LOADED " + json.dumps({"loaded": loaded, "code": code, "store": store}) + "\\n")
 """
 
 
-def loaded(watched: tuple[str, ...], *args: str) -> list[str]:
+def probe(watched: tuple[str, ...], *args: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(watched), *args], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
@@ -55,7 +59,11 @@ def loaded(watched: tuple[str, ...], *args: str) -> list[str]:
     assert line, done.stderr[-2000:]
     report = json.loads(line[-1].removeprefix("LOADED "))
     assert report["code"] == 0, done.stderr[-2000:]
-    return report["loaded"]
+    return report
+
+
+def loaded(watched: tuple[str, ...], *args: str) -> list[str]:
+    return probe(watched, *args)["loaded"]
 
 
 def test_importing_the_cli_loads_no_heavy_library() -> None:
@@ -73,10 +81,37 @@ def test_help_loads_no_heavy_library() -> None:
     [("summary",), ("query", "--name", "studies"), ("export",), ("conflicts",), ("cite",)],
     ids=lambda a: " ".join(a),
 )
-def test_a_reading_command_loads_no_plotting_statistics_or_schema(args: tuple[str, ...]) -> None:
-    assert loaded(NOT_FOR_READING, *args) == []
+def test_a_reading_command_loads_no_plotting_statistics_or_schema_nor_the_store(args: tuple[str, ...]) -> None:
+    probe((), *args)  # the first run after a build materialises the tables (and loads the store for it)
+    report = probe(NOT_FOR_READING, *args)
+    assert report["loaded"] == []
+    assert report["store"] is False  # answered from the materialised tables (kb.materialise)
 
 
 def test_one_pool_loads_no_plotting_or_explorer() -> None:
     args = ("pool", "kb", "--outcome", "overall survival", "--statistic", "hazard ratio", "--json")
     assert loaded(("matplotlib", "statsmodels", "pyshacl", "streamlit", "extract", "server"), *args) == []
+
+
+def test_primary_reports_are_counted_from_the_role_iri_or_its_label() -> None:
+    from kb.summary import is_primary
+    from terms.namespaces import PUBLICATION_ROLE
+
+    assert is_primary(PUBLICATION_ROLE.primary) and is_primary(str(PUBLICATION_ROLE.primary))
+    assert not is_primary(PUBLICATION_ROLE.secondary)
+    assert is_primary("primary") and not is_primary("secondary")  # a back-end that answers labels
+
+
+def test_summary_counts_the_primary_reports_of_the_sheets_without_parsing_the_vocabularies() -> None:
+    code = (
+        "import sys\nfrom kb.store import load_store\nfrom kb.query import run_named\nfrom kb.summary import kb_counts\n"
+        "from kb.export import evidence_table\nkb = load_store(__import__('pathlib').Path('data/studies.ttl'))\n"
+        "c = kb_counts(evidence_table(kb), *(run_named(kb, n, lexical=True) for n in ('studies', 'publications')))\n"
+        "from terms.vocabulary import vocabulary_graph\n"
+        "print(c.primary_reports, vocabulary_graph.cache_info().currsize)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    sheets = sorted((ROOT / "data" / "extractions" / "publications").glob("*.yaml"))
+    primary = sum("\nrole: primary\n" in "\n" + p.read_text(encoding="utf-8") for p in sheets)
+    assert done.stdout.split() == [str(primary), "0"]
