@@ -6,7 +6,9 @@ time to import the libraries that command needs.
 
 Each command runs `--repeat` times as a fresh process, started two ways: the installed entry point
 (`.venv/bin/oligokb`, what the targets use: the time a person waits for the tool itself) and `uv run oligokb`
-(the same plus uv's own start-up and lock check). Before the timed runs each command runs once untimed, so the
+(the same plus uv's own start-up and lock check). The third-party libraries' bytecode is compiled at set-up
+(`uv sync --compile-bytecode`, README); the project's own is written by the first run (unless --keep-env
+keeps a PYTHONDONTWRITEBYTECODE of the caller's). Before the timed runs each command runs once untimed, so the
 figures are every later run's, after the once-per-version materialised tables exist (kb.materialise).
 
 Beside each command: the import baseline, `python -c "import <the libraries it needs>"` timed the same way,
@@ -60,11 +62,15 @@ COMMANDS = (
 )
 
 
+#: The environment of every timed process (see `main`: --keep-env).
+ENV = dict(os.environ)
+
+
 def wall_time(argv: list[str]) -> float:
     """Seconds of one whole-process run of argv in the repository (output discarded; a failure stops the bench
     with the command's own message, since a timing of an error is no timing of the command)."""
     start = time.perf_counter()
-    done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    done = subprocess.run(argv, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
@@ -96,7 +102,8 @@ def machine() -> dict[str, object]:
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "bytecode_written": os.environ.get("PYTHONDONTWRITEBYTECODE") is None,
+        # the project's own modules are compiled on every run when Python may not write their bytecode
+        "bytecode_written": not ENV.get("PYTHONDONTWRITEBYTECODE"),
     }
 
 
@@ -164,7 +171,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="Also write the results here as JSON.")
     parser.add_argument("--only", action="append", help="Only this command (by its name in the table; repeatable).")
     parser.add_argument("--no-uv", action="store_true", help="Skip the `uv run oligokb` timings.")
+    parser.add_argument(
+        "--keep-env",
+        action="store_true",
+        help="Keep PYTHONDONTWRITEBYTECODE if set (every run then compiles the project's modules again); by "
+        "default it is removed, so the untimed first run writes their bytecode, as a user's Python does.",
+    )
     args = parser.parse_args(argv)
+    if not args.keep_env:
+        ENV.pop("PYTHONDONTWRITEBYTECODE", None)
     commands = tuple(c for c in COMMANDS if not args.only or c.name in args.only)
     if not commands:
         parser.error("--only matches none of: " + ", ".join(c.name for c in COMMANDS))
