@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from scipy import optimize, stats
 
 from analysis.errors import ConvergenceError
 from analysis.wls import OneModel, Studies, WeightedFit, q_generalised
@@ -359,6 +358,8 @@ def _root(f, lo: float, hi: float, maxiter: int) -> float:
         hi *= 2.0
     else:
         raise ConvergenceError(f"no root of the Q-profile equation below tau2={hi:.3g}")
+    from scipy import optimize  # here: scipy takes ~0.3 s to import, and most commands never find a root
+
     return float(optimize.brentq(f, lo, hi, xtol=ROOT_XTOL, rtol=ROOT_RTOL, maxiter=maxiter))
 
 
@@ -374,6 +375,8 @@ def q_profile_ci(yi, vi, X, tau2: float, level: float, *, maxiter=MAXITER) -> tu
         return (np.nan, np.nan)
     df = k - p
     alpha = 1.0 - level
+    from scipy import stats  # here, not at import: see _root
+
     crit_upper = float(stats.chi2.isf(alpha / 2, df))  # for the lower bound
     crit_lower = float(stats.chi2.ppf(alpha / 2, df))  # for the upper bound
     q0 = q_generalised(0.0, yi, vi, X)

@@ -27,7 +27,9 @@ def summary(kb_file: Path = KB_OPT) -> None:
 
     graph: Any = load_store(kb_file)  # tables come from the Oxigraph copy (same rows, tests/test_store.py)
     table = evidence_table(graph)
-    counts = kb_counts(table, run_named(graph, "studies"), run_named(graph, "publications"))
+    # as text: the materialised tables answer, and the store is never loaded
+    studies, publications = (run_named(graph, name, lexical=True) for name in ("studies", "publications"))
+    counts = kb_counts(table, studies, publications)
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     out.print(
         f"oligokb knowledge base {kb_file}: {counts.studies} studies, {counts.publications} publications, {counts.figures} figures"

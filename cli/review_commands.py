@@ -10,14 +10,16 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 
 from cli.errors import ArgumentError, prefixed_printer, reports_errors
 from cli.options import TABLE_FORMATS
 from cli.selection import selection_command
+
+if TYPE_CHECKING:  # pandas comes with the analysis; `oligokb --help` and other commands need not load it
+    import pandas as pd
 
 LABEL_CHARS = 44  #: a study label in a text table is cut here (the full label is in csv and json)
 FORMAT_HELP = "table (for reading), csv or json (for other tools)."
@@ -36,7 +38,7 @@ def _header(result: Any, what: str) -> str:
     )
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
+def _records(frame: "pd.DataFrame") -> list[dict]:
     """JSON-ready rows: NaN -> null, numpy scalars -> Python."""
     return list(json.loads(frame.to_json(orient="records")))
 
@@ -62,14 +64,16 @@ def _p(x: Any) -> str:
     return "NA" if x is None or (isinstance(x, float) and math.isnan(x)) else ("<0.001" if x < 0.001 else f"{x:.3f}")
 
 
-def _print_block(frame: pd.DataFrame, label: str, columns: list[str]) -> None:
+def _print_block(frame: "pd.DataFrame", label: str, columns: list[str]) -> None:
     """A stratum's rows as an aligned text table, estimates to 2 decimals, tau2 to 3, I2 to 0."""
+    from pandas.api.types import is_numeric_dtype
+
     digits = {"tau2": 3, "i2": 0}
     shown = frame[columns].copy()
     for col in columns:
         if col in ("estimate", "ci_low", "ci_high", "tau2", "i2", "p_value"):
             shown[col] = [_p(x) if col == "p_value" else _num(x, digits.get(col, 2)) for x in frame[col]]
-        elif not pd.api.types.is_numeric_dtype(shown[col]):  # text left-aligned, shortened
+        elif not is_numeric_dtype(shown[col]):  # text left-aligned, shortened
             text = [str(x)[:LABEL_CHARS] for x in shown[col]]
             width = max([len(x) for x in text] + [len(col)])
             shown[col] = [x.ljust(width) for x in text]
@@ -79,7 +83,7 @@ def _print_block(frame: pd.DataFrame, label: str, columns: list[str]) -> None:
     print("  " + shown.to_string(index=False).replace("\n", "\n  "))
 
 
-def _write(frame: pd.DataFrame, fmt: str, result: Any, what: str, key: str, extra: dict | None = None) -> bool:
+def _write(frame: "pd.DataFrame", fmt: str, result: Any, what: str, key: str, extra: dict | None = None) -> bool:
     """csv or json output of `frame`; False for table format (the caller prints)."""
     if fmt == "csv":
         sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
