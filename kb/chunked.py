@@ -26,10 +26,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Studies per chunk: at 50,000 studies four stores, each a quarter of the graph plus the shared blocks
+# Studies per chunk: at 50,000 studies five stores, each a fifth of the graph plus the shared blocks
 # (docs/performance.md has the figures that set it); a smaller machine can set OLIGOKB_CHUNK_STUDIES lower.
 CHUNK_ENV = "OLIGOKB_CHUNK_STUDIES"
-CHUNK_STUDIES = 12_500
+CHUNK_STUDIES = 10_000
 
 
 def chunk_studies() -> int:
