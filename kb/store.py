@@ -112,7 +112,9 @@ class OxigraphKB:
         read from the query's whole answer, which the table cache keeps per KB version (named by the
         text's digest): the study page of a large KB without loading the store."""
         name = _per_study_name(text)
-        full = self.cached(name, lambda: self._whole_answers({}, {name: text}, self._chunks())[1][name])
+        # Not by chunks: a page asks for its queries one at a time, and one store answers the rest quickly;
+        # materialise() computes them all in the tables' pass instead.
+        full = self.cached(name, lambda: self.select(text, {}))
         rows = full[full["study"] == str(study)].reset_index(drop=True).astype(object)
         return rows.where(rows.notna(), None)  # as select() gives them: Python values, None when unbound
 

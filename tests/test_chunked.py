@@ -106,3 +106,22 @@ def test_a_file_the_split_cannot_read_is_answered_from_one_store(tmp_path):
     nt.write_text("", encoding="utf-8")
     assert split(nt, 1) is None
     assert split(ROOT / "data" / "studies.ttl", 10**9) is None  # small enough for one store
+
+
+def test_materialise_keeps_the_study_pages_answers_without_the_whole_store(synthetic, tmp_path, monkeypatch):
+    from explorer.study import study_page
+    from kb.chunked import CHUNK_ENV
+    from kb.query import run_named
+
+    monkeypatch.setenv(CHUNK_ENV, "4")
+    path = tmp_path / "studies.ttl"
+    shutil.copy(synthetic, path)
+    kb = OxigraphKB(path)
+    assert kb.chunk_studies == 4
+    kb.materialise(PER_STUDY)
+    forget()
+    fresh = OxigraphKB(path)
+    ids = list(run_named(fresh, "studies", lexical=True)["study_id"])
+    assert len(ids) == 23
+    assert study_page(fresh, ids[-1]) is not None
+    assert kb._store is None and fresh._store is None  # neither the pass nor the page loaded the whole graph
