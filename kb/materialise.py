@@ -44,7 +44,10 @@ def _code_digest() -> str:
         *sorted(QUERY_DIR.glob("*.rq")),
         *sorted(VOCAB_DIR.glob("*.ttl")),
         ONTOLOGY_FILE,
-        *(Path(__file__).with_name(name) for name in ("export.py", "conflicts.py", "query.py", "store.py", "rob.py")),
+        *(
+            Path(__file__).with_name(name)
+            for name in ("export.py", "conflicts.py", "query.py", "store.py", "rob.py", "chunked.py")
+        ),
     ]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
