@@ -337,7 +337,9 @@ def pooled_evidence(
         else ""
     )
     statistic: dict[str, Any] = {
-        "description": f"{label} {stat}{_timepoint(pool)} {stratum.estimate:.4g}{ci_text}, k = {stratum.k}"
+        "description": f"{label} {stat}{_timepoint(pool)} "
+        + (f"{stratum.estimate:.4g}" if stratum.estimate is not None else "not pooled")
+        + f"{ci_text}, k = {stratum.k}"
         + (f"; {stratum.note}" if stratum.note else ""),
         "statisticType": statistic_type(stat),
         "quantity": quantity(float(stratum.estimate), stat) if stratum.estimate is not None else None,

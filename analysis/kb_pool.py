@@ -329,9 +329,9 @@ class AllPools:
                     name,
                     values,
                     int(r["k"]),
-                    float(r["estimate"]),
-                    float(r["ci_low"]),
-                    float(r["ci_high"]),
+                    opt(float(r["estimate"])),  # NaN: a stratum whose tau2 did not converge (its note says so)
+                    opt(float(r["ci_low"])),
+                    opt(float(r["ci_high"])),
                     opt(float(r["pi_low"])),
                     opt(float(r["pi_high"])),
                     opt(float(r["p_value"])),
@@ -383,13 +383,13 @@ def pool_all(
 
     combos: (outcome, statistic, time point or None) tuples; default every poolable analysis of the table
     (`analysis.policy_batch.poolable_combos`). The numbers equal pool_knowledge_base's / meta_analysis's
-    (tests/analysis/test_pool_all.py). A stratum whose tau2 iteration does not converge raises
-    ConvergenceError, naming the analysis and stratum, as the one-at-a-time fit raises for its analysis.
+    (tests/analysis/test_pool_all.py). A stratum whose tau2 iteration does not converge is not pooled: its
+    numbers are NaN, its note and a warning name the analysis and stratum, and every other stratum is pooled
+    (the one-at-a-time fit raises ConvergenceError for its analysis instead).
     """
     from scipy.special import expit
 
     from analysis.batch import fit_segments
-    from analysis.errors import ConvergenceError
     from analysis.options import MAXITER, THRESHOLD, check_options
     from analysis.policy_batch import select_all
 
@@ -409,15 +409,7 @@ def pool_all(
     k = st["k"].to_numpy()
     fit = fit_segments(sel.yi, sel.vi, k, method=method, test=test, level=level, threshold=threshold, maxiter=maxiter)
     multi = k >= 2
-    failed = np.flatnonzero(multi & ~fit.converged)
-    if failed.size:
-        j = int(failed[0])
-        o, s, t = sel.combos[int(st["combo"].to_numpy()[j])]
-        raise ConvergenceError(
-            f"{o} / {s}" + (f" at {t:g} months" if t is not None else "") + f", stratum {st['stratum'].iat[j]}: "
-            f"Fisher scoring for tau2 did not converge in maxiter={maxiter} iterations"
-            + (f" ({failed.size} strata in all)" if failed.size > 1 else "")
-        )
+    failed = multi & ~fit.converged  # reported per stratum (note, warning), not for the whole batch
     ratio = np.array([sel.combos[c][1] in RATIO_STATISTICS for c in st["combo"].to_numpy()], dtype=bool)
 
     def show(y: np.ndarray) -> np.ndarray:
@@ -440,10 +432,18 @@ def pool_all(
     for col in ("p_value", "tau2", "i2", "q", "q_p"):
         st[col] = np.where(multi, getattr(fit, col), nan)
     st["q_df"] = np.where(multi, fit.q_df, nan)
+    not_converged = (
+        f"not pooled: Fisher scoring for tau2 did not converge in maxiter={maxiter} iterations "
+        "(metafor's rma() stops the same way); another tau2 estimator (--method DL or PM) may pool it"
+    )
     st["note"] = np.where(
-        k == 1,
-        "k = 1: the study's own estimate, not pooled",
-        np.where(k == 2, "k = 2: tau2 and the CI rest on two studies", ""),
+        failed,
+        not_converged,
+        np.where(
+            k == 1,
+            "k = 1: the study's own estimate, not pooled",
+            np.where(k == 2, "k = 2: tau2 and the CI rest on two studies", ""),
+        ),
     )
     st["mu"], st["se"] = est, np.where(multi, fit.se, se1)
     weights = np.where(np.repeat(multi, k), fit.weights_pct, 100.0)
@@ -454,4 +454,9 @@ def pool_all(
             "consider a random-effects method"
         )
         warns = [(int(c), f"{name}: {text}") for c, name in zip(st["combo"][multi], st["stratum"][multi], strict=True)]
+    combo_of, stratum_of = st["combo"].to_numpy(), st["stratum"].to_numpy(object)
+    for j in np.flatnonzero(failed):
+        o, s_, t = sel.combos[int(combo_of[j])]
+        where = f"{o} / {s_}" + (f" at {t:g} months" if t is not None else "") + f", stratum {stratum_of[j]}"
+        warns.append((int(combo_of[j]), f"{where}: {not_converged}"))
     return AllPools(sel, method, test, level, st, weights, tuple(warns))

@@ -302,9 +302,12 @@ def stage_pool(work: Path, backend: str) -> dict:
         res = pool_all(table, combos=combos, by=by)
         runs.append(time.perf_counter() - t0)
     st, sel = res.strata, res.selection
-    worst, worst_at = 0.0, ""
+    worst, worst_at, not_pooled = 0.0, "", []
     for j in np.flatnonzero(st["k"].to_numpy() >= 2):
         r = st.iloc[j]
+        if str(r["note"]).startswith("not pooled"):  # tau2 did not converge: reported in its row, not compared
+            not_pooled.append(f"{r['outcome']} / {r['statistic']} / {r['timepoint_months']} / {r['stratum']}")
+            continue
         a, k = int(r["start"]), int(r["k"])
         one = meta_analysis(sel.yi[a : a + k], sel.vi[a : a + k], tau2_ci=False)
         show = math.exp if r["statistic"] == "hazard ratio" else (lambda y: 100 / (1 + math.exp(-y)))
@@ -328,6 +331,7 @@ def stage_pool(work: Path, backend: str) -> dict:
     out = {
         "seconds": min(runs),
         "runs_s": runs,
+        "not_pooled": not_pooled,
         "input": source,
         "rows": len(table),
         "analyses": len(combos),
