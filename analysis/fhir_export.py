@@ -46,6 +46,7 @@ from analysis.fhir_codes import (
     statistic_type,
     term_coding,
 )
+from kb.export import cell_text
 from terms.namespaces import BASE
 
 if TYPE_CHECKING:
@@ -59,9 +60,7 @@ STATUS = "active"
 
 
 def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    return str(value).strip()
+    return cell_text(value).strip()
 
 
 def _attribute(code: tuple[str, str], **fields: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from kb.backend import KnowledgeBase
-from kb.export import evidence_table
+from kb.export import cell_text, evidence_table
 from kb.query import run_named
 
 CITE_FORMATS = ("ris", "bibtex")
@@ -47,9 +47,7 @@ class Reference:
 
 
 def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    return str(value).strip()
+    return cell_text(value).strip()
 
 
 def author_name(first_author: str) -> str:

@@ -28,8 +28,18 @@ LABELLED = [
 ]
 
 
+def missing(value: object) -> bool:
+    """An answer cell with no value: unbound (None), NaN from a frame, or the empty string."""
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value == ""
+
+
+def cell_text(value: object) -> str:
+    """An answer cell as text, "" where it has no value: the export contract's rule for every column."""
+    return "" if missing(value) else str(value)
+
+
 def _number_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if missing(value):
         return ""
     text = format(value, "f") if not isinstance(value, str) else value
     if "." in text:
@@ -39,7 +49,7 @@ def _number_text(value: object) -> str:
 
 def _sorted_list(value: object, sep: str) -> str:
     """A GROUP_CONCAT's parts (in whatever order the engine gave them) sorted, without repeats."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+    if missing(value):
         return ""
     return sep.join(sorted(set(str(value).split(sep))))
 

@@ -14,6 +14,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
 from kb.backend import KnowledgeBase, as_kb
+from kb.export import cell_text, missing
 from terms.vocabulary import pref_label, vocabulary_graph
 
 #: Cochrane RoB 2 domains, in the tool's order, then its overall judgement.
@@ -49,37 +50,29 @@ def rob_table(kb: KnowledgeBase | Graph) -> pd.DataFrame:
 
 
 def _notation(iri: object) -> str:
-    return str(iri).rsplit("/", 1)[-1] if _given(iri) else ""
-
-
-def _given(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
-
-
-def _text(value: object) -> str:
-    return str(value) if _given(value) else ""
+    return "" if missing(iri) else str(iri).rsplit("/", 1)[-1]
 
 
 def _rob_table(kb: KnowledgeBase) -> pd.DataFrame:
     raw = kb.select(ROB_QUERY.read_text(encoding="utf-8"), {})
     rows = []
     for r in raw.to_dict("records"):
-        quote = _text(r["quote"])
-        reason = _text(r["reason"])
-        not_assessed = not _given(r["domain"])
+        quote = cell_text(r["quote"])
+        reason = cell_text(r["reason"])
+        not_assessed = missing(r["domain"])
         rows.append(
             {
-                "study_id": _text(r["study_id"]),
-                "outcome": pref_label(str(r["outcome"])) if _given(r["outcome"]) else "",
+                "study_id": cell_text(r["study_id"]),
+                "outcome": pref_label(str(r["outcome"])) if not missing(r["outcome"]) else "",
                 "tool": _tool_label(str(r["tool"])),
                 "domain": "overall" if not_assessed else _notation(r["domain"]),
                 "judgement": "not_assessed" if not_assessed else _notation(r["judgement"]),
-                "support": _text(r["not_assessed"]) if not_assessed else (quote or reason),
+                "support": cell_text(r["not_assessed"]) if not_assessed else (quote or reason),
                 "support_kind": "quote" if quote else "reason",
-                "publication_id": _text(r["publication_id"]) if quote else "",
-                "locator": _text(r["locator"]) if quote else "",
+                "publication_id": cell_text(r["publication_id"]) if quote else "",
+                "locator": cell_text(r["locator"]) if quote else "",
                 "reason": reason if quote else "",
-                "assessed_by": _text(r["assessed_by"]),
+                "assessed_by": cell_text(r["assessed_by"]),
             }
         )
     table = pd.DataFrame(rows, columns=ROB_COLUMNS).astype(str)
