@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.policy_columns import combine_codes
 from terms.tiers import OWN_REPORT_TIERS, TIER_LABEL, TIER_RANK, parse_tiers
 
 __all__ = ["OWN_REPORT_TIERS", "ALL_TIERS", "PRIMARY_TIERS", "allowed_tiers", "prepare", "tier_reason", "tiers_text"]
@@ -127,11 +128,17 @@ def prepare(
     study_codes, studies = pd.factorize(out["study_id"])  # a missing study id: -1, no years
     known = study_codes >= 0
     span = pd.Series(years[known]).groupby(study_codes[known]).agg(["min", "max"]).reindex(range(len(studies)))
+    first, last = (pd.factorize(span[end].to_numpy(float)) for end in ("min", "max"))  # no years: -1
+    pair, pairs = pd.factorize(combine_codes([(first[0] + 1, len(first[1]) + 1), (last[0] + 1, len(last[1]) + 1)]))
+    lows = np.append(np.nan, first[1])[pairs // (len(last[1]) + 1)]
+    highs = np.append(np.nan, last[1])[pairs % (len(last[1]) + 1)]
     label = [
         "" if pd.isna(lo) else f"{int(lo)}" if lo == hi else f"{int(lo)}–{int(hi)}"
-        for lo, hi in zip(span["min"].tolist(), span["max"].tolist(), strict=True)
-    ]
-    out["study_years"] = _per_row([*label, ""], study_codes, out["study_id"])
+        for lo, hi in zip(lows.tolist(), highs.tolist(), strict=True)
+    ]  # per distinct span: a few dozen, not one per study
+    out["study_years"] = _per_row(
+        [*label, ""], np.where(study_codes >= 0, pair[np.maximum(study_codes, 0)], -1), out["study_id"]
+    )
     for column in by:
         if column not in LEVELLED or column not in out.columns:
             continue
