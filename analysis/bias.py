@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
+from analysis.distributions import t_isf, t_sf
 from analysis.errors import InputError
 from analysis.model import check_data
 from analysis.options import MAXITER, THRESHOLD, check_options
@@ -64,14 +64,14 @@ def egger_test(
     sigma2 = fit.rss / df
     se = np.sqrt(np.diag(fit.a_inv) * sigma2)
     t = fit.beta / se
-    crit = float(stats.t.isf((1.0 - level) / 2, df))
+    crit = float(t_isf((1.0 - level) / 2, df))
     return EggerResult(
         model=model,
         method="lm",
         k=k,
         stat=float(t[1]),
         df=float(df),
-        p_value=float(2 * stats.t.sf(abs(t[1]), df)),
+        p_value=float(2 * t_sf(abs(t[1]), df)),
         slope=float(fit.beta[1]),
         limit_estimate=float(fit.beta[0]),
         limit_ci_low=float(fit.beta[0] - crit * se[0]),

@@ -16,8 +16,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from analysis.distributions import logistic_cdf, norm_isf
 from analysis.errors import InputError, MidpointWarning
 from analysis.options import check_options
 
@@ -67,7 +67,7 @@ def _positive(name: str, value: float) -> float:
 def z_for_level(ci_level: float) -> float:
     """Two-sided normal quantile of a CI level: Phi^-1((1 + L)/2); 0.95 -> 1.959964."""
     check_options(ci_level=ci_level)
-    return float(stats.norm.isf((1.0 - ci_level) / 2.0))
+    return float(norm_isf((1.0 - ci_level) / 2.0))
 
 
 def normalise_direction(hr: float, lower: float, upper: float) -> tuple[float, float, float]:
@@ -140,7 +140,7 @@ def log_hr_from_p(hr: float, p_value: float | str, *, flip: bool = False) -> Log
         raise InputError("HR = 1 gives ln HR = 0: the SE cannot be recovered from p", column="hr")
     if flip:
         hr = 1.0 / hr
-    z = float(stats.norm.isf(p / 2.0))
+    z = float(norm_isf(p / 2.0))
     return LogHR(math.log(hr), abs(math.log(hr)) / z, "from_p", flipped=flip)
 
 
@@ -197,7 +197,7 @@ def pft(xi, ni) -> tuple[np.ndarray, np.ndarray]:
 
 def ilogit(y):
     """Inverse logit (metafor's transf.ilogit)."""
-    return stats.logistic.cdf(y)
+    return logistic_cdf(y)
 
 
 def _pft_of_proportion(prop: float, n: float) -> float:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from analysis.distributions import norm_isf, norm_ppf
 from analysis.kb_pool import KBPool, StratumPool
 from analysis.policy import RATIO_STATISTICS
 from analysis.review import EGGER_MIN_K, overall_judgements, small_study_test
@@ -232,7 +232,7 @@ def inconsistency(
 def ois_events(hr: float = OIS_HR, alpha: float = OIS_ALPHA, power: float = OIS_POWER) -> int:
     """Events a single trial needs to detect `hr` (Schoenfeld 1983): 4 (z_{1-alpha/2} + z_power)^2 / ln(hr)^2,
     rounded up (hr 0.75, alpha 0.05 two-sided, power 0.80: 380)."""
-    z = stats.norm.isf(alpha / 2) + stats.norm.ppf(power)
+    z = norm_isf(alpha / 2) + norm_ppf(power)
     return math.ceil(4.0 * z * z / math.log(hr) ** 2)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from analysis.distributions import logistic_cdf
 from analysis.effects import ilogit, z_for_level
 from analysis.meta import meta_analysis
 from analysis.policy import RATIO_STATISTICS, Selection, select_estimates, strata_frames
@@ -387,8 +388,6 @@ def pool_all(
     numbers are NaN, its note and a warning name the analysis and stratum, and every other stratum is pooled
     (the one-at-a-time fit raises ConvergenceError for its analysis instead).
     """
-    from scipy.special import expit
-
     from analysis.batch import fit_segments
     from analysis.options import MAXITER, THRESHOLD, check_options
     from analysis.policy_batch import select_all
@@ -414,7 +413,7 @@ def pool_all(
 
     def show(y: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
-            return np.where(ratio, np.exp(y), expit(y) * 100.0)
+            return np.where(ratio, np.exp(y), logistic_cdf(y) * 100.0)
 
     # k = 1: the study's own estimate with a z CI (pool_knowledge_base does not fit these)
     first = st["start"].to_numpy()

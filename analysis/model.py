@@ -23,8 +23,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from analysis.distributions import chi2_sf, f_sf, norm_isf, norm_sf, t_isf, t_sf
 from analysis.errors import InputError, ModelWarning, SmallKWarning
 from analysis.options import MAXITER, THRESHOLD
 from analysis.tau2 import estimate_tau2
@@ -107,7 +107,7 @@ def heterogeneity(studies: Studies, method: str, tau2: np.ndarray) -> Heterogene
     df = studies.k - studies.p
     q = np.where(estimable, np.maximum(0.0, fe.rss), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        q_p = np.where(estimable, stats.chi2.sf(q, np.maximum(df, 1)), 1.0)
+        q_p = np.where(estimable, chi2_sf(q, np.maximum(df, 1)), 1.0)
         if method == "FE":
             i2 = np.where(q > 0, np.maximum(0.0, 100.0 * (q - df) / q), np.nan)
             h2 = q / df
@@ -145,11 +145,11 @@ def wald_tests(estimate: np.ndarray, se: np.ndarray, df: np.ndarray | float, lev
         stat = estimate / se
     alpha = 1.0 - level
     t_test = ~np.isnan(df)
-    p_value = 2.0 * stats.norm.sf(np.abs(stat))
-    crit = np.full(np.shape(estimate), float(stats.norm.isf(alpha / 2)))
+    p_value = 2.0 * norm_sf(np.abs(stat))
+    crit = np.full(np.shape(estimate), float(norm_isf(alpha / 2)))
     if t_test.any():
-        p_value[t_test] = 2.0 * stats.t.sf(np.abs(stat[t_test]), df[t_test])
-        crit[t_test] = stats.t.isf(alpha / 2, df[t_test])
+        p_value[t_test] = 2.0 * t_sf(np.abs(stat[t_test]), df[t_test])
+        crit[t_test] = t_isf(alpha / 2, df[t_test])
     return WaldTests(stat=stat, p_value=p_value, crit=crit, ci_low=estimate - crit * se, ci_high=estimate + crit * se)
 
 
@@ -249,9 +249,9 @@ def _omnibus(beta, vb, test_used, k, p):
     except np.linalg.LinAlgError:
         return np.nan, (float(m), np.nan), np.nan
     if test_used == "z":
-        return qm, (float(m), np.nan), float(stats.chi2.sf(qm, m))
+        return qm, (float(m), np.nan), float(chi2_sf(qm, m))
     qm /= m
-    return qm, (float(m), float(k - p)), float(stats.f.sf(qm, m, k - p))
+    return qm, (float(m), float(k - p)), float(f_sf(qm, m, k - p))
 
 
 def prediction_interval(fit: ModelFit) -> tuple[float, float]:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from analysis import flag_rule
 from analysis.policy_columns import Columns, combine_codes, parse_number
-from analysis.policy_effects import effect_sizes
+from analysis.policy_effects import RouteTexts, effect_sizes
 from analysis.policy_rules import (
     ADJUSTED,
     AFTER_EFFECT_SIZES,
@@ -103,7 +103,7 @@ class BatchSelection:
     pos: np.ndarray  # row positions in `table`
     yi: np.ndarray
     vi: np.ndarray
-    route: np.ndarray  # derivation_route, per row
+    route: np.ndarray  # derivation_route, per row: its code in `routes`
     stratum_of: np.ndarray  # index into `stratum_table`, per used row
     stratum_table: pd.DataFrame  # combo, stratum, start, k (rows in pos order)
     superseded: Superseded = field(repr=False)  # for the policy's own order within an analysis
@@ -113,11 +113,12 @@ class BatchSelection:
     excluded_detail: np.ndarray = field(repr=False)  # effect-size failure code, or the winning row's position
     excluded_yi: np.ndarray = field(repr=False)  # yi, vi, route of rows left out after their effect size
     excluded_vi: np.ndarray = field(repr=False)
-    excluded_route: np.ndarray = field(repr=False)
+    excluded_route: np.ndarray = field(repr=False)  # code in `routes`
     messages: dict[int, str] = field(repr=False)  # position -> message of an HR derivation error
     partition: tuple[str | None, ...] = field(repr=False)  # per combo: the subgroup partition column or None
     reached: np.ndarray = field(repr=False)  # per combo: rows that got to the effect sizes
     tiers: tuple[str, ...] = ALL_TIERS  # the evidence tiers kept
+    routes: RouteTexts = field(default_factory=RouteTexts, repr=False)  # route code -> derivation_route
     excluded_flags: frozenset[str] = field(default=frozenset(flag_rule.DEFAULT_EXCLUDED), repr=False)  # rule 0
 
     def combo_index(self, outcome: str, statistic: str, timepoint_months: float | None = None) -> int:
@@ -162,7 +163,7 @@ class BatchSelection:
         used = self.table.iloc[self.pos[idx]].astype(object)
         used["yi"] = self.yi[idx]
         used["vi"] = self.vi[idx]
-        used["derivation_route"] = self.route[idx]
+        used["derivation_route"] = self.routes.texts(self.route[idx])
         labels = self.stratum_table["stratum"].to_numpy(object)
         used["stratum"] = labels[self.stratum_of[idx]] if idx.size else []
         return Selection(used=used.reset_index(drop=True), excluded=self.excluded(c), strata=self.strata[c])
@@ -186,7 +187,7 @@ class BatchSelection:
             kind, detail = int(self.excluded_kind[i]), int(self.excluded_detail[i])
             if kind in AFTER_EFFECT_SIZES:
                 row["yi"], row["vi"] = float(self.excluded_yi[i]), float(self.excluded_vi[i])
-                row["derivation_route"] = self.excluded_route[i]
+                row["derivation_route"] = self.routes.text(int(self.excluded_route[i]))
             why = ReasonContext(
                 tiers=self.tiers,
                 excluded_flags=self.excluded_flags,
@@ -382,7 +383,7 @@ def select_all(
     # --- 8. strata: one segment per (analysis, stratum), ordered by the stratum's label -----------------------
     assert state.stratum_key is not None
     segments = StrataSegments.build(cols, state.rows, state.combo_of, state.stratum_key, checked, strata, all_strata)
-    routes = np.asarray([*effects.routes, None], dtype=object)
+    routes = effects.route_texts()
     order = segments.order
     return BatchSelection(
         table=table,
@@ -391,7 +392,7 @@ def select_all(
         pos=state.rows[order],
         yi=state.yi[order],
         vi=state.vi[order],
-        route=routes[state.route[order]],
+        route=state.route[order],
         stratum_of=segments.stratum_of[order],
         stratum_table=segments.table,
         superseded=superseded,
@@ -401,12 +402,13 @@ def select_all(
         excluded_detail=state.left_out_array("detail", np.int64),
         excluded_yi=state.left_out_array("yi", float),
         excluded_vi=state.left_out_array("vi", float),
-        excluded_route=routes[state.left_out_array("route", np.int64)],
+        excluded_route=state.left_out_array("route", np.int64),
         messages=effects.messages,
         partition=partition,
         reached=reached,
         tiers=kept_tiers,
         excluded_flags=excluded_flags,
+        routes=routes,
     )
 
 

@@ -14,11 +14,12 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+import pandas as pd
 
+from analysis.distributions import norm_isf
 from analysis.effects import events_from_rate, log_hr_from_ci, log_hr_from_p, plo, z_for_level
 from analysis.errors import AnalysisWarning, InputError
-from analysis.policy_columns import Columns, parse_number
+from analysis.policy_columns import Columns, combine_codes, parse_number
 from analysis.policy_rules import NO_N, NO_STANDARD_ERROR, SE_ERROR, UNIT_NOT_PERCENT, VALUE_NOT_NUMBER
 
 # How each SE was obtained, in words a reviewer can check against the publication (the CI at its own
@@ -43,18 +44,49 @@ def rate_route(rate: float, n: float, events: float, corrected: bool) -> str:
     return text + (" (+0.5 correction)" if corrected else "")
 
 
+@dataclass(frozen=True)
+class RouteTexts:
+    """The derivation routes by code: the fixed texts (a CI level, a p-value as printed), then one per
+    distinct (rate, n) of the rate rows, written only when read: at 50,000 studies the policy derives about
+    350,000 distinct rate routes, which took longer to write than the whole rest of the pooling, and a
+    reader shows a few of them."""
+
+    fixed: tuple[str, ...] = ()
+    rates: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # rate, n of code len(fixed) + i
+
+    def text(self, code: int) -> str | None:
+        if code < 0:
+            return None
+        if code < len(self.fixed):
+            return self.fixed[code]
+        rate, n = (float(x) for x in self.rates[code - len(self.fixed)])
+        events = rate / 100.0 * n  # as _rates computes it, so the text states the events that were pooled
+        return rate_route(rate, n, events, events == 0 or events == n)
+
+    def texts(self, codes: np.ndarray) -> np.ndarray:
+        """The text of each code (None for -1), as an object array."""
+        codes = np.asarray(codes, dtype=np.int64)
+        wanted, inverse = np.unique(codes, return_inverse=True)
+        return np.asarray([*(self.text(int(c)) for c in wanted), None], dtype=object)[:-1][inverse.reshape(-1)]
+
+
 @dataclass
 class EffectSizes:
-    """Per row: yi, vi, the derivation route (an index into `routes`, -1 for none) and, for a row that
+    """Per row: yi, vi, the derivation route (a code of `route_texts()`, -1 for none) and, for a row that
     gives none, why (policy_rules.EFFECT_FAILURES code, else -1)."""
 
     yi: np.ndarray
     vi: np.ndarray
     route: np.ndarray
     failure: np.ndarray
-    routes: list[str] = field(default_factory=list)
+    routes: list[str] = field(default_factory=list)  # the fixed route texts
     codes: dict[str, int] = field(default_factory=dict)  # route text -> its index in `routes`
     messages: dict[int, str] = field(default_factory=dict)  # table position -> error text, for SE_ERROR
+    rates: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # rate, n of route len(routes) + i
+
+    def route_texts(self) -> RouteTexts:
+        """The text of every code in `route`."""
+        return RouteTexts(tuple(self.routes), self.rates.reshape(-1, 2))
 
     @classmethod
     def empty(cls, size: int) -> EffectSizes:
@@ -81,6 +113,8 @@ def effect_sizes(cols: Columns, rows: np.ndarray, is_hr: np.ndarray) -> EffectSi
         _hazard_ratios(cols, rows, np.flatnonzero(is_hr), value, out)
     if (~is_hr).any():
         _rates(cols, rows, np.flatnonzero(~is_hr), value, out)
+    rate = out.route <= -2  # the rate routes follow the fixed ones
+    out.route[rate] = len(out.routes) - 2 - out.route[rate]
     return out
 
 
@@ -156,7 +190,7 @@ def _hazard_ratios(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.n
         p_codes, p_values = cols.codes("p_value")
         zs = np.array(
             [
-                float(stats.norm.isf(x / 2.0)) if (x := parse_number(u)) is not None and 0 < x < 1 else np.nan
+                float(norm_isf(x / 2.0)) if (x := parse_number(u)) is not None and 0 < x < 1 else np.nan
                 for u in p_values
             ],
             dtype=float,
@@ -196,7 +230,12 @@ def _rates(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.ndarray, 
     m_adj = np.where(corrected, nn - x + 0.5, nn - x)
     out.yi[idx[j]] = np.log(x_adj / m_adj)
     out.vi[idx[j]] = 1.0 / x_adj + 1.0 / m_adj
-    out.route[idx[j]] = [
-        out.route_code(rate_route(*args))
-        for args in zip(r.tolist(), nn.tolist(), x.tolist(), corrected.tolist(), strict=True)
-    ]
+    # One route per distinct (rate, n), told apart by their bits (a rate of -0.0 is written "-0"); written
+    # when read (RouteTexts). Their codes are -2 - i until the fixed routes are known (route_texts).
+    rate_codes, rate_bits = pd.factorize(r.view(np.int64))
+    n_codes, n_bits = pd.factorize(nn.view(np.int64))
+    pair, pairs = pd.factorize(combine_codes([(rate_codes, len(rate_bits)), (n_codes, len(n_bits))]))
+    out.rates = np.column_stack(
+        [rate_bits.view(np.float64)[pairs // max(len(n_bits), 1)], n_bits.view(np.float64)[pairs % max(len(n_bits), 1)]]
+    )
+    out.route[idx[j]] = -2 - pair

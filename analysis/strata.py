@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.policy_columns import combine_codes
 from terms.tiers import OWN_REPORT_TIERS, TIER_LABEL, TIER_RANK, parse_tiers
 
 __all__ = ["OWN_REPORT_TIERS", "ALL_TIERS", "PRIMARY_TIERS", "allowed_tiers", "prepare", "tier_reason", "tiers_text"]
@@ -120,13 +122,23 @@ def prepare(
     changed in place."""
     levels = parse_levels(levels) if levels is not None else {}
     out = _with_cuts(table)
-    years = pd.to_numeric(out["data_cut_year"], errors="coerce")
-    span = years.groupby(out["study_id"]).agg(["min", "max"])
-    label = {
-        sid: ("" if pd.isna(lo) else f"{int(lo)}" if lo == hi else f"{int(lo)}–{int(hi)}")
-        for sid, lo, hi in zip(span.index, span["min"], span["max"], strict=True)
-    }
-    out["study_years"] = out["study_id"].map(label).fillna("")
+    # Each value is read once, not once per row: a large table has many rows and few distinct values.
+    year_codes, year_texts = pd.factorize(out["data_cut_year"])
+    years = pd.to_numeric(pd.Series(year_texts, dtype=object), errors="coerce").to_numpy(float)[year_codes]
+    study_codes, studies = pd.factorize(out["study_id"])  # a missing study id: -1, no years
+    known = study_codes >= 0
+    span = pd.Series(years[known]).groupby(study_codes[known]).agg(["min", "max"]).reindex(range(len(studies)))
+    first, last = (pd.factorize(span[end].to_numpy(float)) for end in ("min", "max"))  # no years: -1
+    pair, pairs = pd.factorize(combine_codes([(first[0] + 1, len(first[1]) + 1), (last[0] + 1, len(last[1]) + 1)]))
+    lows = np.append(np.nan, first[1])[pairs // (len(last[1]) + 1)]
+    highs = np.append(np.nan, last[1])[pairs % (len(last[1]) + 1)]
+    label = [
+        "" if pd.isna(lo) else f"{int(lo)}" if lo == hi else f"{int(lo)}–{int(hi)}"
+        for lo, hi in zip(lows.tolist(), highs.tolist(), strict=True)
+    ]  # per distinct span: a few dozen, not one per study
+    out["study_years"] = _per_row(
+        [*label, ""], np.where(study_codes >= 0, pair[np.maximum(study_codes, 0)], -1), out["study_id"]
+    )
     for column in by:
         if column not in LEVELLED or column not in out.columns:
             continue
@@ -134,7 +146,15 @@ def prepare(
         out[f"{column}_term"] = out[column]
         if level == "term" or LEVELLED[column][1] not in out.columns:
             continue
-        ids = out[LEVELLED[column][1]].fillna("").astype(str)
-        mapping = _level_labels(LEVELLED[column][0], ids.unique(), level)
-        out[column] = ids.map(mapping).where(ids != "", out[column]).fillna(out[column])
+        codes, ids = pd.factorize(out[LEVELLED[column][1]].fillna("").astype(str))
+        mapping = _level_labels(LEVELLED[column][0], ids, level)
+        at_level = [mapping.get(i) for i in ids]  # None: no id, or none at this level: the label as exported
+        unchanged = np.array([x is None for x in at_level], dtype=bool)[codes]
+        out[column] = _per_row([x or "" for x in at_level], codes, out[column]).where(~unchanged, out[column])
     return out
+
+
+def _per_row(values: list[str], codes: np.ndarray, like: pd.Series) -> pd.Series:
+    """values[code] for each row (code -1: the last value), as text of `like`'s kind (Arrow text stays Arrow)."""
+    dtype = like.dtype if isinstance(like.dtype, pd.StringDtype) else object
+    return pd.Series(pd.array(values, dtype=dtype).take(codes), index=like.index)

@@ -375,10 +375,10 @@ def q_profile_ci(yi, vi, X, tau2: float, level: float, *, maxiter=MAXITER) -> tu
         return (np.nan, np.nan)
     df = k - p
     alpha = 1.0 - level
-    from scipy import stats  # here, not at import: see _root
+    from analysis.distributions import chi2_isf, chi2_ppf  # here: scipy is not loaded by every command
 
-    crit_upper = float(stats.chi2.isf(alpha / 2, df))  # for the lower bound
-    crit_lower = float(stats.chi2.ppf(alpha / 2, df))  # for the upper bound
+    crit_upper = float(chi2_isf(alpha / 2, df))  # for the lower bound
+    crit_lower = float(chi2_ppf(alpha / 2, df))  # for the upper bound
     q0 = q_generalised(0.0, yi, vi, X)
     hi = max(TAU2_MAX_START, 10.0 * tau2)
 

@@ -35,8 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The libraries every knowledge-base command loads: the CLI (typer, rich, and pydantic, which typer loads to
 #: convert the options' values), the tables (pandas, pyarrow), the store and the terms (pyoxigraph, rdflib).
 KB_LIBRARIES = ("typer", "rich", "pydantic", "pandas", "pyarrow", "pyoxigraph", "rdflib")
-#: A pooling command also needs the numeric core's scipy (distributions, root finding).
-POOL_LIBRARIES = (*KB_LIBRARIES, "numpy", "scipy.stats", "scipy.optimize")
+#: A pooling command also needs the numeric core's numpy and scipy.special (its normal, t, chi2 and F
+#: probabilities: analysis.distributions). scipy.stats and scipy.optimize were in this baseline until
+#: issue 17: the default pooling commands import neither now (scipy.optimize loads for --method PM or a tau2 CI).
+POOL_LIBRARIES = (*KB_LIBRARIES, "numpy", "scipy.special")
 OS_HR = ("--outcome", "overall survival", "--statistic", "hazard ratio")
 
 

@@ -282,6 +282,14 @@ def stage_pool(work: Path, backend: str) -> dict:
 
     The input is the evidence table as every reader gets it: from the tables materialised beside the KB
     (stage materialise; computed here if they are missing)."""
+    from kb.export import evidence_table
+    from kb.store import OxigraphKB
+
+    return pool_timing(evidence_table(OxigraphKB(work / "studies.ttl")), "materialised")
+
+
+def pool_timing(table, source: str) -> dict:  # type: ignore[no-untyped-def]
+    """The pool stage on an evidence table (see stage_pool)."""
     import math
 
     import numpy as np
@@ -289,10 +297,7 @@ def stage_pool(work: Path, backend: str) -> dict:
     from analysis.kb_pool import pool_all, pool_knowledge_base
     from analysis.meta import meta_analysis
     from analysis.policy_batch import poolable_combos
-    from kb.export import evidence_table
-    from kb.store import OxigraphKB
 
-    table, source = evidence_table(OxigraphKB(work / "studies.ttl")), "materialised"
     by = ("histology", "oligo_state")
     combos = [c for c in poolable_combos(table) if c[1] in ("hazard ratio", "landmark rate", "cumulative incidence")]
     rss_table_mb = _peak_mb()
@@ -536,9 +541,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Keep OUT/results.json and replace only the sizes, stages and back-ends run now.",
     )
+    parser.add_argument(
+        "--pool-table",
+        type=Path,
+        help="Only the pool stage, on this evidence table (a Parquet file, e.g. the export table kb.materialise "
+        "kept beside a KB), read as it is: nothing is built or written. Prints the stage's JSON.",
+    )
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="-", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.pool_table:  # e.g. a KB whose table cache another checkout's code wrote: its key differs from ours
+        import pandas as pd
+
+        out = pool_timing(pd.read_parquet(args.pool_table), str(args.pool_table))
+        print(json.dumps(out | {"peak_mb": _peak_mb()}))
+        return 0
     if args.stage:
         _stage_main(args.stage, args.work, args.backend)
         return 0

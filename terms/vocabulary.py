@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS, DefinedNamespace
 
 from terms import namespaces as ns
@@ -48,25 +49,66 @@ def vocabulary_graph() -> Graph:
     return graph
 
 
+@dataclass(frozen=True)
+class _Lookups:
+    """What the term and label lookups read, from the files vocabulary_graph parses: each concept's schemes,
+    labels, broader concept and levels, IRIs and literal values as text, in file order."""
+
+    members: dict[str, list[str]]  # scheme IRI -> its concepts (skos:inScheme)
+    labels: dict[str, dict[str, list[str]]]  # skos:prefLabel / skos:altLabel IRI -> concept -> labels
+    values: dict[str, dict[str, str]]  # skos:broader, okb:stratumLevel, okb:tierRank IRI -> concept -> value
+
+
+_LOOKUP_PREDICATES = (SKOS.prefLabel, SKOS.altLabel, SKOS.broader, ns.OKB.stratumLevel, ns.OKB.tierRank)
+
+
+@cache
+def _lookups() -> _Lookups:
+    """Parsed by Oxigraph, which reads these files in a few milliseconds where rdflib's parser takes 0.1-0.25 s:
+    more than a command that only needs labels (`oligokb pool kb`) takes for everything else
+    (docs/performance.md, issue 17). tests/test_vocabulary.py checks every answer against the graph."""
+    import pyoxigraph as ox
+
+    members: dict[str, list[str]] = {}
+    labels: dict[str, dict[str, list[str]]] = {str(SKOS.prefLabel): {}, str(SKOS.altLabel): {}}
+    values: dict[str, dict[str, str]] = {str(p): {} for p in _LOOKUP_PREDICATES[2:]}
+    in_scheme = str(SKOS.inScheme)
+    for path in [*sorted(VOCAB_DIR.glob("*.ttl")), ONTOLOGY_FILE]:
+        for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            subject, predicate, obj = (
+                getattr(x, "value", "") for x in (triple.subject, triple.predicate, triple.object)
+            )
+            if isinstance(triple.subject, ox.BlankNode):
+                continue
+            if predicate == in_scheme and isinstance(triple.object, ox.NamedNode):
+                members.setdefault(obj, []).append(subject)
+            elif predicate in labels and isinstance(triple.object, ox.Literal):
+                labels[predicate].setdefault(subject, []).append(obj)
+            elif predicate in values:
+                is_iri = isinstance(triple.object, ox.NamedNode)
+                if is_iri == (predicate == str(SKOS.broader)) and isinstance(triple.object, ox.NamedNode | ox.Literal):
+                    values[predicate].setdefault(subject, obj)
+    return _Lookups(members, labels, values)
+
+
 @cache
 def terms(scheme: str) -> tuple[str, ...]:
     """The term ids (skos:notation) of a scheme, sorted."""
     base = str(SCHEMES[scheme])
-    g = vocabulary_graph()
-    return tuple(sorted(str(c)[len(base) :] for c in g.subjects(SKOS.inScheme, URIRef(base))))
+    return tuple(sorted(c[len(base) :] for c in dict.fromkeys(_lookups().members.get(base, []))))
 
 
 @cache
 def _labels(scheme: str) -> dict[str, str]:
     """Lower-cased prefLabel and altLabel -> term id, to suggest the id for a label typed by hand."""
     base = str(SCHEMES[scheme])
-    g = vocabulary_graph()
+    found = _lookups()
     out: dict[str, str] = {}
-    for concept in g.subjects(SKOS.inScheme, URIRef(base)):
-        term = str(concept)[len(base) :]
+    for concept in dict.fromkeys(found.members.get(base, [])):
+        term = concept[len(base) :]
         for prop in (SKOS.prefLabel, SKOS.altLabel):
-            for label in g.objects(concept, prop):
-                out[str(label).lower()] = term
+            for label in found.labels[str(prop)].get(concept, []):
+                out[label.lower()] = term
     return out
 
 
@@ -106,13 +148,13 @@ def _spellings(scheme: str) -> dict[str, str]:
     """Every spelling of every term of a scheme -> its id: ids, then preferred labels, then alternative
     labels (an alternative label never takes a spelling an id or a preferred label already has)."""
     base = str(SCHEMES[scheme])
-    g = vocabulary_graph()
     out = {_spelling(t): t for t in terms(scheme)}
     for prop in (SKOS.prefLabel, SKOS.altLabel):
-        for concept, label in sorted(g.subject_objects(prop)):
-            term = str(concept)[len(base) :]
-            if str(concept).startswith(base) and term in terms(scheme):
-                out.setdefault(_spelling(str(label)), term)
+        by_concept = _lookups().labels[str(prop)]
+        for concept, label in sorted((c, label) for c, labels in by_concept.items() for label in labels):
+            term = concept[len(base) :]
+            if concept.startswith(base) and term in terms(scheme):
+                out.setdefault(_spelling(label), term)
     return out
 
 
@@ -142,20 +184,23 @@ def term_id(scheme: str, text: str) -> str:
 @cache  # the vocabularies do not change while a process runs; exports ask per row
 def pref_label(iri: URIRef | str) -> str:
     """The English prefLabel of a concept, lower case (the export contract's convention)."""
-    label = vocabulary_graph().value(URIRef(str(iri)), SKOS.prefLabel)
-    return str(label).lower() if label is not None else ""
+    labels = _lookups().labels[str(SKOS.prefLabel)].get(str(iri))
+    return labels[0].lower() if labels else ""
+
+
+def _broader(iri: str) -> str | None:
+    return _lookups().values[str(SKOS.broader)].get(iri)
 
 
 @cache
 def top_concept(iri: URIRef) -> URIRef:
     """Follow skos:broader up to the top concept (e.g. rct_phase_2 -> randomised)."""
-    g = vocabulary_graph()
     current = iri
     for _ in range(20):
-        parent = g.value(current, SKOS.broader)
-        if not isinstance(parent, URIRef):
+        parent = _broader(str(current))
+        if parent is None:
             return current
-        current = parent
+        current = URIRef(parent)
     return current
 
 
@@ -166,8 +211,8 @@ def concept_schemes() -> list[URIRef]:
 @cache
 def tier_rank(iri: str) -> int | None:
     """An evidence tier's rank (okb:tierRank: 1 = the trial's own full report ... 6 = a coverage page)."""
-    value = vocabulary_graph().value(URIRef(iri), ns.OKB.tierRank)
-    return int(value) if isinstance(value, Literal) else None
+    value = _lookups().values[str(ns.OKB.tierRank)].get(str(iri))
+    return int(value) if value is not None else None
 
 
 @cache
@@ -175,14 +220,13 @@ def stratum_concept(iri: str, level: int) -> str:
     """The concept a term is pooled under at stratum level `level` (okb:stratumLevel, terms/vocab): the
     term itself when its level is <= level, else its nearest broader term whose level is <= level;
     a term with no level on it or above it stands for itself."""
-    g = vocabulary_graph()
-    current: URIRef | None = URIRef(iri)
+    levels = _lookups().values[str(ns.OKB.stratumLevel)]
+    current: str | None = str(iri)
     for _ in range(20):
         if current is None:
             break
-        own = g.value(current, ns.OKB.stratumLevel)
-        if isinstance(own, Literal) and int(own) <= level:
-            return str(current)
-        broader = g.value(current, SKOS.broader)
-        current = broader if isinstance(broader, URIRef) else None
+        own = levels.get(current)
+        if own is not None and int(own) <= level:
+            return current
+        current = _broader(current)
     return iri
