@@ -8,6 +8,9 @@ plots are cached here (only this view uses them); scipy and matplotlib load when
 
 from __future__ import annotations
 
+import threading
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -49,11 +52,32 @@ def pooled(
     )
 
 
-@st.cache_data
-def forest_files(_result, key: tuple) -> dict[str, bytes]:
+@st.cache_data(max_entries=32)
+def forest_file(_result, key: tuple, fmt: str) -> bytes:
+    """The forest plot of the pool on screen (`key`: its settings) in one format, drawn when first asked for:
+    SVG is what the page shows, PNG and PDF are drawn on their download's click (0.3-0.6 s each)."""
     from explorer import pooling as px
 
-    return px.forest_files(_result)
+    return px.forest_files(_result, (fmt,))[fmt]
+
+
+_warm = threading.Lock()
+
+
+def warm_up() -> None:
+    """Import the pooled view's libraries (scipy.stats, matplotlib, the analysis modules: 2-3 s) in a
+    background thread, once per server process, so the first pooled view does not wait for them. The page
+    calls it after its first run is drawn: the browser is still rendering that page meanwhile."""
+    if not _warm.acquire(blocking=False):
+        return
+
+    def imports() -> None:
+        import analysis.grade  # noqa: F401 - scipy.stats
+        import analysis.kb_pool  # noqa: F401
+        import analysis.review  # noqa: F401
+        import explorer.pooling  # noqa: F401 - matplotlib (Agg) and the forest plot
+
+    threading.Thread(target=imports, name="oligokb-warm-up", daemon=True).start()
 
 
 NUMBERS = {
@@ -86,8 +110,8 @@ def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
             "No estimate passes the pooling policy for this choice; the left-out estimates and their reasons are below."
         )
     else:
+        forest_panel(result, choice)  # first: what a person opens the tab for (the panels below take longer)
         strata_panel(result)
-        forest_panel(result, choice)
         review_panels(src, result, pool_key(choice), px.file_stem(result))
         inputs_panel(result)
         if own is not None:
@@ -131,14 +155,16 @@ def pool_key(c: Choice) -> tuple:
 def forest_panel(result, choice: Choice) -> None:
     from explorer import pooling as px
 
-    files = forest_files(result, pool_key(choice))
-    st.image(files["png"], caption="Forest plot", width="stretch")
+    key = pool_key(choice)
+    # The page shows the SVG (the download's own bytes, drawn in 0.1 s): a PNG at print resolution takes
+    # three times as long and Streamlit would shrink it again on every run.
+    st.image(forest_file(result, key, "svg").decode("utf-8"), caption="Forest plot", width="stretch")
     stem = px.file_stem(result)
     cols = st.columns([1, 1, 1, 3])
     for col, fmt in zip(cols, px.FORMATS, strict=False):
         col.download_button(
             f"Forest plot ({fmt.upper()})",
-            files[fmt],
+            partial(forest_file, result, key, fmt),  # drawn when clicked (then cached)
             file_name=f"{stem}.{fmt}",
             mime=px.FORMATS[fmt],
             on_click="ignore",
