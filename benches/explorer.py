@@ -4,13 +4,17 @@
     uv run python -m benches.explorer                    # median of 3 rounds
     uv run python -m benches.explorer --repeat 5 --out /tmp/explorer.json
 
-Each round starts `streamlit run app.py` afresh on a free port and times, from `page.goto` to the element:
-- the first evidence table (cold: the server's first page, its imports and reads; then warm: a new browser
-  session on the same server);
-- a filter change (a histology in the sidebar, to the new count caption), cold and warm as above;
-- the pooled tab's first forest plot from a link: cold (the first pooled view of the server: the analysis
-  imports), warm (the server has pooled before, these settings are new to it) and again (the same link in a
-  new session: the cached pool).
+Each round starts `streamlit run app.py` afresh on a free port and times, from `page.goto` to the element,
+each wait in a new browser session (empty cache), as tests/test_browser*.py open their pages:
+- first_table: the first evidence table; cold (the server's first page: its imports and reads), then warm
+  (the server has drawn a page before);
+- filter_change: a histology chosen in the sidebar, from the click to the new count caption; cold, warm;
+- forest_plot: the pooled tab's first forest plot from a link; cold (the server's first pooled view: the
+  analysis imports, unless the background warm-up has run), warm (the server has pooled before, these
+  settings are new to it);
+- *_cached: the same session again (Streamlit's scripts in the browser's cache, the pool in the server's);
+- floor_*: a minimal Streamlit page (a title, one filter, a table of the bundled KB's size) measured the same
+  way: what Streamlit and this browser take here before the explorer does anything (--no-floor skips it).
 Targets (docs/performance.md, issue 17): table <= 2 s, filter change <= 0.3 s, forest plot <= 1 s (warm).
 The machine (nproc, load average before and after) is recorded: the seconds move with the load.
 """
@@ -25,6 +29,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -85,7 +90,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
 
 
 @contextmanager
-def streamlit_app(env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
+def streamlit_app(env: dict[str, str] | None = None, log: Path | None = None, cwd: Path = ROOT) -> Iterator[str]:
     """`streamlit run app.py` on a free port (with these environment variables, e.g. OLIGOKB_KB): its URL.
     The server runs in its own process group, stopped (with its query workers) on exit."""
     port = free_port()
@@ -168,37 +173,66 @@ def _forest_plot(page: Any, url: str) -> float:
 
 
 def one_round(browser: Any, env: dict[str, str], log: Path | None) -> dict[str, float]:
-    """A fresh server; a first session (cold), then new sessions on the same server (warm)."""
+    """A fresh server; each wait in a new browser session with an empty cache, as the browser tests open
+    each page (the first page of a session also loads Streamlit's own scripts: about 1 s here)."""
     times: dict[str, float] = {}
     with streamlit_app(env, log) as url:
-
-        def session() -> Any:
-            context = browser.new_context(viewport={"width": 1500, "height": 1000})
-            page = context.new_page()
-            page.set_default_timeout(120_000)
-            return context, page
-
-        context, page = session()
-        times["first_table_cold"] = _first_table(page, url)
-        times["filter_change_cold"] = _filter_change(page)
-        times["forest_plot_cold"] = _forest_plot(page, f"{url}/?{urlencode(DEFAULT_POOL)}")
-        context.close()
-        context, page = session()
-        times["first_table_warm"] = _first_table(page, url)
-        times["filter_change_warm"] = _filter_change(page)
-        times["forest_plot_warm"] = _forest_plot(page, f"{url}/?{urlencode(LINKED_POOL)}")
-        context.close()
-        context, page = session()
-        times["forest_plot_again"] = _forest_plot(page, f"{url}/?{urlencode(LINKED_POOL)}")
-        context.close()
+        with session(browser) as page:
+            times["first_table_cold"] = _first_table(page, url)
+            times["filter_change_cold"] = _filter_change(page)
+        with session(browser) as page:
+            times["forest_plot_cold"] = _forest_plot(page, f"{url}/?{urlencode(DEFAULT_POOL)}")
+        with session(browser) as page:
+            times["first_table_warm"] = _first_table(page, url)
+            times["filter_change_warm"] = _filter_change(page)
+        with session(browser) as page:
+            times["forest_plot_warm"] = _forest_plot(page, f"{url}/?{urlencode(LINKED_POOL)}")
+            # the same session again: Streamlit's scripts in the browser's cache, the pool in the server's
+            times["forest_plot_cached"] = _forest_plot(page, f"{url}/?{urlencode(DEFAULT_POOL)}")
+            times["first_table_cached"] = _first_table(page, url)
     return times
+
+
+@contextmanager
+def session(browser: Any) -> Iterator[Any]:
+    """A page in a new browser context (no cookies, no cache), as tests/test_browser.py's `page` fixture."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        yield page
+    finally:
+        context.close()
+
+
+#: The floor: a Streamlit page with a title, one sidebar filter and a table of the bundled KB's size.
+FLOOR_APP = """import pandas as pd
+import streamlit as st
+st.markdown("## oligokb evidence explorer")
+with st.sidebar:
+    st.multiselect("Histology", ["nsclc", "prostate", "colorectal"])
+st.dataframe(pd.DataFrame({"figure": range(484), "value": ["0.5"] * 484}))
+"""
+
+
+def floor_round(browser: Any, log: Path | None) -> dict[str, float]:
+    """The first table of FLOOR_APP, cold and in a new session: what Streamlit and this browser take on
+    this machine before the explorer does anything of its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "app.py").write_text(FLOOR_APP, encoding="utf-8")
+        with streamlit_app(None, log, cwd=Path(tmp)) as url:
+            with session(browser) as page:
+                cold = _first_table(page, url)
+            with session(browser) as page:
+                warm = _first_table(page, url)
+    return {"floor_first_table_cold": cold, "floor_first_table_warm": warm}
 
 
 def machine() -> dict[str, object]:
     return {"nproc": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
-def measure(repeat: int, kb: Path | None, log: Path | None) -> dict[str, object]:
+def measure(repeat: int, kb: Path | None, log: Path | None, floor: bool = True) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     env = {"OLIGOKB_KB": str(kb)} if kb else {}
@@ -208,7 +242,7 @@ def measure(repeat: int, kb: Path | None, log: Path | None) -> dict[str, object]
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             for _ in range(repeat):
-                rounds.append(one_round(browser, env, log))
+                rounds.append(one_round(browser, env, log) | (floor_round(browser, log) if floor else {}))
                 print(json.dumps(rounds[-1]), file=sys.stderr)
         finally:
             browser.close()
@@ -244,10 +278,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kb", type=Path, help="The knowledge base file (default: the bundled data/studies.ttl).")
     parser.add_argument("--out", type=Path, help="Also write the results here as JSON.")
     parser.add_argument("--log", type=Path, help="Write the server's output here (default: discarded).")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="Skip the floor (a minimal Streamlit page with one table)."
+    )
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
         raise SystemExit("Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
-    result = measure(max(1, args.repeat), args.kb, args.log)
+    result = measure(max(1, args.repeat), args.kb, args.log, floor=not args.no_floor)
     print(table(result))
     if args.out:
         from terms.files import write_atomic
