@@ -48,11 +48,11 @@ def main() -> None:
         return
     if full.empty and SOURCE.endpoint:
         st.warning(f"The endpoint answered but holds no figure of the knowledge base. {ex.endpoint_advice(SOURCE)}")
-    filters = sidebar(full)
+    filters = sidebar(SOURCE, full)
     rows = ex.apply_filters(full, filters)
     tabs = st.tabs(VIEWS, key="view", bind="query-params")
     renderers = {
-        "Evidence": lambda: evidence_view(SOURCE, full, rows),
+        "Evidence": lambda: evidence_view(SOURCE, rows),
         "Study": lambda: study_view(SOURCE, full),
         "Pooled analysis": lambda: pooled_view(SOURCE, full, rows),
         "SPARQL": lambda: sparql_view(SOURCE),

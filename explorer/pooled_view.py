@@ -3,7 +3,9 @@ strata, evidence tiers, flags left out), the pooled estimates per stratum with t
 downloads, the review panels (explorer.review_view: GRADE, RoB 2, small-study effects, leave-one-out and
 cumulative, sensitivity by risk of bias, Reproduce in R and citations), the inputs, the sensitivity
 analysis on the trials' own reports and the estimates left out with their reason. The pooling and the
-plots are cached here (only this view uses them); scipy and matplotlib load when the view is first opened.
+plots are cached here (only this view uses them); scipy and matplotlib load in the background after the
+first page is drawn (`warm_up`), or when the view is first opened. The forest plot comes first, as SVG; its
+PNG and PDF are drawn when their download is clicked (docs/performance.md, issue 17).
 """
 
 from __future__ import annotations
@@ -99,7 +101,6 @@ def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
         return
     try:
         result = pool_of(choice, choice.tiers)
-        own = None if set(choice.tiers) <= set(OWN_REPORT_TIERS) else pool_of(choice, OWN_REPORT_TIERS)
     except (AnalysisError, OligokbError) as exc:
         fail(f"The pooled analysis cannot run with these choices: {for_browser(str(exc))}")
         return
@@ -114,12 +115,26 @@ def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
         strata_panel(result)
         review_panels(src, result, pool_key(choice), px.file_stem(result))
         inputs_panel(result)
-        if own is not None:
-            st.markdown("**Sensitivity analysis: the trials' own reports only** (tiers 1 and 2)")
-            st.dataframe(px.sensitivity_frame(result, own), hide_index=True)
+        own_reports_panel(result, choice)
     excluded = px.excluded_frame(result)
     st.markdown(f"**Left out** ({len(excluded)} estimates, with the reason)")
     st.dataframe(excluded, hide_index=True)
+
+
+def own_reports_panel(result, choice: Choice) -> None:
+    """The sensitivity analysis on the trials' own reports (tiers 1 and 2), when other tiers are pooled.
+    Pooled here, below the plot, so the plot does not wait for a second pool."""
+    from explorer import pooling as px
+
+    if set(choice.tiers) <= set(OWN_REPORT_TIERS):
+        return
+    st.markdown("**Sensitivity analysis: the trials' own reports only** (tiers 1 and 2)")
+    try:
+        own = pool_of(choice, OWN_REPORT_TIERS)
+    except (AnalysisError, OligokbError) as exc:
+        fail(f"The sensitivity analysis cannot run with these choices: {for_browser(str(exc))}")
+        return
+    st.dataframe(px.sensitivity_frame(result, own), hide_index=True)
 
 
 def pool_of(c: Choice, tiers: tuple[str, ...]):
