@@ -64,6 +64,7 @@ def forest_file(_result, key: tuple, fmt: str) -> bytes:
 
 
 _warm = threading.Lock()
+_warming: list[threading.Thread] = []  # the warm-up thread of this process, once started
 
 
 def warm_up() -> None:
@@ -79,7 +80,16 @@ def warm_up() -> None:
         import analysis.review  # noqa: F401
         import explorer.pooling  # noqa: F401 - matplotlib (Agg) and the forest plot
 
-    threading.Thread(target=imports, name="oligokb-warm-up", daemon=True).start()
+    thread = threading.Thread(target=imports, name="oligokb-warm-up", daemon=True)
+    _warming.append(thread)
+    thread.start()
+
+
+def warmed() -> None:
+    """Wait for the warm-up's imports, if they are still running: the view then imports nothing at the same
+    time as that thread (two threads importing the same modules can see one half-initialised)."""
+    for thread in _warming:
+        thread.join()
 
 
 NUMBERS = {
@@ -89,6 +99,7 @@ NUMBERS = {
 
 
 def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
+    warmed()
     from explorer import pooling as px  # scipy and matplotlib load when first needed
 
     st.subheader("Pooled analysis")

@@ -28,15 +28,14 @@ print("LOADED " + json.dumps({"loaded": [m for m in watched if m in sys.modules]
       "exceptions": [e.value for e in at.exception], "caption": captions}))
 """
 
-#: Runs the warm-up and waits for it; prints what was loaded.
+#: Runs the warm-up and waits for it as the pooled view does; prints what was loaded.
 WARM_UP = """
 import json, sys, threading
-from explorer.pooled_view import warm_up
+from explorer.pooled_view import warm_up, warmed
 warm_up()
 warm_up()  # once per process: the second call starts nothing
 threads = [t for t in threading.enumerate() if t.name == "oligokb-warm-up"]
-for t in threads:
-    t.join(timeout=300)
+warmed()  # what the pooled view does first: wait for the imports
 watched = json.loads(sys.argv[1])
 print("LOADED " + json.dumps({"loaded": [m for m in watched if m in sys.modules], "threads": len(threads)}))
 """
