@@ -20,7 +20,7 @@ from explorer import data as ex
 from explorer.about_view import about_view
 from explorer.cache import table
 from explorer.evidence_view import evidence_view
-from explorer.pooled_view import pooled_view
+from explorer.pooled_view import pooled_view, warm_up
 from explorer.sidebar import sidebar
 from explorer.sparql_view import sparql_view
 from explorer.study_view import study_view
@@ -48,11 +48,11 @@ def main() -> None:
         return
     if full.empty and SOURCE.endpoint:
         st.warning(f"The endpoint answered but holds no figure of the knowledge base. {ex.endpoint_advice(SOURCE)}")
-    filters = sidebar(full)
+    filters = sidebar(SOURCE, full)
     rows = ex.apply_filters(full, filters)
     tabs = st.tabs(VIEWS, key="view", bind="query-params")
     renderers = {
-        "Evidence": lambda: evidence_view(SOURCE, full, rows),
+        "Evidence": lambda: evidence_view(SOURCE, rows),
         "Study": lambda: study_view(SOURCE, full),
         "Pooled analysis": lambda: pooled_view(SOURCE, full, rows),
         "SPARQL": lambda: sparql_view(SOURCE),
@@ -73,6 +73,7 @@ def main() -> None:
                     f"Something went wrong in this view ({type(exc).__name__}: {exc}). "
                     "Change the selection or reload the page; if it persists, report it with the URL."
                 )
+    warm_up()  # once per process, after the page is drawn: the pooled view's imports, in the background
 
 
 main()

@@ -1,9 +1,9 @@
 """The explorer's cached reads, shared by its views: the knowledge base's graph, the reader of the named
 queries (the endpoint, or the file's Oxigraph copy), the evidence table, the conflict pairs, the study
 list and pages, the publications, a figure's provenance and the selection as Turtle. Each is keyed by
-the source (`explorer.data.Source`) the page passes in, so a view never reads app.py; the graph and the
-two big frames are shared across sessions (`st.cache_resource`), the small results are cached per
-call (`st.cache_data`).
+the source (`explorer.data.Source`) the page passes in, so a view never reads app.py; the graph, the
+two big frames and what every run shows of the whole knowledge base (the sidebar's terms, the counts) are
+shared across sessions (`st.cache_resource`), the small results are cached per call (`st.cache_data`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from kb.conflicts import find_conflicts
 from kb.export import evidence_table
 from kb.query import load_kb, run_named
 from kb.rob import rob_table
+from kb.summary import Counts, kb_counts
 
 # --- Cached reads, per source (the graph is shared and read-only; frames are copied per session) ------
 
@@ -52,6 +53,21 @@ def conflicts(src: ex.Source, columns: tuple[str, ...] = ()) -> pd.DataFrame:
     wanted = list(columns) or None
     # A KB file keeps them beside it once per version (kb.materialise); an endpoint computes them.
     return kb.cached("conflicts", lambda: find_conflicts(table(src)), columns=wanted)
+
+
+# What every run of the page shows of the whole knowledge base, computed once per version rather than on each
+# filter change: the sidebar's terms with their counts, and the knowledge base's counts beside the selection's.
+@st.cache_resource(max_entries=2)
+def filter_choices(src: ex.Source) -> dict[str, list[tuple[ex.Term, int]]]:
+    """Per sidebar filter (explorer.data.VOCAB_FILTERS): its terms that match a figure, with their counts."""
+    full = table(src)
+    return {key: ex.filter_options(full, key) for key in ex.VOCAB_FILTERS}
+
+
+@st.cache_resource(max_entries=2)
+def whole_counts(src: ex.Source) -> Counts:
+    """The knowledge base's figures, studies and publications, as `oligokb summary` counts them."""
+    return kb_counts(table(src), studies(src), publications(src))
 
 
 @st.cache_data

@@ -12,20 +12,18 @@ import pandas as pd
 import streamlit as st
 
 from explorer import data as ex
-from explorer.cache import conflicts, provenance, publications, selection_turtle, studies
+from explorer.cache import conflicts, provenance, selection_turtle, whole_counts
 from explorer.widgets import open_study, plain
 from kb.conflicts import DISAGREEMENT, LATER_DATA_CUT
-from kb.summary import kb_counts, selection_counts
+from kb.summary import selection_counts
 from terms.contract import ALL_COLUMNS
 
 SHOWN_ROWS = 2_000  # rows sent to the browser at once: all of a large knowledge base's would take minutes
 
 
-def evidence_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
+def evidence_view(src: ex.Source, rows: pd.DataFrame) -> None:
     st.subheader("Evidence table")
-    st.caption(
-        counts_caption(src, full, rows) + " One row per figure, as published. Select a row for its source quote."
-    )
+    st.caption(counts_caption(src, rows) + " One row per figure, as published. Select a row for its source quote.")
     if rows.empty:
         st.info("No figure matches the filters: remove a filter in the sidebar (or widen the year range).")
         return
@@ -103,10 +101,10 @@ def evidence_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> Non
     )
 
 
-def counts_caption(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> str:
+def counts_caption(src: ex.Source, rows: pd.DataFrame) -> str:
     """'40 of 484 figures · 5 of 33 studies · 6 of 36 publications': the selection's counts beside the
     knowledge base's (kb.summary, as the About page and `oligokb summary` count them)."""
-    part, whole = selection_counts(rows), kb_counts(full, studies(src), publications(src))
+    part, whole = selection_counts(rows), whole_counts(src)
     return (
         f"{part.figures} of {whole.figures} figures · {part.studies} of {whole.studies} studies · "
         f"{part.publications} of {whole.publications} publications."

@@ -3,32 +3,31 @@ suggested judgement of each domain with its reason, the certainty with its ⊕ s
 override of any domain with a mandatory reason (kept in the session, applied with
 `analysis.grade.with_override`), and the table as Markdown, CSV and a PNG/SVG figure. The judgements and
 the certainty are computed in analysis.grade; nothing here decides one.
+
+analysis.grade loads scipy.stats (1.7 s here), so it is imported inside the functions: the explorer's
+first page, which never grades, does not wait for it (docs/performance.md, issue 17).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
-from analysis.grade import DOMAIN_LABELS, DOMAINS, StratumGrade, with_override
-from analysis.grade_overrides import OVERRIDE_JUDGEMENTS
-from analysis.grade_report import (
-    analysis_title,
-    effect_text,
-    footnote_mark,
-    footnote_text,
-    grade_frame,
-    grade_markdown,
-    participants_text,
-    unassessed_rob_note,
-)
 from explorer.widgets import plain
+
+if TYPE_CHECKING:
+    from analysis.grade import StratumGrade
 
 OVERRIDES = "grade_overrides"  # session state: (analysis, stratum, domain) -> (judgement, reason)
 
 
 def overridden(grades: tuple[StratumGrade, ...]) -> tuple[StratumGrade, ...]:
     """The grades with the reviewer's overrides of this session applied."""
+    from analysis.grade import DOMAINS, with_override
+    from analysis.grade_report import analysis_title
+
     chosen: dict[tuple[str, str, str], tuple[str, str]] = st.session_state.get(OVERRIDES, {})
     out = []
     for g in grades:
@@ -43,6 +42,9 @@ def overridden(grades: tuple[StratumGrade, ...]) -> tuple[StratumGrade, ...]:
 def summary_frame(grades: tuple[StratumGrade, ...]) -> tuple[pd.DataFrame, list[str]]:
     """One row per stratum: k, participants, effect, each domain's judgement with its footnote mark, the
     certainty; and the footnotes (each judgement's reason) in order."""
+    from analysis.grade import DOMAIN_LABELS
+    from analysis.grade_report import effect_text, footnote_mark, footnote_text, participants_text
+
     rows: list[dict] = []
     notes: list[str] = []
     for g in grades:
@@ -58,6 +60,9 @@ def summary_frame(grades: tuple[StratumGrade, ...]) -> tuple[pd.DataFrame, list[
 
 def domains_frame(grades: tuple[StratumGrade, ...]) -> pd.DataFrame:
     """One row per stratum and domain: suggested, reason, the reviewer's override and reason, final."""
+    from analysis.grade import DOMAIN_LABELS
+    from analysis.grade_report import grade_frame
+
     frame = grade_frame(grades)
     frame["domain"] = frame["domain"].map(DOMAIN_LABELS)
     return frame[["stratum", "domain", "suggested", "reason", "override", "override_reason", "final"]].rename(
@@ -68,6 +73,8 @@ def domains_frame(grades: tuple[StratumGrade, ...]) -> pd.DataFrame:
 def grade_panel(grades: tuple[StratumGrade, ...], *, level_pct: float, method: str, stem: str, figure) -> None:
     """The summary of findings with the overrides applied, the override controls and the downloads.
     `figure(grades, "png" or "svg") -> bytes` draws the table."""
+    from analysis.grade_report import analysis_title, grade_frame, grade_markdown, unassessed_rob_note
+
     if not grades:
         st.caption("No stratum to grade: no estimate passes the pooling policy.")
         return
@@ -118,6 +125,10 @@ def grade_panel(grades: tuple[StratumGrade, ...], *, level_pct: float, method: s
 
 def override_controls(grades: tuple[StratumGrade, ...]) -> None:
     """A reviewer's judgement of one domain, with a reason (required); kept for this browser session."""
+    from analysis.grade import DOMAIN_LABELS, DOMAINS
+    from analysis.grade_overrides import OVERRIDE_JUDGEMENTS
+    from analysis.grade_report import analysis_title
+
     chosen: dict[tuple[str, str, str], tuple[str, str]] = st.session_state.setdefault(OVERRIDES, {})
     with st.expander("Override a judgement (a reviewer's judgement with a reason)"):
         with st.form("grade_override", border=False):

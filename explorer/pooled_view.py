@@ -3,10 +3,15 @@ strata, evidence tiers, flags left out), the pooled estimates per stratum with t
 downloads, the review panels (explorer.review_view: GRADE, RoB 2, small-study effects, leave-one-out and
 cumulative, sensitivity by risk of bias, Reproduce in R and citations), the inputs, the sensitivity
 analysis on the trials' own reports and the estimates left out with their reason. The pooling and the
-plots are cached here (only this view uses them); scipy and matplotlib load when the view is first opened.
+plots are cached here (only this view uses them); scipy and matplotlib load in the background after the
+first page is drawn (`warm_up`), or when the view is first opened. The forest plot comes first, as SVG; its
+PNG and PDF are drawn when their download is clicked (docs/performance.md, issue 17).
 """
 
 from __future__ import annotations
+
+import threading
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -49,11 +54,42 @@ def pooled(
     )
 
 
-@st.cache_data
-def forest_files(_result, key: tuple) -> dict[str, bytes]:
+@st.cache_data(max_entries=32)
+def forest_file(_result, key: tuple, fmt: str) -> bytes:
+    """The forest plot of the pool on screen (`key`: its settings) in one format, drawn when first asked for:
+    SVG is what the page shows, PNG and PDF are drawn on their download's click (0.3-0.6 s each)."""
     from explorer import pooling as px
 
-    return px.forest_files(_result)
+    return px.forest_files(_result, (fmt,))[fmt]
+
+
+_warm = threading.Lock()
+_warming: list[threading.Thread] = []  # the warm-up thread of this process, once started
+
+
+def warm_up() -> None:
+    """Import the pooled view's libraries (scipy.stats, matplotlib, the analysis modules: 2-3 s) in a
+    background thread, once per server process, so the first pooled view does not wait for them. The page
+    calls it after its first run is drawn: the browser is still rendering that page meanwhile."""
+    if not _warm.acquire(blocking=False):
+        return
+
+    def imports() -> None:
+        import analysis.grade  # noqa: F401 - scipy.stats
+        import analysis.kb_pool  # noqa: F401
+        import analysis.review  # noqa: F401
+        import explorer.pooling  # noqa: F401 - matplotlib (Agg) and the forest plot
+
+    thread = threading.Thread(target=imports, name="oligokb-warm-up", daemon=True)
+    _warming.append(thread)
+    thread.start()
+
+
+def warmed() -> None:
+    """Wait for the warm-up's imports, if they are still running: the view then imports nothing at the same
+    time as that thread (two threads importing the same modules can see one half-initialised)."""
+    for thread in _warming:
+        thread.join()
 
 
 NUMBERS = {
@@ -63,6 +99,7 @@ NUMBERS = {
 
 
 def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
+    warmed()
     from explorer import pooling as px  # scipy and matplotlib load when first needed
 
     st.subheader("Pooled analysis")
@@ -75,7 +112,6 @@ def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
         return
     try:
         result = pool_of(choice, choice.tiers)
-        own = None if set(choice.tiers) <= set(OWN_REPORT_TIERS) else pool_of(choice, OWN_REPORT_TIERS)
     except (AnalysisError, OligokbError) as exc:
         fail(f"The pooled analysis cannot run with these choices: {for_browser(str(exc))}")
         return
@@ -86,16 +122,30 @@ def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
             "No estimate passes the pooling policy for this choice; the left-out estimates and their reasons are below."
         )
     else:
+        forest_panel(result, choice)  # first: what a person opens the tab for (the panels below take longer)
         strata_panel(result)
-        forest_panel(result, choice)
         review_panels(src, result, pool_key(choice), px.file_stem(result))
         inputs_panel(result)
-        if own is not None:
-            st.markdown("**Sensitivity analysis: the trials' own reports only** (tiers 1 and 2)")
-            st.dataframe(px.sensitivity_frame(result, own), hide_index=True)
+        own_reports_panel(result, choice)
     excluded = px.excluded_frame(result)
     st.markdown(f"**Left out** ({len(excluded)} estimates, with the reason)")
     st.dataframe(excluded, hide_index=True)
+
+
+def own_reports_panel(result, choice: Choice) -> None:
+    """The sensitivity analysis on the trials' own reports (tiers 1 and 2), when other tiers are pooled.
+    Pooled here, below the plot, so the plot does not wait for a second pool."""
+    from explorer import pooling as px
+
+    if set(choice.tiers) <= set(OWN_REPORT_TIERS):
+        return
+    st.markdown("**Sensitivity analysis: the trials' own reports only** (tiers 1 and 2)")
+    try:
+        own = pool_of(choice, OWN_REPORT_TIERS)
+    except (AnalysisError, OligokbError) as exc:
+        fail(f"The sensitivity analysis cannot run with these choices: {for_browser(str(exc))}")
+        return
+    st.dataframe(px.sensitivity_frame(result, own), hide_index=True)
 
 
 def pool_of(c: Choice, tiers: tuple[str, ...]):
@@ -131,14 +181,16 @@ def pool_key(c: Choice) -> tuple:
 def forest_panel(result, choice: Choice) -> None:
     from explorer import pooling as px
 
-    files = forest_files(result, pool_key(choice))
-    st.image(files["png"], caption="Forest plot", width="stretch")
+    key = pool_key(choice)
+    # The page shows the SVG (the download's own bytes, drawn in 0.1 s): a PNG at print resolution takes
+    # three times as long and Streamlit would shrink it again on every run.
+    st.image(forest_file(result, key, "svg").decode("utf-8"), caption="Forest plot", width="stretch")
     stem = px.file_stem(result)
     cols = st.columns([1, 1, 1, 3])
     for col, fmt in zip(cols, px.FORMATS, strict=False):
         col.download_button(
             f"Forest plot ({fmt.upper()})",
-            files[fmt],
+            partial(forest_file, result, key, fmt),  # drawn when clicked (then cached)
             file_name=f"{stem}.{fmt}",
             mime=px.FORMATS[fmt],
             on_click="ignore",

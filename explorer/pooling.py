@@ -130,11 +130,11 @@ def excluded_frame(result: KBPool) -> pd.DataFrame:
     return frame[[c for c in columns if c in frame.columns]].fillna("")
 
 
-def forest_files(result: KBPool) -> dict[str, bytes]:
-    """The forest plot of a pool as SVG, PNG and PDF bytes (analysis.forest.save_forest)."""
+def forest_files(result: KBPool, formats: tuple[str, ...] = tuple(FORMATS)) -> dict[str, bytes]:
+    """The forest plot of a pool as SVG, PNG and PDF bytes, or only these `formats` (analysis.forest.save_forest)."""
     ax = forest_from_pool(result)
     try:
-        return figure_files(ax, tuple(FORMATS))
+        return figure_files(ax, formats)
     finally:
         plt.close(ax.get_figure(root=True))
 

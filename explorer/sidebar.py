@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import data as ex
+from explorer.cache import filter_choices
 from explorer.widgets import from_url, to_url
 
 # --- Sidebar filters --------------------------------------------------------------------------
@@ -24,7 +25,8 @@ FILTER_LABELS = {
 }
 
 
-def sidebar(full: pd.DataFrame) -> ex.Filters:
+def sidebar(src: ex.Source, full: pd.DataFrame) -> ex.Filters:
+    choices = filter_choices(src)  # once per knowledge-base version, not on every filter change
     with st.sidebar:
         st.header("Filters")
         st.caption(
@@ -33,8 +35,7 @@ def sidebar(full: pd.DataFrame) -> ex.Filters:
         )
         terms = {}
         for key, label in FILTER_LABELS.items():
-            options = ex.filter_options(full, key)
-            shown = {term.id: term.display(count) for term, count in options}
+            shown = {term.id: term.display(count) for term, count in choices[key]}
             from_url(key, list(shown))
             terms[key] = tuple(
                 st.multiselect(label, list(shown), format_func=shown.__getitem__, key=key, placeholder="any")

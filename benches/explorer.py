@@ -1,0 +1,321 @@
+"""Where a person waits in the explorer: the three times of issue 17, in headless Chromium (Debian's
+/usr/bin/chromium through playwright), on the bundled knowledge base, measured the same way each time.
+
+    uv run python -m benches.explorer                    # median of 3 rounds
+    uv run python -m benches.explorer --repeat 5 --out /tmp/explorer.json
+
+Each round starts `streamlit run app.py` afresh on a free port and times, from `page.goto` to the element,
+each wait in a new browser session (empty cache), as tests/test_browser*.py open their pages:
+- first_table: the first evidence table; cold (the server's first page: its imports and reads), then warm
+  (the server has drawn a page before);
+- filter_change: a histology chosen in the sidebar, from the click to the new count caption; cold, warm;
+- forest_plot: the pooled tab's first forest plot from a link; cold (the server's first pooled view: the
+  analysis imports, unless the background warm-up has run), warm (the server has pooled before, these
+  settings are new to it);
+- *_cached: the same session again, Streamlit's scripts in the browser's cache: forest_plot_cached_new a
+  pool new to the server (the server's work is then on the critical path), forest_plot_cached a pool the
+  server has cached, first_table_cached the evidence table;
+- floor_*: a minimal Streamlit page (a title, one filter, a table of the bundled KB's size) measured the same
+  way: what Streamlit and this browser take here before the explorer does anything (--no-floor skips it).
+Targets (docs/performance.md, issue 17): table <= 2 s, filter change <= 0.3 s, forest plot <= 1 s (warm).
+The machine (nproc, load average before and after) is recorded: the seconds move with the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TABLE = '[data-testid="stDataFrame"]'
+FOREST = '[data-testid="stImage"] img'
+#: The pooled views timed: the default one (hazard ratios of overall survival), and the link of
+#: tests/test_browser_workbench.py (landmark rates at 24 months, DL, stratified by histology).
+DEFAULT_POOL = {"view": "Pooled analysis", "pool_statistic": "hazard ratio", "pool_outcome": "overall survival"}
+LINKED_POOL = [
+    ("view", "Pooled analysis"),
+    ("pool_statistic", "landmark rate"),
+    ("pool_outcome", "overall survival"),
+    ("pool_timepoint", "24"),
+    ("pool_method", "DL"),
+    ("pool_test", "knha"),
+    ("pool_by", "histology"),
+    ("pool_level", "2"),
+    ("pool_tiers", "trial_full_report"),
+    ("pool_tiers", "trial_abstract"),
+]
+#: A third pool, first asked for in a session whose browser has Streamlit's scripts cached.
+NEW_POOL = {"view": "Pooled analysis", "pool_statistic": "hazard ratio", "pool_outcome": "progression-free survival"}
+TARGETS = {"first_table": 2.0, "filter_change": 0.3, "forest_plot": 1.0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer at {url} within {timeout:g} s")
+
+
+@contextmanager
+def streamlit_app(env: dict[str, str] | None = None, log: Path | None = None, cwd: Path = ROOT) -> Iterator[str]:
+    """`streamlit run app.py` on a free port (with these environment variables, e.g. OLIGOKB_KB): its URL.
+    The server runs in its own process group, stopped (with its query workers) on exit."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    out = open(log, "w") if log else subprocess.DEVNULL
+    argv = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    argv += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})}
+    )
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=15)
+        if log:
+            out.close()  # type: ignore[union-attr]
+
+
+def _timed(action: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    action()
+    return round(time.perf_counter() - start, 3)
+
+
+def _settled(page: Any) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')"
+    )
+
+
+def _first_table(page: Any, url: str) -> float:
+    def go() -> None:
+        page.goto(url)
+        page.locator(TABLE).first.wait_for(state="visible")
+
+    seconds = _timed(go)
+    _settled(page)
+    return seconds
+
+
+def _filter_change(page: Any) -> float:
+    """Choose NSCLC in the sidebar's histology filter: seconds from the click to the new count caption."""
+    before = page.get_by_text("figures ·", exact=False).first.inner_text()
+    page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.click()
+    option = page.get_by_role("option").filter(has_text="nsclc").first
+    seconds = _timed(
+        lambda: (
+            option.click(),
+            page.wait_for_function(
+                "(before) => { const el = [...document.querySelectorAll('p')].find(p => p.innerText.includes('figures ·'));"
+                " return el && el.innerText !== before; }",
+                arg=before,
+            ),
+        )
+    )
+    page.keyboard.press("Escape")
+    _settled(page)
+    return seconds
+
+
+def _forest_plot(page: Any, url: str) -> float:
+    def go() -> None:
+        page.goto(url)
+        page.locator(FOREST).first.wait_for(state="visible")
+
+    seconds = _timed(go)
+    _settled(page)
+    return seconds
+
+
+def one_round(browser: Any, env: dict[str, str], log: Path | None) -> dict[str, float]:
+    """A fresh server; each wait in a new browser session with an empty cache, as the browser tests open
+    each page (the first page of a session also loads Streamlit's own scripts: about 1 s here)."""
+    times: dict[str, float] = {}
+    with streamlit_app(env, log) as url:
+        with session(browser) as page:
+            times["first_table_cold"] = _first_table(page, url)
+            times["filter_change_cold"] = _filter_change(page)
+        with session(browser) as page:
+            times["forest_plot_cold"] = _forest_plot(page, f"{url}/?{urlencode(DEFAULT_POOL)}")
+        with session(browser) as page:
+            times["first_table_warm"] = _first_table(page, url)
+            times["filter_change_warm"] = _filter_change(page)
+        with session(browser) as page:
+            times["forest_plot_warm"] = _forest_plot(page, f"{url}/?{urlencode(LINKED_POOL)}")
+            # the same session again, Streamlit's scripts in the browser's cache: a pool new to the server (its
+            # work is then what a person waits for), and one the server has cached
+            times["forest_plot_cached_new"] = _forest_plot(page, f"{url}/?{urlencode(NEW_POOL)}")
+            times["forest_plot_cached"] = _forest_plot(page, f"{url}/?{urlencode(DEFAULT_POOL)}")
+            times["first_table_cached"] = _first_table(page, url)
+    return times
+
+
+@contextmanager
+def session(browser: Any) -> Iterator[Any]:
+    """A page in a new browser context (no cookies, no cache), as tests/test_browser.py's `page` fixture."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        yield page
+    finally:
+        context.close()
+
+
+#: The floor: a Streamlit page with a title, one sidebar filter, a count caption and a table of the bundled
+#: KB's size, and nothing of the explorer's.
+FLOOR_APP = """import pandas as pd
+import streamlit as st
+st.markdown("## oligokb evidence explorer")
+with st.sidebar:
+    chosen = st.multiselect("Histology", ["nsclc", "prostate", "colorectal"])
+rows = 484 - 100 * len(chosen)
+st.caption(f"{rows} of 484 figures · a table")
+st.dataframe(pd.DataFrame({"figure": range(rows), "value": ["0.5"] * rows}))
+"""
+
+
+def floor_round(browser: Any, log: Path | None) -> dict[str, float]:
+    """FLOOR_APP's first table (cold, then in a new session) and a filter change: what Streamlit and this
+    browser take on this machine before the explorer does anything of its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "app.py").write_text(FLOOR_APP, encoding="utf-8")
+        with streamlit_app(None, log, cwd=Path(tmp)) as url:
+            with session(browser) as page:
+                cold = _first_table(page, url)
+            with session(browser) as page:
+                warm = _first_table(page, url)
+                change = _filter_change(page)
+    return {"floor_first_table_cold": cold, "floor_first_table_warm": warm, "floor_filter_change": change}
+
+
+def machine() -> dict[str, object]:
+    return {"nproc": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def measure(repeat: int, kb: Path | None, log: Path | None, floor: bool = True) -> dict[str, object]:
+    from playwright.sync_api import sync_playwright
+
+    env = {"OLIGOKB_KB": str(kb)} if kb else {}
+    before = machine()
+    rounds = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for _ in range(repeat):
+                rounds.append(one_round(browser, env, log) | (floor_round(browser, log) if floor else {}))
+                print(json.dumps(rounds[-1]), file=sys.stderr)
+        finally:
+            browser.close()
+    medians = {key: round(statistics.median(r[key] for r in rounds), 3) for key in rounds[0]}
+    return {
+        "repeat": repeat,
+        "kb": str(kb or ROOT / "data" / "studies.ttl"),
+        "machine_before": before,
+        "machine_after": machine(),
+        "targets_s": TARGETS,
+        "median_s": medians,
+        "rounds": rounds,
+    }
+
+
+#: Each wait beside the floor's wait of the same kind, in the same round (the difference is the explorer's own
+#: share; the cached waits have no floor: the floor is measured in new sessions only).
+FLOOR_OF = {
+    "first_table_cold": "floor_first_table_cold",
+    "first_table_warm": "floor_first_table_warm",
+    "filter_change_cold": "floor_filter_change",
+    "filter_change_warm": "floor_filter_change",
+    "forest_plot_cold": "floor_first_table_warm",
+    "forest_plot_warm": "floor_first_table_warm",
+}
+
+
+def table(result: dict[str, Any]) -> str:
+    """The medians as a Markdown table (docs/performance.md quotes it)."""
+    lines = ["| wait | median s (min-max) | over the floor s | target s |", "| --- | --- | --- | --- |"]
+    rounds = result["rounds"]
+    for key, median in result["median_s"].items():
+        seconds = [r[key] for r in rounds]
+        target = next((f"{t:g}" for name, t in TARGETS.items() if key.startswith(name)), "-")
+        floor = FLOOR_OF.get(key)
+        over = f"{statistics.median(r[key] - r[floor] for r in rounds):+.2f}" if floor and floor in rounds[0] else "-"
+        lines.append(f"| {key} | {median:.2f} ({min(seconds):.2f}-{max(seconds):.2f}) | {over} | {target} |")
+    lines.append(
+        f"\nnproc {result['machine_before']['nproc']}, load average {result['machine_before']['load_average']} "
+        f"before, {result['machine_after']['load_average']} after; median of {result['repeat']} rounds."
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="Rounds, each on a fresh server (default 3).")
+    parser.add_argument("--kb", type=Path, help="The knowledge base file (default: the bundled data/studies.ttl).")
+    parser.add_argument("--out", type=Path, help="Also write the results here as JSON.")
+    parser.add_argument("--log", type=Path, help="Write the server's output here (default: discarded).")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="Skip the floor (a minimal Streamlit page with one table)."
+    )
+    args = parser.parse_args(argv)
+    if not CHROMIUM.exists():
+        raise SystemExit("Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
+    result = measure(max(1, args.repeat), args.kb, args.log, floor=not args.no_floor)
+    print(table(result))
+    if args.out:
+        from terms.files import write_atomic
+
+        write_atomic(args.out, (json.dumps(result, indent=2) + "\n").encode("utf-8"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""benches/explorer.py's table (no browser started here): the medians, the share over the floor of the same
+round and the targets, from rounds whose answers can be worked out by hand."""
+
+from __future__ import annotations
+
+from benches.explorer import FLOOR_OF, table
+
+
+def _result(rounds: list[dict[str, float]]) -> dict:
+    keys = rounds[0]
+    medians = {k: sorted(r[k] for r in rounds)[len(rounds) // 2] for k in keys}
+    machine = {"nproc": 2, "load_average": [1.0, 1.0, 1.0]}
+    return {
+        "repeat": len(rounds),
+        "median_s": medians,
+        "rounds": rounds,
+        "machine_before": machine,
+        "machine_after": machine,
+    }
+
+
+def test_the_share_over_the_floor_is_the_median_of_each_rounds_difference():
+    # Differences per round: 0.5, 1.0, 3.0 -> median 1.0 (the difference of the medians, 3.0 - 1.5, would be 1.5).
+    rounds = [
+        {"first_table_warm": 1.5, "floor_first_table_warm": 1.0},
+        {"first_table_warm": 3.0, "floor_first_table_warm": 2.0},
+        {"first_table_warm": 4.0, "floor_first_table_warm": 1.0},
+    ]
+    lines = table(_result(rounds)).splitlines()
+    row = next(line for line in lines if line.startswith("| first_table_warm |"))
+    assert row == "| first_table_warm | 3.00 (1.50-4.00) | +1.00 | 2 |"
+    floor = next(line for line in lines if line.startswith("| floor_first_table_warm |"))
+    assert floor == "| floor_first_table_warm | 1.00 (1.00-2.00) | - | - |"  # a floor has no floor and no target
+    assert "median of 3 rounds" in lines[-1]
+
+
+def test_without_the_floor_no_share_is_given():
+    rounds = [{"filter_change_warm": 0.25, "forest_plot_warm": 0.9}]
+    lines = table(_result(rounds)).splitlines()
+    assert "| filter_change_warm | 0.25 (0.25-0.25) | - | 0.3 |" in lines
+    assert "| forest_plot_warm | 0.90 (0.90-0.90) | - | 1 |" in lines
+
+
+def test_every_wait_with_a_floor_is_compared_with_a_floor_of_a_new_session():
+    assert all(floor.startswith("floor_") for floor in FLOOR_OF.values())
+    assert set(FLOOR_OF) >= {"first_table_cold", "first_table_warm", "filter_change_warm", "forest_plot_warm"}
