@@ -91,6 +91,27 @@ def sort_by_variables(frame: pd.DataFrame, variables: list[str]) -> pd.DataFrame
     return frame.sort_values(variables, kind="stable", na_position="first").reset_index(drop=True)
 
 
+# The columns of each named query that have a typed value (XSD integer, decimal, double, boolean); every
+# other column is text or an IRI. tests/test_typed_tables.py checks these against the engine's answer.
+COLUMN_DATATYPES: dict[str, dict[str, str]] = {
+    "evidence": {
+        "n": "integer",
+        "reference_n": "integer",
+        "timepoint_months": "decimal",
+        "ci_level": "decimal",
+        "p_value": "decimal",
+        "adjusted": "boolean",
+        "group_is_subgroup": "boolean",
+    },
+    "studies": {"publications": "integer", "figures": "integer"},
+}
+
+
+def column_datatypes(name: str) -> dict[str, str]:
+    """The XSD datatype of each typed column of a named query (COLUMN_DATATYPES)."""
+    return COLUMN_DATATYPES.get(name, {})
+
+
 def compose(text: str, bound: set[str]) -> str:
     """Keep a line marked "# if: VAR" only when VAR is bound. The query is assembled from its own
     fixed lines; the values themselves are bound by the engine, never written into the text."""
@@ -201,6 +222,10 @@ def run_named(
     bound = bindings(name, params or {})
     if lexical:
         return kb.select_named_lexical(name, bound)
+    if kb.table_cache is not None:  # typed from the materialised tables: the same values, no store query
+        from kb.store import typed_frame
+
+        return typed_frame(name, kb.select_named_lexical(name, bound))
     return kb.select(compose(query_text(name), set(bound)), bound)
 
 

@@ -254,24 +254,46 @@ def rdf_format(path: Path) -> ox.RdfFormat:
     return found if found in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.RDF_XML, ox.RdfFormat.N3) else ox.RdfFormat.TURTLE
 
 
+def typed_value(lexical: str, datatype: str) -> object:
+    """A literal's Python value (int, Decimal, float, bool; else its text): the one rule for Oxigraph's
+    terms (_py) and for the table cache's text (typed_frame)."""
+    try:
+        if datatype == XSD + "integer":
+            return int(lexical)
+        if datatype == XSD + "decimal":
+            return Decimal(lexical)
+        if datatype in (XSD + "double", XSD + "float"):
+            return float(lexical)
+    except (ValueError, ArithmeticError):  # an ill-typed literal ("abc"^^xsd:integer) stays text
+        return lexical
+    if datatype == XSD + "boolean":
+        return lexical in ("true", "1")
+    return lexical
+
+
+def typed_frame(name: str, lexical: pd.DataFrame) -> pd.DataFrame:
+    """A named query's rows as text (select_named_lexical) -> the Python values select() gives, by the
+    datatypes its query declares (kb.query.column_datatypes): the typed answer (JSON) from the table cache,
+    without running the query on the store (minutes on a large KB)."""
+    from kb.query import column_datatypes
+
+    datatypes = {column: XSD + kind for column, kind in column_datatypes(name).items()}
+    columns = list(lexical.columns)
+    values = [
+        [None if v is None or v != v else typed_value(v, datatypes[c]) for v in lexical[c].tolist()]
+        if c in datatypes
+        else lexical[c].astype(object).where(lexical[c].notna(), None).tolist()
+        for c in columns
+    ]
+    return pd.DataFrame(list(zip(*values, strict=True)), columns=columns)  # dtypes inferred as select()'s
+
+
 def _py(term: object) -> object:
     """Oxigraph terms -> the Python values kb.query.result_frame gives for rdflib terms."""
     if term is None:
         return None
     if isinstance(term, ox.Literal):
-        datatype = term.datatype.value
-        try:
-            if datatype == XSD + "integer":
-                return int(term.value)
-            if datatype == XSD + "decimal":
-                return Decimal(term.value)
-            if datatype in (XSD + "double", XSD + "float"):
-                return float(term.value)
-        except (ValueError, ArithmeticError):  # an ill-typed literal ("abc"^^xsd:integer) stays text
-            return term.value
-        if datatype == XSD + "boolean":
-            return term.value in ("true", "1")
-        return term.value
+        return typed_value(term.value, term.datatype.value)
     if isinstance(term, (ox.NamedNode, ox.BlankNode)):
         return term.value
     return str(term)  # a quoted triple (RDF-star) as N-Triples

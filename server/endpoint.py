@@ -56,7 +56,8 @@ class Limits:
     max_request_bytes: int = 100_000
     max_concurrent: int = 32
     workers: int = 2
-    max_memory_mb: int = MEMORY_MB  # per worker (RLIMIT_AS); 0 = no cap
+    max_memory_mb: int = MEMORY_MB  # per worker, beyond the loaded KB (RLIMIT_AS); 0 = no cap
+    load_timeout: float | None = None  # seconds for a worker to load the KB; None: by the file's size (load_limit)
     vocabularies: bool = True  # load the bundled vocabularies and ontology next to the KB file
 
 
@@ -190,11 +191,17 @@ def frame_body(frame, fmt: str) -> bytes:
 def named_job(kb, name: str, params: dict[str, str], fmt: str, max_rows: int):
     """Runs in a worker: kb.query.run_named on the worker's Oxigraph store (parameters bound by the engine,
     never written into text). CSV and TSV come from the table cache (kb.materialise) as text, as
-    `oligokb query --format csv` does; JSON keeps numbers and booleans typed, from the store."""
+    `oligokb query --format csv` does; JSON keeps numbers and booleans typed (kb.store.typed_frame), converting
+    only the rows it sends."""
     from kb.query import run_named
+    from kb.store import typed_frame
 
-    frame = run_named(kb, name, params, lexical=fmt != "json")
-    return frame_body(frame.head(max_rows), fmt), len(frame) > max_rows, min(len(frame), max_rows)
+    from_tables = kb.table_cache is not None
+    frame = run_named(kb, name, params, lexical=fmt != "json" or from_tables)
+    head = frame.head(max_rows)
+    if fmt == "json" and from_tables:
+        head = typed_frame(name, head)
+    return frame_body(head, fmt), len(frame) > max_rows, len(head)
 
 
 class TooLarge(Exception):
@@ -371,11 +378,12 @@ def start_pool(kb_path: Path, limits: Limits) -> WorkerPool:
         queue_wait=max(30.0, 3 * limits.timeout),
         memory_mb=limits.max_memory_mb,
         vocabularies=limits.vocabularies,
+        load_seconds=limits.load_timeout,
     )
 
 
 def memory_text(limits: Limits) -> str:
-    return f"{limits.max_memory_mb:,} MB" if limits.max_memory_mb > 0 else "no memory cap"
+    return f"{limits.max_memory_mb:,} MB beyond the KB" if limits.max_memory_mb > 0 else "no memory cap"
 
 
 def serve(kb_path: Path, host: str, port: int, limits: Limits, echo=print) -> None:

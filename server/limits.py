@@ -5,8 +5,9 @@ Oxigraph has no timeout of its own, so a query runs in a worker process that hol
 Oxigraph store, kb.store.OxigraphKB); when the limit passes, the worker is killed (SIGKILL after SIGTERM) and a fresh one takes its place. Workers
 come from a "forkserver" (a clean process started once), so forking is safe from a threaded server.
 
-Each worker's address space is capped (RLIMIT_AS, default 2048 MB): a query that needs more gets a
-MemoryError inside the worker, which reports it and exits, and a fresh worker takes its place.
+Each worker's address space is capped once its knowledge base is loaded (RLIMIT_AS: what the loaded
+worker holds plus, by default, 2048 MB for its queries), so a knowledge base of any size loads and a query that
+needs more gets a MemoryError inside the worker, which reports it and exits, and a fresh worker takes its place.
 
 A job is a function named by "module:function" that the worker calls as ``function(kb, *args)``;
 it returns a picklable value. Errors come back as a kind and a message, never as a traceback:
@@ -26,8 +27,9 @@ from pathlib import Path
 
 from terms.errors import InputError, OligokbError, QueryRefused
 
-LOAD_LIMIT_S = 120.0  # loading the knowledge base into a new worker (not counted against a query)
-MEMORY_MB = 2048  # address-space cap of a worker; 0 = no cap
+LOAD_LIMIT_S = 120.0  # loading a small knowledge base into a new worker (not counted against a query)
+LOAD_S_PER_MB = 0.4  # and this much more per MB of the KB file (Oxigraph loads ~8 MB/s of Turtle here; x3 margin)
+MEMORY_MB = 2048  # what a worker's queries may allocate beyond the loaded knowledge base; 0 = no cap
 _CTX = mp.get_context("forkserver")
 _CTX.set_forkserver_preload(["kb.query", "kb.store", "kb.sparql_guard", "server.limits", "server.endpoint"])
 
@@ -53,12 +55,32 @@ def memory_message(memory_mb: int) -> str:
     )
 
 
+def load_limit(kb_path: Path | None) -> float:
+    """Seconds a new worker may take to load kb_path: grows with the file (a 50,000-study KB, 1.2 GB of
+    Turtle, takes minutes), so a large KB serves without flags; `serve --load-timeout` overrides it."""
+    try:
+        megabytes = kb_path.stat().st_size / 1e6 if kb_path else 0.0
+    except OSError:
+        megabytes = 0.0  # the worker reports the missing file itself
+    return LOAD_LIMIT_S + LOAD_S_PER_MB * megabytes
+
+
+def address_space() -> int:
+    """This process's virtual memory size in bytes (what RLIMIT_AS limits); 0 where /proc is missing."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * resource.getpagesize()
+
+
 def cap_memory(memory_mb: int) -> None:
-    """Cap this process's address space (RLIMIT_AS) at memory_mb megabytes; 0 leaves it alone."""
+    """Let this process allocate at most memory_mb megabytes more than it holds now (RLIMIT_AS); 0 leaves
+    it alone. Called once the knowledge base is loaded: the cap bounds a query, not the KB's size."""
     if memory_mb <= 0:
         return
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = memory_mb * 1024 * 1024
+    cap = address_space() + memory_mb * 1024 * 1024
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
@@ -85,12 +107,10 @@ def load_worker_kb(kb_path: str, vocabularies: bool = True):
 
 def _main(kb_path: str, conn, memory_mb: int = 0, vocabularies: bool = True) -> None:  # the worker process
     try:
-        cap_memory(memory_mb)
         graph = load_worker_kb(kb_path, vocabularies)
+        cap_memory(memory_mb)
     except MemoryError:
-        conn.send(
-            ("error", f"loading {kb_path} needs more than the {memory_mb:,} MB memory limit: raise --max-memory-mb")
-        )
+        conn.send(("error", f"loading {kb_path} needs more memory than this machine gives the worker"))
         return
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
         conn.send(("error", f"cannot load {kb_path}: {exc}"))
@@ -133,7 +153,7 @@ class Worker:
     def __init__(
         self,
         kb_path: Path | None,
-        load_limit: float = LOAD_LIMIT_S,
+        load_seconds: float | None = None,
         memory_mb: int = MEMORY_MB,
         vocabularies: bool = True,
     ):
@@ -144,9 +164,13 @@ class Worker:
         )
         self.process.start()
         child.close()
-        if not self.conn.poll(load_limit):
+        limit = load_seconds if load_seconds is not None else load_limit(self.kb_path)
+        if not self.conn.poll(limit):
             self.kill()
-            raise QueryFailed(f"the query worker did not load {self.kb_path} within {load_limit:g} s")
+            raise QueryFailed(
+                f"the query worker did not load {self.kb_path} within {limit:g} s: "
+                "on a slow or busy machine raise `serve --load-timeout`"
+            )
         try:
             status, payload = self.conn.recv()
         except EOFError:
@@ -235,15 +259,16 @@ class WorkerPool:
         queue_wait: float,
         memory_mb: int = MEMORY_MB,
         vocabularies: bool = True,
+        load_seconds: float | None = None,
     ):
         self.kb_path, self.size, self.time_limit, self.queue_wait = Path(kb_path), size, time_limit, queue_wait
-        self.memory_mb, self.vocabularies = memory_mb, vocabularies
+        self.memory_mb, self.vocabularies, self.load_seconds = memory_mb, vocabularies, load_seconds
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
         first = Worker(
-            self.kb_path, memory_mb=memory_mb, vocabularies=vocabularies
+            self.kb_path, load_seconds, memory_mb=memory_mb, vocabularies=vocabularies
         )  # fails loudly (missing or unreadable KB) before serving anything
         self._adopt(first)
         for _ in range(size - 1):
@@ -263,7 +288,11 @@ class WorkerPool:
                 if self._closed:
                     return
                 try:
-                    self._adopt(Worker(self.kb_path, memory_mb=self.memory_mb, vocabularies=self.vocabularies))
+                    self._adopt(
+                        Worker(
+                            self.kb_path, self.load_seconds, memory_mb=self.memory_mb, vocabularies=self.vocabularies
+                        )
+                    )
                     return
                 except QueryFailed:
                     time.sleep(1 + attempt)
