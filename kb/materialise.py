@@ -105,6 +105,11 @@ class TableCache:
     def frame(self, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
         return cached_frame(self.kb_path, name, compute, columns)
 
+    def has(self, name: str) -> bool:
+        """Whether the frame `name` of this KB version is already computed (in memory or in its file)."""
+        target = cache_dir(self.kb_path) / "tables" / f"{version_key(self.kb_path)}-{name}.parquet"
+        return str(target) in _IN_MEMORY or target.exists()
+
 
 def through_cache(
     cache: TableCache | None, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None

@@ -143,3 +143,48 @@ def server_kb(fixture_kb, tmp_path_factory):
         yield Path(fixture_kb), base
     finally:
         stop(proc)
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_workers_are_forked_from_one_load(fixture_kb):
+    """Every worker is a child of the one process that loaded the KB; a worker killed at the time limit is
+    replaced by a new fork of that same process (no second load), which answers the next query."""
+    from server.limits import QueryTimeout, WorkerPool
+    from tests.test_server import CARTESIAN
+
+    pool = WorkerPool(fixture_kb, 2, time_limit=1.0, queue_wait=30)
+    try:
+        loader = pool.zygote.process.pid
+        before = {worker.pid for worker in pool._all}
+        assert len(before) == 2 and {_parent(pid) for pid in before} == {loader}
+        with pytest.raises(QueryTimeout):
+            pool.call("server.endpoint:sparql_job", (CARTESIAN, None, 10))
+        after = {worker.pid for worker in pool._all}
+        assert len(after) == 2 and len(after - before) == 1
+        assert pool.zygote.process.pid == loader and _parent((after - before).pop()) == loader
+        for _ in range(3):  # both workers, old and new, answer
+            media, body, truncated, count = pool.call("server.endpoint:sparql_job", ("ASK { ?s ?p ?o }", None, 10))
+            assert json.loads(body)["boolean"] is True
+    finally:
+        pool.close()
+    assert not pool.zygote.alive
+
+
+def test_the_console_reuses_the_loaded_kb_until_it_changes(fixture_kb, tmp_path):
+    """The explorer console forks each query's worker from the KB loaded once per file version."""
+    import shutil
+
+    from server.limits import run_once, zygote_for
+
+    kb = tmp_path / "studies.ttl"
+    shutil.copy(fixture_kb, kb)
+    first = zygote_for(kb)
+    assert zygote_for(kb) is first
+    media, body, _, _ = run_once(kb, "server.endpoint:sparql_job", ("ASK { ?s ?p ?o }", None, 10), 30)
+    assert json.loads(body)["boolean"] is True and zygote_for(kb) is first
+    shutil.copy(fixture_kb, tmp_path / "new.ttl")
+    (tmp_path / "new.ttl").replace(kb)  # a rebuild: a new file version
+    assert zygote_for(kb) is not first
