@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from rdflib import URIRef
 from rdflib.namespace import SKOS
@@ -184,10 +185,15 @@ _EVIDENCE_FILTERS = {
 
 
 def filter_named(
-    name: str, full: pd.DataFrame, bound: Mapping[str, URIRef], studies: Callable[[], pd.DataFrame]
+    name: str,
+    full: pd.DataFrame,
+    bound: Mapping[str, URIRef],
+    studies: Callable[[], pd.DataFrame],
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """A named query's answer with parameters, from its full answer: the same rows in the same order.
-    Projected parameter variables come back bound, as SPARQL substitution (SEP-0007) returns them."""
+    """A named query's answer with parameters, from its full answer: the same rows in the same order (the
+    first `limit` of them when given: only those are copied). Projected parameter variables come back bound,
+    as SPARQL substitution (SEP-0007) returns them."""
     keep = pd.Series(True, index=full.index)
     for variable, value in bound.items():
         iri = str(value)
@@ -201,7 +207,8 @@ def filter_named(
             keep &= full["study_id"].isin(ids)
         else:
             raise ValueError(f"no materialised filter for {name}?{variable}")  # a new parameter: add its rule
-    out = full[keep].reset_index(drop=True)  # new arrays; copy-on-write keeps the edits below local
+    rows = np.flatnonzero(keep.to_numpy())[:limit]
+    out = full.take(rows).reset_index(drop=True)  # new arrays; copy-on-write keeps the edits below local
     for variable, value in bound.items():
         if variable in out.columns:
             out[variable] = str(value)

@@ -212,21 +212,26 @@ def sort_concatenated(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_named(
-    graph: KnowledgeBase | Graph, name: str, params: dict[str, str] | None = None, lexical: bool = False
+    graph: KnowledgeBase | Graph,
+    name: str,
+    params: dict[str, str] | None = None,
+    lexical: bool = False,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """A named query on any back-end (kb.backend.KnowledgeBase; an rdflib Graph is read with initBindings).
-    lexical=True lets a back-end that can (OxigraphKB) return every value as text, faster."""
+    lexical=True lets a back-end that can (OxigraphKB) return every value as text, faster. `limit`: only
+    the first rows (an endpoint's row cap)."""
     from kb.backend import as_kb
 
     kb = as_kb(graph)
     bound = bindings(name, params or {})
     if lexical:
-        return kb.select_named_lexical(name, bound)
+        return kb.select_named_lexical(name, bound, limit)
     if kb.table_cache is not None:  # typed from the materialised tables: the same values, no store query
         from kb.store import typed_frame
 
-        return typed_frame(name, kb.select_named_lexical(name, bound))
-    return kb.select(compose(query_text(name), set(bound)), bound)
+        return typed_frame(name, kb.select_named_lexical(name, bound, limit))
+    return kb.select(compose(query_text(name), set(bound)), bound).iloc[:limit]
 
 
 def run_query(

@@ -91,21 +91,23 @@ class OxigraphKB:
 
         return adhoc(self, text, checked)
 
-    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef]) -> pd.DataFrame:
+    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef], limit: int | None = None) -> pd.DataFrame:
         """A named query's rows as text (select_lexical). The table queries come from their materialised
-        full answer, filtered by the parameters with the query's own rule; provenance from those tables."""
+        full answer, filtered by the parameters with the query's own rule; provenance from those tables.
+        Only the first `limit` rows when given."""
         from kb.query import compose, query_text
 
         if name == "provenance":
             return provenance_from_tables(
                 self.select_named_lexical("evidence", {}), self.select_named_lexical("publications", {}), bindings
-            )
+            ).iloc[:limit]
         if name not in MATERIALISED:
-            return self.select_lexical(compose(query_text(name), set(bindings)), bindings)
+            return self.select_lexical(compose(query_text(name), set(bindings)), bindings).iloc[:limit]
         full = self.cached(f"{name}-lexical", lambda: self._tables(only=name)[f"{name}-lexical"])
         if not bindings:
-            return full
-        return filter_named(name, full, bindings, studies=lambda: self.select_named_lexical("studies", {}))
+            return full.iloc[:limit] if limit is not None else full
+        studies = lambda: self.select_named_lexical("studies", {})  # noqa: E731 - read only if the filter needs it
+        return filter_named(name, full, bindings, studies=studies, limit=limit)
 
     def select_per_study(self, text: str, study: URIRef) -> pd.DataFrame:
         """select(text, {"study": study}) for a query that projects ?study (the study page's queries),
@@ -274,18 +276,18 @@ def typed_value(lexical: str, datatype: str) -> object:
 def typed_frame(name: str, lexical: pd.DataFrame) -> pd.DataFrame:
     """A named query's rows as text (select_named_lexical) -> the Python values select() gives, by the
     datatypes its query declares (kb.query.column_datatypes): the typed answer (JSON) from the table cache,
-    without running the query on the store (minutes on a large KB)."""
+    without running the query on the store (minutes on a large KB). Object columns: an integer column
+    with gaps keeps its ints (select()'s frame would hold them as floats)."""
     from kb.query import column_datatypes
 
     datatypes = {column: XSD + kind for column, kind in column_datatypes(name).items()}
-    columns = list(lexical.columns)
-    values = [
-        [None if v is None or v != v else typed_value(v, datatypes[c]) for v in lexical[c].tolist()]
-        if c in datatypes
-        else lexical[c].astype(object).where(lexical[c].notna(), None).tolist()
-        for c in columns
-    ]
-    return pd.DataFrame(list(zip(*values, strict=True)), columns=columns)  # dtypes inferred as select()'s
+    columns = {}
+    for column in lexical.columns:
+        values = [None if v is None or v != v else v for v in lexical[column].tolist()]
+        if column in datatypes:
+            values = [None if v is None else typed_value(v, datatypes[column]) for v in values]
+        columns[column] = pd.Series(values, dtype=object)
+    return pd.DataFrame(columns, columns=list(lexical.columns))
 
 
 def _py(term: object) -> object:
