@@ -131,14 +131,18 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def rss_mb(pid: int) -> float:
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident (RSS) and proportional (PSS: shared pages divided among the processes sharing them) memory:
+    forked workers share the loaded store, so their RSS double-counts it and their PSS does not."""
+    out = {"rss": 0.0, "pss": 0.0}
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            key = line.split(":")[0].lower()
+            if key in out:
+                out[key] = round(int(line.split()[1]) / 1024)
     except OSError:
         pass
-    return 0.0
+    return out
 
 
 def example_ids(kb: Path, base: str) -> tuple[str, str]:
@@ -256,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{timing.rows} rows, status {timing.status}",
                 file=sys.stderr,
             )
-        memory = {"server": rss_mb(proc.pid), **{f"process {pid}": rss_mb(pid) for pid in descendants(proc.pid)}}
+        memory = {"server": memory_mb(proc.pid), **{f"process {pid}": memory_mb(pid) for pid in descendants(proc.pid)}}
     finally:
         proc.terminate()
         try:
@@ -268,7 +272,8 @@ def main(argv: list[str] | None = None) -> None:
         "kb_mb": round(args.kb.stat().st_size / 1e6, 1),
         "command": " ".join(command[1:]),
         "startup_s": round(startup, 1),
-        "rss_mb": {k: round(v) for k, v in memory.items()},
+        "memory_mb": memory,
+        "pss_total_mb": round(sum(m["pss"] for m in memory.values())),
         "machine": {
             "nproc": os.cpu_count(),
             "python": platform.python_version(),
@@ -281,9 +286,8 @@ def main(argv: list[str] | None = None) -> None:
     for t in results:
         rows = f"{t.rows:,}" + (" (cap)" if t.truncated else "")
         print(f"| {t.label} | {t.median_ms:.0f} / {t.p95_ms:.0f} | {t.first_ms:.0f} | {rows} | {t.status} |")
-    print(
-        f"\nstart-up {startup:.1f} s; RSS MB {report['rss_mb']}; load {load_before} -> {report['machine']['load_after']}"
-    )
+    print(f"\nstart-up {startup:.1f} s; memory MB {memory} (PSS total {report['pss_total_mb']:,} MB)")
+    print(f"load average {load_before} -> {report['machine']['load_after']}")
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
 
