@@ -248,8 +248,6 @@ def main(argv: list[str] | None = None) -> None:
     try:
         startup = wait_until_serving(base, proc, args.start_limit)
         print(f"serving after {startup:.1f} s: {' '.join(command[1:])}", file=sys.stderr)
-        if args.workers > 1:  # the other workers load in the background: wait for them (their RSS)
-            time.sleep(min(startup * (args.workers - 1) * 1.5, args.start_limit))
         study, statistic = example_ids(args.kb, base)
         results = []
         for case in cases(study, statistic):
