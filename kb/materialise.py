@@ -128,6 +128,27 @@ def forget() -> None:
     _IN_MEMORY.clear()
 
 
+def compact_held_tables() -> None:
+    """Hold each table this process keeps as one Arrow chunk per column (a Parquet file reads back in
+    several): a long-lived reader that takes rows from them again and again (the endpoint's workers:
+    filters and row caps) takes them several times faster (docs/performance.md). Same values."""
+    import pyarrow as pa
+
+    for key, frame in list(_IN_MEMORY.items()):
+        columns = {}
+        for name in frame.columns:
+            held = getattr(frame[name].array, "_pa_array", None)  # pandas' Arrow-backed columns
+            if isinstance(held, pa.ChunkedArray) and held.num_chunks > 1:
+                columns[name] = pd.Series(
+                    pd.array(pa.chunked_array([held.combine_chunks()]), dtype=frame[name].dtype),
+                    index=frame.index,
+                    name=name,
+                )
+            else:
+                columns[name] = frame[name]
+        _IN_MEMORY[key] = pd.DataFrame(columns, index=frame.index)
+
+
 # Reading a large evidence table back still takes a while (docs/performance.md): a process that answers
 # many queries (the explorer, the server, the bench) keeps the last few tables it read.
 _KEEP_IN_MEMORY = 8

@@ -276,18 +276,16 @@ def typed_value(lexical: str, datatype: str) -> object:
 def typed_frame(name: str, lexical: pd.DataFrame) -> pd.DataFrame:
     """A named query's rows as text (select_named_lexical) -> the Python values select() gives, by the
     datatypes its query declares (kb.query.column_datatypes): the typed answer (JSON) from the table cache,
-    without running the query on the store (minutes on a large KB). Object columns: an integer column
-    with gaps keeps its ints (select()'s frame would hold them as floats)."""
+    without running the query on the store (minutes on a large KB). A typed column is an object column,
+    so an integer column with gaps keeps its ints (select()'s frame would hold them as floats)."""
     from kb.query import column_datatypes
 
     datatypes = {column: XSD + kind for column, kind in column_datatypes(name).items()}
-    columns = {}
-    for column in lexical.columns:
-        values = [None if v is None or v != v else v for v in lexical[column].tolist()]
-        if column in datatypes:
-            values = [None if v is None else typed_value(v, datatypes[column]) for v in values]
-        columns[column] = pd.Series(values, dtype=object)
-    return pd.DataFrame(columns, columns=list(lexical.columns))
+    out = lexical.copy(deep=False)  # the text columns as they are (None or NaN where unbound)
+    for column in datatypes.keys() & set(lexical.columns):
+        values = [None if v is None or v != v else typed_value(v, datatypes[column]) for v in lexical[column].tolist()]
+        out[column] = pd.Series(values, dtype=object, index=lexical.index)
+    return out
 
 
 def _py(term: object) -> object:

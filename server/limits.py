@@ -105,7 +105,7 @@ def load_worker_kb(kb_path: str, vocabularies: bool = True):
     worker that only runs the guard (kb_path "")."""
     if not kb_path:
         return None
-    from kb.materialise import MATERIALISED
+    from kb.materialise import MATERIALISED, compact_held_tables
     from kb.query import kb_file_version
     from kb.store import OxigraphKB
 
@@ -115,6 +115,7 @@ def load_worker_kb(kb_path: str, vocabularies: bool = True):
     for name in MATERIALISED:  # read once here, shared by every worker forked after (never computed here)
         if cache is not None and cache.has(f"{name}-lexical"):
             kb.select_named_lexical(name, {})
+    compact_held_tables()
     return kb
 
 

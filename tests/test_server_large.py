@@ -227,3 +227,28 @@ def test_a_row_cap_copies_only_the_rows_sent():
 
     assert list(first.columns) == list(whole.columns) and cells(first) == cells(whole.head(5))
     assert len(run_named(kb, "evidence", {}, limit=3)) == 3
+
+
+def test_held_tables_compacted_to_one_chunk_with_the_same_values():
+    import pyarrow as pa
+
+    from kb import materialise
+
+    chunked = pa.chunked_array([["a", None], ["b"], ["c", "d"]])
+    frame = pd.DataFrame({"text": pd.array(chunked, dtype="str"), "none": pd.Series([None] * 5, dtype=object)})
+    assert frame["text"].array._pa_array.num_chunks == 3
+    materialise._IN_MEMORY["test-key"] = frame
+    try:
+        materialise.compact_held_tables()
+        held = materialise._IN_MEMORY["test-key"]
+        assert held["text"].array._pa_array.num_chunks == 1
+        assert held.dtypes.equals(frame.dtypes)
+        assert held.astype(object).where(held.notna(), None).to_numpy().tolist() == [
+            ["a", None],
+            [None, None],
+            ["b", None],
+            ["c", None],
+            ["d", None],
+        ]
+    finally:
+        materialise._IN_MEMORY.pop("test-key", None)
