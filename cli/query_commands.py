@@ -140,7 +140,13 @@ def serve(
     max_memory_mb: int = typer.Option(
         2048,
         "--max-memory-mb",
-        help="Address-space cap of each worker (RLIMIT_AS), MB; a query that needs more gets HTTP 503 and its worker is replaced. 0: no cap.",
+        help="Memory each worker's queries may take beyond the loaded knowledge base (RLIMIT_AS), MB; a query that needs more gets HTTP 503 and its worker is replaced. 0: no cap.",
+    ),
+    load_timeout: float | None = typer.Option(
+        None,
+        "--load-timeout",
+        help="Seconds a worker may take to load the knowledge base before the server gives up. Default: 120 plus "
+        "0.4 per MB of the --kb file (a 50,000-study KB, 1.2 GB, takes 2-3 minutes to load).",
     ),
     no_vocabularies: bool = typer.Option(
         False,
@@ -162,6 +168,8 @@ def serve(
             "--timeout, --max-rows, --workers, --max-concurrent and --max-request-bytes must be positive, "
             "--max-memory-mb 0 or more"
         )
+    if load_timeout is not None and load_timeout <= 0:
+        raise ArgumentError("--load-timeout must be positive (seconds)")
     if not kb_file.exists():
         load_kb(kb_file)  # raises the friendly error
     run_server(
@@ -176,6 +184,7 @@ def serve(
             workers=workers,
             max_memory_mb=max_memory_mb,
             vocabularies=not no_vocabularies,
+            load_timeout=load_timeout,
         ),
         echo=lambda line: err.print(line, markup=False),
     )

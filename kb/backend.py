@@ -42,9 +42,10 @@ class KnowledgeBase(Protocol):
         into the text: Python values (IRIs as strings, None when unbound), GROUP_CONCAT parts sorted."""
         ...
 
-    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef]) -> pd.DataFrame:
+    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef], limit: int | None = None) -> pd.DataFrame:
         """A named query's rows for a caller that turns every value into text (the export): as text where
-        the back-end can give it faster (Oxigraph, the table cache), else select()'s values."""
+        the back-end can give it faster (Oxigraph, the table cache), else select()'s values; only the first
+        `limit` rows when given (an endpoint's row cap: the table cache then copies no more)."""
         ...
 
     def select_per_study(self, text: str, study: URIRef) -> pd.DataFrame:
@@ -75,10 +76,10 @@ class GraphKB:
 
         return sort_concatenated(result_frame(self.graph.query(text, initBindings=bindings)))
 
-    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef]) -> pd.DataFrame:
+    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef], limit: int | None = None) -> pd.DataFrame:
         from kb.query import compose, query_text
 
-        return self.select(compose(query_text(name), set(bindings)), bindings)
+        return self.select(compose(query_text(name), set(bindings)), bindings).iloc[:limit]
 
     def select_per_study(self, text: str, study: URIRef) -> pd.DataFrame:
         return self.select(text, {"study": study})

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from rdflib import URIRef
 from rdflib.namespace import SKOS
@@ -105,6 +106,11 @@ class TableCache:
     def frame(self, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
         return cached_frame(self.kb_path, name, compute, columns)
 
+    def has(self, name: str) -> bool:
+        """Whether the frame `name` of this KB version is already computed (in memory or in its file)."""
+        target = cache_dir(self.kb_path) / "tables" / f"{version_key(self.kb_path)}-{name}.parquet"
+        return str(target) in _IN_MEMORY or target.exists()
+
 
 def through_cache(
     cache: TableCache | None, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None
@@ -120,6 +126,27 @@ def through_cache(
 def forget() -> None:
     """Drop the tables this process holds (the cache files stay)."""
     _IN_MEMORY.clear()
+
+
+def compact_held_tables() -> None:
+    """Hold each table this process keeps as one Arrow chunk per column (a Parquet file reads back in
+    several): a long-lived reader that takes rows from them again and again (the endpoint's workers:
+    filters and row caps) takes them several times faster (docs/performance.md). Same values."""
+    import pyarrow as pa
+
+    for key, frame in list(_IN_MEMORY.items()):
+        columns = {}
+        for name in frame.columns:
+            held = getattr(frame[name].array, "_pa_array", None)  # pandas' Arrow-backed columns
+            if isinstance(held, pa.ChunkedArray) and held.num_chunks > 1:
+                columns[name] = pd.Series(
+                    pd.array(pa.chunked_array([held.combine_chunks()]), dtype=frame[name].dtype),
+                    index=frame.index,
+                    name=name,
+                )
+            else:
+                columns[name] = frame[name]
+        _IN_MEMORY[key] = pd.DataFrame(columns, index=frame.index)
 
 
 # Reading a large evidence table back still takes a while (docs/performance.md): a process that answers
@@ -179,10 +206,15 @@ _EVIDENCE_FILTERS = {
 
 
 def filter_named(
-    name: str, full: pd.DataFrame, bound: Mapping[str, URIRef], studies: Callable[[], pd.DataFrame]
+    name: str,
+    full: pd.DataFrame,
+    bound: Mapping[str, URIRef],
+    studies: Callable[[], pd.DataFrame],
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """A named query's answer with parameters, from its full answer: the same rows in the same order.
-    Projected parameter variables come back bound, as SPARQL substitution (SEP-0007) returns them."""
+    """A named query's answer with parameters, from its full answer: the same rows in the same order (the
+    first `limit` of them when given: only those are copied). Projected parameter variables come back bound,
+    as SPARQL substitution (SEP-0007) returns them."""
     keep = pd.Series(True, index=full.index)
     for variable, value in bound.items():
         iri = str(value)
@@ -196,7 +228,8 @@ def filter_named(
             keep &= full["study_id"].isin(ids)
         else:
             raise ValueError(f"no materialised filter for {name}?{variable}")  # a new parameter: add its rule
-    out = full[keep].reset_index(drop=True)  # new arrays; copy-on-write keeps the edits below local
+    rows = np.flatnonzero(keep.to_numpy())[:limit]
+    out = full.take(rows).reset_index(drop=True)  # new arrays; copy-on-write keeps the edits below local
     for variable, value in bound.items():
         if variable in out.columns:
             out[variable] = str(value)

@@ -91,6 +91,27 @@ def sort_by_variables(frame: pd.DataFrame, variables: list[str]) -> pd.DataFrame
     return frame.sort_values(variables, kind="stable", na_position="first").reset_index(drop=True)
 
 
+# The columns of each named query that have a typed value (XSD integer, decimal, double, boolean); every
+# other column is text or an IRI. tests/test_typed_tables.py checks these against the engine's answer.
+COLUMN_DATATYPES: dict[str, dict[str, str]] = {
+    "evidence": {
+        "n": "integer",
+        "reference_n": "integer",
+        "timepoint_months": "decimal",
+        "ci_level": "decimal",
+        "p_value": "decimal",
+        "adjusted": "boolean",
+        "group_is_subgroup": "boolean",
+    },
+    "studies": {"publications": "integer", "figures": "integer"},
+}
+
+
+def column_datatypes(name: str) -> dict[str, str]:
+    """The XSD datatype of each typed column of a named query (COLUMN_DATATYPES)."""
+    return COLUMN_DATATYPES.get(name, {})
+
+
 def compose(text: str, bound: set[str]) -> str:
     """Keep a line marked "# if: VAR" only when VAR is bound. The query is assembled from its own
     fixed lines; the values themselves are bound by the engine, never written into the text."""
@@ -191,17 +212,26 @@ def sort_concatenated(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_named(
-    graph: KnowledgeBase | Graph, name: str, params: dict[str, str] | None = None, lexical: bool = False
+    graph: KnowledgeBase | Graph,
+    name: str,
+    params: dict[str, str] | None = None,
+    lexical: bool = False,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """A named query on any back-end (kb.backend.KnowledgeBase; an rdflib Graph is read with initBindings).
-    lexical=True lets a back-end that can (OxigraphKB) return every value as text, faster."""
+    lexical=True lets a back-end that can (OxigraphKB) return every value as text, faster. `limit`: only
+    the first rows (an endpoint's row cap)."""
     from kb.backend import as_kb
 
     kb = as_kb(graph)
     bound = bindings(name, params or {})
     if lexical:
-        return kb.select_named_lexical(name, bound)
-    return kb.select(compose(query_text(name), set(bound)), bound)
+        return kb.select_named_lexical(name, bound, limit)
+    if kb.table_cache is not None:  # typed from the materialised tables: the same values, no store query
+        from kb.store import typed_frame
+
+        return typed_frame(name, kb.select_named_lexical(name, bound, limit))
+    return kb.select(compose(query_text(name), set(bound)), bound).iloc[:limit]
 
 
 def run_query(

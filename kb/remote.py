@@ -175,10 +175,10 @@ class SparqlEndpoint:
 
         return sort_concatenated(result_frame(self._results(with_values(text, bindings))))
 
-    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef]) -> pd.DataFrame:
+    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef], limit: int | None = None) -> pd.DataFrame:
         from kb.query import compose, query_text
 
-        return self.select(compose(query_text(name), set(bindings)), bindings)
+        return self.select(compose(query_text(name), set(bindings)), bindings).iloc[:limit]
 
     def select_per_study(self, text: str, study: URIRef) -> pd.DataFrame:
         return self.select(text, {"study": study})

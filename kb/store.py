@@ -91,21 +91,23 @@ class OxigraphKB:
 
         return adhoc(self, text, checked)
 
-    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef]) -> pd.DataFrame:
+    def select_named_lexical(self, name: str, bindings: Mapping[str, URIRef], limit: int | None = None) -> pd.DataFrame:
         """A named query's rows as text (select_lexical). The table queries come from their materialised
-        full answer, filtered by the parameters with the query's own rule; provenance from those tables."""
+        full answer, filtered by the parameters with the query's own rule; provenance from those tables.
+        Only the first `limit` rows when given."""
         from kb.query import compose, query_text
 
         if name == "provenance":
             return provenance_from_tables(
                 self.select_named_lexical("evidence", {}), self.select_named_lexical("publications", {}), bindings
-            )
+            ).iloc[:limit]
         if name not in MATERIALISED:
-            return self.select_lexical(compose(query_text(name), set(bindings)), bindings)
+            return self.select_lexical(compose(query_text(name), set(bindings)), bindings).iloc[:limit]
         full = self.cached(f"{name}-lexical", lambda: self._tables(only=name)[f"{name}-lexical"])
         if not bindings:
-            return full
-        return filter_named(name, full, bindings, studies=lambda: self.select_named_lexical("studies", {}))
+            return full.iloc[:limit] if limit is not None else full
+        studies = lambda: self.select_named_lexical("studies", {})  # noqa: E731 - read only if the filter needs it
+        return filter_named(name, full, bindings, studies=studies, limit=limit)
 
     def select_per_study(self, text: str, study: URIRef) -> pd.DataFrame:
         """select(text, {"study": study}) for a query that projects ?study (the study page's queries),
@@ -254,24 +256,44 @@ def rdf_format(path: Path) -> ox.RdfFormat:
     return found if found in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.RDF_XML, ox.RdfFormat.N3) else ox.RdfFormat.TURTLE
 
 
+def typed_value(lexical: str, datatype: str) -> object:
+    """A literal's Python value (int, Decimal, float, bool; else its text): the one rule for Oxigraph's
+    terms (_py) and for the table cache's text (typed_frame)."""
+    try:
+        if datatype == XSD + "integer":
+            return int(lexical)
+        if datatype == XSD + "decimal":
+            return Decimal(lexical)
+        if datatype in (XSD + "double", XSD + "float"):
+            return float(lexical)
+    except (ValueError, ArithmeticError):  # an ill-typed literal ("abc"^^xsd:integer) stays text
+        return lexical
+    if datatype == XSD + "boolean":
+        return lexical in ("true", "1")
+    return lexical
+
+
+def typed_frame(name: str, lexical: pd.DataFrame) -> pd.DataFrame:
+    """A named query's rows as text (select_named_lexical) -> the Python values select() gives, by the
+    datatypes its query declares (kb.query.column_datatypes): the typed answer (JSON) from the table cache,
+    without running the query on the store (minutes on a large KB). A typed column is an object column,
+    so an integer column with gaps keeps its ints (select()'s frame would hold them as floats)."""
+    from kb.query import column_datatypes
+
+    datatypes = {column: XSD + kind for column, kind in column_datatypes(name).items()}
+    out = lexical.copy(deep=False)  # the text columns as they are (None or NaN where unbound)
+    for column in datatypes.keys() & set(lexical.columns):
+        values = [None if v is None or v != v else typed_value(v, datatypes[column]) for v in lexical[column].tolist()]
+        out[column] = pd.Series(values, dtype=object, index=lexical.index)
+    return out
+
+
 def _py(term: object) -> object:
     """Oxigraph terms -> the Python values kb.query.result_frame gives for rdflib terms."""
     if term is None:
         return None
     if isinstance(term, ox.Literal):
-        datatype = term.datatype.value
-        try:
-            if datatype == XSD + "integer":
-                return int(term.value)
-            if datatype == XSD + "decimal":
-                return Decimal(term.value)
-            if datatype in (XSD + "double", XSD + "float"):
-                return float(term.value)
-        except (ValueError, ArithmeticError):  # an ill-typed literal ("abc"^^xsd:integer) stays text
-            return term.value
-        if datatype == XSD + "boolean":
-            return term.value in ("true", "1")
-        return term.value
+        return typed_value(term.value, term.datatype.value)
     if isinstance(term, (ox.NamedNode, ox.BlankNode)):
         return term.value
     return str(term)  # a quoted triple (RDF-star) as N-Triples

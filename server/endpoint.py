@@ -21,6 +21,8 @@ Status codes: 400 refused or malformed (the guard's or the parser's message), 40
 503 busy (Retry-After), stopped at the time limit, or stopped at the memory limit.
 """
 
+import csv
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +58,8 @@ class Limits:
     max_request_bytes: int = 100_000
     max_concurrent: int = 32
     workers: int = 2
-    max_memory_mb: int = MEMORY_MB  # per worker (RLIMIT_AS); 0 = no cap
+    max_memory_mb: int = MEMORY_MB  # per worker, beyond the loaded KB (RLIMIT_AS); 0 = no cap
+    load_timeout: float | None = None  # seconds for a worker to load the KB; None: by the file's size (load_limit)
     vocabularies: bool = True  # load the bundled vocabularies and ontology next to the KB file
 
 
@@ -180,21 +183,32 @@ def sparql_job(kb, text: str, accept: str | None, max_rows: int):
 
 
 def frame_body(frame, fmt: str) -> bytes:
-    """A named query's table as `oligokb query --format json|csv` writes it (tsv: tab-separated)."""
+    """A named query's table as `oligokb query --format json|csv` writes it (tsv: tab-separated). Written
+    from the columns' Python values, not row by row through pandas: the same text (pandas writes CSV with
+    Python's csv module too; tests/test_server_large.py compares), several times faster on 10,000 rows."""
+    import pandas as pd
+
+    names = [str(c) for c in frame.columns]
+    columns = [[None if v is None or v is pd.NA or v != v else v for v in frame[c].tolist()] for c in frame.columns]
     if fmt == "json":
-        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        records = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
         return json.dumps(records, ensure_ascii=False, default=str).encode("utf-8")
-    return frame.to_csv(index=False, lineterminator="\n", sep="\t" if fmt == "tsv" else ",").encode("utf-8")
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows(zip(*columns, strict=True))
+    return out.getvalue().encode("utf-8")
 
 
 def named_job(kb, name: str, params: dict[str, str], fmt: str, max_rows: int):
-    """Runs in a worker: kb.query.run_named on the worker's Oxigraph store (parameters bound by the engine,
-    never written into text). CSV and TSV come from the table cache (kb.materialise) as text, as
-    `oligokb query --format csv` does; JSON keeps numbers and booleans typed, from the store."""
+    """Runs in a worker: kb.query.run_named on the worker's knowledge base (parameters bound by the engine,
+    never written into text), at most max_rows + 1 rows (one more says the answer was cut). From the table
+    cache (kb.materialise) as text, as `oligokb query --format csv` does; JSON typed (kb.store.typed_frame)."""
     from kb.query import run_named
 
-    frame = run_named(kb, name, params, lexical=fmt != "json")
-    return frame_body(frame.head(max_rows), fmt), len(frame) > max_rows, min(len(frame), max_rows)
+    frame = run_named(kb, name, params, lexical=fmt != "json", limit=max_rows + 1)
+    head = frame.head(max_rows)
+    return frame_body(head, fmt), len(frame) > max_rows, len(head)
 
 
 class TooLarge(Exception):
@@ -371,11 +385,12 @@ def start_pool(kb_path: Path, limits: Limits) -> WorkerPool:
         queue_wait=max(30.0, 3 * limits.timeout),
         memory_mb=limits.max_memory_mb,
         vocabularies=limits.vocabularies,
+        load_seconds=limits.load_timeout,
     )
 
 
 def memory_text(limits: Limits) -> str:
-    return f"{limits.max_memory_mb:,} MB" if limits.max_memory_mb > 0 else "no memory cap"
+    return f"{limits.max_memory_mb:,} MB beyond the KB" if limits.max_memory_mb > 0 else "no memory cap"
 
 
 def serve(kb_path: Path, host: str, port: int, limits: Limits, echo=print) -> None:
