@@ -8,7 +8,8 @@ Each case runs once untimed (a worker's first read of a table loads it from the 
 times, one request at a time from Python's urllib on 127.0.0.1; a time is the wall time of one request
 including the transfer. p95 is the nearest-rank 95th percentile. Also recorded: the time from starting the
 server to its first answer (the first worker's load), the resident memory of the server and its workers,
-and the machine (nproc, load average). The study and figure of the one-study cases are the synthetic KB's
+the machine (nproc, load average), and how soon a query is answered after a runaway one was stopped
+and its worker killed (three rounds). The study and figure of the one-study cases are the synthetic KB's
 (`meta.json` beside it, written by `oligokb synth`) or the first of the bundled KB.
 """
 
@@ -220,6 +221,34 @@ def measure(base: str, case: Case, runs: int, timeout: float) -> Timing:
     )
 
 
+#: A query no limit lets finish (the server's runaway test): it is stopped at --timeout.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def replacement(base: str, timeout: float, rounds: int = 3) -> list[dict[str, float | int]]:
+    """A runaway query (stopped at the limit, its worker killed), then at once an ASK: how long the next
+    client waits for a worker to take the killed one's place."""
+    out = []
+    for _ in range(rounds):
+        started = time.monotonic()
+        status, _, _ = request(
+            base, Case("", "/sparql?" + urllib.parse.urlencode({"query": RUNAWAY}), "application/json"), timeout
+        )
+        stopped = time.monotonic()
+        after, _, _ = request(
+            base, Case("", "/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}), "application/json"), timeout
+        )
+        out.append(
+            {
+                "runaway_status": status,
+                "stopped_after_s": round(stopped - started, 2),
+                "next_status": after,
+                "next_ms": round(1000 * (time.monotonic() - stopped)),
+            }
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -258,6 +287,12 @@ def main(argv: list[str] | None = None) -> None:
                 f"{timing.rows} rows, status {timing.status}",
                 file=sys.stderr,
             )
+        replaced = replacement(base, args.timeout * 3 + 60)
+        for row in replaced:
+            print(
+                f"runaway: {row['runaway_status']} after {row['stopped_after_s']} s; next query {row['next_status']} after {row['next_ms']} ms",
+                file=sys.stderr,
+            )
         memory = {"server": memory_mb(proc.pid), **{f"process {pid}": memory_mb(pid) for pid in descendants(proc.pid)}}
     finally:
         proc.terminate()
@@ -279,11 +314,16 @@ def main(argv: list[str] | None = None) -> None:
             "load_after": os.getloadavg(),
         },
         "cases": [asdict(t) for t in results],
+        "replacement": replaced,
     }
     print("| case | median / p95 (ms) | first (ms) | rows | status |\n|---|---|---|---|---|")
     for t in results:
         rows = f"{t.rows:,}" + (" (cap)" if t.truncated else "")
         print(f"| {t.label} | {t.median_ms:.0f} / {t.p95_ms:.0f} | {t.first_ms:.0f} | {rows} | {t.status} |")
+    for row in replaced:
+        print(
+            f"runaway query: {row['runaway_status']} after {row['stopped_after_s']} s; the next query: {row['next_status']} after {row['next_ms']} ms"
+        )
     print(f"\nstart-up {startup:.1f} s; memory MB {memory} (PSS total {report['pss_total_mb']:,} MB)")
     print(f"load average {load_before} -> {report['machine']['load_after']}")
     if args.out:
