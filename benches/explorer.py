@@ -176,14 +176,22 @@ def _forest_plot(page: Any, url: str) -> float:
     return seconds
 
 
-def one_round(browser: Any, env: dict[str, str], log: Path | None) -> dict[str, float]:
+def one_round(browser: Any, env: dict[str, str], log: Path | None, pooled: bool = True) -> dict[str, float]:
     """A fresh server; each wait in a new browser session with an empty cache, as the browser tests open
-    each page (the first page of a session also loads Streamlit's own scripts: about 1 s here)."""
+    each page (the first page of a session also loads Streamlit's own scripts: about 1 s here).
+    pooled=False: the evidence page's waits only (a large KB, where a forest plot of every study is not a
+    target)."""
     times: dict[str, float] = {}
     with streamlit_app(env, log) as url:
         with session(browser) as page:
             times["first_table_cold"] = _first_table(page, url)
             times["filter_change_cold"] = _filter_change(page)
+        if not pooled:
+            with session(browser) as page:
+                times["first_table_warm"] = _first_table(page, url)
+                times["filter_change_warm"] = _filter_change(page)
+                times["first_table_cached"] = _first_table(page, url)
+            return times
         with session(browser) as page:
             times["forest_plot_cold"] = _forest_plot(page, f"{url}/?{urlencode(DEFAULT_POOL)}")
         with session(browser) as page:
@@ -242,7 +250,9 @@ def machine() -> dict[str, object]:
     return {"nproc": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
-def measure(repeat: int, kb: Path | None, log: Path | None, floor: bool = True) -> dict[str, object]:
+def measure(
+    repeat: int, kb: Path | None, log: Path | None, floor: bool = True, pooled: bool = True
+) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     env = {"OLIGOKB_KB": str(kb)} if kb else {}
@@ -252,7 +262,7 @@ def measure(repeat: int, kb: Path | None, log: Path | None, floor: bool = True) 
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             for _ in range(repeat):
-                rounds.append(one_round(browser, env, log) | (floor_round(browser, log) if floor else {}))
+                rounds.append(one_round(browser, env, log, pooled) | (floor_round(browser, log) if floor else {}))
                 print(json.dumps(rounds[-1]), file=sys.stderr)
         finally:
             browser.close()
@@ -306,10 +316,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-floor", action="store_true", help="Skip the floor (a minimal Streamlit page with one table)."
     )
+    parser.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="Only the evidence page's waits (for a large KB, where the pooled view's forest plot of every study is "
+        "not a target).",
+    )
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
         raise SystemExit("Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
-    result = measure(max(1, args.repeat), args.kb, args.log, floor=not args.no_floor)
+    result = measure(max(1, args.repeat), args.kb, args.log, floor=not args.no_floor, pooled=not args.tables_only)
     print(table(result))
     if args.out:
         from terms.files import write_atomic
