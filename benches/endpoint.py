@@ -22,7 +22,6 @@ import json
 import math
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from benches.common import free_port, machine, wait_until_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,12 +69,6 @@ class Timing:
     status: int
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def request(base: str, case: Case, timeout: float) -> tuple[int, bytes, dict[str, str]]:
     headers = {"Accept": case.accept}
     if case.body is not None:
@@ -100,20 +95,6 @@ def rows_of(body: bytes, accept: str) -> int:
 def nearest_rank(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def wait_until_serving(base: str, proc: subprocess.Popen, limit: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < limit:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited with {proc.returncode}; see its log")
-        try:
-            with urllib.request.urlopen(base + "/queries", timeout=2) as response:
-                if response.status == 200:
-                    return time.monotonic() - started
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"the server did not answer within {limit:g} s")
 
 
 def descendants(pid: int) -> list[int]:
@@ -272,10 +253,10 @@ def main(argv: list[str] | None = None) -> None:
     command = [str(ROOT / ".venv" / "bin" / "oligokb"), "serve", "--kb", str(args.kb), "--port", str(port)]
     command += ["--workers", str(args.workers), "--timeout", str(args.timeout), *args.serve_arg]
     log = (args.out.with_suffix(".log") if args.out else Path(os.devnull)).open("wb")
-    load_before = os.getloadavg()
+    before = machine()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        startup = wait_until_serving(base, proc, args.start_limit)
+        startup = wait_until_answers(base + "/queries", proc, args.start_limit)
         print(f"serving after {startup:.1f} s: {' '.join(command[1:])}", file=sys.stderr)
         study, statistic = example_ids(args.kb, base)
         results = []
@@ -307,12 +288,9 @@ def main(argv: list[str] | None = None) -> None:
         "startup_s": round(startup, 1),
         "memory_mb": memory,
         "pss_total_mb": round(sum(m["pss"] for m in memory.values())),
-        "machine": {
-            "nproc": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_before": load_before,
-            "load_after": os.getloadavg(),
-        },
+        "machine_before": before,
+        "machine_after": machine(),
+        "python": platform.python_version(),
         "cases": [asdict(t) for t in results],
         "replacement": replaced,
     }
@@ -325,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
             f"runaway query: {row['runaway_status']} after {row['stopped_after_s']} s; the next query: {row['next_status']} after {row['next_ms']} ms"
         )
     print(f"\nstart-up {startup:.1f} s; memory MB {memory} (PSS total {report['pss_total_mb']:,} MB)")
-    print(f"load average {load_before} -> {report['machine']['load_after']}")
+    print(f"load average {before['load_average']} -> {report['machine_after']['load_average']}")
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
 

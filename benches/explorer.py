@@ -27,18 +27,18 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from benches.common import free_port, machine, wait_until_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,27 +72,6 @@ NEW_POOL = {"view": "Pooled analysis", "pool_statistic": "hazard ratio", "pool_o
 TARGETS = {"first_table": 2.0, "filter_change": 0.3, "forest_plot": 1.0}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer at {url} within {timeout:g} s")
-
-
 @contextmanager
 def streamlit_app(env: dict[str, str] | None = None, log: Path | None = None, cwd: Path = ROOT) -> Iterator[str]:
     """`streamlit run app.py` on a free port (with these environment variables, e.g. OLIGOKB_KB): its URL.
@@ -106,7 +85,7 @@ def streamlit_app(env: dict[str, str] | None = None, log: Path | None = None, cw
         argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})}
     )
     try:
-        wait_healthy(url, proc)
+        wait_until_answers(f"{url}/_stcore/health", proc, 90)
         yield url
     finally:
         try:
@@ -136,10 +115,12 @@ def _settled(page: Any) -> None:
     )
 
 
-def _first_table(page: Any, url: str) -> float:
+def _time_to(page: Any, url: str, selector: str) -> float:
+    """Seconds from navigating to `url` to the first `selector` on screen (a table, a forest plot)."""
+
     def go() -> None:
         page.goto(url)
-        page.locator(TABLE).first.wait_for(state="visible")
+        page.locator(selector).first.wait_for(state="visible")
 
     seconds = _timed(go)
     _settled(page)
@@ -166,16 +147,6 @@ def _filter_change(page: Any) -> float:
     return seconds
 
 
-def _forest_plot(page: Any, url: str) -> float:
-    def go() -> None:
-        page.goto(url)
-        page.locator(FOREST).first.wait_for(state="visible")
-
-    seconds = _timed(go)
-    _settled(page)
-    return seconds
-
-
 def one_round(browser: Any, env: dict[str, str], log: Path | None, pooled: bool = True) -> dict[str, float]:
     """A fresh server; each wait in a new browser session with an empty cache, as the browser tests open
     each page (the first page of a session also loads Streamlit's own scripts: about 1 s here).
@@ -184,26 +155,26 @@ def one_round(browser: Any, env: dict[str, str], log: Path | None, pooled: bool 
     times: dict[str, float] = {}
     with streamlit_app(env, log) as url:
         with session(browser) as page:
-            times["first_table_cold"] = _first_table(page, url)
+            times["first_table_cold"] = _time_to(page, url, TABLE)
             times["filter_change_cold"] = _filter_change(page)
         if not pooled:
             with session(browser) as page:
-                times["first_table_warm"] = _first_table(page, url)
+                times["first_table_warm"] = _time_to(page, url, TABLE)
                 times["filter_change_warm"] = _filter_change(page)
-                times["first_table_cached"] = _first_table(page, url)
+                times["first_table_cached"] = _time_to(page, url, TABLE)
             return times
         with session(browser) as page:
-            times["forest_plot_cold"] = _forest_plot(page, f"{url}/?{urlencode(DEFAULT_POOL)}")
+            times["forest_plot_cold"] = _time_to(page, f"{url}/?{urlencode(DEFAULT_POOL)}", FOREST)
         with session(browser) as page:
-            times["first_table_warm"] = _first_table(page, url)
+            times["first_table_warm"] = _time_to(page, url, TABLE)
             times["filter_change_warm"] = _filter_change(page)
         with session(browser) as page:
-            times["forest_plot_warm"] = _forest_plot(page, f"{url}/?{urlencode(LINKED_POOL)}")
+            times["forest_plot_warm"] = _time_to(page, f"{url}/?{urlencode(LINKED_POOL)}", FOREST)
             # the same session again, Streamlit's scripts in the browser's cache: a pool new to the server (its
             # work is then what a person waits for), and one the server has cached
-            times["forest_plot_cached_new"] = _forest_plot(page, f"{url}/?{urlencode(NEW_POOL)}")
-            times["forest_plot_cached"] = _forest_plot(page, f"{url}/?{urlencode(DEFAULT_POOL)}")
-            times["first_table_cached"] = _first_table(page, url)
+            times["forest_plot_cached_new"] = _time_to(page, f"{url}/?{urlencode(NEW_POOL)}", FOREST)
+            times["forest_plot_cached"] = _time_to(page, f"{url}/?{urlencode(DEFAULT_POOL)}", FOREST)
+            times["first_table_cached"] = _time_to(page, url, TABLE)
     return times
 
 
@@ -239,15 +210,11 @@ def floor_round(browser: Any, log: Path | None) -> dict[str, float]:
         (Path(tmp) / "app.py").write_text(FLOOR_APP, encoding="utf-8")
         with streamlit_app(None, log, cwd=Path(tmp)) as url:
             with session(browser) as page:
-                cold = _first_table(page, url)
+                cold = _time_to(page, url, TABLE)
             with session(browser) as page:
-                warm = _first_table(page, url)
+                warm = _time_to(page, url, TABLE)
                 change = _filter_change(page)
     return {"floor_first_table_cold": cold, "floor_first_table_warm": warm, "floor_filter_change": change}
-
-
-def machine() -> dict[str, object]:
-    return {"nproc": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 def measure(

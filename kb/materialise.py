@@ -66,12 +66,17 @@ def version_key(kb_path: Path) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 
+def _cache_file(kb_path: Path, name: str) -> Path:
+    """Where the frame `name` of this KB version is kept."""
+    return cache_dir(kb_path) / "tables" / f"{version_key(kb_path)}-{name}.parquet"
+
+
 def cached_frame(
     kb_path: Path, name: str, compute: Callable[[], pd.DataFrame], columns: list[str] | None = None
 ) -> pd.DataFrame:
     """The frame `name` of this KB version (only `columns`, if given: Parquet reads just those): from this
     process's memory, from the cache file, or computed, stored (atomically) and returned."""
-    target = cache_dir(kb_path) / "tables" / f"{version_key(kb_path)}-{name}.parquet"
+    target = _cache_file(kb_path, name)
     key = str(target)
     if key in _IN_MEMORY:  # copy-on-write (pandas 3): a caller's edits stay its own
         held = _IN_MEMORY[key]
@@ -108,7 +113,7 @@ class TableCache:
 
     def has(self, name: str) -> bool:
         """Whether the frame `name` of this KB version is already computed (in memory or in its file)."""
-        target = cache_dir(self.kb_path) / "tables" / f"{version_key(self.kb_path)}-{name}.parquet"
+        target = _cache_file(self.kb_path, name)
         return str(target) in _IN_MEMORY or target.exists()
 
 

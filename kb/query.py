@@ -92,7 +92,7 @@ def sort_by_variables(frame: pd.DataFrame, variables: list[str]) -> pd.DataFrame
 
 
 # The columns of each named query that have a typed value (XSD integer, decimal, double, boolean); every
-# other column is text or an IRI. tests/test_typed_tables.py checks these against the engine's answer.
+# other column is text or an IRI. tests/test_server_large.py checks these against the engine's answer.
 COLUMN_DATATYPES: dict[str, dict[str, str]] = {
     "evidence": {
         "n": "integer",

@@ -283,9 +283,14 @@ def typed_frame(name: str, lexical: pd.DataFrame) -> pd.DataFrame:
     datatypes = {column: XSD + kind for column, kind in column_datatypes(name).items()}
     out = lexical.copy(deep=False)  # the text columns as they are (None or NaN where unbound)
     for column in datatypes.keys() & set(lexical.columns):
-        values = [None if v is None or v != v else typed_value(v, datatypes[column]) for v in lexical[column].tolist()]
+        values = [None if v is None else typed_value(str(v), datatypes[column]) for v in cells(lexical[column])]
         out[column] = pd.Series(values, dtype=object, index=lexical.index)
     return out
+
+
+def cells(column: pd.Series) -> list[object]:
+    """A column's values as Python objects, None where a value is missing (pandas' rule: None, NaN, NA)."""
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def _py(term: object) -> object:

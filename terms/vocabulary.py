@@ -66,7 +66,7 @@ _LOOKUP_PREDICATES = (SKOS.prefLabel, SKOS.altLabel, SKOS.broader, ns.OKB.stratu
 def _lookups() -> _Lookups:
     """Parsed by Oxigraph, which reads these files in a few milliseconds where rdflib's parser takes 0.1-0.25 s:
     more than a command that only needs labels (`oligokb pool kb`) takes for everything else
-    (docs/performance.md, issue 17). tests/test_vocabulary.py checks every answer against the graph."""
+    (docs/performance.md, issue 17). tests/test_vocabulary_lookups.py checks every answer against the graph."""
     import pyoxigraph as ox
 
     members: dict[str, list[str]] = {}

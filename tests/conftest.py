@@ -124,3 +124,13 @@ def oxigraph_server(files: list[Path], workdir: Path) -> Iterator[tuple[str, Pat
         yield base + "/sparql", received
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def no_tables_in_memory():  # type: ignore[no-untyped-def]
+    """The test reads the table cache's files (or their absence), not what an earlier test left in memory."""
+    from kb.materialise import forget
+
+    forget()
+    yield
+    forget()

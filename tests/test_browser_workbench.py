@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from benches.explorer import LINKED_POOL
 from tests.conftest import run_cli
 from tests.test_browser import ARTIFACTS, ROOT, _settled, _shot, _tab, browser, page, running_app  # noqa: F401 - browser and page are fixtures
 
@@ -149,18 +150,7 @@ def test_the_chosen_outcome_is_never_switched_silently(server, page):
 
 
 def test_a_link_reproduces_the_pooled_view(server, page):
-    settings = [
-        ("view", "Pooled analysis"),
-        ("pool_statistic", "landmark rate"),
-        ("pool_outcome", "overall survival"),
-        ("pool_timepoint", "24"),
-        ("pool_method", "DL"),
-        ("pool_test", "knha"),
-        ("pool_by", "histology"),
-        ("pool_level", "2"),
-        ("pool_tiers", "trial_full_report"),
-        ("pool_tiers", "trial_abstract"),
-    ]
+    settings = LINKED_POOL  # the bench times the same link
     start = time.monotonic()
     page.goto(f"{server}/?{urlencode(settings)}")
     page.locator('[data-testid="stImage"] img').first.wait_for(state="visible")

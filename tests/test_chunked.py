@@ -22,11 +22,7 @@ from tests.conftest import ROOT
 PER_STUDY = sorted(v for v in vars(explorer.study).values() if isinstance(v, str) and "SELECT ?study " in v)
 
 
-@pytest.fixture(autouse=True)
-def _no_tables_in_memory():  # type: ignore[no-untyped-def]
-    forget()
-    yield
-    forget()
+pytestmark = pytest.mark.usefixtures("no_tables_in_memory")
 
 
 @pytest.fixture(scope="module")

@@ -34,12 +34,7 @@ CASES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _no_tables_in_memory():  # type: ignore[no-untyped-def]
-    """Each test reads the cache files (or their absence), not what an earlier test left in memory."""
-    forget()
-    yield
-    forget()
+pytestmark = pytest.mark.usefixtures("no_tables_in_memory")
 
 
 @pytest.fixture(scope="module")
