@@ -245,32 +245,41 @@ def flag_marks(flags: object) -> list[str]:
     return [f"{FLAG_MARK} {code}" for code in flags.split(";")]
 
 
-def _ci_text(row: pd.Series) -> str:
-    if not row["ci_low"] and not row["ci_high"]:
-        return ""
-    level = ""
+# The evidence table's text columns, a column at a time (a filter change formats every row shown).
+
+
+def _ci_level_text(level: object) -> str:
+    """' (95% CI)' for a CI level as published ("0.95"); "" when none or not a number."""
     try:
-        level = f" ({float(row['ci_level']) * 100:g}% CI)" if row["ci_level"] else ""
+        return f" ({float(str(level)) * 100:g}% CI)" if level else ""
     except ValueError:
-        pass
-    return f"{row['ci_low']}–{row['ci_high']}{level}"
+        return ""
 
 
-def _value_text(row: pd.Series) -> str:
-    unit = row["unit"]
-    if unit == "percent":
-        return f"{row['value']}%"
-    if unit in ("", "ratio"):
-        return row["value"]
-    return f"{row['value']} {unit}"
+def ci_texts(table: pd.DataFrame) -> pd.Series:
+    """'0.41–0.95 (95% CI)' per row: the CI as published with its level; "" when neither bound was read."""
+    levels = table["ci_level"].map({v: _ci_level_text(v) for v in table["ci_level"].unique()})
+    text = table["ci_low"] + "–" + table["ci_high"] + levels
+    return text.where((table["ci_low"] != "") | (table["ci_high"] != ""), "").astype(str)
+
+
+def value_texts(table: pd.DataFrame) -> pd.Series:
+    """The value with its unit: '47%', '0.47' (a ratio or no unit), '41 months'."""
+    unit = table["unit"]
+    text = (table["value"] + " " + unit).where(unit != "percent", table["value"] + "%")
+    return text.where(~unit.isin(["", "ratio"]), table["value"]).astype(str)
+
+
+def source_links(table: pd.DataFrame) -> pd.Series:
+    """The report's address per row: its DOI, else its PubMed page, else the page that shows it, else ""."""
+    page = table["publication_url"].fillna("") if "publication_url" in table else pd.Series("", index=table.index)
+    link = ("https://pubmed.ncbi.nlm.nih.gov/" + table["pmid"] + "/").where(table["pmid"] != "", page)
+    return ("https://doi.org/" + table["doi"]).where(table["doi"] != "", link).astype(str)
 
 
 def source_link(row: pd.Series) -> str:
-    if row["doi"]:
-        return f"https://doi.org/{row['doi']}"
-    if row["pmid"]:
-        return f"https://pubmed.ncbi.nlm.nih.gov/{row['pmid']}/"
-    return row.get("publication_url", "") or ""  # a report identified by the page that shows it
+    """One row's `source_links`."""
+    return str(source_links(row.to_frame().T.astype(object)).iloc[0])
 
 
 EVIDENCE_VIEW_COLUMNS = [
@@ -331,11 +340,11 @@ def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
             "arms": table["comparison"].where(table["comparison"] != "", table["group"]),
             "n": table["n"] + table["reference_n"].map(lambda r: f" vs {r}" if r else ""),
             "time point": table["timepoint_months"].map(lambda t: f"{t} months" if t else ""),
-            "value": table.apply(_value_text, axis=1),
-            "CI as published": table.apply(_ci_text, axis=1),
+            "value": value_texts(table),
+            "CI as published": ci_texts(table),
             "p": table["p_value_as_published"].where(table["p_value_as_published"] != "", table["p_value"]),
             "tier": [tier_text(r, t) for r, t in zip(table["tier_rank"], table["evidence_tier"], strict=True)],
-            "source": table.apply(source_link, axis=1),
+            "source": source_links(table),
             "read in": table["read_in_url"],
             "locator": table["source_locator"],
             "histology": table["histology"],

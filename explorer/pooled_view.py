@@ -10,6 +10,7 @@ PNG and PDF are drawn when their download is clicked (docs/performance.md, issue
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from functools import partial
 
@@ -27,7 +28,8 @@ from terms.tiers import OWN_REPORT_TIERS
 
 @st.cache_data
 def pooled(
-    rows: pd.DataFrame,
+    _rows: pd.DataFrame,
+    figures: str,
     outcome: str,
     statistic: str,
     by: tuple[str, ...],
@@ -41,7 +43,7 @@ def pooled(
     from analysis.kb_pool import pool_knowledge_base  # scipy and matplotlib load when first needed
 
     return pool_knowledge_base(
-        rows,
+        _rows,
         outcome=outcome,
         statistic=statistic,
         by=by,
@@ -111,7 +113,7 @@ def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
     if choice is None:
         return
     try:
-        result = pool_of(choice, choice.tiers)
+        result = pool_of(src, choice, choice.tiers)
     except (AnalysisError, OligokbError) as exc:
         fail(f"The pooled analysis cannot run with these choices: {for_browser(str(exc))}")
         return
@@ -122,17 +124,19 @@ def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
             "No estimate passes the pooling policy for this choice; the left-out estimates and their reasons are below."
         )
     else:
-        forest_panel(result, choice)  # first: what a person opens the tab for (the panels below take longer)
+        forest_panel(
+            result, pool_key(src, choice)
+        )  # first: what a person opens the tab for (the panels below take longer)
         strata_panel(result)
-        review_panels(src, result, pool_key(choice), px.file_stem(result))
+        review_panels(src, result, pool_key(src, choice), px.file_stem(result))
         inputs_panel(result)
-        own_reports_panel(result, choice)
+        own_reports_panel(src, result, choice)
     excluded = px.excluded_frame(result)
     st.markdown(f"**Left out** ({len(excluded)} estimates, with the reason)")
     st.dataframe(excluded, hide_index=True)
 
 
-def own_reports_panel(result, choice: Choice) -> None:
+def own_reports_panel(src: ex.Source, result, choice: Choice) -> None:
     """The sensitivity analysis on the trials' own reports (tiers 1 and 2), when other tiers are pooled.
     Pooled here, below the plot, so the plot does not wait for a second pool."""
     from explorer import pooling as px
@@ -141,17 +145,40 @@ def own_reports_panel(result, choice: Choice) -> None:
         return
     st.markdown("**Sensitivity analysis: the trials' own reports only** (tiers 1 and 2)")
     try:
-        own = pool_of(choice, OWN_REPORT_TIERS)
+        own = pool_of(src, choice, OWN_REPORT_TIERS)
     except (AnalysisError, OligokbError) as exc:
         fail(f"The sensitivity analysis cannot run with these choices: {for_browser(str(exc))}")
         return
     st.dataframe(px.sensitivity_frame(result, own), hide_index=True)
 
 
-def pool_of(c: Choice, tiers: tuple[str, ...]):
+def figures_key(src: ex.Source, rows: pd.DataFrame) -> str:
+    """The figures a pool is computed from, as a short cache key: the knowledge base's version (it changes with
+    any rebuild) and their statistic ids, rather than the whole frame, which Streamlit would hash on every run
+    (docs/performance.md). An endpoint has no version: its rows' content is hashed."""
+    digest = hashlib.sha1()
+    if src.version:
+        digest.update(src.version.encode("utf-8"))
+        digest.update("\n".join(rows["statistic_id"]).encode("utf-8"))
+    else:
+        digest.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def pool_of(src: ex.Source, c: Choice, tiers: tuple[str, ...]):
     """The pool of these choices over these evidence tiers (cached)."""
     return pooled(
-        c.source, c.outcome, c.statistic, c.strata_by, c.timepoint, c.method, c.test, tiers, c.levels, c.exclude_flags
+        c.source,
+        figures_key(src, c.source),
+        c.outcome,
+        c.statistic,
+        c.strata_by,
+        c.timepoint,
+        c.method,
+        c.test,
+        tiers,
+        c.levels,
+        c.exclude_flags,
     )
 
 
@@ -162,7 +189,7 @@ def strata_panel(result) -> None:
     st.dataframe(px.strata_frame(result), hide_index=True, column_config=NUMBERS)
 
 
-def pool_key(c: Choice) -> tuple:
+def pool_key(src: ex.Source, c: Choice) -> tuple:
     """What a pool on screen depends on: the choices and the figures it was pooled from (a cache key)."""
     return (
         c.outcome,
@@ -174,14 +201,13 @@ def pool_key(c: Choice) -> tuple:
         c.tiers,
         c.levels,
         c.exclude_flags,
-        tuple(c.source["statistic_id"]),
+        figures_key(src, c.source),
     )
 
 
-def forest_panel(result, choice: Choice) -> None:
+def forest_panel(result, key: tuple) -> None:
     from explorer import pooling as px
 
-    key = pool_key(choice)
     # The page shows the SVG (the download's own bytes, drawn in 0.1 s): a PNG at print resolution takes
     # three times as long and Streamlit would shrink it again on every run.
     st.image(forest_file(result, key, "svg").decode("utf-8"), caption="Forest plot", width="stretch")
