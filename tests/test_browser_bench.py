@@ -44,3 +44,27 @@ def test_without_the_floor_no_share_is_given():
 def test_every_wait_with_a_floor_is_compared_with_a_floor_of_a_new_session():
     assert all(floor.startswith("floor_") for floor in FLOOR_OF.values())
     assert set(FLOOR_OF) >= {"first_table_cold", "first_table_warm", "filter_change_warm", "forest_plot_warm"}
+
+
+def test_the_floor_runs_its_own_script_in_its_own_directory(tmp_path, monkeypatch):
+    # Until this test, the floor's server ran the explorer's app.py (the directory was not passed on), so the
+    # "floor" was the explorer itself.
+    import benches.explorer as bench
+
+    seen: dict = {}
+
+    class Started(Exception):
+        pass
+
+    def popen(argv, **kwargs):
+        seen.update(argv=argv, cwd=kwargs.get("cwd"))
+        raise Started
+
+    monkeypatch.setattr(bench.subprocess, "Popen", popen)
+    try:
+        with bench.streamlit_app(None, None, cwd=tmp_path, script="plot.py"):
+            pass
+    except Started:
+        pass
+    assert seen["cwd"] == tmp_path
+    assert seen["argv"][seen["argv"].index("run") + 1] == "plot.py"
