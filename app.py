@@ -48,7 +48,7 @@ def main() -> None:
         return
     if full.empty and SOURCE.endpoint:
         st.warning(f"The endpoint answered but holds no figure of the knowledge base. {ex.endpoint_advice(SOURCE)}")
-    filters = sidebar(SOURCE, full)
+    filters = sidebar(SOURCE)
     rows = ex.apply_filters(full, filters)
     tabs = st.tabs(VIEWS, key="view", bind="query-params")
     renderers = {

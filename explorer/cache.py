@@ -65,6 +65,18 @@ def filter_choices(src: ex.Source) -> dict[str, list[tuple[ex.Term, int]]]:
 
 
 @st.cache_resource(max_entries=2)
+def tier_names(src: ex.Source) -> dict[str, str]:
+    """The sidebar's evidence tiers, best first, each with its figure count (explorer.data.tier_choices)."""
+    return ex.tier_choices(table(src))
+
+
+@st.cache_resource(max_entries=2)
+def year_range(src: ex.Source) -> tuple[int, int]:
+    """The publication years the sidebar's slider spans (explorer.data.year_range)."""
+    return ex.year_range(table(src))
+
+
+@st.cache_resource(max_entries=2)
 def whole_counts(src: ex.Source) -> Counts:
     """The knowledge base's figures, studies and publications, as `oligokb summary` counts them."""
     return kb_counts(table(src), studies(src), publications(src))

@@ -319,11 +319,48 @@ def tier_choices(table: pd.DataFrame) -> dict[str, str]:
     return {tier: f"{rank} {TIER_LABEL[tier]} ({int(counts.get(tier, 0))})" for tier, rank in TIER_RANK.items()}
 
 
+#: The evidence table's columns that `evidence_view` reads.
+VIEW_SOURCE_COLUMNS = [
+    "statistic_id",
+    "publication_role",
+    "flags",
+    "study_label",
+    "publication_id",
+    "outcome",
+    "statistic",
+    "comparison",
+    "group",
+    "n",
+    "reference_n",
+    "timepoint_months",
+    "value",
+    "unit",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "p_value_as_published",
+    "p_value",
+    "tier_rank",
+    "evidence_tier",
+    "doi",
+    "pmid",
+    "publication_url",
+    "read_in_url",
+    "source_locator",
+    "histology",
+    "oligo_state",
+    "design",
+    "publication_year",
+]
+
+
 def evidence_view(table: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
     """One row per figure, as the explorer shows it: secondary reports and conflicts marked."""
     if table.empty:
         return pd.DataFrame(columns=EVIDENCE_VIEW_COLUMNS)
-    table = table.astype(object)  # row-wise steps below: Arrow strings are slow to read one cell at a time
+    # Only the columns shown or used, as Python strings: the marks are made a row at a time, and Arrow strings
+    # are slow to read one cell at a time.
+    table = table[[c for c in VIEW_SOURCE_COLUMNS if c in table.columns]].astype(object)
     conflict = conflict_marks(table, conflicts)
     flags = table["flags"] if "flags" in table.columns else pd.Series("", index=table.index)
     marks = []

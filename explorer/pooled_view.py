@@ -5,7 +5,8 @@ cumulative, sensitivity by risk of bias, Reproduce in R and citations), the inpu
 analysis on the trials' own reports and the estimates left out with their reason. The pooling and the
 plots are cached here (only this view uses them); scipy and matplotlib load in the background after the
 first page is drawn (`warm_up`), or when the view is first opened. The forest plot comes first, as SVG; its
-PNG and PDF are drawn when their download is clicked (docs/performance.md, issue 17).
+PNG and PDF are drawn when their download is clicked; under it one section at a time (strata, certainty and
+review, inputs, the trials' own reports, left out), chosen in a row of tabs (docs/performance.md, issue 17).
 """
 
 from __future__ import annotations
@@ -123,14 +124,30 @@ def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
         st.info(
             "No estimate passes the pooling policy for this choice; the left-out estimates and their reasons are below."
         )
-    else:
-        forest_panel(
-            result, pool_key(src, choice)
-        )  # first: what a person opens the tab for (the panels below take longer)
-        strata_panel(result)
-        review_panels(src, result, pool_key(src, choice), px.file_stem(result))
-        inputs_panel(result)
-        own_reports_panel(src, result, choice)
+        left_out_panel(result)
+        return
+    forest_panel(result, pool_key(src, choice))  # first: what a person opens the tab for
+    sections = {
+        "Strata": lambda: strata_panel(result),
+        "Certainty and review": lambda: review_panels(src, result, pool_key(src, choice), px.file_stem(result)),
+        "Inputs": lambda: inputs_panel(result),
+        "Trials' own reports": lambda: own_reports_panel(src, result, choice),
+        "Left out": lambda: left_out_panel(result),
+    }
+    # Under the plot, one section at a time (kept in the URL as ?pool_section=...): drawing every grid and
+    # panel at once held the plot back in the browser (docs/performance.md). A link to a review panel
+    # (?panel=...) opens the review.
+    default = "Certainty and review" if "panel" in st.query_params else "Strata"
+    tabs = st.tabs(list(sections), default=default, key="pool_section", bind="query-params")
+    for name, tab in zip(sections, tabs, strict=True):
+        if tab.open:
+            with tab:
+                sections[name]()
+
+
+def left_out_panel(result) -> None:
+    from explorer import pooling as px
+
     excluded = px.excluded_frame(result)
     st.markdown(f"**Left out** ({len(excluded)} estimates, with the reason)")
     st.dataframe(excluded, hide_index=True)
@@ -142,6 +159,7 @@ def own_reports_panel(src: ex.Source, result, choice: Choice) -> None:
     from explorer import pooling as px
 
     if set(choice.tiers) <= set(OWN_REPORT_TIERS):
+        st.info("This pool already uses only the trials' own reports (tiers 1 and 2): there is nothing to compare.")
         return
     st.markdown("**Sensitivity analysis: the trials' own reports only** (tiers 1 and 2)")
     try:

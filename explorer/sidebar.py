@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import cast
 
-import pandas as pd
 import streamlit as st
 
 from explorer import data as ex
-from explorer.cache import filter_choices
+from explorer.cache import filter_choices, tier_names, year_range
 from explorer.widgets import from_url, to_url
 
 # --- Sidebar filters --------------------------------------------------------------------------
@@ -25,7 +24,7 @@ FILTER_LABELS = {
 }
 
 
-def sidebar(src: ex.Source, full: pd.DataFrame) -> ex.Filters:
+def sidebar(src: ex.Source) -> ex.Filters:
     choices = filter_choices(src)  # once per knowledge-base version, not on every filter change
     with st.sidebar:
         st.header("Filters")
@@ -52,13 +51,13 @@ def sidebar(src: ex.Source, full: pd.DataFrame) -> ex.Filters:
             )
         )
         to_url("role", list(roles))
-        tier_names = ex.tier_choices(full)
-        from_url("tier", list(tier_names))
+        names = tier_names(src)  # once per knowledge-base version, as the terms above
+        from_url("tier", list(names))
         tiers = tuple(
             st.multiselect(
                 "Evidence tier",
-                list(tier_names),
-                format_func=tier_names.__getitem__,
+                list(names),
+                format_func=names.__getitem__,
                 key="tier",
                 placeholder="every tier",
                 help="Where each figure was read, best first: 1 the trial's own full report, 2 its "
@@ -67,7 +66,7 @@ def sidebar(src: ex.Source, full: pd.DataFrame) -> ex.Filters:
             )
         )
         to_url("tier", list(tiers))
-        low, high = ex.year_range(full)
+        low, high = year_range(src)
         years: tuple[int, int] | None = None
         if low < high:
             if "years" not in st.session_state:

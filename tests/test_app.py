@@ -128,19 +128,34 @@ def test_pooled_analysis():
     assert {"Forest plot (SVG)", "Forest plot (PNG)", "Forest plot (PDF)"} <= {
         b.label for b in at.get("download_button")
     }
-    assert any("Left out" in m.value for m in at.markdown)
-    # every tier by default, with the trials'-own-reports sensitivity analysis beside it
+    # under the plot one section at a time, the strata first: the others are not drawn until chosen
+    markdown = [m.value for m in at.markdown]
+    assert any("**Strata**" in m for m in markdown)
+    assert not any("Left out" in m or "Inputs of each stratum" in m for m in markdown)
+    # every tier by default
     assert len(at.multiselect(key="pool_tiers").value) == 6
-    assert any("Sensitivity analysis: the trials' own reports only" in m.value for m in at.markdown)
-    assert any("Inputs" in m.value for m in at.markdown)
+    # each section from the URL (?pool_section=...), as a link opens it
+    for section, text in (
+        ("Left out", "**Left out**"),
+        ("Trials' own reports", "Sensitivity analysis: the trials' own reports only"),
+        ("Inputs", "Inputs of each stratum"),
+    ):
+        opened = _app(view="Pooled analysis", pool_section=section)
+        _clean(opened)
+        markdown = [m.value for m in opened.markdown]
+        assert any(text in m for m in markdown), section
+        assert not any("**Strata**" in m for m in markdown), section
     # the trials' own reports only: no sensitivity table (it would be the same analysis)
+    at = _app(view="Pooled analysis", pool_section="Trials' own reports")
     at.multiselect(key="pool_tiers").set_value(["trial_full_report", "trial_abstract"]).run()
     _clean(at)
     assert not any("Sensitivity analysis" in m.value for m in at.markdown)
+    assert any("already uses only the trials' own reports" in i.value for i in at.info)
     at.multiselect(key="pool_tiers").set_value([]).run()
     assert any("No evidence tier is selected" in i.value for i in at.info)
 
     # A landmark rate with a time point, another method and test, stratified by oligo-state.
+    at = _app(view="Pooled analysis")
     at.selectbox(key="pool_statistic").select("landmark rate").run()
     _clean(at)
     at.selectbox(key="pool_method").select("DL").run()

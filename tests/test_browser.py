@@ -184,10 +184,12 @@ def test_explorer_end_to_end(server, page):
     _tab(page, "Pooled analysis")
     page.locator('[data-testid="stImage"] img').first.wait_for(state="visible")
     _settled(page)
-    # Every tier by default, and beside it the sensitivity analysis of the trials' own reports only.
-    page.get_by_text("Sensitivity analysis: the trials' own reports only").wait_for()
     page.get_by_text("not read in the trial's own report", exact=False).first.wait_for()
     _shot(page, "04-pooled")
+    # Every tier by default; under the plot, the sensitivity analysis of the trials' own reports only.
+    _tab(page, "Trials' own reports")
+    page.get_by_text("Sensitivity analysis: the trials' own reports only").wait_for()
+    _settled(page)
     for fmt, magic in (("SVG", b"<?xml"), ("PNG", b"\x89PNG\r\n\x1a\n"), ("PDF", b"%PDF-")):
         with page.expect_download() as info:
             page.get_by_role("button", name=f"Forest plot ({fmt})").click()

@@ -55,8 +55,8 @@ def _shot(page, name: str, *, panel: bool = False) -> None:
     page.wait_for_timeout(1500)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = str(SCREENSHOTS / f"reviewer-{name}.png")
-    if panel:  # the pooled view's second row of tabs: the review panels
-        page.get_by_test_id("stTabs").nth(1).screenshot(path=path)
+    if panel:  # the pooled view's third row of tabs (views, sections under the plot, then the review panels)
+        page.get_by_test_id("stTabs").nth(2).screenshot(path=path)
     else:
         page.screenshot(path=path)
     page.set_viewport_size(size)
@@ -64,6 +64,7 @@ def _shot(page, name: str, *, panel: bool = False) -> None:
 
 def _open_pool(page, server: str, outcome: str) -> None:
     query = {"view": "Pooled analysis", "pool_statistic": "hazard ratio", "pool_outcome": outcome}
+    query["pool_section"] = "Certainty and review"  # the section under the plot that holds the review panels
     page.goto(f"{server}/?{urlencode(query)}")
     page.locator('[data-testid="stImage"] img').first.wait_for(state="visible")
     _settled(page)
@@ -85,7 +86,7 @@ def _walk(page, server: str, outcome: str, short: str, tmp_path: Path) -> None:
     sensitivity = cli_json("rob-sensitivity", outcome)
     assert grades and pool["pools"]
 
-    # 1. The pooled view opens on the certainty of evidence: the same certainty and k as `oligokb grade`.
+    # 1. The pooled view's review opens on the certainty of evidence: the same certainty and k as `oligokb grade`.
     _open_pool(page, server, outcome)
     page.get_by_text("Summary of findings (GRADE)").wait_for()
     text = _main_text(page)

@@ -182,7 +182,10 @@ def test_a_link_reproduces_the_pooled_view(server, page):
 
 
 def test_the_pooled_panel_shows_and_downloads_each_stratums_inputs(server, page):
-    page.goto(f"{server}/?view=Pooled+analysis&pool_statistic=hazard+ratio&pool_outcome=progression-free+survival")
+    page.goto(
+        f"{server}/?view=Pooled+analysis&pool_statistic=hazard+ratio&pool_outcome=progression-free+survival"
+        "&pool_section=Inputs"
+    )
     page.locator('[data-testid="stImage"] img').first.wait_for(state="visible")
     _settled(page)
     page.get_by_text("Inputs of each stratum").wait_for()
