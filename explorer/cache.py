@@ -72,7 +72,7 @@ def tier_names(src: ex.Source) -> dict[str, str]:
 
 @st.cache_resource(max_entries=2)
 def year_range(src: ex.Source) -> tuple[int, int]:
-    """The publication years the sidebar's slider spans (explorer.data.year_range)."""
+    """The publication years the sidebar offers (explorer.data.year_range)."""
     return ex.year_range(table(src))
 
 

@@ -5,8 +5,6 @@ publication year), each read from and kept in the URL so a view can be shared, r
 
 from __future__ import annotations
 
-from typing import cast
-
 import streamlit as st
 
 from explorer import data as ex
@@ -69,24 +67,27 @@ def sidebar(src: ex.Source) -> ex.Filters:
         low, high = year_range(src)
         years: tuple[int, int] | None = None
         if low < high:
-            if "years" not in st.session_state:
+            # Two year boxes rather than a range slider: the slider's scripts (moment.js, numbro) held the first
+            # table back in a new browser session (docs/performance.md).
+            span = list(range(low, high + 1))
+            # From the URL on a session's first run, or again when a rebuilt knowledge base spans other years.
+            if st.session_state.get("year_from") not in span or st.session_state.get("year_to") not in span:
                 asked = [int(v) for v in (st.query_params.get("from"), st.query_params.get("to")) if v and v.isdigit()]
                 start = min(max(asked[0], low), high) if len(asked) == 2 else low
-                end = min(max(asked[1], start), high) if len(asked) == 2 else high
-                st.session_state["years"] = (start, end)
-            years = cast(
-                tuple[int, int],
-                st.slider(
-                    "Publication year",
-                    low,
-                    high,
-                    key="years",
-                    help="Reports whose year is not known (a seed document that prints none) are shown only "
-                    "while the range is the whole range.",
-                ),
+                st.session_state["year_from"] = start
+                st.session_state["year_to"] = min(max(asked[1], start), high) if len(asked) == 2 else high
+            left, right = st.columns(2)
+            start = left.selectbox(
+                "Published from",
+                span,
+                key="year_from",
+                help="Reports whose year is not known (a seed document that prints none) are shown only "
+                "while the range is the whole range.",
             )
-            to_url("from", str(years[0]) if years[0] != low else None)
-            to_url("to", str(years[1]) if years[1] != high else None)
-            if tuple(years) == (low, high):
-                years = None  # the whole range is no filter: reports without a year stay
-        return ex.Filters(terms=terms, roles=roles, years=(years[0], years[1]) if years else None, tiers=tiers)
+            end = right.selectbox("to", span, key="year_to")
+            start, end = min(start, end), max(start, end)  # a range chosen backwards is the same range
+            to_url("from", str(start) if start != low else None)
+            to_url("to", str(end) if end != high else None)
+            if (start, end) != (low, high):  # the whole range is no filter: reports without a year stay
+                years = (start, end)
+        return ex.Filters(terms=terms, roles=roles, years=years, tiers=tiers)

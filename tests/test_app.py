@@ -5,6 +5,7 @@ The same views read from a real SPARQL store (Oxigraph over HTTP, OLIGOKB_ENDPOI
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -414,3 +415,22 @@ def test_an_unknown_value_in_a_pooled_link_falls_back_to_the_default():
     at = _app(view="Pooled analysis", pool_statistic="hazard ratio", pool_method="NOPE")
     _clean(at)
     assert at.selectbox(key="pool_method").value == "REML"
+
+
+def test_publication_years_from_the_url_filter_and_a_whole_range_is_no_filter():
+    whole = _app()
+    _clean(whole)
+    low, high = whole.selectbox(key="year_from").value, whole.selectbox(key="year_to").value
+    assert low < high
+    total = int(re.search(r"(\d+) of \d+ figures", _caption(whole, "figures ·")).group(1))
+    assert _url(whole, "from") == [] and _url(whole, "to") == []  # the whole range is not written to the URL
+    at = _app(**{"from": str(high), "to": str(high)})
+    _clean(at)
+    assert (at.selectbox(key="year_from").value, at.selectbox(key="year_to").value) == (high, high)
+    shown = int(re.search(r"(\d+) of \d+ figures", _caption(at, "figures ·")).group(1))
+    assert 0 < shown < total
+    # a range chosen backwards is the same range
+    at.selectbox(key="year_from").select(high).run()
+    at.selectbox(key="year_to").select(low).run()
+    _clean(at)
+    assert int(re.search(r"(\d+) of \d+ figures", _caption(at, "figures ·")).group(1)) == total
