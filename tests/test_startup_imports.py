@@ -138,3 +138,11 @@ def test_summary_counts_the_primary_reports_of_the_sheets_without_parsing_the_vo
     sheets = sorted((ROOT / "data" / "extractions" / "publications").glob("*.yaml"))
     primary = sum("\nrole: primary\n" in "\n" + p.read_text(encoding="utf-8") for p in sheets)
     assert done.stdout.split() == [str(primary), "0"]
+
+
+def test_the_pooling_baseline_counts_only_libraries_one_pool_loads() -> None:
+    from benches.latency import POOL_LIBRARIES
+
+    args = ("pool", "kb", "--outcome", "overall survival", "--statistic", "hazard ratio", "--json")
+    counted = tuple(lib for lib in POOL_LIBRARIES if lib != "rich")  # `import rich` alone: under 1 ms
+    assert loaded(counted, *args) == sorted(counted)
