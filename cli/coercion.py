@@ -97,10 +97,10 @@ def install(command: Any, ctx: Any) -> Any:
     """Give every typer option and argument of `command` (and of its subcommands), its --help included,
     `PlainValue`; returns `command`. Call it on the click command typer built, before it parses; `ctx`: the
     context it parses in or its parent's (whose help option names it inherits: no command of ours sets
-    its own)."""
+    its own; None: the options without --help)."""
     if RuntimeParam is None:  # pragma: no cover - depends on the installed typer
         return command
-    for param in command.get_params(ctx):
+    for param in command.get_params(ctx) if ctx is not None else command.params:
         if isinstance(param, _TyperParameter) and param._runtime_param is None:
             descriptor = param.type_descriptor
             param._runtime_param = PlainValue(
