@@ -116,17 +116,23 @@ def machine() -> dict[str, object]:
     }
 
 
-def measure(commands: tuple[Command, ...], repeat: int, uv: bool) -> dict[str, object]:
+def measure(commands: tuple[Command, ...], repeat: int, uv: bool, before_tree: Path | None = None) -> dict[str, object]:
+    """Each command's rounds; with `before_tree` (another checkout of the project, e.g. `git archive REV`
+    unpacked) also that tree's code run in each round ("before": the same entry point and libraries, its
+    modules first on PYTHONPATH), for before/after figures under one load."""
     python = str(Path(sys.executable))
     entry = str(Path(sys.executable).with_name("oligokb"))
     rows = []
     before = machine()
     for command in commands:
-        wall_time([entry, *command.args])  # untimed: the materialised tables exist for the timed runs
         runs = {
             "direct": [entry, *command.args],
             "import_baseline": [python, "-c", "import " + ", ".join(command.libraries)],
         }
+        if before_tree is not None:
+            runs["before"] = ["env", f"PYTHONPATH={before_tree.resolve()}", entry, *command.args]
+            wall_time(runs["before"])  # untimed, as below
+        wall_time([entry, *command.args])  # untimed: the materialised tables exist for the timed runs
         if uv:
             runs["uv_run"] = ["uv", "run", "oligokb", *command.args]
         seconds = interleaved(runs, repeat)
@@ -146,6 +152,9 @@ def measure(commands: tuple[Command, ...], repeat: int, uv: bool) -> dict[str, o
                 "met": None if command.target is None else ratio <= command.target,
             }
         )
+        if before_tree is not None:
+            before_seconds = {"direct": seconds["before"], "import_baseline": seconds["import_baseline"]}
+            rows[-1]["before_ratio_of_rounds"] = round(statistics.median(round_ratios(before_seconds)), 2)
     return {
         "repeat": repeat,
         "targets_use": "direct (.venv/bin/oligokb)",
@@ -170,6 +179,16 @@ def table(result: dict[str, object]) -> str:
             f"| `{' '.join(row['argv'])}` | {d['median_s']:.2f} ({d['min_s']:.2f}-{d['max_s']:.2f}) | {uv} "
             f"| {b['median_s']:.2f} | {row['ratio']:.2f} | {row['ratio_of_rounds']:.2f} | {target} | {met} |"
         )
+    compared = [row for row in result["commands"] if "before" in row]  # type: ignore[attr-defined]
+    if compared:
+        lines += ["", "| command | before median s (min) | after median s (min) | before ratio of rounds | after |"]
+        lines.append("| --- | --- | --- | --- | --- |")
+        for row in compared:
+            x, d = row["before"], row["direct"]
+            lines.append(
+                f"| `{' '.join(row['argv'])}` | {x['median_s']:.2f} ({x['min_s']:.2f}) | {d['median_s']:.2f} "
+                f"({d['min_s']:.2f}) | {row['before_ratio_of_rounds']:.2f} | {row['ratio_of_rounds']:.2f} |"
+            )
     m = result["machine_before"]
     lines.append(
         f"\nnproc {m['nproc']}, load average {m['load_average']} before, "  # type: ignore[index]
@@ -190,13 +209,19 @@ def main(argv: list[str] | None = None) -> None:
         help="Keep PYTHONDONTWRITEBYTECODE if set (every run then compiles the project's modules again); by "
         "default it is removed, so the untimed first run writes their bytecode, as a user's Python does.",
     )
+    parser.add_argument(
+        "--before-tree",
+        type=Path,
+        help="Another checkout of the project (e.g. `git archive REV | tar -x -C DIR`): its code is timed in "
+        "each round too, as `before`, against the same baseline.",
+    )
     args = parser.parse_args(argv)
     if not args.keep_env:
         ENV.pop("PYTHONDONTWRITEBYTECODE", None)
     commands = tuple(c for c in COMMANDS if not args.only or c.name in args.only)
     if not commands:
         parser.error("--only matches none of: " + ", ".join(c.name for c in COMMANDS))
-    result = measure(commands, max(1, args.repeat), uv=not args.no_uv)
+    result = measure(commands, max(1, args.repeat), uv=not args.no_uv, before_tree=args.before_tree)
     print(table(result))
     if args.out:
         from terms.files import write_atomic
