@@ -24,7 +24,7 @@ def _progress(description: str = "building") -> Callable[[Iterable[Any]], Iterab
         if len(items) > 500 and sys.stderr.isatty():
             from rich.progress import track
 
-            return track(items, description=description, console=err, transient=True)
+            return track(items, description=description, console=err.console, transient=True)
         return items
 
     return wrap
@@ -47,7 +47,7 @@ class _build_progress:
                 return
             from rich.progress import Progress
 
-            self.bar = Progress(console=err, transient=True)
+            self.bar = Progress(console=err.console, transient=True)
             self.bar.start()
             self.task = self.bar.add_task("building", total=total)
         self.bar.update(self.task, completed=done)

@@ -5,16 +5,34 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from analysis.options import MEASURES, METHODS, TESTS
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _Stderr:
+    """rich's Console on stderr, made at the first message: importing rich.console costs ~0.03 s of the
+    start-up of every command, most of which print nothing through it."""
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        self.console.print(*objects, **kwargs)
+
+
 #: Messages and progress of the knowledge-base commands (stderr; 200 columns when not a terminal).
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+err = _Stderr()
 
 SHEETS_OPT = typer.Option(
     Path("data/extractions"), "--sheets", help="Directory of extraction sheets (studies/, publications/)."

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import pyoxigraph as ox
 
@@ -39,9 +40,6 @@ UPDATE_REFUSED = (
 MAX_QUERY_CHARS = 100_000
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
-_PROLOGUE = re.compile(
-    r"(?:[ \t\r\n]+|#[^\r\n]*|BASE[ \t\r\n]*<[^>]*>|PREFIX[ \t\r\n]*[^ \t\r\n:]*:[ \t\r\n]*<[^>]*>)", re.IGNORECASE
-)
 _WORD = re.compile(r"[A-Za-z]+")
 _MARK = "\u00e9"  # é: a name character (PN_CHARS_BASE), allowed in IRIs and strings, never a keyword's
 
@@ -52,10 +50,20 @@ class CheckedQuery:
     form: str  # "SELECT" | "ASK" | "CONSTRUCT" | "DESCRIBE"
 
 
+# The patterns below are compiled at their first use, not at import: every command that reads the knowledge
+# base imports this module (through kb.query), and compiling them took ~0.02 s of each start-up.
+@cache
+def _prologue() -> re.Pattern[str]:
+    return re.compile(
+        r"(?:[ \t\r\n]+|#[^\r\n]*|BASE[ \t\r\n]*<[^>]*>|PREFIX[ \t\r\n]*[^ \t\r\n:]*:[ \t\r\n]*<[^>]*>)", re.IGNORECASE
+    )
+
+
 def _after_prologue(text: str) -> int:
     position = 0
+    prologue = _prologue()
     while True:
-        match = _PROLOGUE.match(text, position)
+        match = prologue.match(text, position)
         if match is None or match.end() == position:
             return position
         position = match.end()
@@ -72,11 +80,15 @@ def is_update(text: str) -> bool:
 
 
 _EMPTY: ox.Store | None = None
-_UNKNOWN_FUNCTION = re.compile(r"The custom function <([^>]*)> is not supported")
 MAX_UNKNOWN_FUNCTIONS = 64
 
 
 QueryAnswer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+@cache
+def _unknown_function() -> re.Pattern[str]:
+    return re.compile(r"The custom function <([^>]*)> is not supported")
 
 
 def _unbound(*_args: object) -> None:
@@ -94,7 +106,7 @@ def prepare(store: ox.Store, text: str) -> QueryAnswer:
         except SyntaxError:
             raise
         except RuntimeError as exc:
-            unknown = _UNKNOWN_FUNCTION.search(str(exc))
+            unknown = _unknown_function().search(str(exc))
             if unknown is None or len(functions) >= MAX_UNKNOWN_FUNCTIONS:
                 raise
             functions[ox.NamedNode(unknown.group(1))] = _unbound
@@ -115,9 +127,12 @@ def _marked(text: str, word: str) -> str:
     return re.sub(re.escape(word), lambda match: match.group(0) + _MARK, text, flags=re.IGNORECASE)
 
 
-_SERVICE_WORD = re.compile(
-    r"(?<![\w:?$\u00b7\u00c0-\U000effff])SERVICE(?:[ \t\r\n]+SILENT)?(?![\w:\-\u00b7\u00c0-\U000effff])", re.IGNORECASE
-)
+@cache
+def _service_word() -> re.Pattern[str]:
+    return re.compile(
+        r"(?<![\w:?$\u00b7\u00c0-\U000effff])SERVICE(?:[ \t\r\n]+SILENT)?(?![\w:\-\u00b7\u00c0-\U000effff])",
+        re.IGNORECASE,
+    )
 
 
 def _service_verdict(text: str) -> str:
@@ -125,7 +140,7 @@ def _service_verdict(text: str) -> str:
     the query parses with GRAPH in place of each SERVICE [SILENT] word (GRAPH takes the same IRI or
     variable and group; the probe reaches no endpoint), the parser's message otherwise."""
     try:  # any "service" the substitution left (a keyword it missed too) is marked: the probe has none
-        _prepare(_marked(_SERVICE_WORD.sub("GRAPH", text), "service"))
+        _prepare(_marked(_service_word().sub("GRAPH", text), "service"))
     except SyntaxError as error:
         return _message(error) + " (a SERVICE would be refused too)"
     return FORBIDDEN["ServiceGraphPattern"]
