@@ -32,11 +32,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The libraries every knowledge-base command loads: the CLI (typer, rich), the tables (pandas, pyarrow), the
-#: store and the terms (pyoxigraph, rdflib). pydantic was here until issue 17's third pass (typer converted the
-#: options through it); the options are converted without it now (cli.coercion), so no command here loads it
-#: (tests/test_startup_imports.py). `import rich` alone is under 1 ms (rich.console loads when a command prints).
-KB_LIBRARIES = ("typer", "rich", "pandas", "pyarrow", "pyoxigraph", "rdflib")
+#: The libraries every knowledge-base command loads: the CLI (typer, rich, and the option conversion typer 0.29
+#: imports to read any option: typer._adapters with pydantic's fields and JSON-schema modules, which `import
+#: pydantic` alone does not load), the tables (pandas, pyarrow), the store and the terms (pyoxigraph, rdflib).
+#: `import rich` alone is under 1 ms (rich.console loads when a command prints).
+KB_LIBRARIES = ("typer", "typer._adapters", "rich", "pandas", "pyarrow", "pyoxigraph", "rdflib")
 #: A pooling command also needs the numeric core's numpy and scipy.special (its normal, t, chi2 and F
 #: probabilities: analysis.distributions). scipy.stats and scipy.optimize were in this baseline until
 #: issue 17: the default pooling commands import neither now (scipy.optimize loads for --method PM or a tau2 CI).

@@ -41,13 +41,6 @@ class _Ordered(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:  # Any: typer's vendored click Context
         return [name for name, _, _ in COMMANDS if name in self.commands]
 
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        # every option, --help included, converted without importing pydantic's adapters (cli.coercion)
-        from cli.coercion import install
-
-        install(self, ctx)
-        return super().parse_args(ctx, args)
-
 
 def _root() -> None:
     """oligokb: evidence knowledge base and meta-analysis for metastasis-directed radiotherapy."""

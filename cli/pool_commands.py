@@ -84,10 +84,7 @@ class PoolGroup(TyperGroup):
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         legacy, args = pool_args(list(args))
         if legacy:
-            from cli.coercion import install
-
-            command = install(typer.main.get_command(_legacy_app), parent)
-            return command.make_context(info_name, args, parent=parent, **extra)
+            return typer.main.get_command(_legacy_app).make_context(info_name, args, parent=parent, **extra)
         return super().make_context(info_name, args, parent=parent, **extra)
 
 
