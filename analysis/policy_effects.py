@@ -14,12 +14,11 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from analysis.distributions import norm_isf
 from analysis.effects import events_from_rate, log_hr_from_ci, log_hr_from_p, plo, z_for_level
 from analysis.errors import AnalysisWarning, InputError
-from analysis.policy_columns import Columns, combine_codes, parse_number
+from analysis.policy_columns import Columns, combine_codes, dense_codes, parse_number
 from analysis.policy_rules import NO_N, NO_STANDARD_ERROR, SE_ERROR, UNIT_NOT_PERCENT, VALUE_NOT_NUMBER
 
 # How each SE was obtained, in words a reviewer can check against the publication (the CI at its own
@@ -230,12 +229,14 @@ def _rates(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.ndarray, 
     m_adj = np.where(corrected, nn - x + 0.5, nn - x)
     out.yi[idx[j]] = np.log(x_adj / m_adj)
     out.vi[idx[j]] = 1.0 / x_adj + 1.0 / m_adj
-    # One route per distinct (rate, n), told apart by their bits (a rate of -0.0 is written "-0"); written
-    # when read (RouteTexts). Their codes are -2 - i until the fixed routes are known (route_texts).
-    rate_codes, rate_bits = pd.factorize(r.view(np.int64))
-    n_codes, n_bits = pd.factorize(nn.view(np.int64))
-    pair, pairs = pd.factorize(combine_codes([(rate_codes, len(rate_bits)), (n_codes, len(n_bits))]))
-    out.rates = np.column_stack(
-        [rate_bits.view(np.float64)[pairs // max(len(n_bits), 1)], n_bits.view(np.float64)[pairs % max(len(n_bits), 1)]]
+    # One route per distinct (rate, n) as written (its codes of value and n), written when read (RouteTexts).
+    # Their codes are -2 - i until the fixed routes are known (route_texts).
+    value_codes, values = cols.codes("value")
+    n_codes, ns = cols.codes("n")
+    pair, _ = dense_codes(
+        combine_codes([(value_codes[pos[j]], len(values)), (n_codes[pos[j]], len(ns))]), len(values) * len(ns)
     )
+    one_row = np.zeros(int(pair.max()) + 1 if pair.size else 0, dtype=np.int64)
+    one_row[pair] = np.arange(pair.size)  # any row of a pair: all have its rate and n
+    out.rates = np.column_stack([r[one_row], nn[one_row]])
     out.route[idx[j]] = -2 - pair
