@@ -328,28 +328,26 @@ def select_all(
     """
     kept_tiers = allowed_tiers(tiers, include_secondary)
     excluded_flags = flag_rule.excluded_flags(exclude_flags)
-    cols = prepare_columns(table, by=tuple(by), levels=levels)  # an unknown --by column is _check's error, below
-    table = cols.table
     given = None if combos is None else list(combos)
     rates = given is None or any(c[1] in RATE_STATISTICS for c in given)
-    cols.prefetch(
-        [
-            c
-            for c in (
-                "outcome",
-                "statistic",
-                "timepoint_months",
-                "value",
-                "n",
-                "study_id",
-                "data_cut_year",
-                *ALWAYS_STRATA,
-                *(RATE_STRATA if rates else ()),
-                *by,
-            )
-            if c in table.columns
-        ]
+    # the columns read on every row, encoded once (an unknown --by column is _check's error, below)
+    cols = prepare_columns(
+        table,
+        by=tuple(by),
+        levels=levels,
+        encode=(
+            "outcome",
+            "statistic",
+            "timepoint_months",
+            "value",
+            "n",
+            "tier_rank",
+            *ALWAYS_STRATA,
+            *(RATE_STRATA if rates else ()),
+            *by,
+        ),
     )
+    table = cols.table
     checked = _check(table, poolable_combos(table, cols) if given is None else given, tuple(by))
     strata = tuple(strata_of(statistic, by) for _, statistic, _ in checked)
     is_hr_combo = np.array([s in RATIO_STATISTICS for _, s, _ in checked], dtype=bool)
@@ -362,7 +360,11 @@ def select_all(
 
     # --- 0. curation flags; 2.-5. reports, comparisons, arms, adjusted estimates ------------------------------
     if "flags" in table.columns and state.rows.size:
-        state.drop(cols.mapped("flags", lambda u: flag_rule.is_excluded(u, excluded_flags), bool)[state.rows], FLAGGED)
+        flagged = np.flatnonzero(~cols.eq("flags", "")[state.rows])  # most rows carry no flag
+        excluded = cols.subset(state.rows[flagged]).mapped(
+            "flags", lambda u: flag_rule.is_excluded(u, excluded_flags), bool
+        )
+        state.drop_among(flagged, excluded, FLAGGED)
     if kept_tiers != ALL_TIERS:
         state.drop(~cols.isin("evidence_tier_id", kept_tiers)[state.rows], OUTSIDE_TIERS)
     hr_rows = np.flatnonzero(is_hr_combo[state.combo_of])

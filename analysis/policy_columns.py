@@ -86,6 +86,10 @@ class Columns:
             self._codes[name] = (codes.astype(np.int64, copy=False), uniques)
         return self._codes[name]
 
+    def set_codes(self, name: str, codes: np.ndarray, uniques: list[Any]) -> None:
+        """The codes of a column its writer already knows (numbered as `codes` numbers them: by first row)."""
+        self._codes[name] = (codes.astype(np.int64, copy=False), uniques)
+
     def mapped(self, name: str, fn: Callable[[Any], Any], dtype: Any = float) -> np.ndarray:
         """fn applied once per unique value, gathered per row."""
         codes, uniques = self.codes(name)

@@ -132,13 +132,22 @@ def prepare(
 
 
 def prepare_columns(
-    table: pd.DataFrame, *, by: tuple[str, ...] = (), levels: str | Mapping[str, str] | None = None
+    table: pd.DataFrame,
+    *,
+    by: tuple[str, ...] = (),
+    levels: str | Mapping[str, str] | None = None,
+    encode: Iterable[str] = (),
 ) -> Columns:
     """`prepare`'s table with its columns' codes (analysis.policy_columns.Columns), those read here
-    already encoded, so the policy does not encode them again."""
+    already encoded, so the policy does not encode them again; `encode`: the caller's columns, encoded
+    alongside (two threads) or, for a column given a stratum level here, once it has it."""
     levels = parse_levels(levels) if levels is not None else {}
     out = _with_cuts(table)
     cols = Columns(out)
+    levelled = [c for c in dict.fromkeys(by) if c in LEVELLED and c in out.columns]
+    ids = [LEVELLED[c][1] for c in levelled if levels.get(c, DEFAULT_LEVEL) != "term" and LEVELLED[c][1] in out]
+    encode = [c for c in encode if c in out.columns]
+    cols.prefetch(["data_cut_year", "study_id", *ids, *(c for c in encode if c not in levelled)])
     # Each value is read once, not once per row: a large table has many rows and few distinct values.
     year_codes, year_texts = cols.codes("data_cut_year")
     years = pd.to_numeric(pd.Series(year_texts, dtype=object), errors="coerce").to_numpy(float)[year_codes]
@@ -168,8 +177,16 @@ def prepare_columns(
         mapping = _level_labels(LEVELLED[column][0], ids, level)
         at_level = [mapping.get(i) for i in ids]  # None: no id, or none at this level: the label as exported
         unchanged = np.array([x is None for x in at_level], dtype=bool)[codes]
-        levelled = _per_row([x or "" for x in at_level], codes, out[column])
-        out[column] = choose(~unchanged, levelled, out[column]) if unchanged.any() else levelled
+        at_level_rows = _per_row([x or "" for x in at_level], codes, out[column])
+        if unchanged.any():
+            out[column] = choose(~unchanged, at_level_rows, out[column])
+            continue
+        out[column] = at_level_rows
+        # its codes follow from the ids': the ids are numbered by first row, so a label's first row is that
+        # of its first id in that order
+        label_of_id, labels = pd.factorize(np.asarray(at_level, dtype=object))
+        cols.set_codes(column, label_of_id[codes], list(labels))
+    cols.prefetch(c for c in encode if c in levelled)
     return cols
 
 
