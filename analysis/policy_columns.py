@@ -90,9 +90,12 @@ class Columns:
         """The codes of a column its writer already knows (numbered as `codes` numbers them: by first row)."""
         self._codes[name] = (codes.astype(np.int64, copy=False), uniques)
 
-    def mapped(self, name: str, fn: Callable[[Any], Any], dtype: Any = float) -> np.ndarray:
-        """fn applied once per unique value, gathered per row."""
+    def mapped(
+        self, name: str, fn: Callable[[Any], Any], dtype: Any = float, at: np.ndarray | None = None
+    ) -> np.ndarray:
+        """fn applied once per unique value, gathered per row (or for the rows at positions `at`)."""
         codes, uniques = self.codes(name)
+        codes = codes if at is None else codes[at]
         return np.asarray([fn(u) for u in uniques], dtype=dtype)[codes] if uniques else np.zeros(0, dtype)
 
     def eq(self, name: str, value: str) -> np.ndarray:
@@ -109,9 +112,9 @@ class Columns:
         wanted_set = set(wanted)
         return self.mapped(name, lambda u: u in wanted_set, bool)
 
-    def number(self, name: str) -> np.ndarray:
-        """parse_number per row, NaN where it gives None."""
-        return self.mapped(name, lambda u: np.nan if (x := parse_number(u)) is None else x, float)
+    def number(self, name: str, at: np.ndarray | None = None) -> np.ndarray:
+        """parse_number per row (or at positions `at`), NaN where it gives None."""
+        return self.mapped(name, lambda u: np.nan if (x := parse_number(u)) is None else x, float, at)
 
     def strings(self, name: str) -> np.ndarray:
         """The values as an object array."""
@@ -151,6 +154,12 @@ def choose(condition: np.ndarray, yes: pd.Series, no: pd.Series | str) -> pd.Ser
     same_kind = isinstance(no, str) or no.dtype == yes.dtype
     if arr is None or other is None or not same_kind or not _is_text(arr.type):
         return yes.where(condition, no)
+    if condition.all():  # one side only: no copy
+        return yes.copy(deep=False)
+    if isinstance(no, pd.Series) and not condition.any():
+        out = no.copy(deep=False)
+        out.name = yes.name
+        return out
     return pd.Series(
         pc.if_else(pa.array(condition, pa.bool_()), arr, other.cast(arr.type)), dtype=yes.dtype, index=yes.index
     )

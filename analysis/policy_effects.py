@@ -107,7 +107,7 @@ def effect_sizes(cols: Columns, rows: np.ndarray, is_hr: np.ndarray) -> EffectSi
     """The effect size of each row at `rows` (positions in cols' table); is_hr: per row, whether it is
     a hazard ratio (else a rate)."""
     out = EffectSizes.empty(rows.size)
-    value = cols.number("value")[rows]
+    value = cols.number("value", at=rows)
     if is_hr.any():
         _hazard_ratios(cols, rows, np.flatnonzero(is_hr), value, out)
     if (~is_hr).any():
@@ -207,7 +207,7 @@ def _rates(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.ndarray, 
     """Logit of events = rate x n for the rows `idx` (indices into `rows`)."""
     pos = rows[idx]
     val = value[idx]
-    n = cols.number("n")[pos]
+    n = cols.number("n", at=pos)
     unit_ok = cols.isin("unit", ["percent", ""])[pos]
     no_value = np.isnan(val)
     no_n = ~no_value & np.isnan(n)

@@ -14,10 +14,10 @@ from analysis.policy_columns import choose, dense_codes, ordered_codes
 def test_choose_is_series_where(dtype: object) -> None:
     yes = pd.Series(["a", None, "c", "d"], dtype=dtype)
     no = pd.Series(["w", "x", None, "z"], dtype=dtype)
-    condition = np.array([True, True, False, False])
-    for other in (no, ""):
-        got = choose(condition, yes, other)
-        pd.testing.assert_series_equal(got, yes.where(condition, other), check_exact=True)
+    for condition in ([True, True, False, False], [True] * 4, [False] * 4):  # mixed, and one side only
+        for other in (no, ""):
+            got = choose(np.array(condition), yes, other)
+            pd.testing.assert_series_equal(got, yes.where(np.array(condition), other), check_exact=True)
 
 
 def test_choose_mixed_kinds_falls_back_to_where() -> None:
