@@ -112,8 +112,8 @@ def _with_cuts(table: pd.DataFrame) -> pd.DataFrame:
         if column not in out.columns:
             out[column] = pd.Series("", index=table.index, dtype=object)
     quoted = out["quotes_publication"].fillna("").astype(str)
-    has_quote = (quoted != "").to_numpy(bool)
-    primary = (out["publication_role"] == "primary").to_numpy(bool)
+    has_quote = (quoted != "").to_numpy(bool, na_value=False)
+    primary = (out["publication_role"] == "primary").to_numpy(bool, na_value=False)  # a missing role: not primary
     out["data_cut"] = choose(has_quote, quoted, out["publication_id"])
     out["data_cut_year"] = (
         choose(has_quote, out["quotes_publication_year"], choose(primary, out["publication_year"], ""))
