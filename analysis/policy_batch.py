@@ -15,7 +15,7 @@ such row in table order), a CI level outside (0, 1) the `OptionError` of `z_for_
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import flag_rule
-from analysis.policy_columns import Columns, combine_codes, parse_number
+from analysis.policy_columns import Columns, combine_codes, ordered_codes, parse_number
 from analysis.policy_effects import RouteTexts, effect_sizes
 from analysis.policy_rules import (
     ADJUSTED,
@@ -54,7 +54,7 @@ from analysis.policy_rules import (
     subgroup_partition,
 )
 from analysis.policy_segments import StrataSegments, Superseded, strata_in_use
-from analysis.strata import ALL_TIERS, allowed_tiers, prepare
+from analysis.strata import ALL_TIERS, allowed_tiers, prepare_columns
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class BatchSelection:
             cols, np.arange(positions.size), np.full(positions.size, combo, dtype=np.int64)
         )
         year, tier, n = _ranking_numbers(cols)
-        return positions[np.lexsort((positions, cols.dense_rank("statistic_id"), -n, tier, -year, superseded))]
+        return positions[np.lexsort((positions, cols.dense_rank("statistic_id"), n, tier, year, superseded))]
 
     def used_rows(self, combo: int) -> np.ndarray:
         """Indices into pos/yi/vi of an analysis' used rows, in the policy's order (rule 6)."""
@@ -201,12 +201,29 @@ class BatchSelection:
         return pd.DataFrame(out)
 
 
-def _ranking_numbers(cols: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rule 6's ranking numbers per row: data-cut year (0 unknown), tier rank (99 unknown), n (0 unknown)."""
-    year = cols.mapped("data_cut_year", lambda u: parse_number(u) or 0, float)
-    tier = cols.mapped("tier_rank", lambda u: parse_number(u) or 99, float)
-    n = cols.mapped("n", lambda u: parse_number(u) or 0, float)
-    return year, tier, n
+# Rule 6's ranking, each number such that the smaller ranks first: the latest data-cut year (unknown: 0), the
+# best tier (unknown: 99), the largest group (unknown: 0).
+_RANKED_BY: tuple[tuple[str, Callable[[Any], float]], ...] = (
+    ("data_cut_year", lambda u: -(parse_number(u) or 0)),
+    ("tier_rank", lambda u: parse_number(u) or 99),
+    ("n", lambda u: -(parse_number(u) or 0)),
+)
+
+
+def _ranking_numbers(cols: Columns) -> list[np.ndarray]:
+    """Rule 6's ranking numbers per row (_RANKED_BY): year, tier, n."""
+    return [cols.mapped(column, number, float) for column, number in _RANKED_BY]
+
+
+def _ranking_codes(cols: Columns, positions: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """_ranking_numbers at `positions` as dense ranks (with their count): one rank per distinct value,
+    computed on the few distinct values, not on the rows."""
+    out = []
+    for column, number in _RANKED_BY:
+        codes, uniques = cols.codes(column)
+        rank = np.unique(np.asarray([number(u) for u in uniques], dtype=float), return_inverse=True)[1]
+        out.append((rank.reshape(-1)[codes[positions]], len(uniques)))
+    return out
 
 
 def _check(table: pd.DataFrame, combos: list[Combo], by: tuple[str, ...]) -> list[Combo]:
@@ -239,24 +256,25 @@ class _Remaining:
     def drop(self, mask: np.ndarray, kind: int, detail: np.ndarray | int = -1) -> None:
         if not mask.any():
             return
-        count = int(mask.sum())
+        # positions, not the mask, index the arrays: numpy's take is several times faster than a mask
+        gone, keep = np.flatnonzero(mask), np.flatnonzero(~mask)
+        count = gone.size
         missing = np.full(count, np.nan)
         for name, values in (
-            ("pos", self.rows[mask]),
+            ("pos", self.rows.take(gone)),
             ("kind", np.full(count, kind, dtype=np.int64)),
-            ("combo", self.combo_of[mask]),
-            ("detail", detail[mask] if isinstance(detail, np.ndarray) else np.full(count, detail)),
-            ("yi", missing if self.yi is None else self.yi[mask]),
-            ("vi", missing if self.vi is None else self.vi[mask]),
-            ("route", np.full(count, -1) if self.route is None else self.route[mask]),
+            ("combo", self.combo_of.take(gone)),
+            ("detail", detail.take(gone) if isinstance(detail, np.ndarray) else np.full(count, detail)),
+            ("yi", missing if self.yi is None else self.yi.take(gone)),
+            ("vi", missing if self.vi is None else self.vi.take(gone)),
+            ("route", np.full(count, -1) if self.route is None else self.route.take(gone)),
         ):
             self.left_out[name].append(values)
-        keep = ~mask
-        self.rows, self.combo_of = self.rows[keep], self.combo_of[keep]
+        self.rows, self.combo_of = self.rows.take(keep), self.combo_of.take(keep)
         if self.yi is not None and self.vi is not None and self.route is not None:
-            self.yi, self.vi, self.route = self.yi[keep], self.vi[keep], self.route[keep]
+            self.yi, self.vi, self.route = self.yi.take(keep), self.vi.take(keep), self.route.take(keep)
         if self.stratum_key is not None:
-            self.stratum_key = self.stratum_key[keep]
+            self.stratum_key = self.stratum_key.take(keep)
 
     def drop_among(self, among: np.ndarray, mask_of_among: np.ndarray, kind: int) -> None:
         """Drop the rows `among[mask_of_among]` (indices of remaining rows)."""
@@ -310,28 +328,26 @@ def select_all(
     """
     kept_tiers = allowed_tiers(tiers, include_secondary)
     excluded_flags = flag_rule.excluded_flags(exclude_flags)
-    table = prepare(table, by=tuple(by), levels=levels)  # an unknown --by column is _check's error, below
-    cols = Columns(table)
     given = None if combos is None else list(combos)
     rates = given is None or any(c[1] in RATE_STATISTICS for c in given)
-    cols.prefetch(
-        [
-            c
-            for c in (
-                "outcome",
-                "statistic",
-                "timepoint_months",
-                "value",
-                "n",
-                "study_id",
-                "data_cut_year",
-                *ALWAYS_STRATA,
-                *(RATE_STRATA if rates else ()),
-                *by,
-            )
-            if c in table.columns
-        ]
+    # the columns read on every row, encoded once (an unknown --by column is _check's error, below)
+    cols = prepare_columns(
+        table,
+        by=tuple(by),
+        levels=levels,
+        encode=(
+            "outcome",
+            "statistic",
+            "timepoint_months",
+            "value",
+            "n",
+            "tier_rank",
+            *ALWAYS_STRATA,
+            *(RATE_STRATA if rates else ()),
+            *by,
+        ),
     )
+    table = cols.table
     checked = _check(table, poolable_combos(table, cols) if given is None else given, tuple(by))
     strata = tuple(strata_of(statistic, by) for _, statistic, _ in checked)
     is_hr_combo = np.array([s in RATIO_STATISTICS for _, s, _ in checked], dtype=bool)
@@ -344,7 +360,11 @@ def select_all(
 
     # --- 0. curation flags; 2.-5. reports, comparisons, arms, adjusted estimates ------------------------------
     if "flags" in table.columns and state.rows.size:
-        state.drop(cols.mapped("flags", lambda u: flag_rule.is_excluded(u, excluded_flags), bool)[state.rows], FLAGGED)
+        flagged = np.flatnonzero(~cols.eq("flags", "")[state.rows])  # most rows carry no flag
+        excluded = cols.subset(state.rows[flagged]).mapped(
+            "flags", lambda u: flag_rule.is_excluded(u, excluded_flags), bool
+        )
+        state.drop_among(flagged, excluded, FLAGGED)
     if kept_tiers != ALL_TIERS:
         state.drop(~cols.isin("evidence_tier_id", kept_tiers)[state.rows], OUTSIDE_TIERS)
     hr_rows = np.flatnonzero(is_hr_combo[state.combo_of])
@@ -462,40 +482,36 @@ def _drop_duplicates(
     )[0]
     if not competition.size:
         return
-    contested = np.bincount(competition)[competition] >= 2
+    entrants = np.bincount(competition)
+    contested = entrants[competition] >= 2
     if not contested.any():
         return
-    # competing rows: latest data cut (not superseded, latest year), best tier, largest group, then
-    # the lowest statistic id (compared only where the first four tie: ranking ids is the costly part),
-    # then table order
+    # competing rows: latest data cut (not superseded, latest year), best tier, largest group, then the
+    # lowest statistic id (compared only where the first four tie: ranking ids is the costly part), then
+    # table order. Only each competition's first is needed: a minimum per competition, not a sort.
     among = np.flatnonzero(contested)
     positions = state.rows[among]
-    year, tier, n = (values[positions] for values in _ranking_numbers(cols))
-    is_superseded = superseded.flags(cols, positions, state.combo_of[among])
-    order = np.lexsort((positions, -n, tier, -year, is_superseded, competition[among]))
-    ranked = among[order]
-    group = competition[ranked]
-    first = np.ones(ranked.size, dtype=bool)
-    first[1:] = group[1:] != group[:-1]
-    head = np.maximum.accumulate(np.where(first, np.arange(ranked.size), 0))
-    keys = [values[order] for values in (is_superseded, year, tier, n)]
-    tied_with_head = np.logical_and.reduce([k == k[head] for k in keys])
-    starts = np.flatnonzero(first)
-    ties = np.add.reduceat(tied_with_head.astype(np.int64), starts)
-    by_id = tied_with_head & (np.repeat(ties, np.diff(np.append(starts, ranked.size))) >= 2)
-    winner_of = np.empty(competition.max() + 1, dtype=np.int64)
-    winner_of[group[first]] = ranked[first]
+    group = competition[among]
+    is_superseded = superseded.flags(cols, positions, state.combo_of[among]).astype(np.int64)
+    score = ordered_codes([(is_superseded, 2), *_ranking_codes(cols, positions)])
+    best = np.full(entrants.size, np.iinfo(np.int64).max)
+    np.minimum.at(best, group, score)
+    tied = score == best[group]
+    ties = np.bincount(group[tied], minlength=entrants.size)[group]
+    winner_of = np.full(entrants.size, -1, dtype=np.int64)
+    alone = tied & (ties == 1)
+    winner_of[group[alone]] = among[alone]
+    by_id = tied & (ties >= 2)
     if by_id.any():
-        candidates = ranked[by_id]
+        candidates = among[by_id]
         id_rank = cols.subset(state.rows[candidates]).dense_rank("statistic_id")
         sub = np.lexsort((state.rows[candidates], id_rank, group[by_id]))
         candidate_group = group[by_id][sub]
         top = np.ones(sub.size, dtype=bool)
         top[1:] = candidate_group[1:] != candidate_group[:-1]
         winner_of[candidate_group[top]] = candidates[sub][top]
-    loser = np.zeros(state.rows.size, dtype=bool)
-    loser[among] = True
-    loser[winner_of[group[first]]] = False
+    loser = contested.copy()
+    loser[winner_of[winner_of >= 0]] = False
     winner_position = np.full(state.rows.size, -1, dtype=np.int64)
     winner_position[loser] = state.rows[winner_of[competition[loser]]]
     state.drop(loser, DUPLICATE, winner_position)

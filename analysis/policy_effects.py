@@ -14,12 +14,11 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from analysis.distributions import norm_isf
 from analysis.effects import events_from_rate, log_hr_from_ci, log_hr_from_p, plo, z_for_level
 from analysis.errors import AnalysisWarning, InputError
-from analysis.policy_columns import Columns, combine_codes, parse_number
+from analysis.policy_columns import Columns, combine_codes, dense_codes, parse_number
 from analysis.policy_rules import NO_N, NO_STANDARD_ERROR, SE_ERROR, UNIT_NOT_PERCENT, VALUE_NOT_NUMBER
 
 # How each SE was obtained, in words a reviewer can check against the publication (the CI at its own
@@ -108,7 +107,7 @@ def effect_sizes(cols: Columns, rows: np.ndarray, is_hr: np.ndarray) -> EffectSi
     """The effect size of each row at `rows` (positions in cols' table); is_hr: per row, whether it is
     a hazard ratio (else a rate)."""
     out = EffectSizes.empty(rows.size)
-    value = cols.number("value")[rows]
+    value = cols.number("value", at=rows)
     if is_hr.any():
         _hazard_ratios(cols, rows, np.flatnonzero(is_hr), value, out)
     if (~is_hr).any():
@@ -208,7 +207,7 @@ def _rates(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.ndarray, 
     """Logit of events = rate x n for the rows `idx` (indices into `rows`)."""
     pos = rows[idx]
     val = value[idx]
-    n = cols.number("n")[pos]
+    n = cols.number("n", at=pos)
     unit_ok = cols.isin("unit", ["percent", ""])[pos]
     no_value = np.isnan(val)
     no_n = ~no_value & np.isnan(n)
@@ -217,25 +216,29 @@ def _rates(cols: Columns, rows: np.ndarray, idx: np.ndarray, value: np.ndarray, 
     out.failure[idx[no_n]] = NO_N
     out.failure[idx[bad_unit]] = UNIT_NOT_PERCENT
     j = np.flatnonzero(~no_value & ~no_n & ~bad_unit)
-    r, nn = val[j], n[j]
+    whole = j.size == idx.size  # the usual case: every rate row gives an effect size, no copies
+    r, nn, at, pos_j = (val, n, idx, pos) if whole else (val[j], n[j], idx[j], pos[j])
     with np.errstate(invalid="ignore", over="ignore"):
         x = r / 100.0 * nn
         raises = ~((r >= 0) & (r <= 100)) | ~np.isfinite(x) | (x < 0) | ~(nn > 0) | (x > nn)
     if raises.any():  # not a reason but an error in the data: raise that of the first such row
         first = np.flatnonzero(raises)[0]
         plo([float(events_from_rate(r[first], nn[first]))], [nn[first]])
-        raise AssertionError(f"row {int(pos[j[first]])}: expected events_from_rate or plo to raise")  # pragma: no cover
-    corrected = (x == 0) | (x == nn)
-    x_adj = np.where(corrected, x + 0.5, x)
-    m_adj = np.where(corrected, nn - x + 0.5, nn - x)
-    out.yi[idx[j]] = np.log(x_adj / m_adj)
-    out.vi[idx[j]] = 1.0 / x_adj + 1.0 / m_adj
-    # One route per distinct (rate, n), told apart by their bits (a rate of -0.0 is written "-0"); written
-    # when read (RouteTexts). Their codes are -2 - i until the fixed routes are known (route_texts).
-    rate_codes, rate_bits = pd.factorize(r.view(np.int64))
-    n_codes, n_bits = pd.factorize(nn.view(np.int64))
-    pair, pairs = pd.factorize(combine_codes([(rate_codes, len(rate_bits)), (n_codes, len(n_bits))]))
-    out.rates = np.column_stack(
-        [rate_bits.view(np.float64)[pairs // max(len(n_bits), 1)], n_bits.view(np.float64)[pairs % max(len(n_bits), 1)]]
+        raise AssertionError(f"row {int(pos_j[first])}: expected events_from_rate or plo to raise")  # pragma: no cover
+    # escalc's 0.5 at 0 or n events; adding 0.0 elsewhere changes no value (x and nn - x are then not -0.0)
+    half = np.where((x == 0) | (x == nn), 0.5, 0.0)
+    x_adj = x + half
+    m_adj = nn - x + half
+    out.yi[at] = np.log(x_adj / m_adj)
+    out.vi[at] = 1.0 / x_adj + 1.0 / m_adj
+    # One route per distinct (rate, n) as written (its codes of value and n), written when read (RouteTexts).
+    # Their codes are -2 - i until the fixed routes are known (route_texts).
+    value_codes, values = cols.codes("value")
+    n_codes, ns = cols.codes("n")
+    pair, _ = dense_codes(
+        combine_codes([(value_codes[pos_j], len(values)), (n_codes[pos_j], len(ns))]), len(values) * len(ns)
     )
-    out.route[idx[j]] = -2 - pair
+    one_row = np.zeros(int(pair.max()) + 1 if pair.size else 0, dtype=np.int64)
+    one_row[pair] = np.arange(pair.size)  # any row of a pair: all have its rate and n
+    out.rates = np.column_stack([r[one_row], nn[one_row]])
+    out.route[at] = -2 - pair

@@ -86,7 +86,9 @@ class StrataSegments:
             values = np.asarray([*uniques, None], dtype=object)[codes[rows[first_row[stratum_order]]]]
             column: Any = np.where(in_use[col][combo_sorted], values, None) if n_strata else []
             table[col] = column
-        return cls(np.argsort(row_rank, kind="stable"), row_rank, table)
+        # a stable sort of small integers is a radix sort in numpy: several times faster than of int64
+        small = row_rank.astype(np.uint16) if n_strata <= 2**16 else row_rank
+        return cls(np.argsort(small, kind="stable"), row_rank, table)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,19 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.policy_columns import combine_codes
+from analysis.policy_columns import Columns, choose, combine_codes
 from terms.tiers import OWN_REPORT_TIERS, TIER_LABEL, TIER_RANK, parse_tiers
 
-__all__ = ["OWN_REPORT_TIERS", "ALL_TIERS", "PRIMARY_TIERS", "allowed_tiers", "prepare", "tier_reason", "tiers_text"]
+__all__ = [
+    "OWN_REPORT_TIERS",
+    "ALL_TIERS",
+    "PRIMARY_TIERS",
+    "allowed_tiers",
+    "prepare",
+    "prepare_columns",
+    "tier_reason",
+    "tiers_text",
+]
 
 ALL_TIERS: tuple[str, ...] = tuple(TIER_RANK)
 # What the policy pooled before tiers existed ("primary reports only"): the trial's own reports of any kind.
@@ -103,12 +112,11 @@ def _with_cuts(table: pd.DataFrame) -> pd.DataFrame:
         if column not in out.columns:
             out[column] = pd.Series("", index=table.index, dtype=object)
     quoted = out["quotes_publication"].fillna("").astype(str)
-    has_quote = quoted != ""
-    primary = out["publication_role"] == "primary"
-    out["data_cut"] = quoted.where(has_quote, out["publication_id"])
+    has_quote = (quoted != "").to_numpy(bool, na_value=False)
+    primary = (out["publication_role"] == "primary").to_numpy(bool, na_value=False)  # a missing role: not primary
+    out["data_cut"] = choose(has_quote, quoted, out["publication_id"])
     out["data_cut_year"] = (
-        out["quotes_publication_year"]
-        .where(has_quote, out["publication_year"].where(primary, ""))
+        choose(has_quote, out["quotes_publication_year"], choose(primary, out["publication_year"], ""))
         .fillna("")
         .astype(str)
     )
@@ -120,15 +128,33 @@ def prepare(
 ) -> pd.DataFrame:
     """The evidence table with the columns the policy reads (see the module docstring). Nothing is
     changed in place."""
+    return prepare_columns(table, by=by, levels=levels).table
+
+
+def prepare_columns(
+    table: pd.DataFrame,
+    *,
+    by: tuple[str, ...] = (),
+    levels: str | Mapping[str, str] | None = None,
+    encode: Iterable[str] = (),
+) -> Columns:
+    """`prepare`'s table with its columns' codes (analysis.policy_columns.Columns), those read here
+    already encoded, so the policy does not encode them again; `encode`: the caller's columns, encoded
+    alongside (two threads) or, for a column given a stratum level here, once it has it."""
     levels = parse_levels(levels) if levels is not None else {}
     out = _with_cuts(table)
+    cols = Columns(out)
+    levelled = [c for c in dict.fromkeys(by) if c in LEVELLED and c in out.columns]
+    ids = [LEVELLED[c][1] for c in levelled if levels.get(c, DEFAULT_LEVEL) != "term" and LEVELLED[c][1] in out]
+    encode = [c for c in encode if c in out.columns]
+    cols.prefetch(["data_cut_year", "study_id", *ids, *(c for c in encode if c not in levelled)])
     # Each value is read once, not once per row: a large table has many rows and few distinct values.
-    year_codes, year_texts = pd.factorize(out["data_cut_year"])
+    year_codes, year_texts = cols.codes("data_cut_year")
     years = pd.to_numeric(pd.Series(year_texts, dtype=object), errors="coerce").to_numpy(float)[year_codes]
-    study_codes, studies = pd.factorize(out["study_id"])  # a missing study id: -1, no years
-    known = study_codes >= 0
-    span = pd.Series(years[known]).groupby(study_codes[known]).agg(["min", "max"]).reindex(range(len(studies)))
-    first, last = (pd.factorize(span[end].to_numpy(float)) for end in ("min", "max"))  # no years: -1
+    study_codes, studies = cols.codes("study_id")
+    known = ~pd.isna(np.asarray([*studies, None], dtype=object))[study_codes]  # a missing study id: no years
+    study_codes = np.where(known, study_codes, -1)
+    first, last = (pd.factorize(end) for end in _span(study_codes[known], years[known], len(studies)))  # none: -1
     pair, pairs = pd.factorize(combine_codes([(first[0] + 1, len(first[1]) + 1), (last[0] + 1, len(last[1]) + 1)]))
     lows = np.append(np.nan, first[1])[pairs // (len(last[1]) + 1)]
     highs = np.append(np.nan, last[1])[pairs % (len(last[1]) + 1)]
@@ -146,12 +172,31 @@ def prepare(
         out[f"{column}_term"] = out[column]
         if level == "term" or LEVELLED[column][1] not in out.columns:
             continue
-        codes, ids = pd.factorize(out[LEVELLED[column][1]].fillna("").astype(str))
+        codes, found = cols.codes(LEVELLED[column][1])
+        ids = ["" if pd.isna(i) else str(i) for i in found]
         mapping = _level_labels(LEVELLED[column][0], ids, level)
         at_level = [mapping.get(i) for i in ids]  # None: no id, or none at this level: the label as exported
         unchanged = np.array([x is None for x in at_level], dtype=bool)[codes]
-        out[column] = _per_row([x or "" for x in at_level], codes, out[column]).where(~unchanged, out[column])
-    return out
+        at_level_rows = _per_row([x or "" for x in at_level], codes, out[column])
+        if unchanged.any():
+            out[column] = choose(~unchanged, at_level_rows, out[column])
+            continue
+        out[column] = at_level_rows
+        # its codes follow from the ids': the ids are numbered by first row, so a label's first row is that
+        # of its first id in that order
+        label_of_id, labels = pd.factorize(np.asarray(at_level, dtype=object))
+        cols.set_codes(column, label_of_id[codes], list(labels))
+    cols.prefetch(c for c in encode if c in levelled)
+    return cols
+
+
+def _span(study_codes: np.ndarray, years: np.ndarray, n_studies: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per study, its first and last year (NaN when it has none)."""
+    first, last = np.full(n_studies, np.inf), np.full(n_studies, -np.inf)
+    np.fmin.at(first, study_codes, years)  # fmin/fmax pass over NaN, as pandas' min and max do
+    np.fmax.at(last, study_codes, years)
+    none = np.bincount(study_codes[~np.isnan(years)], minlength=n_studies) == 0
+    return np.where(none, np.nan, first), np.where(none, np.nan, last)
 
 
 def _per_row(values: list[str], codes: np.ndarray, like: pd.Series) -> pd.Series:
