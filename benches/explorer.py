@@ -345,6 +345,68 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def compare(repeat: int, before: Path, kb: Path | None) -> dict[str, object]:
+    """This tree against `before` (another checkout of the project, e.g. `git archive COMMIT`), both servers
+    running at once and each round timing both, in turn, in new browser sessions: the first table (new session,
+    then scripts cached), a filter change, the pooled tab's forest plot of a pool both servers have cached (new
+    session, then scripts cached). Under one load, so the difference holds where the seconds do not."""
+    from contextlib import ExitStack
+
+    from playwright.sync_api import sync_playwright
+
+    env = {"OLIGOKB_KB": str(kb or ROOT / "data" / "studies.ttl")}
+    trees = {"before": before.resolve(), "after": ROOT}
+    rounds: list[dict[str, float]] = []
+    start = machine()
+    with sync_playwright() as p, ExitStack() as servers:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        urls = {side: servers.enter_context(streamlit_app(env, None, cwd=tree)) for side, tree in trees.items()}
+        for url in urls.values():  # each server's first page and first pool, untimed
+            with session(browser) as page:
+                _time_to(page, f"{url}/?{urlencode(DEFAULT_POOL)}", FOREST, {}, "untimed")
+        for i in range(repeat):
+            times: dict[str, float] = {}
+            for side in ("before", "after") if i % 2 == 0 else ("after", "before"):
+                url = urls[side]
+                with session(browser) as page:
+                    _time_to(page, url, TABLE, times, f"{side}_first_table")
+                    _filter_change(page, times, f"{side}_filter_change")
+                    _time_to(page, url, TABLE, times, f"{side}_first_table_cached")
+                with session(browser) as page:
+                    _time_to(page, f"{url}/?{urlencode(DEFAULT_POOL)}", FOREST, times, f"{side}_forest_plot")
+                    _time_to(page, f"{url}/?{urlencode(DEFAULT_POOL)}", FOREST, times, f"{side}_forest_plot_cached")
+            rounds.append({k: v for k, v in times.items() if not k.endswith("_driver")})
+            print(json.dumps(rounds[-1]), file=sys.stderr)
+        browser.close()
+    medians = {key: round(statistics.median(r[key] for r in rounds), 3) for key in rounds[0]}
+    return {
+        "before": str(before),
+        "repeat": repeat,
+        "machine_before": start,
+        "machine_after": machine(),
+        "median_s": medians,
+        "rounds": rounds,
+    }
+
+
+def comparison_table(result: dict[str, Any]) -> str:
+    """Before and after, each the median of its rounds, and the median of each round's difference."""
+    lines = ["| wait (browser's clock) | before s | after s | after - before, median of rounds s | target s |"]
+    lines.append("| --- | --- | --- | --- | --- |")
+    rounds, medians = result["rounds"], result["median_s"]
+    for key in [k.removeprefix("after_") for k in medians if k.startswith("after_")]:
+        diff = statistics.median(r[f"after_{key}"] - r[f"before_{key}"] for r in rounds)
+        target = next((f"{t:g}" for name, t in TARGETS.items() if key.startswith(name)), "-")
+        lines.append(
+            f"| {key} | {medians[f'before_{key}']:.2f} | {medians[f'after_{key}']:.2f} | {diff:+.2f} | {target} |"
+        )
+    lines.append(
+        f"\nnproc {result['machine_before']['nproc']}, load average {result['machine_before']['load_average']} "
+        f"before, {result['machine_after']['load_average']} after; median of {result['repeat']} rounds."
+    )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="Rounds, each on a fresh server (default 3).")
@@ -360,11 +422,23 @@ def main(argv: list[str] | None = None) -> None:
         help="Only the evidence page's waits (for a large KB, where the pooled view's forest plot of every study is "
         "not a target).",
     )
+    parser.add_argument(
+        "--before-tree",
+        type=Path,
+        help="Also run this checkout of the project (e.g. `git archive COMMIT | tar -x -C DIR`) and time both in "
+        "each round, in turn: before and after under the same load (replaces the rounds above).",
+    )
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
         raise SystemExit("Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
-    result = measure(max(1, args.repeat), args.kb, args.log, floor=not args.no_floor, pooled=not args.tables_only)
-    print(table(result))
+    if args.before_tree is not None:
+        if not (args.before_tree / "app.py").is_file():
+            raise SystemExit(f"--before-tree {args.before_tree}: no app.py there (a checkout of the project is needed)")
+        result = compare(max(1, args.repeat), args.before_tree, args.kb)
+        print(comparison_table(result))
+    else:
+        result = measure(max(1, args.repeat), args.kb, args.log, floor=not args.no_floor, pooled=not args.tables_only)
+        print(table(result))
     if args.out:
         from terms.files import write_atomic
 

@@ -68,3 +68,24 @@ def test_the_floor_runs_its_own_script_in_its_own_directory(tmp_path, monkeypatc
         pass
     assert seen["cwd"] == tmp_path
     assert seen["argv"][seen["argv"].index("run") + 1] == "plot.py"
+
+
+def test_the_comparison_gives_each_sides_median_and_the_median_of_each_rounds_difference():
+    from benches.explorer import comparison_table
+
+    # Differences per round: +0.5, -1.0, -0.2 -> median -0.2 (the difference of the medians, 1.0 - 1.5, is -0.5).
+    rounds = [
+        {"before_first_table": 1.0, "after_first_table": 1.5},
+        {"before_first_table": 2.0, "after_first_table": 1.0},
+        {"before_first_table": 1.5, "after_first_table": 1.3},
+    ]
+    machine = {"nproc": 2, "load_average": [1.0, 1.0, 1.0]}
+    result = {
+        "repeat": 3,
+        "rounds": rounds,
+        "median_s": {"before_first_table": 1.5, "after_first_table": 1.3},
+        "machine_before": machine,
+        "machine_after": machine,
+    }
+    lines = comparison_table(result).splitlines()
+    assert "| first_table | 1.50 | 1.30 | -0.20 | 2 |" in lines
