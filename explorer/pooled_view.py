@@ -113,8 +113,9 @@ def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
     choice = choices(full, rows)
     if choice is None:
         return
+    figures = figures_key(src, choice.source)  # once a run: the pool's cache key and the plot's
     try:
-        result = pool_of(src, choice, choice.tiers)
+        result = pool_of(choice, figures, choice.tiers)
     except (AnalysisError, OligokbError) as exc:
         fail(f"The pooled analysis cannot run with these choices: {for_browser(str(exc))}")
         return
@@ -126,12 +127,13 @@ def pooled_view(src: ex.Source, full: pd.DataFrame, rows: pd.DataFrame) -> None:
         )
         left_out_panel(result)
         return
-    forest_panel(result, pool_key(src, choice))  # first: what a person opens the tab for
+    key = pool_key(choice, figures)
+    forest_panel(result, key)  # first: what a person opens the tab for
     sections = {
         "Strata": lambda: strata_panel(result),
-        "Certainty and review": lambda: review_panels(src, result, pool_key(src, choice), px.file_stem(result)),
+        "Certainty and review": lambda: review_panels(src, result, key, px.file_stem(result)),
         "Inputs": lambda: inputs_panel(result),
-        "Trials' own reports": lambda: own_reports_panel(src, result, choice),
+        "Trials' own reports": lambda: own_reports_panel(result, choice, figures),
         "Left out": lambda: left_out_panel(result),
     }
     # Under the plot, one section at a time (kept in the URL as ?pool_section=...): drawing every grid and
@@ -153,7 +155,7 @@ def left_out_panel(result) -> None:
     st.dataframe(excluded, hide_index=True)
 
 
-def own_reports_panel(src: ex.Source, result, choice: Choice) -> None:
+def own_reports_panel(result, choice: Choice, figures: str) -> None:
     """The sensitivity analysis on the trials' own reports (tiers 1 and 2), when other tiers are pooled.
     Pooled here, below the plot, so the plot does not wait for a second pool."""
     from explorer import pooling as px
@@ -163,7 +165,7 @@ def own_reports_panel(src: ex.Source, result, choice: Choice) -> None:
         return
     st.markdown("**Sensitivity analysis: the trials' own reports only** (tiers 1 and 2)")
     try:
-        own = pool_of(src, choice, OWN_REPORT_TIERS)
+        own = pool_of(choice, figures, OWN_REPORT_TIERS)
     except (AnalysisError, OligokbError) as exc:
         fail(f"The sensitivity analysis cannot run with these choices: {for_browser(str(exc))}")
         return
@@ -183,11 +185,11 @@ def figures_key(src: ex.Source, rows: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def pool_of(src: ex.Source, c: Choice, tiers: tuple[str, ...]):
-    """The pool of these choices over these evidence tiers (cached)."""
+def pool_of(c: Choice, figures: str, tiers: tuple[str, ...]):
+    """The pool of these choices over these evidence tiers (cached; `figures`: `figures_key` of c.source)."""
     return pooled(
         c.source,
-        figures_key(src, c.source),
+        figures,
         c.outcome,
         c.statistic,
         c.strata_by,
@@ -207,20 +209,9 @@ def strata_panel(result) -> None:
     st.dataframe(px.strata_frame(result), hide_index=True, column_config=NUMBERS)
 
 
-def pool_key(src: ex.Source, c: Choice) -> tuple:
+def pool_key(c: Choice, figures: str) -> tuple:
     """What a pool on screen depends on: the choices and the figures it was pooled from (a cache key)."""
-    return (
-        c.outcome,
-        c.statistic,
-        c.timepoint,
-        c.method,
-        c.test,
-        c.by,
-        c.tiers,
-        c.levels,
-        c.exclude_flags,
-        figures_key(src, c.source),
-    )
+    return (c.outcome, c.statistic, c.timepoint, c.method, c.test, c.by, c.tiers, c.levels, c.exclude_flags, figures)
 
 
 def forest_panel(result, key: tuple) -> None:
