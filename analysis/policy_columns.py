@@ -148,7 +148,7 @@ class Columns:
 
 def choose(condition: np.ndarray, yes: pd.Series, no: pd.Series | str) -> pd.Series:
     """`yes.where(condition, no)`; on Arrow directly when both are Arrow text (pandas' `where` on Arrow
-    text is ten times slower at 750,000 rows)."""
+    text is much slower on a large table: docs/performance.md)."""
     arr = getattr(yes.array, "_pa_array", None)
     other = pa.scalar(no, pa.string()) if isinstance(no, str) else getattr(no.array, "_pa_array", None)
     same_kind = isinstance(no, str) or no.dtype == yes.dtype

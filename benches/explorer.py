@@ -9,7 +9,7 @@ Each round starts `streamlit run app.py` afresh on a free port and times each wa
 navigation to the first frame in which the element is laid out (a filter change: from the press on the
 option to the first frame with the new caption). `<wait>_driver` is the same wait as playwright sees it,
 from its call to its seeing the element: its round trips and, for a click, its actionability checks add
-0.05-0.4 s that a person does not wait for.
+time that a person does not wait for.
 - first_table: the first evidence table; cold (the server's first page: its imports and reads), then warm
   (the server has drawn a page before);
 - filter_change: a histology chosen in the sidebar, from the click to the new count caption; cold, warm;
@@ -125,7 +125,7 @@ def _settled(page: Any) -> None:
 #: Installed in every page before Streamlit's scripts: the browser's own clock (ms since the navigation began)
 #: at the first frame in which an element of each watched kind is laid out on screen. The driver's clock
 #: (playwright's round trips and, for a click, its actionability checks: scrolling, waiting for the element
-#: to be stable) adds 0.05-0.3 s that a person does not wait for; both are recorded.
+#: to be stable) adds time a person does not wait for (docs/performance.md); both are recorded.
 WATCH_JS = """(selectors) => {
   window.__oligokbSeen = {};
   const look = () => {
@@ -171,23 +171,15 @@ def _time_to(page: Any, url: str, selector: str, times: dict[str, float], key: s
 def _filter_change(page: Any, times: dict[str, float], key: str) -> None:
     """Choose NSCLC in the sidebar's histology filter: times[key] is the seconds from the press on the option
     to the first frame with the new count caption, by the browser's clock; times[key + "_driver"] from
-    playwright's click call to its seeing the caption."""
+    playwright's click call to its seeing that frame recorded."""
     before = page.get_by_text("figures ·", exact=False).first.inner_text()
     page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.click()
     option = page.get_by_role("option").filter(has_text="nsclc").first
     option.wait_for(state="visible")
     page.evaluate(WATCH_CAPTION_JS, before)
     times[key + "_driver"] = _timed(
-        lambda: (
-            option.click(),
-            page.wait_for_function(
-                "(before) => { const el = [...document.querySelectorAll('p')].find(p => p.innerText.includes('figures ·'));"
-                " return el && el.innerText !== before; }",
-                arg=before,
-            ),
-        )
+        lambda: (option.click(), page.wait_for_function("() => window.__oligokbChanged !== undefined"))
     )
-    page.wait_for_function("() => window.__oligokbChanged !== undefined")
     times[key] = round(page.evaluate("() => window.__oligokbChanged - window.__oligokbPress") / 1000, 3)
     page.keyboard.press("Escape")
     _settled(page)

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 
 class _Stderr:
-    """rich's Console on stderr, made at the first message: importing rich.console costs ~0.03 s of the
-    start-up of every command, most of which print nothing through it."""
+    """rich's Console on stderr, made at the first message: importing rich.console would add to the start-up
+    of every command, most of which print nothing through it (docs/performance.md)."""
 
     @cached_property
     def console(self) -> Console:

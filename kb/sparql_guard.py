@@ -51,7 +51,7 @@ class CheckedQuery:
 
 
 # The patterns below are compiled at their first use, not at import: every command that reads the knowledge
-# base imports this module (through kb.query), and compiling them took ~0.02 s of each start-up.
+# base imports this module (through kb.query), and compiling them held up each start-up (docs/performance.md).
 @cache
 def _prologue() -> re.Pattern[str]:
     return re.compile(
