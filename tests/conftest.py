@@ -25,6 +25,14 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 
 
+def run_python(code: str, timeout: float = 300) -> str:
+    """`python -c CODE` in a fresh process in the project directory (what a new process imports, reads or
+    compiles); fails the test with its stderr unless it exits 0; returns its stdout."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
 @pytest.fixture
 def sheets(tmp_path: Path) -> Path:
     """A writable copy of the valid fixture sheets."""

@@ -9,11 +9,12 @@ level (cli, explorer) may not import each other. Imports inside functions count 
 from __future__ import annotations
 
 import ast
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVEL = {"terms": 0, "extract": 1, "kb": 2, "analysis": 3, "server": 4, "cli": 5, "explorer": 5, "app": 6, "benches": 7}
@@ -82,5 +83,4 @@ def test_a_query_process_does_not_load_the_sheet_schema(module):
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('extract', 'pydantic', 'analysis')"
         " or m == 'kb.build'))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert run_python(code).strip() == "[]"

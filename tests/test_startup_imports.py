@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_python
 
 #: Never needed to parse the command line; each command imports what it uses when it runs.
 NOT_AT_STARTUP = (
@@ -96,9 +96,7 @@ def test_the_guards_patterns_are_compiled_when_a_query_is_checked_not_at_import(
         "compiled = [p for p in (g._prologue, g._service_word, g._unknown_function) if p.cache_info().currsize]\n"
         "print(len(compiled), g.first_keyword('PREFIX a: <x:> SELECT'), g._prologue.cache_info().currsize)"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["0", "SELECT", "1"]
+    assert run_python(code).split() == ["0", "SELECT", "1"]
 
 
 @pytest.mark.parametrize(
@@ -136,11 +134,10 @@ def test_summary_counts_the_primary_reports_of_the_sheets_without_parsing_the_vo
         "vocabulary_graph.cache_clear()  # a cold table cache parses it to build the tables, not to count\n"
         "c = kb_counts(*tables)\nprint(c.primary_reports, vocabulary_graph.cache_info().currsize)"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+    out = run_python(code)
     sheets = sorted((ROOT / "data" / "extractions" / "publications").glob("*.yaml"))
     primary = sum("\nrole: primary\n" in "\n" + p.read_text(encoding="utf-8") for p in sheets)
-    assert done.stdout.split() == [str(primary), "0"]
+    assert out.split() == [str(primary), "0"]
 
 
 def test_the_pooling_baseline_counts_only_libraries_one_pool_loads() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tomllib
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_python
 
 
 def test_the_explorer_runs_without_a_file_watcher_and_sends_no_usage_statistics():
@@ -16,14 +16,9 @@ def test_the_explorer_runs_without_a_file_watcher_and_sends_no_usage_statistics(
 
 
 def test_streamlit_reads_these_settings_from_the_project_directory():
-    import subprocess
-    import sys
-
     code = (
         "from streamlit import config\n"
         "config.get_config_options(force_reparse=True)\n"
         "print(config.get_option('server.fileWatcherType'), config.get_option('browser.gatherUsageStats'))"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["none", "False"]
+    assert run_python(code).split() == ["none", "False"]
