@@ -24,13 +24,16 @@ _SAVE_RC: dict[RcKeyType, Any] = {"svg.hashsalt": "oligokb-forest", "pdf.fonttyp
 # --- Saving ----------------------------------------------------------------------------------
 
 
-def save_forest(fig_or_ax, path, *, dpi: int = PNG_DPI) -> Path:
+def save_forest(fig_or_ax, path, *, dpi: int = PNG_DPI, text_as_text: bool = False) -> Path:
     """Write the figure to ``path`` as SVG, PNG (``dpi``, default 200) or PDF, by extension.
 
     The file is written to a temporary file in the same directory and moved into place with
     ``os.replace`` (terms.files.atomic_writer), so readers never see a partial file and a failure leaves none. Uses a tight
     bounding box, so text columns outside a caller's Axes are kept. SVG and PDF carry no date,
-    so the same plot gives the same bytes; PDF fonts are embedded as TrueType. Raises
+    so the same plot gives the same bytes; PDF fonts are embedded as TrueType. SVG text is drawn as glyph
+    outlines, the same on every machine; ``text_as_text=True`` writes it as text that the viewer lays out
+    with its own fonts (DejaVu Sans, else the first of matplotlib's sans-serif list it has): far fewer bytes,
+    for a browser that shows the plot at once (the explorer). Raises
     `OptionError` (a ValueError) for any other extension, before anything is written.
     Returns the path.
     """
@@ -52,6 +55,7 @@ def save_forest(fig_or_ax, path, *, dpi: int = PNG_DPI) -> Path:
     if not path.parent.is_dir():
         raise InputError(f"cannot write {path}: directory {path.parent} does not exist")
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}, "png": {}}[fmt]
-    with atomic_writer(path) as fh, rc_context(_SAVE_RC):
+    rc = {**_SAVE_RC, "svg.fonttype": "none" if text_as_text else "path"}
+    with atomic_writer(path) as fh, rc_context(rc):
         fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.1, metadata=metadata, facecolor="white")
     return path

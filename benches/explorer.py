@@ -13,9 +13,13 @@ time that a person does not wait for.
 - first_table: the first evidence table; cold (the server's first page: its imports and reads), then warm
   (the server has drawn a page before);
 - filter_change: a histology chosen in the sidebar, from the click to the new count caption; cold, warm;
-- forest_plot: the pooled tab's first forest plot from a link; cold (the server's first pooled view: the
-  analysis imports, unless the background warm-up has run), warm (the server has pooled before, these
-  settings are new to it);
+- forest_plot_tab: the pooled tab's forest plot as a person reaches it, by clicking the tab on the evidence
+  page, from the press to the first frame with the plot; cold (a newcomer's walk on a fresh server: the first
+  table, a filter, then the tab: the server's first pooled view), warm (the server has pooled before, these
+  rows are new to it);
+- forest_plot: the pooled tab's first forest plot from a link, in a new session (the page loads Streamlit's
+  scripts first); cold (the server's first pooled view: the analysis imports, unless the background warm-up
+  has run), warm (the server has pooled before, these settings are new to it);
 - *_cached: the same session again, Streamlit's scripts in the browser's cache: forest_plot_cached_new a
   pool new to the server (the server's work is then on the critical path), forest_plot_cached a pool the
   server has cached, first_table_cached the evidence table;
@@ -185,6 +189,27 @@ def _filter_change(page: Any, times: dict[str, float], key: str) -> None:
     _settled(page)
 
 
+#: Before a click: the browser's clock at the press of the pointer (the person's click).
+WATCH_PRESS_JS = """() => {
+  window.__oligokbPress = undefined;
+  document.addEventListener('pointerdown', () => { window.__oligokbPress ??= performance.now(); }, {capture: true, once: true});
+}"""
+
+
+def _open_pooled_tab(page: Any, times: dict[str, float], key: str) -> None:
+    """With the evidence page on screen, click the "Pooled analysis" tab, as a person reaches the pooled view:
+    times[key] is the seconds from the press on the tab to the first frame with the forest plot, by the
+    browser's clock; times[key + "_driver"] from playwright's click call to its seeing the plot."""
+    tab = page.get_by_role("tab", name="Pooled analysis")
+    tab.wait_for(state="visible")
+    page.evaluate(WATCH_PRESS_JS)
+    times[key + "_driver"] = _timed(lambda: (tab.click(), page.locator(FOREST).first.wait_for(state="visible")))
+    page.wait_for_function("(s) => window.__oligokbSeen[s] !== undefined", arg=FOREST)
+    seen = page.evaluate("(s) => window.__oligokbSeen[s] - window.__oligokbPress", FOREST)
+    times[key] = round(seen / 1000, 3)
+    _settled(page)
+
+
 def one_round(browser: Any, env: dict[str, str], log: Path | None, pooled: bool = True) -> dict[str, float]:
     """A fresh server; each wait in a new browser session with an empty cache, as the browser tests open
     each page (the first page of a session also loads Streamlit's own scripts: about 1 s here).
@@ -206,6 +231,7 @@ def one_round(browser: Any, env: dict[str, str], log: Path | None, pooled: bool 
         with session(browser) as page:
             _time_to(page, url, TABLE, times, "first_table_warm")
             _filter_change(page, times, "filter_change_warm")
+            _open_pooled_tab(page, times, "forest_plot_tab_warm")  # the server has pooled before; not these rows
         with session(browser) as page:
             _time_to(page, f"{url}/?{urlencode(LINKED_POOL)}", FOREST, times, "forest_plot_warm")
             # the same session again, Streamlit's scripts in the browser's cache: a pool new to the server (its
@@ -213,6 +239,12 @@ def one_round(browser: Any, env: dict[str, str], log: Path | None, pooled: bool 
             _time_to(page, f"{url}/?{urlencode(NEW_POOL)}", FOREST, times, "forest_plot_cached_new")
             _time_to(page, f"{url}/?{urlencode(DEFAULT_POOL)}", FOREST, times, "forest_plot_cached")
             _time_to(page, url, TABLE, times, "first_table_cached")
+    with streamlit_app(env, log) as url, session(browser) as page:
+        # a newcomer's walk on a fresh server: the first table, a filter, then the pooled tab (the server's
+        # first pooled view, of the filtered rows)
+        _time_to(page, url, TABLE, {}, "untimed")
+        _filter_change(page, {}, "untimed")
+        _open_pooled_tab(page, times, "forest_plot_tab_cold")
     return times
 
 
@@ -243,7 +275,7 @@ st.dataframe(pd.DataFrame({"figure": range(rows), "value": ["0.5"] * rows}))
 
 
 #: The forest plot's floor: a Streamlit page showing the default pool's forest plot (the SVG that `oligokb
-#: forest` draws, read from a file), as the pooled tab shows it, and nothing else.
+#: forest --svg-text` draws, read from a file: its text as text, as the pooled tab shows it), and nothing else.
 FLOOR_PLOT_APP = """import streamlit as st
 st.markdown("## oligokb evidence explorer")
 st.image(open("forest.svg", encoding="utf-8").read(), caption="Forest plot", width="stretch")
@@ -267,7 +299,7 @@ def floor_round(browser: Any, log: Path | None, kb: Path | None = None, plot: bo
         if not plot:
             return times
         forest = [str(ROOT / ".venv" / "bin" / "oligokb"), "forest", "--outcome", DEFAULT_POOL["pool_outcome"]]
-        forest += ["--statistic", DEFAULT_POOL["pool_statistic"], "--out", str(Path(tmp) / "forest.svg")]
+        forest += ["--statistic", DEFAULT_POOL["pool_statistic"], "--svg-text", "--out", str(Path(tmp) / "forest.svg")]
         subprocess.run(forest + (["--kb", str(kb)] if kb else []), cwd=ROOT, check=True, capture_output=True)
         with streamlit_app(None, log, cwd=Path(tmp), script="plot.py") as url:
             with session(browser) as page:

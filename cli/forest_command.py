@@ -34,6 +34,12 @@ def forest(
         None, "--stratum-level", metavar="COLUMN=LEVEL[,...]", help=STRATUM_LEVEL_HELP
     ),
     title: str | None = typer.Option(None, "--title", help="Plot title."),
+    svg_text: bool = typer.Option(
+        False,
+        "--svg-text",
+        help="SVG only: write the text as text (editable in Inkscape or Illustrator, a smaller file, drawn with "
+        "the viewer's fonts) instead of glyph outlines (the same on every machine).",
+    ),
     kb_file: Path = typer.Option(Path("data/studies.ttl"), "--kb", help="Knowledge base (Turtle)."),
     endpoint: str | None = typer.Option(
         None, "--endpoint", help="Read the evidence from this SPARQL 1.1 endpoint instead of --kb."
@@ -45,6 +51,8 @@ def forest(
 
     if out.suffix.lower() not in PLOT_SUFFIXES:
         raise ArgumentError(f"--out {out}: the file must end in .svg, .png or .pdf")
+    if svg_text and out.suffix.lower() != ".svg":
+        raise ArgumentError(f"--svg-text is for an SVG file; --out {out} is not one (end it in .svg)")
     result = pool_selection(
         kb_file,
         outcome,
@@ -59,7 +67,7 @@ def forest(
     )
     if not result.pools:
         raise ArgumentError("no estimate passes the pooling policy; `oligokb pool` with the same options lists why")
-    save_forest(forest_from_pool(result, title=title), out)
+    save_forest(forest_from_pool(result, title=title), out, text_as_text=svg_text)
     print(
         f"wrote {out}: {sum(p.k for p in result.pools)} estimates in {len(result.pools)} strata; "
         f"{len(result.excluded)} left out (see `oligokb pool` with the same options)",

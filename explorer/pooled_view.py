@@ -58,12 +58,12 @@ def pooled(
 
 
 @st.cache_data(max_entries=32)
-def forest_file(_result, key: tuple, fmt: str) -> bytes:
+def forest_file(_result, key: tuple, fmt: str, text_as_text: bool = False) -> bytes:
     """The forest plot of the pool on screen (`key`: its settings) in one format, drawn when first asked for:
-    SVG is what the page shows, PNG and PDF are drawn on their download's click (0.3-0.6 s each)."""
+    the page shows an SVG with its text as text (text_as_text), each download is drawn on its click."""
     from explorer import pooling as px
 
-    return px.forest_files(_result, (fmt,))[fmt]
+    return px.forest_files(_result, (fmt,), text_as_text=text_as_text)[fmt]
 
 
 _warm = threading.Lock()
@@ -217,9 +217,11 @@ def pool_key(c: Choice, figures: str) -> tuple:
 def forest_panel(result, key: tuple) -> None:
     from explorer import pooling as px
 
-    # The page shows the SVG (the download's own bytes, drawn in 0.1 s): a PNG at print resolution takes
-    # three times as long and Streamlit would shrink it again on every run.
-    st.image(forest_file(result, key, "svg").decode("utf-8"), caption="Forest plot", width="stretch")
+    # The page shows an SVG: a PNG at print resolution takes three times as long to draw. Its text is text, not
+    # glyph outlines as in the SVG download: the browser receives, decodes and draws far fewer bytes
+    # (docs/performance.md, issue 17).
+    svg = forest_file(result, key, "svg", text_as_text=True)
+    st.image(svg.decode("utf-8"), caption="Forest plot", width="stretch")
     stem = px.file_stem(result)
     cols = st.columns([1, 1, 1, 3])
     for col, fmt in zip(cols, px.FORMATS, strict=False):

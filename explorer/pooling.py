@@ -130,21 +130,25 @@ def excluded_frame(result: KBPool) -> pd.DataFrame:
     return frame[[c for c in columns if c in frame.columns]].fillna("")
 
 
-def forest_files(result: KBPool, formats: tuple[str, ...] = tuple(FORMATS)) -> dict[str, bytes]:
-    """The forest plot of a pool as SVG, PNG and PDF bytes, or only these `formats` (analysis.forest.save_forest)."""
+def forest_files(
+    result: KBPool, formats: tuple[str, ...] = tuple(FORMATS), *, text_as_text: bool = False
+) -> dict[str, bytes]:
+    """The forest plot of a pool as SVG, PNG and PDF bytes, or only these `formats` (analysis.forest.save_forest;
+    text_as_text: an SVG's text as text, for the page, not as outlines)."""
     ax = forest_from_pool(result)
     try:
-        return figure_files(ax, formats)
+        return figure_files(ax, formats, text_as_text=text_as_text)
     finally:
         plt.close(ax.get_figure(root=True))
 
 
-def figure_files(fig_or_ax, formats: tuple[str, ...]) -> dict[str, bytes]:
+def figure_files(fig_or_ax, formats: tuple[str, ...], *, text_as_text: bool = False) -> dict[str, bytes]:
     """A figure (or its axes) as bytes per format, saved as `oligokb` saves it (analysis.forest_save)."""
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in formats:
-            out[fmt] = save_forest(fig_or_ax, Path(tmp) / f"figure.{fmt}").read_bytes()
+            path = Path(tmp) / f"figure.{fmt}"
+            out[fmt] = save_forest(fig_or_ax, path, text_as_text=text_as_text).read_bytes()
     return out
 
 

@@ -122,6 +122,21 @@ def test_study_from_url_and_unknown_study():
     assert at.selectbox(key="study").value is None
 
 
+def test_forest_plot_on_the_page_is_an_svg_whose_text_is_text():
+    import base64
+
+    at = _app(view="Pooled analysis", pool_statistic="hazard ratio", pool_outcome="overall survival")
+    _clean(at)
+    images = [e for e in at.main if type(e).__name__ == "Image"]
+    assert len(images) == 1
+    url = images[0].proto.imgs[0].url
+    assert url.startswith("data:image/svg+xml;base64,"), url[:40]
+    svg = base64.b64decode(url.split(",", 1)[1]).decode("utf-8")
+    # the study labels as text the browser sets, not glyph outlines (the SVG download keeps those)
+    assert re.search(r"<text[ >][^<]*SABR-COMET", svg), "no SABR-COMET row as text"
+    assert "#DejaVuSans-" not in svg
+
+
 def test_pooled_analysis():
     at = _app(view="Pooled analysis")
     _clean(at)

@@ -484,6 +484,28 @@ def test_svg_and_pdf_are_reproducible(tmp_path):
         assert a == b
 
 
+def test_svg_text_is_outlined_unless_asked_to_stay_text(tmp_path):
+    import matplotlib as mpl
+
+    with mpl.rc_context({"svg.fonttype": "none"}):  # a user's matplotlibrc does not change the download
+        outlined = save_forest(forest_plot(demo_rows()), tmp_path / "outlined.svg").read_text(encoding="utf-8")
+    as_text = save_forest(forest_plot(demo_rows()), tmp_path / "text.svg", text_as_text=True).read_text(
+        encoding="utf-8"
+    )
+    # outlines: no <text> element, each glyph drawn from a path; text: the study labels as the viewer sets them
+    text_element = re.compile(r"<text[ >]")
+    assert not text_element.search(outlined) and ">Demo A (Author 2019)<" not in outlined
+    assert 'xlink:href="#DejaVuSans-' in outlined
+    assert text_element.search(as_text)
+    assert ">Demo A (Author 2019)<" in as_text and ">2021 · RCT · n=142<" in as_text
+    assert "#DejaVuSans-" not in as_text
+    assert "sans-serif" in as_text  # a fallback for a browser without DejaVu Sans
+    assert len(as_text) < len(outlined) / 3
+    # the same drawing otherwise: the markers (squares) and the figure's size are unchanged
+    size = re.compile(r'<svg[^>]* width="([\d.]+)pt" height="([\d.]+)pt"')
+    assert size.search(as_text).groups() == size.search(outlined).groups()
+
+
 def test_unsupported_extension_raises_and_writes_nothing(tmp_path):
     ax = forest_plot(demo_rows())
     with pytest.raises(OptionError, match=r"\.svg, \.png, \.pdf"):

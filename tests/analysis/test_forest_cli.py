@@ -1,5 +1,7 @@
 """`oligokb forest` on the fixture knowledge base: real files, the right formats, clear errors."""
 
+import re
+
 import pytest
 
 from tests.conftest import run_cli
@@ -64,3 +66,24 @@ def test_forest_with_nothing_to_plot_says_why(fixture_kb, tmp_path):
         str(tmp_path / "x.png"),
     )
     assert result.returncode == 2 and "no estimate passes the pooling policy" in result.stderr
+
+
+PFS_HR = ("forest", "--outcome", "progression-free survival", "--statistic", "hazard ratio", "--include-secondary")
+
+
+def test_forest_svg_text_writes_the_text_as_text(fixture_kb, tmp_path):
+    outlined, as_text = tmp_path / "outlined.svg", tmp_path / "text.svg"
+    assert run_cli(*PFS_HR, "--kb", str(fixture_kb), "--out", str(outlined)).returncode == 0
+    result = run_cli(*PFS_HR, "--svg-text", "--kb", str(fixture_kb), "--out", str(as_text))
+    assert result.returncode == 0, result.stderr
+    in_a_text_element = re.compile(r"<text[^>]*>[^<]*0\.70 \(0\.50–0\.98\)")  # the published HR and CI
+    assert in_a_text_element.search(as_text.read_text(encoding="utf-8"))  # editable
+    assert not in_a_text_element.search(outlined.read_text(encoding="utf-8"))  # there only glyph outlines
+    assert as_text.stat().st_size < outlined.stat().st_size
+
+
+def test_forest_svg_text_refuses_another_format_and_writes_nothing(fixture_kb, tmp_path):
+    out = tmp_path / "plot.png"
+    result = run_cli(*PFS_HR, "--svg-text", "--kb", str(fixture_kb), "--out", str(out))
+    assert result.returncode == 2 and "--svg-text is for an SVG file" in result.stderr
+    assert not out.exists()
