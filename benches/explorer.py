@@ -4,14 +4,16 @@
     uv run python -m benches.explorer                    # median of 3 rounds
     uv run python -m benches.explorer --repeat 5 --out /tmp/explorer.json
 
-Each round starts `streamlit run app.py` afresh on a free port and times each wait in a new browser session
+Each round starts the explorer afresh on a free port as the README does (`oligokb-explorer`, explorer.launch)
+and times each wait in a new browser session
 (empty cache), as tests/test_browser*.py open their pages, by the browser's own clock: from the start of the
 navigation to the first frame in which the element is laid out (a filter change: from the press on the
 option to the first frame with the new caption). `<wait>_driver` is the same wait as playwright sees it,
 from its call to its seeing the element: its round trips and, for a click, its actionability checks add
 time that a person does not wait for.
-- first_table: the first evidence table; cold (the server's first page: its imports and reads), then warm
-  (the server has drawn a page before);
+- first_table: the first evidence table; cold (the server's first page), then warm (the server has drawn a
+  page before); first_table_cold_streamlit_run: the server's first page under `streamlit run app.py`, which
+  loads the page's libraries and table in that page's run;
 - filter_change: a histology chosen in the sidebar, from the click to the new count caption; cold, warm;
 - forest_plot_tab: the pooled tab's forest plot as a person reaches it, by clicking the tab on the evidence
   page, from the press to the first frame with the plot; cold (a newcomer's walk on a fresh server: the first
@@ -24,9 +26,9 @@ time that a person does not wait for.
   pool new to the server (the server's work is then on the critical path), forest_plot_cached a pool the
   server has cached, first_table_cached the evidence table;
 - floor_*: a minimal Streamlit page (a title, one filter, a table of the bundled KB's size), and one with only
-  the default pool's forest plot (the SVG of `oligokb forest`), measured the same way: what Streamlit and this
+  the default pool's forest plot (the SVG of `oligokb forest --svg-text`), measured the same way: what Streamlit and this
   browser take here before the explorer does anything (--no-floor skips them).
-Targets (docs/performance.md, issue 17): table <= 2 s, filter change <= 0.3 s, forest plot <= 1 s (warm).
+Targets (docs/performance.md, issue 17): table <= 2 s, filter change <= 0.3 s, forest plot <= 1 s.
 The machine (nproc, load average before and after) is recorded: the seconds move with the load.
 """
 
@@ -83,15 +85,25 @@ TARGETS = {"first_table": 2.0, "filter_change": 0.3, "forest_plot": 1.0}
 
 @contextmanager
 def streamlit_app(
-    env: dict[str, str] | None = None, log: Path | None = None, cwd: Path = ROOT, script: str = "app.py"
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    cwd: Path = ROOT,
+    script: str = "app.py",
+    launcher: bool = False,
 ) -> Iterator[str]:
     """`streamlit run app.py` (or `script`) on a free port (with these environment variables, e.g. OLIGOKB_KB):
-    its URL. The server runs in its own process group, stopped (with its query workers) on exit."""
+    its URL; launcher=True: `oligokb-explorer` (explorer.launch, the README's command), which loads the page's
+    libraries and table before it serves. The server runs in its own process group, stopped (with its query
+    workers) on exit."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     out = open(log, "w") if log else subprocess.DEVNULL
-    argv = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
-    argv += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    if launcher:
+        argv = [sys.executable, "-m", "explorer.launch", "--headless", "--port", str(port), "--address", "127.0.0.1"]
+        argv += ["--", "--browser.gatherUsageStats", "false"]
+    else:
+        argv = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
+        argv += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     proc = subprocess.Popen(
         argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})}
     )
@@ -216,7 +228,9 @@ def one_round(browser: Any, env: dict[str, str], log: Path | None, pooled: bool 
     pooled=False: the evidence page's waits only (a large KB, where a forest plot of every study is not a
     target)."""
     times: dict[str, float] = {}
-    with streamlit_app(env, log) as url:
+    with streamlit_app(env, log) as url, session(browser) as page:  # `streamlit run app.py`'s first page
+        _time_to(page, url, TABLE, times, "first_table_cold_streamlit_run")
+    with streamlit_app(env, log, launcher=True) as url:
         with session(browser) as page:
             _time_to(page, url, TABLE, times, "first_table_cold")
             _filter_change(page, times, "filter_change_cold")
@@ -239,7 +253,7 @@ def one_round(browser: Any, env: dict[str, str], log: Path | None, pooled: bool 
             _time_to(page, f"{url}/?{urlencode(NEW_POOL)}", FOREST, times, "forest_plot_cached_new")
             _time_to(page, f"{url}/?{urlencode(DEFAULT_POOL)}", FOREST, times, "forest_plot_cached")
             _time_to(page, url, TABLE, times, "first_table_cached")
-    with streamlit_app(env, log) as url, session(browser) as page:
+    with streamlit_app(env, log, launcher=True) as url, session(browser) as page:
         # a newcomer's walk on a fresh server: the first table, a filter, then the pooled tab (the server's
         # first pooled view, of the filtered rows)
         _time_to(page, url, TABLE, {}, "untimed")
@@ -342,6 +356,7 @@ def measure(
 #: share). The first table with Streamlit's scripts cached has no floor: that floor is measured in new sessions.
 FLOOR_OF = {
     "first_table_cold": "floor_first_table_cold",
+    "first_table_cold_streamlit_run": "floor_first_table_cold",
     "first_table_warm": "floor_first_table_warm",
     "filter_change_cold": "floor_filter_change",
     "filter_change_warm": "floor_filter_change",
@@ -373,7 +388,8 @@ def compare(repeat: int, before: Path, kb: Path | None) -> dict[str, object]:
     """This tree against `before` (another checkout of the project, e.g. `git archive COMMIT`), both servers
     running at once and each round timing both, in turn, in new browser sessions: the first table (new session,
     then scripts cached), a filter change, the pooled tab's forest plot of a pool both servers have cached (new
-    session, then scripts cached). Under one load, so the difference holds where the seconds do not."""
+    session, then scripts cached), and the forest plot from a click on the pooled tab. Under one load, so the
+    difference holds where the seconds do not."""
     from contextlib import ExitStack
 
     from playwright.sync_api import sync_playwright
@@ -385,9 +401,11 @@ def compare(repeat: int, before: Path, kb: Path | None) -> dict[str, object]:
     with sync_playwright() as p, ExitStack() as servers:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         urls = {side: servers.enter_context(streamlit_app(env, None, cwd=tree)) for side, tree in trees.items()}
-        for url in urls.values():  # each server's first page and first pool, untimed
+        for url in urls.values():  # each server's first page and first pools, untimed
             with session(browser) as page:
                 _time_to(page, f"{url}/?{urlencode(DEFAULT_POOL)}", FOREST, {}, "untimed")
+                _time_to(page, url, TABLE, {}, "untimed")
+                _open_pooled_tab(page, {}, "untimed")
         for i in range(repeat):
             times: dict[str, float] = {}
             for side in ("before", "after") if i % 2 == 0 else ("after", "before"):
@@ -399,6 +417,9 @@ def compare(repeat: int, before: Path, kb: Path | None) -> dict[str, object]:
                 with session(browser) as page:
                     _time_to(page, f"{url}/?{urlencode(DEFAULT_POOL)}", FOREST, times, f"{side}_forest_plot")
                     _time_to(page, f"{url}/?{urlencode(DEFAULT_POOL)}", FOREST, times, f"{side}_forest_plot_cached")
+                with session(browser) as page:
+                    _time_to(page, url, TABLE, {}, "untimed")
+                    _open_pooled_tab(page, times, f"{side}_forest_plot_tab")
             rounds.append({k: v for k, v in times.items() if not k.endswith("_driver")})
             print(json.dumps(rounds[-1]), file=sys.stderr)
         browser.close()

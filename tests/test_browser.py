@@ -1,6 +1,7 @@
 """End to end: the explorer in headless Chromium (Debian's /usr/bin/chromium) through playwright.
 
-Starts `streamlit run app.py` on a free port, sets filters, opens a study, runs a pooled analysis,
+Starts the explorer as the README does (`oligokb-explorer`, which serves app.py with Streamlit) on a free
+port, sets filters, opens a study, runs a pooled analysis,
 downloads the forest plot (checks the file's magic bytes), runs SPARQL queries (accepted, refused), and
 asserts that no exception box appears on any view. Screenshots go to test-artifacts/ (gitignored).
 Prints, without asserting, the time to the first rendered table and to a filter change.
@@ -28,12 +29,12 @@ pytestmark = pytest.mark.browser
 
 @contextmanager
 def running_app(env: dict[str, str] | None = None, log_name: str = "streamlit.log") -> Iterator[str]:
-    """`streamlit run app.py` on a free port (with these environment variables, e.g. OLIGOKB_KB): its URL.
+    """`oligokb-explorer` on a free port (with these environment variables, e.g. OLIGOKB_KB): its URL.
     The same server as the explorer bench's (benches/explorer.py), so the printed times compare with it."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
     ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_app(env, ARTIFACTS / log_name) as url:
+    with streamlit_app(env, ARTIFACTS / log_name, launcher=True) as url:
         yield url
 
 

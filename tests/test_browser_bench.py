@@ -89,3 +89,28 @@ def test_the_comparison_gives_each_sides_median_and_the_median_of_each_rounds_di
     }
     lines = comparison_table(result).splitlines()
     assert "| first_table | 1.50 | 1.30 | -0.20 | 2 |" in lines
+
+
+def test_the_explorer_is_timed_as_the_readme_starts_it(monkeypatch):
+    import benches.explorer as bench
+
+    seen: list = []
+
+    class Started(Exception):
+        pass
+
+    def popen(argv, **kwargs):
+        seen.append((argv, kwargs.get("cwd")))
+        raise Started
+
+    monkeypatch.setattr(bench.subprocess, "Popen", popen)
+    for launcher in (True, False):
+        try:
+            with bench.streamlit_app(None, None, launcher=launcher):
+                pass
+        except Started:
+            pass
+    (launched, cwd), (plain, _) = seen
+    assert launched[1:3] == ["-m", "explorer.launch"] and cwd == bench.ROOT  # `oligokb-explorer`
+    assert "--headless" in launched and launched[launched.index("--address") + 1] == "127.0.0.1"
+    assert plain[1:5] == ["-m", "streamlit", "run", "app.py"]

@@ -1,0 +1,119 @@
+"""`oligokb-explorer`: the evidence explorer (app.py) served by Streamlit, with the page's libraries loaded and
+the knowledge base's table read before the server answers, so the first page after the start waits for
+neither (`streamlit run app.py` loads them in the first page's run: docs/performance.md, issue 17).
+
+    uv run oligokb-explorer                              # the bundled knowledge base, http://localhost:8501
+    uv run oligokb-explorer --kb my.ttl --port 8600 --headless
+    uv run oligokb-explorer --endpoint http://localhost:7878/query
+    uv run oligokb-explorer -- --server.fileWatcherType auto     # any `streamlit run` option after --
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+#: app.py, which this serves: in the project's directory, beside this package.
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+#: What app.py imports, and what its first run loads: read once here instead of in the first page's run.
+PAGE_MODULES = (
+    "pandas",
+    "pyarrow.parquet",
+    "analysis.errors",
+    "kb.remote",
+    "explorer.about_view",
+    "explorer.cache",
+    "explorer.data",
+    "explorer.evidence_view",
+    "explorer.pooled_view",
+    "explorer.sidebar",
+    "explorer.sparql_view",
+    "explorer.study_view",
+    "explorer.widgets",
+    "terms.errors",
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="oligokb-explorer",
+        description="Start the evidence explorer (app.py) on a knowledge base, its libraries and table loaded "
+        "before the first page is asked for. Options of `streamlit run` go after --.",
+    )
+    p.add_argument("--kb", type=Path, help="The knowledge base file (default: $OLIGOKB_KB, else data/studies.ttl).")
+    p.add_argument("--endpoint", help="Read a SPARQL 1.1 endpoint holding the knowledge base instead of the file.")
+    p.add_argument("--port", type=int, default=8501, help="Port to serve on (default 8501).")
+    p.add_argument("--address", default="localhost", help="Address to serve on (default localhost).")
+    p.add_argument("--headless", action="store_true", help="Do not open a browser.")
+    p.add_argument("streamlit_options", nargs="*", help=argparse.SUPPRESS)
+    return p
+
+
+#: Outside a page's run Streamlit logs a warning for each cached function it meets ("No runtime found", "missing
+#: ScriptRunContext"): expected here, where the page's modules are imported before the server starts.
+BARE_MODE_LOGGERS = (
+    "streamlit.runtime.caching.cache_data_api",
+    "streamlit.runtime.scriptrunner_utils.script_run_context",
+)
+
+
+def preload() -> float:
+    """Import the page's modules and read the knowledge base's table into the explorer's shared cache (the one
+    the page's runs read: `st.cache_resource` is the process's). Returns the seconds it took. A knowledge base
+    that cannot be read is left for the page to explain, as it does under `streamlit run`."""
+    start = time.perf_counter()
+    for name in BARE_MODE_LOGGERS:  # Streamlit sets its loggers' levels when it creates them: create them first
+        importlib.import_module(name)  # each logger is named after its module
+    loggers = [logging.getLogger(name) for name in BARE_MODE_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        for name in PAGE_MODULES:
+            importlib.import_module(name)
+        from explorer import data as ex
+        from explorer.cache import table
+        from terms.errors import OligokbError
+
+        src = ex.source([])
+        if not src.endpoint:  # an endpoint is read by the page, when it is asked for
+            try:
+                table(src)
+            except (OligokbError, OSError):
+                pass
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if not APP.is_file():
+        raise SystemExit(
+            f"oligokb-explorer: {APP} is not there: run it from a clone of the project (uv sync installs it so)"
+        )
+    if args.kb is not None:
+        if not args.kb.is_file():
+            raise SystemExit(f"oligokb-explorer: --kb {args.kb}: no such file (build one with `oligokb build`)")
+        os.environ["OLIGOKB_KB"] = str(args.kb.resolve())
+    if args.endpoint:
+        os.environ["OLIGOKB_ENDPOINT"] = args.endpoint
+    print(f"oligokb-explorer: loading the page's libraries and table ({APP.parent})", file=sys.stderr, flush=True)
+    seconds = preload()
+    print(f"oligokb-explorer: loaded in {seconds:.1f} s; starting Streamlit", file=sys.stderr, flush=True)
+    from streamlit.web import cli as streamlit_cli
+
+    options = ["--server.port", str(args.port), "--server.address", args.address]
+    options += ["--server.headless", "true"] if args.headless else []
+    streamlit_cli.main(["run", str(APP), *options, *args.streamlit_options], prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()
