@@ -82,6 +82,18 @@ def whole_counts(src: ex.Source) -> Counts:
     return kb_counts(table(src), studies(src), publications(src))
 
 
+def warm(src: ex.Source) -> None:
+    """Read now what every evidence page reads once per knowledge-base version (the table, the sidebar's terms,
+    tiers and years, the whole KB's counts, the conflict marks), into the shared caches above: the explorer's
+    launcher calls it before serving, so the first page does not wait for it (explorer.launch)."""
+    table(src)
+    filter_choices(src)
+    tier_names(src)
+    year_range(src)
+    whole_counts(src)
+    conflicts(src, tuple(ex.CONFLICT_MARK_COLUMNS))
+
+
 @st.cache_data
 def studies(src: ex.Source) -> pd.DataFrame:
     return study_choices(reader(src))

@@ -16,6 +16,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 #: app.py, which this serves: in the project's directory, beside this package.
@@ -55,41 +57,58 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-#: Outside a page's run Streamlit logs a warning for each cached function it meets ("No runtime found", "missing
-#: ScriptRunContext"): expected here, where the page's modules are imported before the server starts.
+#: Outside a page's run Streamlit warns of each cached function it meets ("No runtime found", "missing
+#: ScriptRunContext") and that an app should be started with `streamlit run`: expected here, where the page's
+#: modules are loaded before this process starts Streamlit's server.
 BARE_MODE_LOGGERS = (
+    "streamlit",
     "streamlit.runtime.caching.cache_data_api",
     "streamlit.runtime.scriptrunner_utils.script_run_context",
 )
 
 
-def preload() -> float:
-    """Import the page's modules and read the knowledge base's table into the explorer's shared cache (the one
-    the page's runs read: `st.cache_resource` is the process's). Returns the seconds it took. A knowledge base
-    that cannot be read is left for the page to explain, as it does under `streamlit run`."""
-    start = time.perf_counter()
-    for name in BARE_MODE_LOGGERS:  # Streamlit sets its loggers' levels when it creates them: create them first
-        importlib.import_module(name)  # each logger is named after its module
+@contextmanager
+def bare_mode_quiet() -> Iterator[None]:
+    """Drop the records of BARE_MODE_LOGGERS meanwhile (a filter: Streamlit sets its loggers' levels itself)."""
     loggers = [logging.getLogger(name) for name in BARE_MODE_LOGGERS]
-    levels = [logger.level for logger in loggers]
     for logger in loggers:
-        logger.setLevel(logging.ERROR)
+        logger.addFilter(_drop)
     try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(_drop)
+
+
+def _drop(record: logging.LogRecord) -> bool:
+    return False
+
+
+def preload() -> float:
+    """Import the page's modules and read what every evidence page reads once per knowledge-base version into
+    the explorer's shared caches (explorer.cache.warm; the ones the page's runs read: `st.cache_resource` is
+    the process's). Returns the seconds it took. A knowledge base that cannot be read is left for the page to
+    explain, as it does under `streamlit run`."""
+    start = time.perf_counter()
+    with bare_mode_quiet():
         for name in PAGE_MODULES:
             importlib.import_module(name)
+        import streamlit as st
+
         from explorer import data as ex
-        from explorer.cache import table
+        from explorer.cache import warm
         from terms.errors import OligokbError
 
+        # Streamlit's first element in a process looks for a REPL in its caller's stack (inspect.stack, which
+        # reads every frame's source): in a page's run that stack is deep. An element here, where no page runs
+        # (a no-op), pays that once on a shallow stack.
+        st.empty()
         src = ex.source([])
         if not src.endpoint:  # an endpoint is read by the page, when it is asked for
             try:
-                table(src)
+                warm(src)
             except (OligokbError, OSError):
                 pass
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
     return time.perf_counter() - start
 
 
