@@ -84,6 +84,13 @@ def _drop(record: logging.LogRecord) -> bool:
     return False
 
 
+def _not_a_restart(record: logging.LogRecord) -> bool:
+    # When the CLI reads its options again (the preload read them first, with the defaults), Streamlit warns that
+    # a changed [server] option needs a restart. In this process the server has not started yet and starts with
+    # the options just read, so the warning does not apply.
+    return not record.getMessage().startswith("An update to the [server] config option section")
+
+
 def preload() -> float:
     """Import the page's modules and read what every evidence page reads once per knowledge-base version into
     the explorer's shared caches (explorer.cache.warm; the ones the page's runs read: `st.cache_resource` is
@@ -128,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     seconds = preload()
     print(f"oligokb-explorer: loaded in {seconds:.1f} s; starting Streamlit", file=sys.stderr, flush=True)
     from streamlit.web import cli as streamlit_cli
+
+    logging.getLogger("streamlit.config").addFilter(_not_a_restart)
 
     options = ["--server.port", str(args.port), "--server.address", args.address]
     options += ["--server.headless", "true"] if args.headless else []

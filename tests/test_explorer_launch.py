@@ -110,3 +110,32 @@ def test_the_readme_command_is_installed_as_this_launcher():
     assert scripts["oligokb-explorer"] == "explorer.launch:main"
     first_lines = (ROOT / "README.md").read_text(encoding="utf-8").split("```")[1]
     assert "uv run oligokb-explorer" in first_lines
+
+
+def test_the_launcher_serves_and_says_only_what_a_user_needs(tmp_path):
+    # For real: `python -m explorer.launch` (what `oligokb-explorer` runs) answers Streamlit's health check, and its
+    # output holds its own two lines and Streamlit's URL, without the bare-mode warnings or the "[server] option
+    # changed, restart" warning (the server had not started when the options were read again).
+    import signal
+
+    from benches.common import free_port, wait_until_answers
+
+    port = free_port()
+    log = tmp_path / "launch.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "explorer.launch", "--headless", "--port", str(port), "--address", "127.0.0.1"],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_until_answers(f"http://127.0.0.1:{port}/_stcore/health", proc, 90)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+    text = log.read_text(encoding="utf-8")
+    assert "oligokb-explorer: loaded in" in text and f"127.0.0.1:{port}" in text, text
+    for unwanted in ("config option section was detected", "No runtime found", "ScriptRunContext", "Warning:"):
+        assert unwanted not in text, text
