@@ -155,11 +155,17 @@ WATCH_JS = """(selectors) => {
   requestAnimationFrame(look);
 }"""
 
-#: Before a filter is chosen: the browser's clock at the press of the pointer (the person's click) and at the
-#: first frame after the count caption's text changed.
-WATCH_CAPTION_JS = """(before) => {
-  window.__oligokbPress = undefined; window.__oligokbChanged = undefined;
+#: Before a click: the browser's clock at the press of the pointer (the person's click).
+WATCH_PRESS_JS = """() => {
+  window.__oligokbPress = undefined;
   document.addEventListener('pointerdown', () => { window.__oligokbPress ??= performance.now(); }, {capture: true, once: true});
+}"""
+
+
+#: Before a filter is chosen (after WATCH_PRESS_JS): the browser's clock at the first frame after the press in
+#: which the count caption's text has changed.
+WATCH_CAPTION_JS = """(before) => {
+  window.__oligokbChanged = undefined;
   const caption = () => [...document.querySelectorAll('p')].find(p => p.innerText.includes('figures ·'));
   const look = () => {
     const el = caption();
@@ -192,6 +198,7 @@ def _filter_change(page: Any, times: dict[str, float], key: str) -> None:
     page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.click()
     option = page.get_by_role("option").filter(has_text="nsclc").first
     option.wait_for(state="visible")
+    page.evaluate(WATCH_PRESS_JS)
     page.evaluate(WATCH_CAPTION_JS, before)
     times[key + "_driver"] = _timed(
         lambda: (option.click(), page.wait_for_function("() => window.__oligokbChanged !== undefined"))
@@ -199,13 +206,6 @@ def _filter_change(page: Any, times: dict[str, float], key: str) -> None:
     times[key] = round(page.evaluate("() => window.__oligokbChanged - window.__oligokbPress") / 1000, 3)
     page.keyboard.press("Escape")
     _settled(page)
-
-
-#: Before a click: the browser's clock at the press of the pointer (the person's click).
-WATCH_PRESS_JS = """() => {
-  window.__oligokbPress = undefined;
-  document.addEventListener('pointerdown', () => { window.__oligokbPress ??= performance.now(); }, {capture: true, once: true});
-}"""
 
 
 def _open_pooled_tab(page: Any, times: dict[str, float], key: str) -> None:
